@@ -1,0 +1,25 @@
+// route.h - static routes in a node's namespace.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "netlink/ip.h"
+#include "netlink/netns.h"
+
+namespace nl {
+
+struct Nexthop {
+  std::optional<IpPrefix> gateway;  // none: a route straight out of `ifindex`
+  int ifindex = 0;                  // 0: the kernel finds the device from the gateway
+  std::string ifname;               // for messages
+};
+
+// Adds one route (proto static, main table); two or more nexthops make it ECMP (multipath).
+void add_route(Netns& ns, const IpPrefix& dst, const std::vector<Nexthop>& nexthops);
+
+// "10.9.0.0/16 via 10.1.0.2 dev eth1", for messages and plans.
+std::string route_text(const IpPrefix& dst, const std::vector<Nexthop>& nexthops);
+
+}  // namespace nl

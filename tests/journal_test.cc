@@ -1,0 +1,103 @@
+#include "topo/journal.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace topo {
+namespace {
+
+class JournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/topo-journal-test.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    path_ = dir_ + "/journal";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void append_raw(const std::string& text) {
+    std::ofstream(path_, std::ios::app) << text;
+  }
+  std::string dir_, path_;
+  JournalHeader header_{"lab1", "lab1-", "/x/lab.yaml", "abc", 42, 1000};
+};
+
+TEST_F(JournalTest, MissingJournalIsNullopt) { EXPECT_FALSE(read_journal(path_)); }
+
+TEST_F(JournalTest, RoundTripsEveryRecordAndIsRootOnly) {
+  {
+    JournalWriter w = JournalWriter::create(path_, header_);
+    w.netns({{"lab1-a", "a", 0}, {"lab1-b", "b", 0}});
+    w.netns_ids({{"lab1-a", "a", 7}, {"lab1-b", "b", 9}});
+    w.veths({{"a:eth0", "b:eth0"}});
+    w.complete();
+  }
+  auto s = read_journal(path_);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->header.lab, "lab1");
+  EXPECT_EQ(s->header.prefix, "lab1-");
+  EXPECT_EQ(s->header.file, "/x/lab.yaml");
+  EXPECT_EQ(s->header.file_hash, "abc");
+  EXPECT_EQ(s->header.pid, 42);
+  ASSERT_EQ(s->netns.size(), 2u);
+  EXPECT_EQ(s->netns[0].netns, "lab1-a");
+  EXPECT_EQ(s->netns[0].id, 7u);
+  EXPECT_EQ(s->netns[1].node, "b");
+  EXPECT_EQ(s->netns[1].id, 9u);
+  ASSERT_EQ(s->veths.size(), 1u);
+  EXPECT_EQ(s->veths[0].b, "b:eth0");
+  EXPECT_TRUE(s->complete);
+  struct stat st;
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(JournalTest, CreateRefusesAnExistingJournal) {
+  JournalWriter::create(path_, header_);
+  EXPECT_THROW(JournalWriter::create(path_, header_), std::exception);
+}
+
+TEST_F(JournalTest, TornLastLineIsIgnored) {
+  {
+    JournalWriter w = JournalWriter::create(path_, header_);
+    w.netns({{"lab1-a", "a", 0}});
+  }
+  append_raw("{\"t\":\"netns\",\"netns\":\"lab1-");  // killed inside a write
+  auto s = read_journal(path_);
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->netns.size(), 1u);
+  EXPECT_FALSE(s->complete);
+}
+
+TEST_F(JournalTest, DamageBeforeTheEndIsAnError) {
+  {
+    JournalWriter w = JournalWriter::create(path_, header_);
+  }
+  append_raw("garbage\n{\"t\":\"complete\"}\n");
+  try {
+    read_journal(path_);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("damaged at line 2"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(JournalTest, EmptyFileMeansNothingWasCreated) {
+  append_raw("");
+  auto s = read_journal(path_);
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->header.lab.empty());
+  EXPECT_TRUE(s->netns.empty());
+}
+
+TEST(ContentHash, IsStableAndSensitive) {
+  EXPECT_EQ(content_hash("name: a\n"), content_hash("name: a\n"));
+  EXPECT_NE(content_hash("name: a\n"), content_hash("name: b\n"));
+  EXPECT_EQ(content_hash("").size(), 16u);
+}
+
+}  // namespace
+}  // namespace topo

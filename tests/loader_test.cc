@@ -1,0 +1,240 @@
+#include "topo/loader.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+namespace topo {
+namespace {
+
+LoadResult load(const std::string& text) { return load_text("lab.yaml", text, "/labs"); }
+
+// The file has exactly one error, at line:col, whose message contains `what`.
+void expect_error(const std::string& text, int line, int col, const std::string& what) {
+  LoadResult r = load(text);
+  ASSERT_EQ(r.diagnostics.size(), 1u) << r.diagnostics.render();
+  const Diagnostic& d = r.diagnostics.list()[0];
+  EXPECT_EQ(d.pos.line, line) << d.message;
+  EXPECT_EQ(d.pos.col, col) << d.message;
+  EXPECT_NE(d.message.find(what), std::string::npos) << d.message;
+  std::string rendered = r.diagnostics.render();
+  EXPECT_EQ(rendered.rfind(fmt::format("lab.yaml:{}:{}: ", line, col), 0), 0u) << rendered;
+}
+
+const char* kTwoNodes = R"(name: t
+nodes:
+  a: {}
+  b: {}
+)";
+
+TEST(Loader, LoadsTheTriangleExample) {
+  LoadResult r = load_file(std::string(TOPO_SOURCE_DIR) + "/examples/triangle.yaml");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  const Topology& t = r.topology;
+  EXPECT_EQ(t.name, "triangle");
+  EXPECT_EQ(t.prefix, "triangle-");
+  EXPECT_EQ(t.netns_of("r1"), "triangle-r1");
+  ASSERT_EQ(t.nodes.size(), 3u);
+  EXPECT_EQ(t.nodes[0].name, "r1");
+  EXPECT_EQ(t.nodes[0].kind, NodeKind::router);
+  ASSERT_EQ(t.nodes[0].loopback.size(), 1u);
+  EXPECT_EQ(t.nodes[0].loopback[0].text(), "10.0.0.1/32");
+  ASSERT_EQ(t.nodes[0].routes.size(), 2u);
+  EXPECT_EQ(t.nodes[0].routes[0].dst.text(), "10.0.0.2/32");
+  EXPECT_EQ(t.nodes[0].routes[0].via[0].address_text(), "10.1.0.2");
+  ASSERT_EQ(t.links.size(), 3u);
+  EXPECT_EQ(t.links[0].endpoints[1].node, "r2");
+  EXPECT_EQ(t.links[0].endpoints[1].iface, "eth1");
+  EXPECT_EQ(t.links[0].endpoints[1].addresses[0].text(), "10.1.0.2/30");
+  EXPECT_NE(t.dir.find("examples"), std::string::npos);
+}
+
+TEST(Loader, LoadsTheTwoHostsExampleWithAListPerEndpoint) {
+  LoadResult r = load_file(std::string(TOPO_SOURCE_DIR) + "/examples/two-hosts.yaml");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  const Endpoint& h2 = r.topology.links[0].endpoints[1];
+  ASSERT_EQ(h2.addresses.size(), 2u);
+  EXPECT_EQ(h2.addresses[1].text(), "fd00:50::2/64");
+}
+
+TEST(Loader, ReadsEveryKindOfRouteAndTheExtendedEndpoint) {
+  LoadResult r = load(R"(name: t
+prefix: x-
+nodes:
+  r1:
+    kind: router
+    loopback: [10.0.0.1, "fd00::1/128"]
+    sysctls: {net.ipv4.conf.all.rp_filter: 0}
+    routes:
+      - 10.9.0.0/16 via 10.1.0.2
+      - default via 10.1.0.2
+      - {dst: 10.8.0.0/16, via: [10.1.0.2, 10.2.0.2]}
+      - {dst: 192.0.2.0/24, dev: eth3}
+      - default via fd00:2::2
+  r2: {}
+  r3: {}
+links:
+  - endpoints: [r1:eth1, r2:eth1]
+    addresses: [10.1.0.1/30, 10.1.0.2/30]
+    mtu: 9000
+    state: down
+  - endpoints:
+      - {node: r1, iface: eth3, mac: "02:00:00:00:00:01", addresses: [10.2.0.1/24, "fd00:2::1/64"]}
+      - {node: r3, iface: eth1, addresses: [10.2.0.2/24, "fd00:2::2/64"]}
+)");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  const Topology& t = r.topology;
+  EXPECT_EQ(t.netns_of("r1"), "x-r1");
+  const Node& r1 = t.nodes[0];
+  EXPECT_EQ(r1.loopback[0].text(), "10.0.0.1/32");
+  EXPECT_EQ(r1.sysctls[0].key, "net.ipv4.conf.all.rp_filter");
+  EXPECT_EQ(r1.sysctls[0].value, "0");
+  ASSERT_EQ(r1.routes.size(), 5u);
+  EXPECT_EQ(r1.routes[1].dst.text(), "0.0.0.0/0");
+  EXPECT_EQ(r1.routes[2].via.size(), 2u);
+  EXPECT_EQ(r1.routes[3].dev, "eth3");
+  EXPECT_TRUE(r1.routes[3].via.empty());
+  EXPECT_EQ(r1.routes[4].dst.text(), "::/0");
+  EXPECT_EQ(t.links[0].mtu, 9000);
+  EXPECT_FALSE(t.links[0].up);
+  ASSERT_TRUE(t.links[1].endpoints[0].mac);
+  EXPECT_EQ(nl::mac_text(*t.links[1].endpoints[0].mac), "02:00:00:00:00:01");
+}
+
+TEST(Loader, YamlSyntaxError) {
+  expect_error("name: t\nnodes: {a: {}\n", 3, 1, "YAML syntax");
+}
+
+TEST(Loader, EmptyFile) {
+  LoadResult r = load("");
+  ASSERT_EQ(r.diagnostics.size(), 1u);
+  EXPECT_NE(r.diagnostics.list()[0].message.find("empty"), std::string::npos);
+}
+
+TEST(Loader, MissingNameAndNodes) {
+  LoadResult r = load("links: []\n");
+  EXPECT_EQ(r.diagnostics.size(), 2u) << r.diagnostics.render();
+  std::string out = r.diagnostics.render();
+  EXPECT_NE(out.find("missing `name`"), std::string::npos);
+  EXPECT_NE(out.find("missing `nodes`"), std::string::npos);
+}
+
+TEST(Loader, UnknownKeyWithSuggestion) {
+  expect_error("name: t\nnodez: {a: {}}\nnodes: {a: {}}\n", 2, 1, "did you mean `nodes`");
+  expect_error("name: t\nnodes:\n  a: {kidn: router}\n", 3, 7, "unknown key `kidn` in node `a`");
+}
+
+TEST(Loader, ContractKeysNotYetImplementedAreRefusedByName) {
+  expect_error("name: t\nnodes:\n  a: {daemons: []}\n", 3, 7, "`daemons` is not supported");
+  expect_error(std::string(kTwoNodes) + "links:\n  - endpoints: [a:e, b:e]\n    impair: {}\n", 7,
+               5, "`impair` is not supported");
+}
+
+TEST(Loader, WrongTypes) {
+  expect_error("name: [t]\nnodes: {a: {}}\n", 1, 7, "`name` must be a single value");
+  expect_error("name: t\nnodes: [a]\n", 2, 8, "`nodes` must be a mapping");
+  expect_error("name: t\nnodes: {a: 5}\n", 2, 12, "must be a mapping of settings");
+  expect_error(std::string(kTwoNodes) + "links:\n  - endpoints: [a:e, b:e]\n    mtu: big\n", 7,
+               10, "whole number");
+  expect_error(std::string(kTwoNodes) + "links: {a: b}\n", 5, 8, "`links` must be a list");
+}
+
+TEST(Loader, BadNames) {
+  expect_error("name: Lab\nnodes: {a: {}}\n", 1, 7, "lab name `Lab`");
+  expect_error("name: " + std::string(33, 'a') + "\nnodes: {a: {}}\n", 1, 7, "32 characters");
+  expect_error("name: t\nnodes: {host: {}}\n", 2, 9, "`host` is reserved");
+  expect_error("name: t\nnodes: {-a: {}}\n", 2, 9, "must start with a letter or a digit");
+  expect_error("name: t\nnodes: {a/b: {}}\n", 2, 9, "may contain only");
+  expect_error("name: t\nprefix: ../\nnodes: {a: {}}\n", 2, 9, "prefix `../`");
+}
+
+TEST(Loader, BadEndpoints) {
+  std::string base = std::string(kTwoNodes) + "links:\n";
+  expect_error(base + "  - endpoints: [a:e, c:e]\n", 6, 22, "unknown node `c`");
+  expect_error(base + "  - endpoints: [a, b:e]\n", 6, 17, "must be NODE:IFACE");
+  expect_error(base + "  - endpoints: [a:e, b:this-name-is-too-long]\n", 6, 22,
+               "longer than 15");
+  expect_error(base + "  - endpoints: [a:lo, b:e]\n", 6, 17, "`lo` is the loopback");
+  expect_error(base + "  - endpoints: [a:e, b:e]\n  - endpoints: [a:e, b:f]\n", 7, 17,
+               "interface a:e is used twice");
+  expect_error(base + "  - endpoints: [a:e]\n", 6, 5, "needs two endpoints");
+  expect_error(base + "  - endpoints: [a:e, b:e, a:f]\n", 6, 5, "three or more endpoints");
+  expect_error(base + "  - endpoints: [a:e, host:x]\n", 6, 22, "root namespace");
+  expect_error(base + "  - {}\n", 6, 5, "needs `endpoints`");
+}
+
+TEST(Loader, BadAddresses) {
+  std::string base = std::string(kTwoNodes) + "links:\n  - endpoints: [a:e, b:e]\n";
+  expect_error(base + "    addresses: [10.1.0.1/30]\n", 7, 16, "1 entries for 2 endpoints");
+  expect_error(base + "    addresses: [10.1.0.1/30, 10.1.0.300/30]\n", 7, 30,
+               "not an address with a prefix length");
+  expect_error(base + "    addresses: [10.1.0.1, 10.1.0.2/30]\n", 7, 17,
+               "not an address with a prefix length");
+  expect_error(base + "    addresses: [10.1.0.1/30, 10.1.1.2/30]\n", 7, 17,
+               "not in one subnet");
+  expect_error(base + "    addresses: [10.1.0.1/30, \"fd00::2/64\"]\n", 7, 17, "has no IPv4");
+  expect_error(base + "    addresses: [10.1.0.1/30, 10.1.0.1/30]\n", 7, 30, "used twice");
+}
+
+TEST(Loader, BadLinkSettings) {
+  std::string base = std::string(kTwoNodes) + "links:\n  - endpoints: [a:e, b:e]\n";
+  expect_error(base + "    mtu: 67\n", 7, 10, "out of range 68..65535");
+  expect_error(base + "    mtu: 65536\n", 7, 10, "out of range 68..65535");
+  expect_error(base + "    state: sideways\n", 7, 12, "up or down");
+  std::string ext = std::string(kTwoNodes) + "links:\n  - endpoints:\n";
+  expect_error(ext + "    - {node: a, iface: e, mac: \"02:00:00:00:00\"}\n    - b:e\n", 7, 32,
+               "not a MAC address");
+  expect_error(ext + "    - {node: a, iface: e, mac: \"01:00:00:00:00:01\"}\n    - b:e\n", 7, 32,
+               "multicast");
+  expect_error(ext + "    - {node: a}\n    - b:e\n", 7, 7, "needs `node` and `iface`");
+}
+
+TEST(Loader, BadNodeSettings) {
+  expect_error("name: t\nnodes:\n  a: {kind: ruter}\n", 3, 13, "did you mean `router`");
+  expect_error("name: t\nnodes:\n  a: {kind: bridge}\n", 3, 13, "bridge` is not supported");
+  expect_error("name: t\nnodes:\n  a: {loopback: 10.0.0.1/33}\n", 3, 17, "not an address");
+  expect_error("name: t\nnodes:\n  a: {sysctls: {kernel.pid_max: 1}}\n", 3, 17,
+               "not per-namespace");
+  expect_error("name: t\nnodes:\n  a: {sysctls: {net/../../x: 1}}\n", 3, 17, "empty part");
+  expect_error("name: t\nnodes:\n  a: {sysctls: [x]}\n", 3, 16, "mapping of keys");
+}
+
+TEST(Loader, BadRoutes) {
+  std::string head = "name: t\nnodes:\n  a:\n    routes:\n";
+  std::string tail = "  b: {}\nlinks:\n  - endpoints: [a:e, b:e]\n    addresses: [10.1.0.1/30, "
+                     "10.1.0.2/30]\n";
+  expect_error(head + "      - 10.9.0.0/16 via 10.2.0.1\n" + tail, 5, 9,
+               "gateway 10.2.0.1 is on no subnet of node `a`");
+  expect_error(head + "      - 10.9.0.0/16 dev eth7\n" + tail, 5, 9, "no interface `eth7`");
+  expect_error(head + "      - 10.9.0.0/16\n" + tail, 5, 9, "needs a gateway");
+  expect_error(head + "      - 10.9.0.0/16 through 10.1.0.2\n" + tail, 5, 9, "cannot read route");
+  expect_error(head + "      - nowhere via 10.1.0.2\n" + tail, 5, 9, "not a prefix");
+  expect_error(head + "      - 10.9.0.0/16 via banana\n" + tail, 5, 9, "not an IP address");
+  expect_error(head + "      - 10.9.0.0/16 via fd00::1\n" + tail, 5, 9, "mixes IPv4 and IPv6");
+  expect_error(head + "      - {via: 10.1.0.2}\n" + tail, 5, 9, "needs `dst`");
+  expect_error(head + "      - 10.9.0.0/16 via 10.1.0.2\n      - 10.9.0.0/16 via 10.1.0.2\n" +
+                   tail, 6, 9, "two routes to 10.9.0.0/16");
+}
+
+TEST(Loader, ReportsEveryErrorNotOnlyTheFirst) {
+  LoadResult r = load(R"(name: Bad
+nodes:
+  host: {}
+  a: {kind: ruter}
+links:
+  - endpoints: [a:e, z:e]
+    mtu: 1
+)");
+  EXPECT_EQ(r.diagnostics.size(), 5u) << r.diagnostics.render();
+}
+
+TEST(Loader, UnreadableFile) {
+  LoadResult r = load_file("/nonexistent/lab.yaml");
+  ASSERT_EQ(r.diagnostics.size(), 1u);
+  EXPECT_NE(r.diagnostics.render().find("/nonexistent/lab.yaml: cannot read the file"),
+            std::string::npos)
+      << r.diagnostics.render();
+}
+
+}  // namespace
+}  // namespace topo

@@ -1,0 +1,173 @@
+#include "topo/planner.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "netlink/error.h"
+#include "topo/applier.h"
+#include "topo/fake_backend.h"
+#include "topo/loader.h"
+
+namespace topo {
+namespace {
+
+Topology parse(const std::string& text) {
+  LoadResult r = load_text("lab.yaml", text, "/labs");
+  EXPECT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  return r.topology;
+}
+
+const char* kLab = R"(name: p
+nodes:
+  r1:
+    kind: router
+    loopback: 10.0.0.1/32
+    sysctls: {net.ipv4.ip_forward: 0, net.ipv4.conf.all.rp_filter: 2}
+    routes:
+      - 10.9.0.0/16 via 10.1.0.2
+      - {dst: 10.8.0.0/16, via: [10.1.0.2, 10.2.0.2]}
+      - {dst: 192.0.2.0/24, dev: eth2}
+  h2: {}
+  h3: {}
+links:
+  - endpoints: [r1:eth1, h2:eth0]
+    addresses: [10.1.0.1/30, 10.1.0.2/30]
+    mtu: 9000
+  - endpoints:
+      - {node: r1, iface: eth2, mac: "02:00:00:00:00:01", addresses: [10.2.0.1/24]}
+      - {node: h3, iface: eth0, addresses: [10.2.0.2/24]}
+    state: down
+)";
+
+std::vector<std::string> described(const Plan& plan) {
+  std::vector<std::string> out;
+  for (const Action& a : plan.actions) out.push_back(describe(plan, a));
+  return out;
+}
+
+TEST(Planner, OrdersNamespacesThenVethsThenNodeByNode) {
+  Plan plan = make_plan(parse(kLab));
+  std::string mac_r1_eth1 = nl::mac_text(default_mac("p", "r1", "eth1"));
+  std::string mac_h2_eth0 = nl::mac_text(default_mac("p", "h2", "eth0"));
+  std::string mac_h3_eth0 = nl::mac_text(default_mac("p", "h3", "eth0"));
+  std::vector<std::string> expected = {
+      "r1: create netns p-r1",
+      "h2: create netns p-h2",
+      "h3: create netns p-h3",
+      "r1: create veth eth1 (" + mac_r1_eth1 + ") <-> h2:eth0 (" + mac_h2_eth0 + ") mtu 9000",
+      "r1: create veth eth2 (02:00:00:00:00:01) <-> h3:eth0 (" + mac_h3_eth0 + ") down",
+      // the router default for v6 forwarding; the file's own ip_forward wins over the default
+      "r1: sysctl net.ipv6.conf.all.forwarding=1",
+      "r1: sysctl net.ipv4.ip_forward=0",
+      "r1: sysctl net.ipv4.conf.all.rp_filter=2",
+      "r1: set lo up",
+      "r1: address 10.0.0.1/32 on lo",
+      "r1: address 10.1.0.1/30 on eth1",
+      "r1: address 10.2.0.1/24 on eth2",
+      "r1: route 10.9.0.0/16 via 10.1.0.2",
+      "r1: route 10.8.0.0/16 via 10.1.0.2 via 10.2.0.2",
+      "r1: route 192.0.2.0/24 dev eth2",
+      "h2: set lo up",
+      "h2: address 10.1.0.2/30 on eth0",
+      "h2: set eth0 up",  // the peer end; r1:eth1 came up at creation
+      "h3: set lo up",
+      "h3: address 10.2.0.2/24 on eth0",  // state: down: no end comes up
+  };
+  EXPECT_EQ(described(plan), expected);
+  EXPECT_EQ(plan.links, 2u);
+}
+
+TEST(Planner, NumbersInterfacesPerNodeWithLoAsSlotZero) {
+  Plan plan = make_plan(parse(kLab));
+  const auto& v1 = std::get<CreateVeth>(plan.actions[3]);
+  const auto& v2 = std::get<CreateVeth>(plan.actions[4]);
+  EXPECT_EQ(v1.a.slot, 1);
+  EXPECT_EQ(v2.a.slot, 2);
+  EXPECT_EQ(v1.b.slot, 1);
+  EXPECT_EQ(v2.b.slot, 1);
+  EXPECT_TRUE(v1.up);
+  EXPECT_FALSE(v2.up);
+  const auto& dev_route = std::get<AddRoute>(plan.actions[14]);
+  ASSERT_TRUE(dev_route.hops[0].dev);
+  EXPECT_EQ(dev_route.hops[0].dev->slot, 2);
+}
+
+TEST(Planner, DefaultMacsAreDeterministicUnicastAndLocal) {
+  nl::Mac m = default_mac("lab", "r1", "eth1");
+  EXPECT_EQ(m, default_mac("lab", "r1", "eth1"));
+  EXPECT_NE(m, default_mac("lab", "r1", "eth2"));
+  EXPECT_NE(m, default_mac("other", "r1", "eth1"));
+  EXPECT_EQ(m[0], 0x02);
+  EXPECT_EQ(make_plan(parse(kLab)).actions.size(), make_plan(parse(kLab)).actions.size());
+  EXPECT_EQ(described(make_plan(parse(kLab))), described(make_plan(parse(kLab))));
+}
+
+class ApplierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/topo-applier-test.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  JournalWriter journal() {
+    return JournalWriter::create(dir_ + "/journal", {"p", "p-", "/labs/lab.yaml", "h", 1, 0});
+  }
+  std::string dir_;
+};
+
+TEST_F(ApplierTest, AppliesEveryActionInOrderAndJournalsBeforeCreating) {
+  Plan plan = make_plan(parse(kLab));
+  FakeBackend backend;
+  JournalWriter j = journal();
+  apply_plan(plan, backend, j);
+  EXPECT_EQ(backend.log, described(plan));
+  auto state = read_journal(dir_ + "/journal");
+  ASSERT_TRUE(state);
+  EXPECT_TRUE(state->complete);
+  ASSERT_EQ(state->netns.size(), 3u);
+  EXPECT_EQ(state->netns[2].netns, "p-h3");
+  EXPECT_EQ(state->netns[2].id, 1002u);
+  ASSERT_EQ(state->veths.size(), 2u);
+  EXPECT_EQ(state->veths[1].a, "r1:eth2");
+  EXPECT_EQ(state->veths[1].b, "h3:eth0");
+}
+
+TEST_F(ApplierTest, AFailureLeavesAJournalThatTeardownUndoesNewestFirst) {
+  Plan plan = make_plan(parse(kLab));
+  FakeBackend backend;
+  backend.fail_on = "create netns p-h3";
+  JournalWriter j = journal();
+  EXPECT_THROW(apply_plan(plan, backend, j), nl::Error);
+  auto state = read_journal(dir_ + "/journal");
+  ASSERT_TRUE(state);
+  EXPECT_FALSE(state->complete);
+  // All three were journaled before the batch ran, so a kill here would be undone too.
+  ASSERT_EQ(state->netns.size(), 3u);
+  EXPECT_EQ(state->netns[0].id, 0u);  // ids come after the batch, which did not finish
+  backend.log.clear();
+  EXPECT_TRUE(teardown(*state, backend).empty());
+  EXPECT_EQ(backend.log, (std::vector<std::string>{"remove netns p-h3", "remove netns p-h2",
+                                                   "remove netns p-r1"}));
+  EXPECT_TRUE(backend.live_netns.empty());
+}
+
+TEST_F(ApplierTest, TeardownReportsWhatItCouldNotRemoveAndGoesOn) {
+  struct Stubborn : FakeBackend {
+    Removed remove_netns(const std::string& netns, uint64_t id) override {
+      if (netns == "p-h2") throw nl::Error(netns, "namespace", "remove", EBUSY, "busy");
+      return FakeBackend::remove_netns(netns, id);
+    }
+  } backend;
+  JournalState state;
+  state.netns = {{"p-r1", "r1", 1}, {"p-h2", "h2", 2}, {"p-h3", "h3", 3}};
+  backend.live_netns = {"p-r1", "p-h2", "p-h3"};
+  std::vector<std::string> failures = teardown(state, backend);
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_NE(failures[0].find("p-h2"), std::string::npos);
+  EXPECT_EQ(backend.live_netns, (std::set<std::string>{"p-h2"}));
+}
+
+}  // namespace
+}  // namespace topo

@@ -1,0 +1,78 @@
+#include "topo/applier.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace topo {
+
+namespace {
+
+// The end of the run of actions of the same kind as actions[begin].
+size_t run_end(const std::vector<Action>& actions, size_t begin) {
+  size_t end = begin;
+  while (end < actions.size() && actions[end].index() == actions[begin].index()) end++;
+  return end;
+}
+
+std::string endpoint(const Plan& plan, const IfaceRef& r) {
+  return plan.nodes[r.node].name + ":" + r.name;
+}
+
+}  // namespace
+
+void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal) {
+  const std::vector<Action>& actions = plan.actions;
+  for (size_t begin = 0; begin < actions.size();) {
+    size_t end = begin + 1;
+    if (std::holds_alternative<CreateNetns>(actions[begin])) {
+      end = run_end(actions, begin);
+      std::vector<JournalNetns> batch;
+      for (size_t i = begin; i < end; i++) {
+        int n = std::get<CreateNetns>(actions[i]).node;
+        batch.push_back({plan.nodes[n].netns, plan.nodes[n].name, 0});
+      }
+      journal.netns(batch);
+      for (size_t i = begin; i < end; i++) {
+        spdlog::debug("{}", describe(plan, actions[i]));
+        backend.apply(plan, actions[i]);
+        batch[i - begin].id = backend.netns_id(std::get<CreateNetns>(actions[i]).node);
+      }
+      journal.netns_ids(batch);
+    } else if (std::holds_alternative<CreateVeth>(actions[begin])) {
+      end = run_end(actions, begin);
+      std::vector<JournalVeth> batch;
+      for (size_t i = begin; i < end; i++) {
+        const auto& v = std::get<CreateVeth>(actions[i]);
+        batch.push_back({endpoint(plan, v.a), endpoint(plan, v.b)});
+      }
+      journal.veths(batch);
+      for (size_t i = begin; i < end; i++) {
+        spdlog::debug("{}", describe(plan, actions[i]));
+        backend.apply(plan, actions[i]);
+      }
+    } else {
+      spdlog::debug("{}", describe(plan, actions[begin]));
+      backend.apply(plan, actions[begin]);
+    }
+    begin = end;
+  }
+  journal.complete();
+}
+
+std::vector<std::string> teardown(const JournalState& state, Backend& backend) {
+  std::vector<std::string> failures;
+  // Veths need no step of their own: both ends live in lab namespaces and go with them.
+  for (auto it = state.netns.rbegin(); it != state.netns.rend(); ++it) {
+    try {
+      if (backend.remove_netns(it->netns, it->id) == Backend::Removed::not_ours)
+        spdlog::warn("left netns {} alone: it is no longer the namespace this lab created",
+                     it->netns);
+    } catch (const std::exception& e) {
+      failures.push_back(e.what());
+    }
+  }
+  backend.release();
+  return failures;
+}
+
+}  // namespace topo

@@ -1,0 +1,22 @@
+// applier.h - runs a plan through a backend, journaling each owned object before it exists,
+// and takes a lab apart from its journal.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "topo/backend.h"
+#include "topo/journal.h"
+#include "topo/planner.h"
+
+namespace topo {
+
+// Applies every action in order. Namespaces and veths are written to the journal in one batch
+// before the batch is created. Throws what the backend throws; the caller rolls back.
+void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal);
+
+// Removes what a journal says was created, newest first. Returns one line per object that could
+// not be removed (empty: everything is gone).
+std::vector<std::string> teardown(const JournalState& state, Backend& backend);
+
+}  // namespace topo

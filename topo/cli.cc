@@ -1,0 +1,65 @@
+#include "topo/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "topo/lab.h"
+
+namespace topo {
+
+namespace {
+
+void setup_logging(int verbose, bool quiet) {
+  auto logger = spdlog::stderr_color_mt("topo");
+  logger->set_pattern("%^%v%$");
+  logger->set_level(quiet ? spdlog::level::warn
+                          : verbose ? spdlog::level::debug : spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"topo: declarative network-namespace labs, built in-process through netlink"};
+  app.require_subcommand(1);
+  int verbose = 0;
+  bool quiet = false;
+  app.add_flag("-v,--verbose", verbose, "Show every kernel action")->trigger_on_parse();
+  app.add_flag("-q,--quiet", quiet, "Show only warnings and errors");
+
+  UpOptions up;
+  CLI::App* up_cmd = app.add_subcommand("up", "Build the lab a topology file describes");
+  up_cmd->add_option("FILE", up.file, "Topology file (- for standard input)")->required();
+  up_cmd->add_flag("--dry-run", up.dry_run, "Print the actions up would take; create nothing");
+  up_cmd->add_flag("--keep-on-failure", up.keep_on_failure,
+                   "On failure, keep what was created (for a look) instead of rolling back");
+
+  std::string lab;
+  CLI::App* down_cmd =
+      app.add_subcommand("down", "Remove everything a lab created, and nothing else");
+  down_cmd->add_option("LAB", lab, "Lab name, or the lab's topology file")->required();
+
+  std::string file;
+  CLI::App* validate_cmd = app.add_subcommand("validate", "Check a topology file; create nothing");
+  validate_cmd->add_option("FILE", file, "Topology file (- for standard input)")->required();
+
+  for (CLI::App* sub : {up_cmd, down_cmd, validate_cmd}) sub->fallthrough();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  setup_logging(verbose, quiet);
+  if (*up_cmd) return cmd_up(up);
+  if (*down_cmd) return cmd_down(lab);
+  return cmd_validate(file);
+}
+
+}  // namespace topo

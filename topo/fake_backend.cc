@@ -1,0 +1,20 @@
+#include "topo/fake_backend.h"
+
+#include "netlink/error.h"
+
+namespace topo {
+
+void FakeBackend::apply(const Plan& plan, const Action& action) {
+  std::string text = describe(plan, action);
+  if (fail_on && text.find(*fail_on) != std::string::npos)
+    throw nl::Error("fake", text, "apply", EIO, "injected failure");
+  log.push_back(text);
+  if (auto* c = std::get_if<CreateNetns>(&action)) live_netns.insert(plan.nodes[c->node].netns);
+}
+
+Backend::Removed FakeBackend::remove_netns(const std::string& netns, uint64_t) {
+  log.push_back("remove netns " + netns);
+  return live_netns.erase(netns) ? Removed::yes : Removed::absent;
+}
+
+}  // namespace topo

@@ -1,0 +1,116 @@
+#include "topo/journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <unordered_map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "netlink/error.h"
+#include "topo/hash.h"
+
+namespace topo {
+
+using nlohmann::json;
+
+JournalWriter JournalWriter::create(const std::string& path, const JournalHeader& h) {
+  nl::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600));
+  if (!fd.valid()) nl::throw_errno("", path, "create journal", errno);
+  JournalWriter w(path, std::move(fd));
+  json rec = {{"t", "lab"},          {"lab", h.lab}, {"prefix", h.prefix},
+              {"file", h.file},      {"hash", h.file_hash},
+              {"pid", h.pid},        {"started", h.started}, {"version", 1}};
+  w.write_lines(rec.dump() + "\n");
+  return w;
+}
+
+void JournalWriter::write_lines(const std::string& lines) {
+  // One write per batch: O_APPEND keeps it whole; a kill can only tear the last line.
+  size_t done = 0;
+  while (done < lines.size()) {
+    ssize_t n = ::write(fd_.get(), lines.data() + done, lines.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) nl::throw_errno("", path_, "append to journal", errno);
+    done += static_cast<size_t>(n);
+  }
+}
+
+void JournalWriter::netns(const std::vector<JournalNetns>& batch) {
+  std::string lines;
+  for (const JournalNetns& n : batch)
+    lines += json{{"t", "netns"}, {"netns", n.netns}, {"node", n.node}}.dump() + "\n";
+  write_lines(lines);
+}
+
+void JournalWriter::netns_ids(const std::vector<JournalNetns>& batch) {
+  std::string lines;
+  for (const JournalNetns& n : batch)
+    lines += json{{"t", "netns-id"}, {"netns", n.netns}, {"id", n.id}}.dump() + "\n";
+  write_lines(lines);
+}
+
+void JournalWriter::veths(const std::vector<JournalVeth>& batch) {
+  std::string lines;
+  for (const JournalVeth& v : batch)
+    lines += json{{"t", "veth"}, {"a", v.a}, {"b", v.b}}.dump() + "\n";
+  write_lines(lines);
+}
+
+void JournalWriter::complete() { write_lines(json{{"t", "complete"}}.dump() + "\n"); }
+
+std::optional<JournalState> read_journal(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    if (errno == ENOENT) return std::nullopt;
+    throw std::runtime_error(fmt::format("cannot read journal {}: {}", path,
+                                         nl::errno_text(errno)));
+  }
+  JournalState s;
+  std::unordered_map<std::string, size_t> netns_index;
+  bool header = false;
+  std::string line;
+  size_t line_no = 0;
+  while (std::getline(in, line)) {
+    line_no++;
+    json rec = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    // A kill inside the last write leaves a torn line; nothing after it can exist.
+    if (rec.is_discarded() || !rec.is_object() || !rec.contains("t")) {
+      if (in.peek() == EOF) break;
+      throw std::runtime_error(fmt::format("journal {} is damaged at line {}", path, line_no));
+    }
+    const std::string t = rec.value("t", "");
+    if (t == "lab") {
+      s.header = {rec.value("lab", ""),   rec.value("prefix", ""),  rec.value("file", ""),
+                  rec.value("hash", ""),  rec.value("pid", int64_t{0}),
+                  rec.value("started", int64_t{0})};
+      header = true;
+    } else if (t == "netns") {
+      netns_index[rec.value("netns", "")] = s.netns.size();
+      s.netns.push_back({rec.value("netns", ""), rec.value("node", ""), 0});
+    } else if (t == "netns-id") {
+      auto it = netns_index.find(rec.value("netns", ""));
+      if (it != netns_index.end()) s.netns[it->second].id = rec.value("id", uint64_t{0});
+    } else if (t == "veth") {
+      s.veths.push_back({rec.value("a", ""), rec.value("b", "")});
+    } else if (t == "complete") {
+      s.complete = true;
+    }
+  }
+  if (!header) {
+    // Killed before the header reached the file: nothing was created yet.
+    if (line_no == 0 || s.netns.empty()) return JournalState{};
+    throw std::runtime_error(fmt::format("journal {} has no header", path));
+  }
+  return s;
+}
+
+std::string content_hash(const std::string& bytes) {
+  return fmt::format("{:016x}", fnv1a(bytes));
+}
+
+}  // namespace topo

@@ -1,0 +1,67 @@
+// journal.h - the append-only record of what a lab created, written before each creation.
+//
+// One JSON object per line. `up` appends a record for each kernel object before it makes it,
+// a batch of records in one write(), so that after a kill -9 at any point `down` knows every
+// object that may exist. A torn last line (the kill fell inside a write) is ignored.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "netlink/fd.h"
+
+namespace topo {
+
+struct JournalHeader {
+  std::string lab;
+  std::string prefix;
+  std::string file;       // absolute path of the topology file ("<stdin>" when read from stdin)
+  std::string file_hash;  // of the file's bytes, to tell an unchanged file
+  int64_t pid = 0;
+  int64_t started = 0;    // unix seconds
+};
+
+struct JournalNetns {
+  std::string netns;
+  std::string node;
+  uint64_t id = 0;  // the namespace's inode once created; 0 if `up` died before recording it
+};
+
+struct JournalVeth {
+  std::string a, b;  // "node:iface"
+};
+
+struct JournalState {
+  JournalHeader header;
+  std::vector<JournalNetns> netns;
+  std::vector<JournalVeth> veths;
+  bool complete = false;  // `up` finished
+};
+
+class JournalWriter {
+ public:
+  // Creates the journal (it must not exist) and writes its header.
+  static JournalWriter create(const std::string& path, const JournalHeader& header);
+
+  void netns(const std::vector<JournalNetns>& batch);  // before creating them
+  void netns_ids(const std::vector<JournalNetns>& batch);  // after, with their inodes
+  void veths(const std::vector<JournalVeth>& batch);
+  void complete();
+
+ private:
+  JournalWriter(std::string path, nl::Fd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+  void write_lines(const std::string& lines);
+  std::string path_;
+  nl::Fd fd_;
+};
+
+// Reads a journal; nullopt when there is none. Throws std::runtime_error when it is unreadable
+// or its header is damaged.
+std::optional<JournalState> read_journal(const std::string& path);
+
+// A short, stable fingerprint of bytes (FNV-1a 64, hex).
+std::string content_hash(const std::string& bytes);
+
+}  // namespace topo

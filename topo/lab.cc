@@ -1,0 +1,235 @@
+#include "topo/lab.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "netlink/error.h"
+#include "netlink/netns.h"
+#include "topo/applier.h"
+#include "topo/journal.h"
+#include "topo/loader.h"
+#include "topo/netlink_backend.h"
+#include "topo/planner.h"
+#include "topo/privileges.h"
+#include "topo/state.h"
+#include "topo/validator.h"
+
+namespace topo {
+
+namespace {
+
+constexpr int kOk = 0, kFailed = 1, kInvalid = 2;
+
+int fail(int status, const std::string& message) {
+  spdlog::error("error: {}", message);
+  return status;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Loads and checks a file; prints its diagnostics when there are any.
+std::optional<LoadResult> load_checked(const std::string& file) {
+  LoadResult r = load_file(file);
+  if (r.diagnostics.empty()) return r;
+  std::fputs(r.diagnostics.render().c_str(), stderr);
+  spdlog::error("{}: {} error{}; nothing was created", r.topology.file, r.diagnostics.size(),
+                r.diagnostics.size() == 1 ? "" : "s");
+  return std::nullopt;
+}
+
+// Namespace switches must not touch the main thread: run `fn` on a thread of its own.
+std::exception_ptr on_own_thread(const std::function<void()>& fn) {
+  std::exception_ptr error;
+  std::thread worker([&] {
+    try {
+      fn();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  worker.join();
+  return error;
+}
+
+// Two descriptors per node (namespace fd and netlink socket): lift the soft limit to the hard.
+void raise_fd_limit() {
+  rlimit lim;
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+std::string describe_error(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown failure";
+  }
+}
+
+// Removes what the journal lists; true when everything is gone.
+bool take_down(const JournalState& state, const std::string& lab) {
+  NetlinkBackend backend(0);
+  std::vector<std::string> failures = teardown(state, backend);
+  for (const std::string& f : failures) spdlog::error("error: {}", f);
+  if (!failures.empty())
+    spdlog::error("error: lab {} is not fully removed; its journal is kept: run `topo down {}` "
+                  "again", lab, lab);
+  return failures.empty();
+}
+
+// The namespaces the plan would create that exist already (and so are not this lab's).
+std::vector<std::string> foreign_netns(const Plan& plan) {
+  std::vector<std::string> taken;
+  for (const PlanNode& n : plan.nodes)
+    if (nl::netns_exists(n.netns)) taken.push_back(n.netns);
+  return taken;
+}
+
+}  // namespace
+
+int cmd_validate(const std::string& file) {
+  auto loaded = load_checked(file);
+  if (!loaded) return kInvalid;
+  const Topology& t = loaded->topology;
+  fmt::print("{}: ok: lab {}, {} node{}, {} link{}\n", t.file, t.name, t.nodes.size(),
+             t.nodes.size() == 1 ? "" : "s", t.links.size(), t.links.size() == 1 ? "" : "s");
+  return kOk;
+}
+
+int cmd_up(const UpOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  auto loaded = load_checked(options.file);
+  if (!loaded) return kInvalid;
+  const Topology& t = loaded->topology;
+  Plan plan = make_plan(t);
+  if (options.dry_run) {
+    for (const Action& a : plan.actions) fmt::print("{}\n", describe(plan, a));
+    return kOk;
+  }
+  if (std::string why = missing_privileges("up"); !why.empty()) return fail(kFailed, why);
+
+  LabPaths paths = LabPaths::of(kRunDir, t.name);
+  std::optional<LabLock> lock;
+  std::optional<JournalState> running;
+  try {
+    lock.emplace(LabLock::acquire(paths, t.name, "up"));
+    running = read_journal(paths.journal);
+  } catch (const std::exception& e) {
+    return fail(kFailed, e.what());
+  }
+  std::string hash = content_hash(loaded->text);
+  if (running && !running->header.lab.empty()) {
+    if (!running->complete)
+      return fail(kFailed, fmt::format("lab {} holds the state of an `up` that did not finish "
+                                       "(pid {}): run `topo down {}` first",
+                                       t.name, running->header.pid, t.name));
+    if (running->header.file_hash == hash) {
+      spdlog::info("lab {} is already up and matches {}: nothing to do", t.name, t.file);
+      return kOk;
+    }
+    return fail(kFailed, fmt::format("lab {} is running from a different version of {}; this "
+                                     "version of topo cannot change a running lab: run `topo "
+                                     "down {}` first", t.name, running->header.file, t.name));
+  }
+  if (running) std::remove(paths.journal.c_str());  // header never written: nothing was made
+
+  std::vector<std::string> taken = foreign_netns(plan);
+  if (!taken.empty()) {
+    lock->remove_all();
+    return fail(kFailed, fmt::format("netns {} already exists and is not lab {}'s; remove it "
+                                     "(ip netns delete {}) or choose another `prefix`",
+                                     fmt::join(taken, ", "), t.name, taken.front()));
+  }
+
+  raise_fd_limit();
+  std::error_code ec;
+  std::string file = t.file == "<stdin>" ? t.file : std::filesystem::absolute(t.file, ec).string();
+  std::optional<JournalWriter> journal;
+  try {
+    nl::prepare_netns_run_dir();
+    journal.emplace(JournalWriter::create(
+        paths.journal, {t.name, t.prefix, file, hash, getpid(), std::time(nullptr)}));
+  } catch (const std::exception& e) {
+    lock->remove_all();
+    return fail(kFailed, e.what());
+  }
+
+  NetlinkBackend backend(plan.nodes.size());
+  std::exception_ptr error = on_own_thread([&] { apply_plan(plan, backend, *journal); });
+  if (!error) {
+    spdlog::info("lab {} is up: {} node{}, {} link{} in {:.3f} s", t.name, plan.nodes.size(),
+                 plan.nodes.size() == 1 ? "" : "s", plan.links, plan.links == 1 ? "" : "s",
+                 seconds_since(start));
+    return kOk;
+  }
+  spdlog::error("error: {}", describe_error(error));
+  backend.release();
+  if (options.keep_on_failure) {
+    spdlog::error("kept what was created (--keep-on-failure): `topo down {}` removes it", t.name);
+    return kFailed;
+  }
+  try {
+    std::optional<JournalState> made = read_journal(paths.journal);
+    if (made && !take_down(*made, t.name)) return kFailed;
+    lock->remove_all();
+    spdlog::error("rolled back: lab {} created nothing that is left", t.name);
+  } catch (const std::exception& e) {
+    spdlog::error("error: rollback failed: {}", e.what());
+  }
+  return kFailed;
+}
+
+int cmd_down(const std::string& lab_or_file) {
+  auto start = std::chrono::steady_clock::now();
+  std::string lab = lab_or_file;
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(lab_or_file, ec) || lab_or_file == "-") {
+    auto loaded = load_checked(lab_or_file);
+    if (!loaded) return kInvalid;
+    lab = loaded->topology.name;
+  } else if (std::string why = lab_name_problem(lab); !why.empty()) {
+    return fail(kInvalid, fmt::format("`{}` is neither a topology file nor a lab name: {}",
+                                      lab_or_file, why));
+  }
+  if (std::string why = missing_privileges("down"); !why.empty()) return fail(kFailed, why);
+
+  LabPaths paths = LabPaths::of(kRunDir, lab);
+  struct stat st;
+  if (stat(paths.lab_dir.c_str(), &st) != 0) {
+    spdlog::info("lab {} is not running: nothing to do", lab);
+    return kOk;
+  }
+  try {
+    LabLock lock = LabLock::acquire(paths, lab, "down");
+    std::optional<JournalState> state = read_journal(paths.journal);
+    if (!state || state->header.lab.empty()) {
+      lock.remove_all();
+      spdlog::info("lab {} is not running: nothing to do", lab);
+      return kOk;
+    }
+    if (!take_down(*state, lab)) return kFailed;
+    lock.remove_all();
+    spdlog::info("lab {} is down: {} namespace{} removed in {:.3f} s", lab, state->netns.size(),
+                 state->netns.size() == 1 ? "" : "s", seconds_since(start));
+    return kOk;
+  } catch (const std::exception& e) {
+    return fail(kFailed, e.what());
+  }
+}
+
+}  // namespace topo

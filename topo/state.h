@@ -1,0 +1,43 @@
+// state.h - where a lab's run-time state lives, and the lock that makes one writer per lab.
+//
+//   /run/topo/                 0755
+//   /run/topo/<lab>/           0711  (node directories go here: daemons may need to reach them)
+//   /run/topo/<lab>/state/     0700  journal (0600) and lock (0600): root only
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "netlink/fd.h"
+
+namespace topo {
+
+inline constexpr const char* kRunDir = "/run/topo";
+
+struct LabPaths {
+  std::string lab_dir, state_dir, journal, lock;
+  static LabPaths of(const std::string& run_dir, const std::string& lab);
+};
+
+// Another topo process holds the lab.
+struct LabBusy : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class LabLock {
+ public:
+  // Creates the lab's directories as needed and takes its lock without waiting. Throws LabBusy
+  // (naming the holder's pid and verb) when another process has it.
+  static LabLock acquire(const LabPaths& paths, const std::string& lab, const std::string& verb);
+
+  // After `down`: removes the journal, the lock file and the directories, while still holding
+  // the lock (a process that opened the old lock file notices it is gone and retries).
+  void remove_all();
+
+ private:
+  LabLock(LabPaths paths, nl::Fd fd) : paths_(std::move(paths)), fd_(std::move(fd)) {}
+  LabPaths paths_;
+  nl::Fd fd_;
+};
+
+}  // namespace topo
