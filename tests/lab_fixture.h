@@ -1,0 +1,62 @@
+// lab_fixture.h - integration tests as a user at a terminal: write a lab file, run topo, look
+// at the kernel with ip(8), take the lab down. Needs root; skips with the reason otherwise.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace topo::testing {
+
+struct CmdResult {
+  int status = -1;     // exit status, or 128+N after signal N
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a shell command line and captures its output.
+CmdResult run(const std::string& command);
+// Quotes a word for the shell.
+std::string quoted(const std::string& word);
+
+// Namespaces under /run/netns whose names start with `prefix`.
+std::vector<std::string> netns_with_prefix(const std::string& prefix);
+// Mount points under /run/netns whose names start with `prefix`.
+std::vector<std::string> mounts_with_prefix(const std::string& prefix);
+
+class LabTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // A unique lab name for this test; `prefix()` is its namespace prefix.
+  const std::string& lab() const { return lab_; }
+  std::string prefix() const { return lab_ + "-"; }
+  std::string netns(const std::string& node) const { return prefix() + node; }
+  const std::string& dir() const { return dir_; }
+
+  // Writes a lab file; every "LAB" in `yaml` becomes this test's lab name. Returns its path.
+  std::string write_lab(const std::string& yaml, const std::string& file_name = "lab.yaml");
+  // An example from examples/, renamed to this test's lab.
+  std::string example(const std::string& file_name);
+  // A chain of `nodes` hosts n1..nN, one /30 per link.
+  std::string chain(int nodes);
+
+  // Runs topo with the given arguments (already quoted as needed).
+  CmdResult topo(const std::string& args);
+  // Runs a command inside a node's namespace with `ip netns exec`.
+  CmdResult in_node(const std::string& node, const std::string& command);
+  // The lab left nothing: no namespace, no mount, no state directory.
+  void expect_nothing_left();
+
+ private:
+  std::string lab_, dir_;
+};
+
+// Starts topo in the background; returns its pid.
+pid_t spawn_topo(const std::vector<std::string>& args, const std::string& log_file);
+// Waits for a child; returns its exit status (128+N after signal N).
+int wait_for(pid_t pid);
+
+}  // namespace topo::testing
