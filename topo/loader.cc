@@ -154,7 +154,7 @@ class Loader {
       Node node;
       node.name = scalar(it->first, "node name");
       node.pos = pos_of(it->first);
-      const YAML::Node& body = it->second;
+      YAML::Node body = it->second;  // a copy: it->second is a temporary
       if (body.IsMap()) {
         load_node(body, node);
       } else if (!body.IsNull()) {
