@@ -10,6 +10,10 @@
 
 #include <fmt/format.h>
 
+#include <netlink/errno.h>
+
+#include <cstring>
+
 #include "netlink/error.h"
 #include "netlink/libnl_ptr.h"
 
@@ -53,19 +57,63 @@ void create_veth(const VethEnd& a, const VethEnd& b, std::optional<int> mtu) {
   // Only the main end may carry IFF_UP here: libnl 3.7 drops the peer's change mask and the
   // kernel then rejects the request ("Unspecific failure").
   if (a.up) rtnl_link_set_flags(veth.get(), IFF_UP);
+  if (a.master) rtnl_link_set_master(veth.get(), a.master);
   int rc = rtnl_link_add(a.netns->socket().get(), veth.get(), NLM_F_CREATE | NLM_F_EXCL);
   a.netns->socket().check(rc, fmt::format("{} (peer {}:{})", a.name, b.netns->name(), b.name),
                           "create veth");
 }
 
 void set_link_up(Netns& ns, int ifindex, const std::string& ifname) {
+  change_link(ns, ifindex, ifname, true, 0);
+}
+
+void change_link(Netns& ns, int ifindex, const std::string& ifname, bool up, int master) {
   // `orig` built by hand with AF_UNSPEC: libnl 3.7 crashes on a cached AF_INET6 link here.
   LinkPtr orig(rtnl_link_alloc());
   LinkPtr change(rtnl_link_alloc());
   rtnl_link_set_ifindex(orig.get(), ifindex);
-  rtnl_link_set_flags(change.get(), IFF_UP);
+  if (up) rtnl_link_set_flags(change.get(), IFF_UP);
+  if (master) rtnl_link_set_master(change.get(), master);
   int rc = rtnl_link_change(ns.socket().get(), orig.get(), change.get(), 0);
-  ns.socket().check(rc, ifname, "set up");
+  ns.socket().check(rc, ifname, master ? (up ? "attach to bridge and set up" : "attach to bridge")
+                                       : "set up");
+}
+
+void create_bridge(Netns& ns, const std::string& name, int ifindex) {
+  LinkPtr br(rtnl_link_alloc());
+  int rc = rtnl_link_set_type(br.get(), "bridge");
+  ns.socket().check(rc, name, "create bridge");
+  rtnl_link_set_name(br.get(), name.c_str());
+  if (ifindex) rtnl_link_set_ifindex(br.get(), ifindex);
+  rtnl_link_set_flags(br.get(), IFF_UP);
+  rc = rtnl_link_add(ns.socket().get(), br.get(), NLM_F_CREATE | NLM_F_EXCL);
+  ns.socket().check(rc, name, "create bridge");
+}
+
+int ifindex_of(Netns& ns, const std::string& ifname) {
+  rtnl_link* raw = nullptr;
+  int rc = rtnl_link_get_kernel(ns.socket().get(), 0, ifname.c_str(), &raw);
+  ns.socket().check(rc, ifname, "look up");
+  LinkPtr link(raw);
+  return rtnl_link_get_ifindex(link.get());
+}
+
+Deleted delete_link_with_mac(Netns& ns, const std::string& ifname, const Mac& mac) {
+  rtnl_link* raw = nullptr;
+  int rc = rtnl_link_get_kernel(ns.socket().get(), 0, ifname.c_str(), &raw);
+  if (rc == -NLE_NODEV || rc == -NLE_OBJ_NOTFOUND) return Deleted::absent;
+  ns.socket().check(rc, ifname, "look up");
+  LinkPtr link(raw);
+  nl_addr* addr = rtnl_link_get_addr(link.get());
+  if (!addr || nl_addr_get_len(addr) != mac.size() ||
+      memcmp(nl_addr_get_binary_addr(addr), mac.data(), mac.size()) != 0)
+    return Deleted::not_ours;
+  LinkPtr del(rtnl_link_alloc());
+  rtnl_link_set_ifindex(del.get(), rtnl_link_get_ifindex(link.get()));
+  rc = rtnl_link_delete(ns.socket().get(), del.get());
+  if (rc == -NLE_NODEV || rc == -NLE_OBJ_NOTFOUND) return Deleted::absent;
+  ns.socket().check(rc, ifname, "delete");
+  return Deleted::yes;
 }
 
 int first_free_ifindex(Netns& ns) {

@@ -17,6 +17,7 @@ struct VethEnd {
   int ifindex = 0;  // 0: let the kernel choose
   std::optional<Mac> mac;
   bool up = false;
+  int master = 0;  // ifindex of a bridge (in netns) this end is born a port of; a's only
 };
 
 // Creates a veth pair with each end directly in its own namespace, names, ifindexes, MACs and
@@ -24,6 +25,20 @@ struct VethEnd {
 void create_veth(const VethEnd& a, const VethEnd& b, std::optional<int> mtu);
 
 void set_link_up(Netns& ns, int ifindex, const std::string& ifname);
+
+// One change request: bring a link up and/or make it a port of a bridge (master ifindex).
+void change_link(Netns& ns, int ifindex, const std::string& ifname, bool up, int master);
+
+// Creates a Linux bridge, up, with the given ifindex (0: the kernel chooses).
+void create_bridge(Netns& ns, const std::string& name, int ifindex);
+
+// The ifindex of an interface, asked of the kernel (for the few topo did not number itself).
+int ifindex_of(Netns& ns, const std::string& ifname);
+
+// Deletes an interface if it still has the MAC topo gave it; false when it is absent, or is
+// somebody else's (another MAC). Deleting a veth end deletes its peer too.
+enum class Deleted { yes, absent, not_ours };
+Deleted delete_link_with_mac(Netns& ns, const std::string& ifname, const Mac& mac);
 
 // The lowest ifindex no interface of a freshly made namespace has (lo is 1, but loaded tunnel
 // modules add fallback devices such as sit0 to every new namespace).

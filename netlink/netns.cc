@@ -116,6 +116,15 @@ Netns Netns::open(const std::string& name) {
   return Netns(name, std::move(fd), std::move(*socket), st.st_ino);
 }
 
+Netns Netns::current(const std::string& name) {
+  Fd fd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) throw_errno(name, "/proc/thread-self/ns/net", "open", errno);
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) throw_errno(name, "namespace", "stat", errno);
+  Socket socket = Socket::connect(name);
+  return Netns(name, std::move(fd), std::move(socket), st.st_ino);
+}
+
 NetnsGuard::NetnsGuard(int netns_fd, const std::string& netns_name) : name_(netns_name) {
   home_netns_fd();  // opened before leaving home, so that home is what it records
   if (setns(netns_fd, CLONE_NEWNET) != 0) throw_errno(name_, "thread", "enter netns", errno);

@@ -32,6 +32,8 @@ class Netns {
   static Netns create(const std::string& name);
   // Opens an existing named namespace (checked to be an nsfs mount) and connects a socket in it.
   static Netns open(const std::string& name);
+  // The namespace the calling thread is in now (for the root namespace: name it "").
+  static Netns current(const std::string& name);
 
   const std::string& name() const { return name_; }
   int fd() const { return fd_.get(); }

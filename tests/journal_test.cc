@@ -32,7 +32,7 @@ TEST_F(JournalTest, RoundTripsEveryRecordAndIsRootOnly) {
     JournalWriter w = JournalWriter::create(path_, header_);
     w.netns({{"lab1-a", "a", 0}, {"lab1-b", "b", 0}});
     w.netns_ids({{"lab1-a", "a", 7}, {"lab1-b", "b", 9}});
-    w.veths({{"a:eth0", "b:eth0"}});
+    w.veths({{"a:eth0", "b:eth0"}}, {{"lab1-up", "02:00:00:00:00:09"}});
     w.complete();
   }
   auto s = read_journal(path_);
@@ -49,6 +49,9 @@ TEST_F(JournalTest, RoundTripsEveryRecordAndIsRootOnly) {
   EXPECT_EQ(s->netns[1].id, 9u);
   ASSERT_EQ(s->veths.size(), 1u);
   EXPECT_EQ(s->veths[0].b, "b:eth0");
+  ASSERT_EQ(s->host_links.size(), 1u);
+  EXPECT_EQ(s->host_links[0].iface, "lab1-up");
+  EXPECT_EQ(s->host_links[0].mac, "02:00:00:00:00:09");
   EXPECT_TRUE(s->complete);
   struct stat st;
   ASSERT_EQ(stat(path_.c_str(), &st), 0);

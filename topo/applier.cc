@@ -41,11 +41,13 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal) {
     } else if (std::holds_alternative<CreateVeth>(actions[begin])) {
       end = run_end(actions, begin);
       std::vector<JournalVeth> batch;
+      std::vector<JournalHostLink> host;
       for (size_t i = begin; i < end; i++) {
         const auto& v = std::get<CreateVeth>(actions[i]);
         batch.push_back({endpoint(plan, v.a), endpoint(plan, v.b)});
+        if (v.b.node == plan.root) host.push_back({v.b.name, nl::mac_text(v.mac_b)});
       }
-      journal.veths(batch);
+      journal.veths(batch, host);
       for (size_t i = begin; i < end; i++) {
         spdlog::debug("{}", describe(plan, actions[i]));
         backend.apply(plan, actions[i]);
@@ -61,7 +63,17 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal) {
 
 std::vector<std::string> teardown(const JournalState& state, Backend& backend) {
   std::vector<std::string> failures;
-  // Veths need no step of their own: both ends live in lab namespaces and go with them.
+  // Ends in the root namespace first: they would outlive the lab's namespaces until the kernel
+  // got round to destroying them. Every other veth goes with its namespaces.
+  for (const JournalHostLink& h : state.host_links) {
+    try {
+      if (backend.remove_host_link(h.iface, h.mac) == Backend::Removed::not_ours)
+        spdlog::warn("left interface {} in the root namespace alone: it is no longer the one "
+                     "this lab created", h.iface);
+    } catch (const std::exception& e) {
+      failures.push_back(e.what());
+    }
+  }
   for (auto it = state.netns.rbegin(); it != state.netns.rend(); ++it) {
     try {
       if (backend.remove_netns(it->netns, it->id) == Backend::Removed::not_ours)

@@ -24,6 +24,9 @@ class Backend {
   // `id` is somebody else's now and is left alone.
   virtual Removed remove_netns(const std::string& netns, uint64_t id) = 0;
 
+  // Removes a lab's veth end in the root namespace if it still has the MAC topo gave it.
+  virtual Removed remove_host_link(const std::string& iface, const std::string& mac) = 0;
+
   // Lets go of every handle the backend holds (sockets, namespace fds), so that namespaces
   // already removed by name can go away.
   virtual void release() {}

@@ -17,4 +17,9 @@ Backend::Removed FakeBackend::remove_netns(const std::string& netns, uint64_t) {
   return live_netns.erase(netns) ? Removed::yes : Removed::absent;
 }
 
+Backend::Removed FakeBackend::remove_host_link(const std::string& iface, const std::string&) {
+  log.push_back("remove host link " + iface);
+  return Removed::yes;
+}
+
 }  // namespace topo

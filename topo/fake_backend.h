@@ -15,6 +15,7 @@ class FakeBackend : public Backend {
   void apply(const Plan& plan, const Action& action) override;
   uint64_t netns_id(int node) override { return 1000 + node; }
   Removed remove_netns(const std::string& netns, uint64_t id) override;
+  Removed remove_host_link(const std::string& iface, const std::string& mac) override;
 
   // Every action applied, as describe() writes it, then "remove netns NAME" for removals.
   std::vector<std::string> log;

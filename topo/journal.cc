@@ -54,8 +54,11 @@ void JournalWriter::netns_ids(const std::vector<JournalNetns>& batch) {
   write_lines(lines);
 }
 
-void JournalWriter::veths(const std::vector<JournalVeth>& batch) {
+void JournalWriter::veths(const std::vector<JournalVeth>& batch,
+                          const std::vector<JournalHostLink>& host) {
   std::string lines;
+  for (const JournalHostLink& h : host)
+    lines += json{{"t", "host-link"}, {"iface", h.iface}, {"mac", h.mac}}.dump() + "\n";
   for (const JournalVeth& v : batch)
     lines += json{{"t", "veth"}, {"a", v.a}, {"b", v.b}}.dump() + "\n";
   write_lines(lines);
@@ -97,13 +100,15 @@ std::optional<JournalState> read_journal(const std::string& path) {
       if (it != netns_index.end()) s.netns[it->second].id = rec.value("id", uint64_t{0});
     } else if (t == "veth") {
       s.veths.push_back({rec.value("a", ""), rec.value("b", "")});
+    } else if (t == "host-link") {
+      s.host_links.push_back({rec.value("iface", ""), rec.value("mac", "")});
     } else if (t == "complete") {
       s.complete = true;
     }
   }
   if (!header) {
     // Killed before the header reached the file: nothing was created yet.
-    if (line_no == 0 || s.netns.empty()) return JournalState{};
+    if (line_no == 0 || (s.netns.empty() && s.host_links.empty())) return JournalState{};
     throw std::runtime_error(fmt::format("journal {} has no header", path));
   }
   return s;

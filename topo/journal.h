@@ -33,10 +33,17 @@ struct JournalVeth {
   std::string a, b;  // "node:iface"
 };
 
+// A veth end in the root namespace: removed by name on down, if it still has its MAC.
+struct JournalHostLink {
+  std::string iface;
+  std::string mac;
+};
+
 struct JournalState {
   JournalHeader header;
   std::vector<JournalNetns> netns;
   std::vector<JournalVeth> veths;
+  std::vector<JournalHostLink> host_links;
   bool complete = false;  // `up` finished
 };
 
@@ -47,7 +54,7 @@ class JournalWriter {
 
   void netns(const std::vector<JournalNetns>& batch);  // before creating them
   void netns_ids(const std::vector<JournalNetns>& batch);  // after, with their inodes
-  void veths(const std::vector<JournalVeth>& batch);
+  void veths(const std::vector<JournalVeth>& batch, const std::vector<JournalHostLink>& host);
   void complete();
 
  private:

@@ -1,5 +1,6 @@
 #include "topo/lab.h"
 
+#include <net/if.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -92,11 +93,17 @@ bool take_down(const JournalState& state, const std::string& lab) {
   return failures.empty();
 }
 
-// The namespaces the plan would create that exist already (and so are not this lab's).
-std::vector<std::string> foreign_netns(const Plan& plan) {
+// What the plan would create that exists already (and so is not this lab's): namespaces, and
+// interfaces of the root namespace.
+std::vector<std::string> taken_names(const Plan& plan) {
   std::vector<std::string> taken;
   for (const PlanNode& n : plan.nodes)
-    if (nl::netns_exists(n.netns)) taken.push_back(n.netns);
+    if (n.role != PlanNode::Role::root && nl::netns_exists(n.netns))
+      taken.push_back("netns " + n.netns);
+  for (const Action& a : plan.actions)
+    if (auto* v = std::get_if<CreateVeth>(&a); v && v->b.node == plan.root)
+      if (if_nametoindex(v->b.name.c_str()) != 0)
+        taken.push_back("interface " + v->b.name + " (in the root namespace)");
   return taken;
 }
 
@@ -148,12 +155,15 @@ int cmd_up(const UpOptions& options) {
   }
   if (running) std::remove(paths.journal.c_str());  // header never written: nothing was made
 
-  std::vector<std::string> taken = foreign_netns(plan);
+  std::vector<std::string> taken = taken_names(plan);
   if (!taken.empty()) {
     lock->remove_all();
-    return fail(kFailed, fmt::format("netns {} already exists and is not lab {}'s; remove it "
-                                     "(ip netns delete {}) or choose another `prefix`",
-                                     fmt::join(taken, ", "), t.name, taken.front()));
+    return fail(kFailed, fmt::format("{} already exist{} and {} not lab {}'s: remove {} or "
+                                     "rename what the lab would create (`prefix`, interface "
+                                     "names); nothing was created",
+                                     fmt::join(taken, ", "), taken.size() == 1 ? "s" : "",
+                                     taken.size() == 1 ? "is" : "are", t.name,
+                                     taken.size() == 1 ? "it" : "them"));
   }
 
   raise_fd_limit();
@@ -172,8 +182,8 @@ int cmd_up(const UpOptions& options) {
   NetlinkBackend backend(plan.nodes.size());
   std::exception_ptr error = on_own_thread([&] { apply_plan(plan, backend, *journal); });
   if (!error) {
-    spdlog::info("lab {} is up: {} node{}, {} link{} in {:.3f} s", t.name, plan.nodes.size(),
-                 plan.nodes.size() == 1 ? "" : "s", plan.links, plan.links == 1 ? "" : "s",
+    spdlog::info("lab {} is up: {} node{}, {} link{} in {:.3f} s", t.name, t.nodes.size(),
+                 t.nodes.size() == 1 ? "" : "s", plan.links, plan.links == 1 ? "" : "s",
                  seconds_since(start));
     return kOk;
   }

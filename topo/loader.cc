@@ -1,18 +1,22 @@
 #include "topo/loader.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <map>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <yaml-cpp/yaml.h>
 
 #include <fmt/format.h>
 
+#include "topo/addressing.h"
 #include "topo/suggest.h"
+#include "topo/units.h"
 #include "topo/validator.h"
 
 namespace topo {
@@ -25,31 +29,37 @@ Pos pos_of(const YAML::Node& n) {
   return {m.line + 1, m.column + 1};
 }
 
-// Keys of the contract that this version reads; anything else is a mistake (with a suggestion).
-// Keys that the contract defines but this version does not implement yet are refused by name,
-// so that a file never appears to work while part of it is ignored.
+// The keys a mapping may have. Keys that the contract defines but this version does not
+// implement yet are refused by name, so that a file never seems to work while part of it is
+// ignored.
 struct KeySet {
   std::vector<std::string> known;
-  std::vector<std::string> not_yet;
+  std::vector<std::string> not_yet = {};
 };
 
-const KeySet kTopKeys{{"name", "prefix", "nodes", "links"}, {"defaults", "addressing", "tests"}};
-const KeySet kNodeKeys{{"kind", "loopback", "sysctls", "routes"},
-                       {"env", "files", "exec", "daemons"}};
-const KeySet kLinkKeys{{"endpoints", "addresses", "mtu", "state"}, {"impair"}};
-const KeySet kEndpointKeys{{"node", "iface", "mac", "addresses"}, {"impair"}};
-const KeySet kRouteKeys{{"dst", "via", "dev"}, {}};
+const KeySet kTopKeys{{"name", "prefix", "defaults", "addressing", "nodes", "links", "tests"}};
+const KeySet kNodeKeys{{"kind", "loopback", "sysctls", "env", "routes"},
+                       {"files", "exec", "daemons"}};
+const KeySet kLinkKeys{{"endpoints", "addresses", "mtu", "state", "impair"}};
+const KeySet kEndpointKeys{{"node", "iface", "mac", "addresses", "impair"}};
+const KeySet kRouteKeys{{"dst", "via", "dev"}};
+const KeySet kAddressingKeys{{"p2p", "p2p_prefix", "lan", "loopback", "ipv6"}};
+const KeySet kImpairKeys{{"delay", "jitter", "loss", "duplicate", "corrupt", "reorder", "rate"}};
+const KeySet kTestKeys{{"name", "ping", "exec", "expect", "timeout"}};
+const KeySet kPingKeys{{"from", "to"}};
+const KeySet kExecKeys{{"node", "cmd"}};
+const KeySet kExpectKeys{{"exit", "output"}};
 
 class Loader {
  public:
-  Loader(Diagnostics& diags) : diags_(diags) {}
+  explicit Loader(Diagnostics& diags) : diags_(diags) {}
 
   void load(const YAML::Node& root, Topology& t) {
     if (!root.IsMap()) {
       diags_.error(pos_of(root), "a topology file is a mapping with at least `name` and `nodes`");
       return;
     }
-    check_keys(root, kTopKeys, "top level");
+    check_keys(root, kTopKeys, "the top level");
     if (auto n = root["name"]) {
       t.name = scalar(n, "name");
       if (n.IsScalar()) t.name_pos = pos_of(n);
@@ -62,24 +72,41 @@ class Loader {
     } else {
       t.prefix = t.name + "-";
     }
+    if (auto a = root["addressing"]) load_addressing(a, t.addressing);
+    YAML::Node defaults;
+    if (auto d = root["defaults"]) {
+      if (d.IsMap()) {
+        check_keys(d, kNodeKeys, "`defaults`");
+        defaults = d;
+      } else if (!d.IsNull()) {
+        diags_.error(pos_of(d), "`defaults` must be a mapping of node settings");
+      }
+    }
     if (auto n = root["nodes"]) {
-      load_nodes(n, t);
+      load_nodes(n, defaults, t);
     } else {
       diags_.error(pos_of(root), "missing `nodes`: a lab needs at least one node");
     }
     if (auto n = root["links"]) load_links(n, t);
+    if (auto n = root["tests"]) load_tests(n, t);
   }
 
  private:
   Diagnostics& diags_;
 
   void check_keys(const YAML::Node& map, const KeySet& keys, const std::string& where) {
+    std::map<std::string, Pos> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
       if (!it->first.IsScalar()) {
         diags_.error(pos_of(it->first), "a key must be a plain name");
         continue;
       }
       const std::string key = it->first.Scalar();
+      // yaml-cpp keeps duplicate keys and answers lookups with the first: refuse them.
+      auto [first, fresh] = seen.emplace(key, pos_of(it->first));
+      if (!fresh)
+        diags_.error(pos_of(it->first), fmt::format("duplicate key `{}` (first at line {})", key,
+                                                    first->second.line));
       if (std::find(keys.known.begin(), keys.known.end(), key) != keys.known.end()) continue;
       if (std::find(keys.not_yet.begin(), keys.not_yet.end(), key) != keys.not_yet.end()) {
         diags_.error(pos_of(it->first),
@@ -90,6 +117,18 @@ class Loader {
       all.insert(all.end(), keys.not_yet.begin(), keys.not_yet.end());
       diags_.error(pos_of(it->first),
                    fmt::format("unknown key `{}` in {}{}", key, where, did_you_mean(key, all)));
+    }
+  }
+
+  // Only duplicates, for mappings whose keys are names chosen by the user.
+  void check_unique_keys(const YAML::Node& map) {
+    std::map<std::string, Pos> seen;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (!it->first.IsScalar()) continue;
+      auto [first, fresh] = seen.emplace(it->first.Scalar(), pos_of(it->first));
+      if (!fresh)
+        diags_.error(pos_of(it->first), fmt::format("duplicate key `{}` (first at line {})",
+                                                    it->first.Scalar(), first->second.line));
     }
   }
 
@@ -144,53 +183,120 @@ class Loader {
     }
   }
 
-  void load_nodes(const YAML::Node& nodes, Topology& t) {
+  // key: value pairs of a mapping, in order; later layers override earlier ones by key.
+  void settings(const YAML::Node& map, const std::string& what, std::vector<Setting>& out) {
+    if (!map.IsMap()) {
+      diags_.error(pos_of(map), fmt::format("`{}` must be a mapping of names to values", what));
+      return;
+    }
+    check_unique_keys(map);
+    for (auto kv = map.begin(); kv != map.end(); ++kv) {
+      Setting s{scalar(kv->first, what + " name"), scalar(kv->second, what + " value"),
+                pos_of(kv->first)};
+      auto same = std::find_if(out.begin(), out.end(),
+                               [&](const Setting& o) { return o.key == s.key; });
+      if (same != out.end())
+        *same = s;
+      else
+        out.push_back(s);
+    }
+  }
+
+  void load_addressing(const YAML::Node& a, Addressing& out) {
+    if (!a.IsMap()) {
+      diags_.error(pos_of(a), "`addressing` must be a mapping of pools");
+      return;
+    }
+    check_keys(a, kAddressingKeys, "`addressing`");
+    struct Want {
+      const char* key;
+      std::optional<Pool>* pool;
+      bool v6;
+      int longest;  // the longest prefix the pool may have and still give one subnet
+    };
+    for (const Want& w : {Want{"p2p", &out.p2p, false, 31}, Want{"lan", &out.lan, false, 24},
+                          Want{"loopback", &out.loopback, false, 32},
+                          Want{"ipv6", &out.ipv6, true, 64}}) {
+      YAML::Node n = a[w.key];
+      if (!n) continue;
+      std::string text = scalar(n, w.key);
+      auto p = nl::IpPrefix::parse(text);
+      if (!p) {
+        if (n.IsScalar())
+          diags_.error(pos_of(n), fmt::format("pool `{}` is not a prefix like {}", text,
+                                              w.v6 ? "fd00::/48" : "10.1.0.0/16"));
+      } else if (p->is_v6() != w.v6) {
+        diags_.error(pos_of(n), fmt::format("pool `{}` must be an IPv{} prefix", w.key,
+                                            w.v6 ? 6 : 4));
+      } else if (p->len > w.longest) {
+        diags_.error(pos_of(n), fmt::format("pool `{}` {} is too small: it needs a prefix of "
+                                            "/{} or shorter", w.key, text, w.longest));
+      } else {
+        *w.pool = Pool{p->network(), pos_of(n)};
+      }
+    }
+    if (auto n = a["p2p_prefix"]) {
+      auto len = integer(n, "p2p_prefix");
+      if (len && *len != 30 && *len != 31)
+        diags_.error(pos_of(n), "`p2p_prefix` is 30 or 31");
+      else if (len)
+        out.p2p_prefix = *len;
+    }
+  }
+
+  void load_nodes(const YAML::Node& nodes, const YAML::Node& defaults, Topology& t) {
     if (!nodes.IsMap()) {
       diags_.error(pos_of(nodes), "`nodes` must be a mapping of node names to their settings");
       return;
     }
     if (nodes.size() == 0) diags_.error(pos_of(nodes), "`nodes` is empty: a lab needs a node");
+    check_unique_keys(nodes);
     for (auto it = nodes.begin(); it != nodes.end(); ++it) {
       Node node;
       node.name = scalar(it->first, "node name");
       node.pos = pos_of(it->first);
       YAML::Node body = it->second;  // a copy: it->second is a temporary
+      std::vector<YAML::Node> layers;
+      if (defaults) layers.push_back(defaults);
       if (body.IsMap()) {
-        load_node(body, node);
+        check_keys(body, kNodeKeys, fmt::format("node `{}`", node.name));
+        layers.push_back(body);
       } else if (!body.IsNull()) {
         diags_.error(pos_of(body), fmt::format("node `{}` must be a mapping of settings (or "
                                                "empty)", node.name));
       }
+      load_node(layers, node);
       t.nodes.push_back(std::move(node));
     }
   }
 
-  void load_node(const YAML::Node& body, Node& node) {
-    check_keys(body, kNodeKeys, fmt::format("node `{}`", node.name));
-    if (auto k = body["kind"]) {
+  // `layers`: `defaults` then the node's own settings. Maps merge, everything else is replaced.
+  void load_node(const std::vector<YAML::Node>& layers, Node& node) {
+    auto last = [&](const char* key) -> YAML::Node {
+      for (auto l = layers.rbegin(); l != layers.rend(); ++l)
+        if ((*l)[key]) return (*l)[key];
+      return YAML::Node(YAML::NodeType::Undefined);
+    };
+    if (YAML::Node k = last("kind"); k.IsDefined()) {
       std::string kind = scalar(k, "kind");
       if (kind == "host") {
         node.kind = NodeKind::host;
       } else if (kind == "router") {
         node.kind = NodeKind::router;
       } else if (kind == "bridge") {
-        diags_.error(pos_of(k), "`kind: bridge` is not supported by this version of topo yet");
+        node.kind = NodeKind::bridge;
       } else if (k.IsScalar()) {
-        diags_.error(pos_of(k), fmt::format("unknown kind `{}`: expected host or router{}", kind,
-                                            did_you_mean(kind, {"host", "router", "bridge"})));
+        diags_.error(pos_of(k), fmt::format("unknown kind `{}`: expected host, router or bridge{}",
+                                            kind, did_you_mean(kind, {"host", "router", "bridge"})));
       }
     }
-    if (auto l = body["loopback"]) addresses(l, node.loopback, node.loopback_pos, true);
-    if (auto s = body["sysctls"]) {
-      if (!s.IsMap()) {
-        diags_.error(pos_of(s), "`sysctls` must be a mapping of keys to values");
-      } else {
-        for (auto kv = s.begin(); kv != s.end(); ++kv)
-          node.sysctls.push_back({scalar(kv->first, "sysctl key"),
-                                  scalar(kv->second, "sysctl value"), pos_of(kv->first)});
-      }
+    if (YAML::Node l = last("loopback"); l.IsDefined())
+      addresses(l, node.loopback, node.loopback_pos, true);
+    for (const YAML::Node& layer : layers) {
+      if (auto s = layer["sysctls"]) settings(s, "sysctl", node.sysctls);
+      if (auto e = layer["env"]) settings(e, "env", node.env);
     }
-    if (auto r = body["routes"]) {
+    if (YAML::Node r = last("routes"); r.IsDefined()) {
       if (!r.IsSequence()) {
         diags_.error(pos_of(r), "`routes` must be a list");
       } else {
@@ -224,7 +330,7 @@ class Loader {
         if (w[i] == "dev") route.dev = w[i + 1];
       }
     } else if (item.IsMap()) {
-      check_keys(item, kRouteKeys, "route");
+      check_keys(item, kRouteKeys, "a route");
       if (auto d = item["dst"]) {
         dst = scalar(d, "dst");
       } else {
@@ -264,6 +370,39 @@ class Loader {
     node.routes.push_back(std::move(route));
   }
 
+  std::optional<Impair> load_impair(const YAML::Node& n) {
+    if (!n.IsMap()) {
+      diags_.error(pos_of(n), "`impair` must be a mapping like {delay: 10ms, loss: 1%}");
+      return std::nullopt;
+    }
+    check_keys(n, kImpairKeys, "`impair`");
+    Impair imp;
+    imp.pos = pos_of(n);
+    auto value = [&](const char* key, auto parse, auto& field, const char* expected) {
+      YAML::Node v = n[key];
+      if (!v) return;
+      std::string text = scalar(v, key);
+      field = parse(text);
+      if (!field && v.IsScalar())
+        diags_.error(pos_of(v), fmt::format("`{}: {}` is not {}", key, text, expected));
+    };
+    const char* duration = "a duration like 10ms (units: us, ms, s)";
+    const char* percent = "a percentage from 0% to 100%, like 0.5%";
+    value("delay", parse_duration_us, imp.delay_us, duration);
+    value("jitter", parse_duration_us, imp.jitter_us, duration);
+    value("loss", parse_percent, imp.loss, percent);
+    value("duplicate", parse_percent, imp.duplicate, percent);
+    value("corrupt", parse_percent, imp.corrupt, percent);
+    value("reorder", parse_percent, imp.reorder, percent);
+    value("rate", parse_rate_bps, imp.rate_bps, "a rate like 100mbit (units: kbit, mbit, gbit)");
+    if (imp.jitter_us && !imp.delay_us)
+      diags_.error(imp.pos, "`jitter` needs a `delay` to vary");
+    if (imp.reorder && !imp.delay_us)
+      diags_.error(imp.pos, "`reorder` needs a `delay`: packets are reordered by sending some "
+                            "without it");
+    return imp;
+  }
+
   void load_links(const YAML::Node& links, Topology& t) {
     if (!links.IsSequence()) {
       diags_.error(pos_of(links), "`links` must be a list");
@@ -276,7 +415,7 @@ class Loader {
       }
       Link link;
       link.pos = pos_of(item);
-      check_keys(item, kLinkKeys, "link");
+      check_keys(item, kLinkKeys, "a link");
       if (auto e = item["endpoints"]) {
         if (!e.IsSequence()) {
           diags_.error(pos_of(e), "`endpoints` must be a list like [r1:eth1, r2:eth1]");
@@ -300,6 +439,7 @@ class Loader {
           diags_.error(pos_of(s), fmt::format("`state` is up or down, not `{}`", state));
         }
       }
+      if (auto i = item["impair"]) link.impair = load_impair(i);
       t.links.push_back(std::move(link));
     }
   }
@@ -317,7 +457,7 @@ class Loader {
       ep.node = text.substr(0, colon);
       ep.iface = text.substr(colon + 1);
     } else if (end.IsMap()) {
-      check_keys(end, kEndpointKeys, "endpoint");
+      check_keys(end, kEndpointKeys, "an endpoint");
       if (auto n = end["node"]) ep.node = scalar(n, "node");
       if (auto i = end["iface"]) ep.iface = scalar(i, "iface");
       if (ep.node.empty() || ep.iface.empty()) {
@@ -335,6 +475,7 @@ class Loader {
                                               "needs a unicast one", mac));
       }
       if (auto a = end["addresses"]) addresses(a, ep.addresses, ep.address_pos, false);
+      if (auto i = end["impair"]) ep.impair = load_impair(i);
     } else {
       diags_.error(ep.pos, "an endpoint is NODE:IFACE or {node: ..., iface: ...}");
       return;
@@ -344,6 +485,7 @@ class Loader {
 
   // `addresses: [A, B]` (one per endpoint) or `[[A1, A2], [B1]]` (a list per endpoint).
   void load_link_addresses(const YAML::Node& a, Link& link) {
+    link.addresses_given = true;
     if (!a.IsSequence()) {
       diags_.error(pos_of(a), "`addresses` must be a list with one entry per endpoint");
       return;
@@ -362,6 +504,91 @@ class Loader {
         continue;
       }
       addresses(a[i], ep.addresses, ep.address_pos, false);
+    }
+  }
+
+  void load_tests(const YAML::Node& tests, Topology& t) {
+    if (!tests.IsSequence()) {
+      diags_.error(pos_of(tests), "`tests` must be a list");
+      return;
+    }
+    for (const YAML::Node& item : tests) {
+      if (!item.IsMap()) {
+        diags_.error(pos_of(item), "a test is a mapping with `name` and `ping` or `exec`");
+        continue;
+      }
+      check_keys(item, kTestKeys, "a test");
+      Test test;
+      test.pos = pos_of(item);
+      if (auto n = item["name"])
+        test.name = scalar(n, "name");
+      else
+        diags_.error(test.pos, "a test needs a `name`");
+      YAML::Node ping = item["ping"], exec = item["exec"];
+      if (ping && exec) {
+        diags_.error(test.pos, "a test has `ping` or `exec`, not both");
+      } else if (ping) {
+        if (ping.IsMap()) {
+          check_keys(ping, kPingKeys, "`ping`");
+          if (auto f = ping["from"]) test.from = scalar(f, "from");
+          if (auto to = ping["to"]) test.to = scalar(to, "to");
+        }
+        if (test.from.empty() || test.to.empty())
+          diags_.error(pos_of(ping), "`ping` needs `from` (a node) and `to` (a node or an "
+                                     "address)");
+      } else if (exec) {
+        if (exec.IsMap()) {
+          check_keys(exec, kExecKeys, "`exec`");
+          if (auto n = exec["node"]) test.node = scalar(n, "node");
+          if (auto c = exec["cmd"]) test.cmd = scalar(c, "cmd");
+        }
+        if (test.node.empty() || test.cmd.empty())
+          diags_.error(pos_of(exec), "`exec` needs `node` and `cmd`");
+      } else {
+        diags_.error(test.pos, "a test needs `ping` or `exec`");
+      }
+      if (auto e = item["expect"]) load_expect(e, test);
+      if (auto to = item["timeout"]) {
+        std::string text = scalar(to, "timeout");
+        auto us = parse_duration_us(text);
+        if (us)
+          test.timeout_us = *us;
+        else if (to.IsScalar())
+          diags_.error(pos_of(to), fmt::format("`timeout: {}` is not a duration like 30s", text));
+      }
+      t.tests.push_back(std::move(test));
+    }
+  }
+
+  void load_expect(const YAML::Node& e, Test& test) {
+    if (e.IsScalar()) {
+      if (e.Scalar() == "success" || e.Scalar() == "failure")
+        test.expect_success = e.Scalar() == "success";
+      else
+        diags_.error(pos_of(e), fmt::format("`expect` is success, failure or {{exit: N, output: "
+                                            "REGEX}}, not `{}`", e.Scalar()));
+      return;
+    }
+    if (!e.IsMap()) {
+      diags_.error(pos_of(e), "`expect` is success, failure or {exit: N, output: REGEX}");
+      return;
+    }
+    check_keys(e, kExpectKeys, "`expect`");
+    if (test.is_ping()) diags_.error(pos_of(e), "a ping test expects success or failure");
+    if (auto x = e["exit"]) {
+      test.expect_exit = integer(x, "exit");
+      if (test.expect_exit && (*test.expect_exit < 0 || *test.expect_exit > 255))
+        diags_.error(pos_of(x), "`exit` is from 0 to 255");
+    }
+    if (auto o = e["output"]) {
+      std::string re = scalar(o, "output");
+      try {
+        std::regex check(re);
+        test.expect_output = re;
+      } catch (const std::regex_error& err) {
+        diags_.error(pos_of(o), fmt::format("`output` is not a valid regular expression: {}",
+                                            err.what()));
+      }
     }
   }
 };
@@ -389,6 +616,10 @@ LoadResult load_text(const std::string& label, std::string text, const std::stri
     r.diagnostics.error({e.mark.line + 1, e.mark.column + 1}, e.msg);
   }
   validate(r.topology, r.diagnostics);
+  // Pools fill in what the file left unaddressed, around what it addressed itself: only a file
+  // whose own addresses are sound gets there. Routes are checked against both.
+  if (r.diagnostics.empty()) assign_addresses(r.topology, r.diagnostics);
+  validate_routes(r.topology, r.diagnostics);
   return r;
 }
 

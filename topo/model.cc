@@ -8,6 +8,8 @@ const char* kind_name(NodeKind kind) {
       return "host";
     case NodeKind::router:
       return "router";
+    case NodeKind::bridge:
+      return "bridge";
   }
   return "?";
 }

@@ -1,6 +1,7 @@
 // model.h - what a topology file says, after loading: plain values, no kernel state.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -16,7 +17,10 @@ struct Pos {
   int col = 0;
 };
 
-enum class NodeKind { host, router };
+// The root network namespace, as a node name in endpoints (`host:IFACE`).
+inline constexpr const char* kHostNode = "host";
+
+enum class NodeKind { host, router, bridge };
 const char* kind_name(NodeKind kind);
 
 struct Route {
@@ -27,7 +31,7 @@ struct Route {
   Pos pos;
 };
 
-struct Sysctl {
+struct Setting {  // a sysctl or an environment variable
   std::string key;
   std::string value;
   Pos pos;
@@ -38,8 +42,17 @@ struct Node {
   NodeKind kind = NodeKind::host;
   std::vector<nl::IpPrefix> loopback;
   std::vector<Pos> loopback_pos;
-  std::vector<Sysctl> sysctls;
+  std::vector<Setting> sysctls;
+  std::vector<Setting> env;
   std::vector<Route> routes;
+  Pos pos;
+};
+
+// Link impairments (applied by a later version; checked now).
+struct Impair {
+  std::optional<uint64_t> delay_us, jitter_us;
+  std::optional<double> loss, duplicate, corrupt, reorder;  // percent
+  std::optional<uint64_t> rate_bps;
   Pos pos;
 };
 
@@ -49,16 +62,45 @@ struct Endpoint {
   std::optional<nl::Mac> mac;
   std::vector<nl::IpPrefix> addresses;
   std::vector<Pos> address_pos;
+  std::optional<Impair> impair;
   Pos pos;
+  bool on_host() const { return node == kHostNode; }
 };
 
 struct Link {
   std::vector<Endpoint> endpoints;
   size_t declared_endpoints = 0;  // as written, counting any the loader could not read
+  bool addresses_given = false;   // the link-level `addresses` key was present
   std::optional<int> mtu;
   Pos mtu_pos;
   bool up = true;  // false: `state: down`
+  std::optional<Impair> impair;
   Pos pos;
+  bool is_lan() const { return endpoints.size() >= 3; }
+};
+
+// Address pools for what the file does not address itself.
+struct Pool {
+  nl::IpPrefix prefix;
+  Pos pos;
+};
+struct Addressing {
+  std::optional<Pool> p2p, lan, loopback, ipv6;
+  int p2p_prefix = 30;  // 30 or 31
+};
+
+struct Test {
+  std::string name;
+  Pos pos;
+  // ping: from a node to a node's first address or to an address
+  std::string from, to;
+  // exec: a shell command on a node
+  std::string node, cmd;
+  bool expect_success = true;
+  std::optional<int> expect_exit;
+  std::optional<std::string> expect_output;  // a regex searched in stdout
+  uint64_t timeout_us = 0;                   // 0: one try
+  bool is_ping() const { return !from.empty(); }
 };
 
 struct Topology {
@@ -68,8 +110,10 @@ struct Topology {
   Pos name_pos;
   std::string prefix;  // namespace name prefix, "<name>-" unless set
   Pos prefix_pos;
+  Addressing addressing;
   std::vector<Node> nodes;
   std::vector<Link> links;
+  std::vector<Test> tests;
 
   std::string netns_of(const std::string& node) const { return prefix + node; }
   const Node* find_node(const std::string& name) const;

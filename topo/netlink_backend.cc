@@ -7,30 +7,44 @@
 
 namespace topo {
 
+nl::Netns& NetlinkBackend::root() {
+  if (!root_) root_.emplace(nl::Netns::current(""));
+  return *root_;
+}
+
 nl::Netns& NetlinkBackend::ns(int node) {
+  if (node == root_node_) return root();
   std::optional<nl::Netns>& n = netns_.at(node);
   if (!n) throw nl::Error("", "node " + std::to_string(node), "use", EINVAL, "namespace not open");
   return *n;
 }
 
-int NetlinkBackend::ifindex(const IfaceRef& iface) const {
+int NetlinkBackend::ifindex(const IfaceRef& iface) {
+  if (iface.slot == kKernelSlot) return nl::ifindex_of(ns(iface.node), iface.name);
   return iface.slot == 0 ? 1 : first_ifindex_ + iface.slot - 1;  // lo is 1 in every namespace
 }
 
 void NetlinkBackend::apply(const Plan& plan, const Action& action) {
+  root_node_ = plan.root;
   if (auto* a = std::get_if<CreateNetns>(&action)) {
     netns_.at(a->node).emplace(nl::Netns::create(plan.nodes[a->node].netns));
     if (!first_ifindex_) first_ifindex_ = nl::first_free_ifindex(ns(a->node));
+  } else if (auto* br = std::get_if<CreateBridge>(&action)) {
+    nl::create_bridge(ns(br->bridge.node), br->bridge.name, ifindex(br->bridge));
   } else if (auto* v = std::get_if<CreateVeth>(&action)) {
-    nl::VethEnd a{&ns(v->a.node), v->a.name, ifindex(v->a), v->mac_a, v->up};
-    nl::VethEnd b{&ns(v->b.node), v->b.name, ifindex(v->b), v->mac_b, false};
+    // The root end's ifindex is the kernel's to choose; it is looked up when needed.
+    int b_index = v->b.slot == kKernelSlot ? 0 : ifindex(v->b);
+    nl::VethEnd a{&ns(v->a.node), v->a.name, ifindex(v->a), v->mac_a, v->up,
+                  v->master_a ? ifindex(*v->master_a) : 0};
+    nl::VethEnd b{&ns(v->b.node), v->b.name, b_index, v->mac_b, false, 0};
     nl::create_veth(a, b, v->mtu);
   } else if (auto* s = std::get_if<SetSysctl>(&action)) {
     nl::write_sysctl(ns(s->node), s->key, s->value);
   } else if (auto* ad = std::get_if<AddAddress>(&action)) {
     nl::add_address(ns(ad->iface.node), ifindex(ad->iface), ad->iface.name, ad->address);
-  } else if (auto* u = std::get_if<LinkUp>(&action)) {
-    nl::set_link_up(ns(u->iface.node), ifindex(u->iface), u->iface.name);
+  } else if (auto* l = std::get_if<SetLink>(&action)) {
+    nl::change_link(ns(l->iface.node), ifindex(l->iface), l->iface.name, l->up,
+                    l->master ? ifindex(*l->master) : 0);
   } else if (auto* r = std::get_if<AddRoute>(&action)) {
     std::vector<nl::Nexthop> hops;
     for (const RouteHop& h : r->hops)
@@ -45,6 +59,21 @@ Backend::Removed NetlinkBackend::remove_netns(const std::string& netns, uint64_t
     if (now && *now != id) return Removed::not_ours;
   }
   return nl::delete_netns(netns) ? Removed::yes : Removed::absent;
+}
+
+Backend::Removed NetlinkBackend::remove_host_link(const std::string& iface,
+                                                  const std::string& mac) {
+  std::optional<nl::Mac> m = nl::parse_mac(mac);
+  if (!m) return Removed::not_ours;
+  switch (nl::delete_link_with_mac(root(), iface, *m)) {
+    case nl::Deleted::yes:
+      return Removed::yes;
+    case nl::Deleted::absent:
+      return Removed::absent;
+    case nl::Deleted::not_ours:
+      break;
+  }
+  return Removed::not_ours;
 }
 
 }  // namespace topo

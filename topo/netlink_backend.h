@@ -18,13 +18,20 @@ class NetlinkBackend : public Backend {
   void apply(const Plan& plan, const Action& action) override;
   uint64_t netns_id(int node) override { return netns_.at(node)->inode(); }
   Removed remove_netns(const std::string& netns, uint64_t id) override;
-  void release() override { netns_.clear(); }
+  Removed remove_host_link(const std::string& iface, const std::string& mac) override;
+  void release() override {
+    netns_.clear();
+    root_.reset();
+  }
 
  private:
   nl::Netns& ns(int node);
-  int ifindex(const IfaceRef& iface) const;
+  nl::Netns& root();
+  int ifindex(const IfaceRef& iface);
 
   std::vector<std::optional<nl::Netns>> netns_;
+  std::optional<nl::Netns> root_;  // the namespace topo runs in, for `host:IFACE` ends
+  int root_node_ = -1;
   // The ifindex of slot 1 in every namespace: the first one free in a fresh namespace, probed
   // once, so that no interface has to be looked up after it is made.
   int first_ifindex_ = 0;

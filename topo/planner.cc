@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "topo/hash.h"
+#include "topo/validator.h"
 
 namespace topo {
 
@@ -13,11 +14,18 @@ namespace {
 
 constexpr const char* kRouterSysctls[][2] = {{"net.ipv4.ip_forward", "1"},
                                              {"net.ipv6.conf.all.forwarding", "1"}};
+// New interfaces skip duplicate address detection for their link-local addresses too, so IPv6
+// works the moment `up` returns (addresses topo adds itself carry IFA_F_NODAD).
+constexpr const char* kNoDadSysctl[2] = {"net.ipv6.conf.default.accept_dad", "0"};
 
-struct NodeIfaces {
+struct Slots {
   std::map<std::string, int> slot;  // interface name -> slot
   int next = 1;
-  int add(const std::string& name) { return slot.emplace(name, next).second ? next++ : slot[name]; }
+  int add(const std::string& name) {
+    auto [it, fresh] = slot.emplace(name, next);
+    if (fresh) next++;
+    return it->second;
+  }
 };
 
 class Planner {
@@ -26,78 +34,168 @@ class Planner {
 
   Plan run() {
     plan_.lab = t_.name;
-    for (size_t i = 0; i < t_.nodes.size(); i++) {
-      plan_.nodes.push_back({t_.nodes[i].name, t_.netns_of(t_.nodes[i].name)});
-      index_[t_.nodes[i].name] = static_cast<int>(i);
-    }
-    ifaces_.resize(t_.nodes.size());
-    per_node_.resize(t_.nodes.size());
-    for (size_t i = 0; i < t_.nodes.size(); i++) plan_.actions.emplace_back(CreateNetns{int(i)});
-    for (const Link& l : t_.links) plan_link(l);
-    for (size_t i = 0; i < t_.nodes.size(); i++) plan_node(int(i));
+    for (const Node& n : t_.nodes) add_ns(n.name, t_.netns_of(n.name), PlanNode::Role::node);
+    for (size_t i = 0; i < t_.links.size(); i++)
+      if (t_.links[i].is_lan()) {
+        std::string name = fmt::format("_lan{}", i + 1);
+        lan_of_[i] = add_ns(name, t_.netns_of(name), PlanNode::Role::lan);
+      }
+    for (const Link& l : t_.links)
+      for (const Endpoint& e : l.endpoints)
+        if (e.on_host() && plan_.root < 0) plan_.root = add_ns(kHostNode, "", PlanNode::Role::root);
+    slots_.resize(plan_.nodes.size());
+    pending_.resize(plan_.nodes.size());
+
+    for (size_t n = 0; n < plan_.nodes.size(); n++)
+      if (plan_.nodes[n].role != PlanNode::Role::root) emit(CreateNetns{int(n)});
+    std::set<std::string> v6 = nodes_with_v6();
+    for (size_t n = 0; n < t_.nodes.size(); n++)
+      if (v6.count(t_.nodes[n].name)) emit(SetSysctl{int(n), kNoDadSysctl[0], kNoDadSysctl[1]});
+    plan_bridges();
+    for (size_t i = 0; i < t_.links.size(); i++) plan_link(i);
+    for (SetLink& s : ports_) emit(std::move(s));
+    for (size_t n = 0; n < t_.nodes.size(); n++) plan_node(int(n));
+    if (plan_.root >= 0) plan_pending(plan_.root);
     return std::move(plan_);
   }
 
  private:
   const Topology& t_;
   Plan plan_;
-  std::map<std::string, int> index_;
-  std::vector<NodeIfaces> ifaces_;
+  std::map<std::string, int> index_;  // namespace name in the plan -> index
+  std::map<size_t, int> lan_of_;      // link index -> its LAN namespace
+  std::vector<Slots> slots_;
   std::set<nl::Mac> macs_;
-  // Per node, what comes after the links: addresses on its ends and the ends to bring up.
+  std::vector<SetLink> ports_;  // far ends that are bridge ports
+  // Per namespace, what comes after the links: addresses on its ends and the ends to bring up.
   struct Pending {
     std::vector<AddAddress> addresses;
-    std::vector<LinkUp> ups;
+    std::vector<SetLink> ups;
   };
-  std::vector<Pending> per_node_;
+  std::vector<Pending> pending_;
 
-  IfaceRef ref(const std::string& node, const std::string& iface) {
-    int n = index_.at(node);
-    return {n, iface, ifaces_[n].add(iface)};
+  template <class A>
+  void emit(A&& action) {
+    plan_.actions.emplace_back(std::forward<A>(action));
   }
 
-  nl::Mac mac_for(const Endpoint& ep) {
-    if (ep.mac) return *ep.mac;
+  int add_ns(const std::string& name, const std::string& netns, PlanNode::Role role) {
+    int i = int(plan_.nodes.size());
+    plan_.nodes.push_back({name, netns, role});
+    index_[name] = i;
+    return i;
+  }
+
+  std::set<std::string> nodes_with_v6() const {
+    std::set<std::string> out;
+    for (const Link& l : t_.links)
+      for (const Endpoint& e : l.endpoints)
+        for (const nl::IpPrefix& a : e.addresses)
+          if (a.is_v6()) out.insert(e.node);
+    return out;
+  }
+
+  bool is_bridge_node(int n) const {
+    return plan_.nodes[n].role == PlanNode::Role::node && t_.nodes[n].kind == NodeKind::bridge;
+  }
+
+  IfaceRef ref(int n, const std::string& iface) {
+    if (n == plan_.root) return {n, iface, kKernelSlot};
+    return {n, iface, slots_[n].add(iface)};
+  }
+
+  // The bridge an interface of namespace `n` is a port of, if any.
+  std::optional<IfaceRef> bridge_of(int n) {
+    if (plan_.nodes[n].role == PlanNode::Role::lan || is_bridge_node(n))
+      return ref(n, kBridgeIface);
+    return std::nullopt;
+  }
+
+  nl::Mac mac_for(const std::string& node, const std::string& iface,
+                  const std::optional<nl::Mac>& given) {
+    if (given) return *given;
     for (unsigned attempt = 0;; attempt++) {
-      nl::Mac mac = default_mac(t_.name, ep.node, ep.iface, attempt);
+      nl::Mac mac = default_mac(t_.name, node, iface, attempt);
       if (macs_.insert(mac).second) return mac;
     }
   }
 
-  void plan_link(const Link& l) {
-    const Endpoint& ea = l.endpoints.at(0);
-    const Endpoint& eb = l.endpoints.at(1);
-    CreateVeth v{ref(ea.node, ea.iface), ref(eb.node, eb.iface), mac_for(ea), mac_for(eb),
-                 l.mtu, l.up};
-    for (const Endpoint* ep : {&ea, &eb}) {
-      const IfaceRef& r = ep == &ea ? v.a : v.b;
-      for (const nl::IpPrefix& a : ep->addresses) per_node_[r.node].addresses.push_back({r, a});
+  void plan_bridges() {
+    for (size_t n = 0; n < plan_.nodes.size(); n++)
+      if (auto br = bridge_of(int(n))) emit(CreateBridge{*br});
+  }
+
+  struct End {
+    int ns;
+    std::string iface;
+    std::optional<nl::Mac> mac;
+    const Endpoint* endpoint;  // null for a LAN's own port
+  };
+
+  void plan_veth(End a, End b, const Link& l) {
+    // The root end is always b: it is born there by fd, with an ifindex the kernel chooses.
+    // A bridge port is a where possible, so that it is born a port.
+    if (a.ns == plan_.root || (!bridge_of(a.ns) && bridge_of(b.ns) && b.ns != plan_.root))
+      std::swap(a, b);
+    CreateVeth v{ref(a.ns, a.iface), ref(b.ns, b.iface),
+                 mac_for(plan_.nodes[a.ns].name, a.iface, a.mac),
+                 mac_for(plan_.nodes[b.ns].name, b.iface, b.mac), l.mtu, bridge_of(a.ns),
+                 l.up || !a.endpoint};
+    for (const End* e : {&a, &b}) {
+      if (!e->endpoint) continue;
+      const IfaceRef& r = e == &a ? v.a : v.b;
+      for (const nl::IpPrefix& addr : e->endpoint->addresses)
+        pending_[r.node].addresses.push_back({r, addr});
     }
-    if (l.up) per_node_[v.b.node].ups.push_back({v.b});
-    plan_.actions.emplace_back(std::move(v));
+    bool b_up = l.up || !b.endpoint;
+    if (auto master = bridge_of(b.ns))
+      ports_.push_back({v.b, b_up, master});
+    else if (b_up)
+      pending_[v.b.node].ups.push_back({v.b, true, std::nullopt});
+    emit(std::move(v));
+  }
+
+  void plan_link(size_t i) {
+    const Link& l = t_.links[i];
+    auto end_of = [&](const Endpoint& e) {
+      return End{index_.at(e.on_host() ? std::string(kHostNode) : e.node), e.iface, e.mac, &e};
+    };
+    if (l.is_lan()) {
+      // Each member is wired to a port p1, p2, ... of the LAN's bridge, in its own namespace.
+      int lan = lan_of_.at(i);
+      for (size_t k = 0; k < l.endpoints.size(); k++)
+        plan_veth(End{lan, fmt::format("p{}", k + 1), std::nullopt, nullptr},
+                  end_of(l.endpoints[k]), l);
+    } else {
+      plan_veth(end_of(l.endpoints[0]), end_of(l.endpoints[1]), l);
+    }
     plan_.links++;
+  }
+
+  void plan_pending(int n) {
+    for (AddAddress& a : pending_[n].addresses) emit(std::move(a));
+    for (SetLink& u : pending_[n].ups) emit(std::move(u));
   }
 
   void plan_node(int n) {
     const Node& node = t_.nodes[n];
     std::set<std::string> user_keys;
-    for (const Sysctl& s : node.sysctls) user_keys.insert(s.key);
+    for (const Setting& s : node.sysctls) user_keys.insert(s.key);
     if (node.kind == NodeKind::router)
       for (auto& [key, value] : kRouterSysctls)
-        if (!user_keys.count(key)) plan_.actions.emplace_back(SetSysctl{n, key, value});
-    for (const Sysctl& s : node.sysctls) plan_.actions.emplace_back(SetSysctl{n, s.key, s.value});
+        if (!user_keys.count(key)) emit(SetSysctl{n, key, value});
+    for (const Setting& s : node.sysctls) emit(SetSysctl{n, s.key, s.value});
     IfaceRef lo{n, "lo", 0};
-    plan_.actions.emplace_back(LinkUp{lo});
-    for (const nl::IpPrefix& a : node.loopback) plan_.actions.emplace_back(AddAddress{lo, a});
-    for (AddAddress& a : per_node_[n].addresses) plan_.actions.emplace_back(std::move(a));
-    for (LinkUp& u : per_node_[n].ups) plan_.actions.emplace_back(std::move(u));
+    emit(SetLink{lo, true, std::nullopt});
+    for (const nl::IpPrefix& a : node.loopback) emit(AddAddress{lo, a});
+    plan_pending(n);
     for (const Route& r : node.routes) {
       AddRoute route{n, r.dst, {}};
       std::optional<IfaceRef> dev;
-      if (!r.dev.empty()) dev = ref(node.name, r.dev);
+      if (!r.dev.empty()) dev = ref(n, r.dev);
       for (const nl::IpPrefix& gw : r.via) route.hops.push_back({gw, dev});
       if (r.via.empty()) route.hops.push_back({std::nullopt, dev});
-      plan_.actions.emplace_back(std::move(route));
+      emit(std::move(route));
     }
   }
 };
@@ -116,24 +214,30 @@ Plan make_plan(const Topology& topology) { return Planner(topology).run(); }
 
 std::string describe(const Plan& plan, const Action& action) {
   auto node = [&](int n) -> const std::string& { return plan.nodes[n].name; };
+  auto end = [&](const IfaceRef& r) { return node(r.node) + ":" + r.name; };
   return std::visit(
       [&](const auto& a) -> std::string {
         using T = std::decay_t<decltype(a)>;
         if constexpr (std::is_same_v<T, CreateNetns>) {
           return fmt::format("{}: create netns {}", node(a.node), plan.nodes[a.node].netns);
+        } else if constexpr (std::is_same_v<T, CreateBridge>) {
+          return fmt::format("{}: create bridge {}", node(a.bridge.node), a.bridge.name);
         } else if constexpr (std::is_same_v<T, CreateVeth>) {
-          std::string text = fmt::format("{}: create veth {} ({}) <-> {}:{} ({})", node(a.a.node),
-                                         a.a.name, nl::mac_text(a.mac_a), node(a.b.node),
-                                         a.b.name, nl::mac_text(a.mac_b));
+          std::string text = fmt::format("{}: create veth {} ({}) <-> {} ({})", node(a.a.node),
+                                         a.a.name, nl::mac_text(a.mac_a), end(a.b),
+                                         nl::mac_text(a.mac_b));
           if (a.mtu) text += fmt::format(" mtu {}", *a.mtu);
+          if (a.master_a) text += fmt::format(" master {}", a.master_a->name);
           return text + (a.up ? "" : " down");
         } else if constexpr (std::is_same_v<T, SetSysctl>) {
           return fmt::format("{}: sysctl {}={}", node(a.node), a.key, a.value);
         } else if constexpr (std::is_same_v<T, AddAddress>) {
           return fmt::format("{}: address {} on {}", node(a.iface.node), a.address.text(),
                              a.iface.name);
-        } else if constexpr (std::is_same_v<T, LinkUp>) {
-          return fmt::format("{}: set {} up", node(a.iface.node), a.iface.name);
+        } else if constexpr (std::is_same_v<T, SetLink>) {
+          std::string text = fmt::format("{}: set {}", node(a.iface.node), a.iface.name);
+          if (a.master) text += " master " + a.master->name;
+          return text + (a.up ? " up" : "");
         } else {
           std::string text = fmt::format("{}: route {}", node(a.node),
                                          a.dst.len == 0 ? "default" : a.dst.network().text());

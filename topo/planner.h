@@ -11,13 +11,19 @@
 
 namespace topo {
 
+// A namespace the plan acts in: a node's, a LAN's (topo's own, for the LAN's bridge), or the
+// root namespace (for `host:IFACE` ends; never created, never removed).
 struct PlanNode {
-  std::string name;
-  std::string netns;
+  enum class Role { node, lan, root };
+  std::string name;   // node name; "_lanN" for a LAN; "host" for the root namespace
+  std::string netns;  // empty for the root namespace
+  Role role = Role::node;
 };
 
-// An interface of a node. `slot` numbers a node's interfaces: 0 is lo, 1.. the others in the
-// order they are created; a backend maps slots to ifindexes it knows without asking the kernel.
+// An interface of a namespace. `slot` numbers a namespace's interfaces: 0 is lo, 1.. the others
+// in the order they are created, so a backend can know ifindexes without asking the kernel.
+// kKernelSlot: the kernel chooses (the root namespace, where topo owns too little to choose).
+inline constexpr int kKernelSlot = -1;
 struct IfaceRef {
   int node = 0;
   std::string name;
@@ -27,11 +33,15 @@ struct IfaceRef {
 struct CreateNetns {
   int node = 0;
 };
+struct CreateBridge {
+  IfaceRef bridge;  // created up
+};
 struct CreateVeth {
   IfaceRef a, b;  // sent from a's namespace; b is born in b's
   nl::Mac mac_a, mac_b;
   std::optional<int> mtu;
-  bool up = true;  // a comes up at creation; b with its own LinkUp
+  std::optional<IfaceRef> master_a;  // a is born a port of this bridge
+  bool up = true;                    // a comes up at creation; b with its own SetLink
 };
 struct SetSysctl {
   int node = 0;
@@ -41,8 +51,10 @@ struct AddAddress {
   IfaceRef iface;
   nl::IpPrefix address;
 };
-struct LinkUp {
+struct SetLink {  // one request: up, and/or a port of a bridge
   IfaceRef iface;
+  bool up = true;
+  std::optional<IfaceRef> master;
 };
 struct RouteHop {
   std::optional<nl::IpPrefix> gateway;
@@ -54,17 +66,20 @@ struct AddRoute {
   std::vector<RouteHop> hops;
 };
 
-using Action = std::variant<CreateNetns, CreateVeth, SetSysctl, AddAddress, LinkUp, AddRoute>;
+using Action =
+    std::variant<CreateNetns, CreateBridge, CreateVeth, SetSysctl, AddAddress, SetLink, AddRoute>;
 
 struct Plan {
   std::string lab;
   std::vector<PlanNode> nodes;
   std::vector<Action> actions;
   size_t links = 0;
+  int root = -1;  // index of the root namespace in `nodes`, if any end is there
 };
 
-// Namespaces first, then every veth (born in place), then node by node: sysctls, lo up,
-// addresses, the ends not yet up, routes. A topology with diagnostics must not be planned.
+// Namespaces first (nodes, then LANs), their early sysctls, bridges, every veth (born in place),
+// bridge ports of the far ends, then node by node: sysctls, lo up, addresses, ends up, routes;
+// the root namespace's ends last. A topology with diagnostics must not be planned.
 Plan make_plan(const Topology& topology);
 
 // One line per action, e.g. "r1: create veth eth1 <-> r2:eth1 mtu 9000".

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -13,6 +14,7 @@ namespace {
 
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+bool is_name_char(char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; }
 
 std::string node_name_problem(const std::string& name) {
   if (name.empty()) return "a node name cannot be empty";
@@ -20,10 +22,10 @@ std::string node_name_problem(const std::string& name) {
   if (!is_alnum(name[0]))
     return fmt::format("node name `{}` must start with a letter or a digit", name);
   for (char c : name)
-    if (!is_alnum(c) && c != '_' && c != '.' && c != '-')
+    if (!is_name_char(c))
       return fmt::format("node name `{}` may contain only letters, digits, `_`, `.` and `-`",
                          name);
-  if (name == "host") return "`host` is reserved for the root network namespace";
+  if (name == kHostNode) return "`host` is reserved for the root network namespace";
   return {};
 }
 
@@ -41,6 +43,7 @@ std::string iface_name_problem(const std::string& name) {
 }
 
 std::string sysctl_key_problem(const std::string& key) {
+  if (key.empty()) return "a sysctl key cannot be empty";
   bool dotted = key.find('/') == std::string::npos;
   std::string root = dotted ? "net." : "net/";
   if (key.compare(0, root.size(), root) != 0)
@@ -50,49 +53,71 @@ std::string sysctl_key_problem(const std::string& key) {
       key.back() == '/' || key.back() == '.')
     return fmt::format("sysctl key `{}` has an empty part", key);
   for (char c : key)
-    if (!is_alnum(c) && c != '_' && c != '.' && c != '-' && c != '/')
+    if (!is_name_char(c) && c != '/')
       return fmt::format("sysctl key `{}` may contain only letters, digits, `_`, `.`, `-`, `/`",
                          key);
   return {};
 }
 
+std::string env_name_problem(const std::string& name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9'))
+    return fmt::format("environment variable `{}` must start with a letter or `_`", name);
+  for (char c : name)
+    if (!is_alnum(c) && c != '_')
+      return fmt::format("environment variable `{}` may contain only letters, digits and `_`",
+                         name);
+  if (name.rfind("TOPO_", 0) == 0)
+    return fmt::format("`{}`: TOPO_* variables are set by topo itself", name);
+  return {};
+}
+
+using AddressKey = std::pair<int, std::array<uint8_t, 16>>;
+
 class Validator {
  public:
-  Validator(const Topology& t, Diagnostics& d) : t_(t), d_(d) {}
+  Validator(const Topology& t, Diagnostics& d) : t_(t), d_(d) {
+    for (const Node& n : t_.nodes) nodes_.emplace(n.name, &n);
+  }
 
   void run() {
     check_lab();
     check_nodes();
     check_links();
-    check_routes();
+    check_tests();
   }
 
  private:
   const Topology& t_;
   Diagnostics& d_;
-  // node -> interface -> where it was declared
-  std::map<std::string, std::map<std::string, Pos>> ifaces_;
-  // node -> the subnets its interfaces are on (for checking gateways)
-  std::map<std::string, std::vector<nl::IpPrefix>> subnets_;
-  std::map<std::pair<int, std::array<uint8_t, 16>>, Pos> addresses_;
+  std::unordered_map<std::string, const Node*> nodes_;
+  std::map<std::string, std::map<std::string, Pos>> ifaces_;  // node -> iface -> where
+  std::map<AddressKey, Pos> addresses_;
+
+  const Node* node(const std::string& name) const {
+    auto it = nodes_.find(name);
+    return it == nodes_.end() ? nullptr : it->second;
+  }
+
+  std::string unknown_node(const std::string& name) const {
+    std::vector<std::string> names;
+    for (const Node& n : t_.nodes) names.push_back(n.name);
+    return fmt::format("unknown node `{}`{}", name, did_you_mean(name, names));
+  }
 
   void check_lab() {
     if (t_.name_pos.line) {
       std::string problem = lab_name_problem(t_.name);
       if (!problem.empty()) d_.error(t_.name_pos, problem);
     }
-    for (char c : t_.prefix)
-      if (!is_alnum(c) && c != '_' && c != '.' && c != '-') {
-        d_.error(t_.prefix_pos, fmt::format("prefix `{}` may contain only letters, digits, `_`, "
-                                            "`.` and `-`", t_.prefix));
-        break;
-      }
-    if (t_.prefix == "." || t_.prefix == "..")
-      d_.error(t_.prefix_pos, fmt::format("prefix `{}` is not allowed", t_.prefix));
+    bool bad = t_.prefix.size() > 64 || t_.prefix == "." || t_.prefix == "..";
+    for (char c : t_.prefix) bad = bad || !is_name_char(c);
+    if (bad)
+      d_.error(t_.prefix_pos, fmt::format("prefix `{}` must be at most 64 letters, digits, `_`, "
+                                          "`.` and `-` (and not . or ..)", t_.prefix));
   }
 
   void note_address(const nl::IpPrefix& a, Pos pos) {
-    auto [it, fresh] = addresses_.emplace(std::make_pair(a.family, a.bytes), pos);
+    auto [it, fresh] = addresses_.emplace(AddressKey{a.family, a.bytes}, pos);
     if (!fresh)
       d_.error(pos, fmt::format("address {} is used twice in the lab (first at line {})",
                                 a.address_text(), it->second.line));
@@ -105,45 +130,53 @@ class Validator {
       if (!problem.empty()) d_.error(n.pos, problem);
       if (!seen.insert(n.name).second)
         d_.error(n.pos, fmt::format("node `{}` is defined twice", n.name));
-      for (size_t i = 0; i < n.loopback.size(); i++) {
-        note_address(n.loopback[i], n.loopback_pos[i]);
-        subnets_[n.name].push_back(n.loopback[i]);
-      }
-      std::set<std::string> keys;
-      for (const Sysctl& s : n.sysctls) {
-        std::string why = s.key.empty() ? "a sysctl key cannot be empty" : sysctl_key_problem(s.key);
+      for (size_t i = 0; i < n.loopback.size(); i++) note_address(n.loopback[i], n.loopback_pos[i]);
+      for (const Setting& s : n.sysctls) {
+        std::string why = sysctl_key_problem(s.key);
         if (!why.empty()) d_.error(s.pos, why);
         if (s.value.find('\n') != std::string::npos || s.value.empty())
           d_.error(s.pos, fmt::format("sysctl `{}` needs a one-line value", s.key));
       }
+      for (const Setting& e : n.env) {
+        std::string why = env_name_problem(e.key);
+        if (!why.empty()) d_.error(e.pos, why);
+      }
+      if (n.kind == NodeKind::bridge && !n.routes.empty())
+        d_.error(n.routes[0].pos, fmt::format("bridge `{}` forwards frames, not packets: it "
+                                              "has no routes", n.name));
+      if (n.kind == NodeKind::bridge) ifaces_[n.name][kBridgeIface] = n.pos;
     }
   }
 
   void check_links() {
     for (const Link& link : t_.links) {
       if (link.declared_endpoints < 2 && link.declared_endpoints > 0)
-        d_.error(link.pos, "a link needs two endpoints");
-      else if (link.declared_endpoints > 2)
-        d_.error(link.pos, "links with three or more endpoints (LANs) are not supported by this "
-                           "version of topo yet");
+        d_.error(link.pos, "a link needs two endpoints (three or more make a LAN)");
       if (link.mtu && (*link.mtu < 68 || *link.mtu > 65535))
         d_.error(link.mtu_pos, fmt::format("mtu {} is out of range 68..65535", *link.mtu));
-      for (const Endpoint& ep : link.endpoints) check_endpoint(ep);
-      if (link.endpoints.size() == 2) check_link_subnets(link.endpoints[0], link.endpoints[1]);
+      int on_host = 0;
+      for (const Endpoint& ep : link.endpoints) {
+        check_endpoint(ep);
+        on_host += ep.on_host();
+      }
+      if (on_host > 1 && !link.is_lan())
+        d_.error(link.pos, "a link needs an end in a node: both ends are in the root namespace");
+      check_subnets(link);
+      if (link.impair) not_yet_impair(*link.impair);
+      for (const Endpoint& ep : link.endpoints)
+        if (ep.impair) not_yet_impair(*ep.impair);
     }
   }
 
+  void not_yet_impair(const Impair& impair) {
+    d_.error(impair.pos, "`impair` is not supported by this version of topo yet");
+  }
+
   void check_endpoint(const Endpoint& ep) {
-    if (ep.node == "host") {
-      d_.error(ep.pos, "endpoints in the root namespace (`host:IFACE`) are not supported by this "
-                       "version of topo yet");
-      return;
-    }
-    if (!t_.find_node(ep.node)) {
-      std::vector<std::string> names;
-      for (const Node& n : t_.nodes) names.push_back(n.name);
-      d_.error(ep.pos, fmt::format("unknown node `{}` in endpoint {}:{}{}", ep.node, ep.node,
-                                   ep.iface, did_you_mean(ep.node, names)));
+    const Node* n = ep.on_host() ? nullptr : node(ep.node);
+    if (!ep.on_host() && !n) {
+      d_.error(ep.pos, fmt::format("{} in endpoint {}:{}", unknown_node(ep.node), ep.node,
+                                   ep.iface));
       return;
     }
     std::string problem = iface_name_problem(ep.iface);
@@ -152,65 +185,65 @@ class Validator {
       return;
     }
     auto [it, fresh] = ifaces_[ep.node].emplace(ep.iface, ep.pos);
-    if (!fresh)
-      d_.error(ep.pos, fmt::format("interface {}:{} is used twice (first at line {})", ep.node,
-                                   ep.iface, it->second.line));
-    for (size_t i = 0; i < ep.addresses.size(); i++) {
-      note_address(ep.addresses[i], ep.address_pos[i]);
-      subnets_[ep.node].push_back(ep.addresses[i]);
+    if (!fresh) {
+      if (n && n->kind == NodeKind::bridge && ep.iface == kBridgeIface)
+        d_.error(ep.pos, fmt::format("`{}` is the bridge of bridge node `{}`; name its ports "
+                                     "otherwise", kBridgeIface, ep.node));
+      else
+        d_.error(ep.pos, fmt::format("interface {}:{} is used twice (first at line {})", ep.node,
+                                     ep.iface, it->second.line));
     }
+    if (n && n->kind == NodeKind::bridge && !ep.addresses.empty())
+      d_.error(ep.address_pos[0], fmt::format("{}:{} is a port of bridge `{}`: a bridge port "
+                                              "has no address", ep.node, ep.iface, ep.node));
+    for (size_t i = 0; i < ep.addresses.size(); i++) note_address(ep.addresses[i], ep.address_pos[i]);
   }
 
-  // Each address of one end needs a partner of its family on the other end, in its subnet.
-  void check_link_subnets(const Endpoint& a, const Endpoint& b) {
+  // Every end's addresses pair up with the first addressed end's: same family, same subnet.
+  void check_subnets(const Link& link) {
+    const Endpoint* ref = nullptr;
+    for (const Endpoint& ep : link.endpoints)
+      if (!ep.addresses.empty() && !ref) ref = &ep;
+    if (!ref) return;
+    for (const Endpoint& ep : link.endpoints)
+      if (&ep != ref && !ep.addresses.empty()) check_pair(ep, *ref);
+  }
+
+  void check_pair(const Endpoint& self, const Endpoint& ref) {
     size_t reported = d_.size();
     for (int side = 0; side < 2 && d_.size() == reported; side++) {
-      const Endpoint& self = side ? b : a;
-      const Endpoint& other = side ? a : b;
-      if (other.addresses.empty()) continue;
-      for (size_t i = 0; i < self.addresses.size(); i++) {
-        const nl::IpPrefix& mine = self.addresses[i];
+      const Endpoint& a = side ? ref : self;
+      const Endpoint& b = side ? self : ref;
+      for (size_t i = 0; i < a.addresses.size(); i++) {
+        const nl::IpPrefix& mine = a.addresses[i];
         bool family = false, partner = false;
-        for (const nl::IpPrefix& theirs : other.addresses) {
+        for (const nl::IpPrefix& theirs : b.addresses) {
           if (theirs.family != mine.family) continue;
           family = true;
           partner = partner || (theirs.len == mine.len && mine.contains(theirs));
         }
+        int v = mine.is_v6() ? 6 : 4;
         if (!family)
-          d_.error(self.address_pos[i],
-                   fmt::format("{} is IPv{} but {}:{} has no IPv{} address", mine.text(),
-                               mine.is_v6() ? 6 : 4, other.node, other.iface, mine.is_v6() ? 6 : 4));
+          d_.error(a.address_pos[i], fmt::format("{} is IPv{} but {}:{} has no IPv{} address",
+                                                 mine.text(), v, b.node, b.iface, v));
         else if (!partner && side == 0)
-          d_.error(self.address_pos[i],
-                   fmt::format("{} and the addresses of {}:{} are not in one subnet", mine.text(),
-                               other.node, other.iface));
+          d_.error(a.address_pos[i], fmt::format("{} and the addresses of {}:{} are not in one "
+                                                 "subnet", mine.text(), b.node, b.iface));
       }
     }
   }
 
-  void check_routes() {
-    for (const Node& n : t_.nodes) {
-      std::set<std::pair<int, std::array<uint8_t, 16>>> dsts;
-      for (const Route& r : n.routes) {
-        nl::IpPrefix net = r.dst.network();
-        if (!dsts.insert({net.family * 256 + net.len, net.bytes}).second)
-          d_.error(r.pos, fmt::format("node `{}` has two routes to {}", n.name, net.text()));
-        if (!r.dev.empty() && !ifaces_[n.name].count(r.dev))
-          d_.error(r.pos, fmt::format("route `{}`: node `{}` has no interface `{}`", r.text,
-                                      n.name, r.dev));
-        for (const nl::IpPrefix& gw : r.via) {
-          if (gw.family != r.dst.family) {
-            d_.error(r.pos, fmt::format("route `{}` mixes IPv4 and IPv6", r.text));
-            continue;
-          }
-          bool connected = false;
-          for (const nl::IpPrefix& s : subnets_[n.name])
-            connected = connected || (s.len < s.max_len() && s.contains(gw));
-          if (!connected)
-            d_.error(r.pos, fmt::format("route `{}`: gateway {} is on no subnet of node `{}`",
-                                        r.text, gw.address_text(), n.name));
-        }
-      }
+  void check_tests() {
+    std::set<std::string> names;
+    for (const Test& test : t_.tests) {
+      if (!test.name.empty() && !names.insert(test.name).second)
+        d_.error(test.pos, fmt::format("two tests are named `{}`", test.name));
+      const std::string& on = test.is_ping() ? test.from : test.node;
+      if (!on.empty() && !node(on))
+        d_.error(test.pos, fmt::format("test `{}`: {}", test.name, unknown_node(on)));
+      if (test.is_ping() && !node(test.to) && !nl::IpPrefix::parse_address(test.to))
+        d_.error(test.pos, fmt::format("test `{}`: `to: {}` is neither a node nor an IP address",
+                                       test.name, test.to));
     }
   }
 };
@@ -230,6 +263,40 @@ std::string lab_name_problem(const std::string& name) {
 
 void validate(const Topology& topology, Diagnostics& diagnostics) {
   Validator(topology, diagnostics).run();
+}
+
+void validate_routes(const Topology& t, Diagnostics& d) {
+  // node -> its interfaces, and the subnets they are on
+  std::map<std::string, std::set<std::string>> ifaces;
+  std::map<std::string, std::vector<nl::IpPrefix>> subnets;
+  for (const Link& l : t.links)
+    for (const Endpoint& e : l.endpoints) {
+      ifaces[e.node].insert(e.iface);
+      subnets[e.node].insert(subnets[e.node].end(), e.addresses.begin(), e.addresses.end());
+    }
+  for (const Node& n : t.nodes) {
+    std::set<std::pair<int, std::array<uint8_t, 16>>> dsts;
+    for (const Route& r : n.routes) {
+      nl::IpPrefix net = r.dst.network();
+      if (!dsts.insert({net.family * 256 + net.len, net.bytes}).second)
+        d.error(r.pos, fmt::format("node `{}` has two routes to {}", n.name, net.text()));
+      if (!r.dev.empty() && !ifaces[n.name].count(r.dev))
+        d.error(r.pos, fmt::format("route `{}`: node `{}` has no interface `{}`", r.text, n.name,
+                                   r.dev));
+      for (const nl::IpPrefix& gw : r.via) {
+        if (gw.family != r.dst.family) {
+          d.error(r.pos, fmt::format("route `{}` mixes IPv4 and IPv6", r.text));
+          continue;
+        }
+        bool connected = false;
+        for (const nl::IpPrefix& s : subnets[n.name])
+          connected = connected || (s.len < s.max_len() && s.contains(gw));
+        if (!connected)
+          d.error(r.pos, fmt::format("route `{}`: gateway {} is on no subnet of node `{}`",
+                                     r.text, gw.address_text(), n.name));
+      }
+    }
+  }
 }
 
 }  // namespace topo

@@ -8,10 +8,16 @@
 
 namespace topo {
 
-// Adds one diagnostic per broken rule; nothing is created, nothing stops at the first error.
+// Names, references, links and the file's own addresses. Adds one diagnostic per broken rule.
 void validate(const Topology& topology, Diagnostics& diagnostics);
+
+// Routes (devices, gateways on connected subnets), once pool addresses are in place.
+void validate_routes(const Topology& topology, Diagnostics& diagnostics);
 
 // The lab-name rule alone, for verbs given a name instead of a file: empty when valid, else why.
 std::string lab_name_problem(const std::string& name);
+
+// The interface a bridge node's bridge gets.
+inline constexpr const char* kBridgeIface = "br0";
 
 }  // namespace topo

@@ -1,0 +1,17 @@
+// units.h - the quantities of a topology file: durations, percentages, rates.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace topo {
+
+// "10ms", "2s", "500us", "1.5ms" -> microseconds.
+std::optional<uint64_t> parse_duration_us(std::string_view text);
+// "0.5%" -> 0.5; 0..100.
+std::optional<double> parse_percent(std::string_view text);
+// "100mbit", "64kbit", "1gbit" -> bits per second (SI: k = 1000).
+std::optional<uint64_t> parse_rate_bps(std::string_view text);
+
+}  // namespace topo
