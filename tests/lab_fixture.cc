@@ -110,7 +110,8 @@ std::string LabTest::write_lab(const std::string& yaml, const std::string& file_
   return path;
 }
 
-std::string LabTest::example(const std::string& file_name) {
+std::string LabTest::example(const std::string& file_name,
+                             const std::vector<std::pair<std::string, std::string>>& replace) {
   std::ifstream in(std::string(TOPO_SOURCE_DIR) + "/examples/" + file_name);
   std::stringstream s;
   s << in.rdbuf();
@@ -119,6 +120,8 @@ std::string LabTest::example(const std::string& file_name) {
   EXPECT_NE(at, std::string::npos);
   size_t end = text.find('\n', at + 1);
   text.replace(at, end - at, "\nname: LAB");
+  for (const auto& [from, to] : replace)
+    for (size_t pos; (pos = text.find(from)) != std::string::npos;) text.replace(pos, from.size(), to);
   return write_lab(text, file_name);
 }
 

@@ -38,8 +38,9 @@ class LabTest : public ::testing::Test {
 
   // Writes a lab file; every "LAB" in `yaml` becomes this test's lab name. Returns its path.
   std::string write_lab(const std::string& yaml, const std::string& file_name = "lab.yaml");
-  // An example from examples/, renamed to this test's lab.
-  std::string example(const std::string& file_name);
+  // An example from examples/, renamed to this test's lab, with `from` -> `to` replacements.
+  std::string example(const std::string& file_name,
+                      const std::vector<std::pair<std::string, std::string>>& replace = {});
   // A chain of `nodes` hosts n1..nN, one /30 per link.
   std::string chain(int nodes);
 

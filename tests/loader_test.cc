@@ -127,7 +127,7 @@ TEST(Loader, UnknownKeyWithSuggestion) {
 TEST(Loader, ContractKeysNotYetImplementedAreRefusedByName) {
   expect_error("name: t\nnodes:\n  a: {daemons: []}\n", 3, 7, "`daemons` is not supported");
   expect_error(std::string(kTwoNodes) + "links:\n  - endpoints: [a:e, b:e]\n    impair: {}\n", 7,
-               5, "`impair` is not supported");
+               13, "`impair` is not supported");
 }
 
 TEST(Loader, WrongTypes) {
@@ -158,8 +158,8 @@ TEST(Loader, BadEndpoints) {
   expect_error(base + "  - endpoints: [a:e, b:e]\n  - endpoints: [a:e, b:f]\n", 7, 17,
                "interface a:e is used twice");
   expect_error(base + "  - endpoints: [a:e]\n", 6, 5, "needs two endpoints");
-  expect_error(base + "  - endpoints: [a:e, b:e, a:f]\n", 6, 5, "three or more endpoints");
-  expect_error(base + "  - endpoints: [a:e, host:x]\n", 6, 22, "root namespace");
+  expect_error(base + "  - endpoints: [host:x, host:y]\n", 6, 5, "both ends are in the root");
+  expect_error(base + "  - endpoints: [a:e, b:e, a:e]\n", 6, 27, "interface a:e is used twice");
   expect_error(base + "  - {}\n", 6, 5, "needs `endpoints`");
 }
 
@@ -170,9 +170,9 @@ TEST(Loader, BadAddresses) {
                "not an address with a prefix length");
   expect_error(base + "    addresses: [10.1.0.1, 10.1.0.2/30]\n", 7, 17,
                "not an address with a prefix length");
-  expect_error(base + "    addresses: [10.1.0.1/30, 10.1.1.2/30]\n", 7, 17,
-               "not in one subnet");
-  expect_error(base + "    addresses: [10.1.0.1/30, \"fd00::2/64\"]\n", 7, 17, "has no IPv4");
+  expect_error(base + "    addresses: [10.1.0.1/30, 10.1.1.2/30]\n", 7, 30,
+               "10.1.1.2/30 and the addresses of a:e are not in one subnet");
+  expect_error(base + "    addresses: [10.1.0.1/30, \"fd00::2/64\"]\n", 7, 30, "has no IPv6");
   expect_error(base + "    addresses: [10.1.0.1/30, 10.1.0.1/30]\n", 7, 30, "used twice");
 }
 
@@ -191,7 +191,6 @@ TEST(Loader, BadLinkSettings) {
 
 TEST(Loader, BadNodeSettings) {
   expect_error("name: t\nnodes:\n  a: {kind: ruter}\n", 3, 13, "did you mean `router`");
-  expect_error("name: t\nnodes:\n  a: {kind: bridge}\n", 3, 13, "bridge` is not supported");
   expect_error("name: t\nnodes:\n  a: {loopback: 10.0.0.1/33}\n", 3, 17, "not an address");
   expect_error("name: t\nnodes:\n  a: {sysctls: {kernel.pid_max: 1}}\n", 3, 17,
                "not per-namespace");
@@ -234,6 +233,115 @@ TEST(Loader, UnreadableFile) {
   EXPECT_NE(r.diagnostics.render().find("/nonexistent/lab.yaml: cannot read the file"),
             std::string::npos)
       << r.diagnostics.render();
+}
+
+}  // namespace
+}  // namespace topo
+
+namespace topo {
+namespace {
+
+TEST(Defaults, MapsMergeListsReplaceAndTheNodeWins) {
+  LoadResult r = load(R"(name: t
+defaults:
+  kind: router
+  sysctls: {net.ipv4.conf.all.rp_filter: 0, net.ipv4.tcp_ecn: 1}
+  env: {ROLE: edge}
+  loopback: [10.0.0.9/32]
+nodes:
+  a:
+    sysctls: {net.ipv4.tcp_ecn: 2}
+    loopback: [10.0.0.1/32]
+  b: {kind: host, env: {X: y}}
+)");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  const Node& a = r.topology.nodes[0];
+  const Node& b = r.topology.nodes[1];
+  EXPECT_EQ(a.kind, NodeKind::router);
+  ASSERT_EQ(a.sysctls.size(), 2u);
+  EXPECT_EQ(a.sysctls[1].key, "net.ipv4.tcp_ecn");
+  EXPECT_EQ(a.sysctls[1].value, "2");
+  ASSERT_EQ(a.loopback.size(), 1u);  // lists replace
+  EXPECT_EQ(a.loopback[0].text(), "10.0.0.1/32");
+  EXPECT_EQ(b.kind, NodeKind::host);
+  ASSERT_EQ(b.env.size(), 2u);  // maps merge
+  EXPECT_EQ(b.env[0].key, "ROLE");
+  EXPECT_EQ(b.env[1].key, "X");
+  EXPECT_EQ(b.sysctls.size(), 2u);
+}
+
+TEST(Defaults, MistakesPointIntoDefaults) {
+  expect_error("name: t\ndefaults: {kidn: router}\nnodes: {a: {}}\n", 2, 12,
+               "unknown key `kidn` in `defaults`");
+  expect_error("name: t\ndefaults: [x]\nnodes: {a: {}}\n", 2, 11, "`defaults` must be a mapping");
+}
+
+TEST(DuplicateKeys, AreRefusedWhereverTheyAre) {
+  expect_error("name: t\nname: u\nnodes: {a: {}}\n", 2, 1, "duplicate key `name` (first at line 1)");
+  expect_error("name: t\nnodes:\n  a: {}\n  a: {}\n", 4, 3, "duplicate key `a`");
+  expect_error("name: t\nnodes:\n  a: {sysctls: {net.x: 1, net.x: 2}}\n", 3, 27,
+               "duplicate key `net.x`");
+}
+
+TEST(Env, NamesAreChecked) {
+  expect_error("name: t\nnodes:\n  a: {env: {1X: y}}\n", 3, 13, "must start with a letter");
+  expect_error("name: t\nnodes:\n  a: {env: {TOPO_NODE: y}}\n", 3, 13, "set by topo itself");
+}
+
+TEST(Bridges, PortsHaveNoAddressesAndBridgesNoRoutes) {
+  std::string base = "name: t\nnodes:\n  sw: {kind: bridge}\n  h: {}\nlinks:\n";
+  expect_error(base + "  - endpoints: [sw:p1, h:e]\n    addresses: [10.1.0.1/24, 10.1.0.2/24]\n",
+               7, 17, "a bridge port has no address");
+  expect_error(base + "  - endpoints: [sw:br0, h:e]\n", 6, 17, "`br0` is the bridge");
+  expect_error("name: t\nnodes:\n  sw:\n    kind: bridge\n    routes: [default via 10.0.0.1]\n",
+               5, 14, "has no routes");
+}
+
+TEST(Impair, ValuesAreChecked) {
+  std::string base = std::string(kTwoNodes) + "links:\n  - endpoints: [a:e, b:e]\n";
+  expect_error(base + "    impair: {delay: 10 ms}\n", 7, 21, "not a duration");
+  expect_error(base + "    impair: {delay: 10ms, loss: 101%}\n", 7, 33, "from 0% to 100%");
+  expect_error(base + "    impair: {loss: 5}\n", 7, 20, "from 0% to 100%");
+  expect_error(base + "    impair: {rate: 100mbps}\n", 7, 20, "not a rate");
+  expect_error(base + "    impair: {jitter: 1ms}\n", 7, 13, "`jitter` needs a `delay`");
+  expect_error(base + "    impair: {delai: 1ms}\n", 7, 14, "did you mean `delay`");
+}
+
+TEST(Tests, AreParsedAndChecked) {
+  LoadResult ok = load(std::string(kTwoNodes) + R"(tests:
+  - name: a reaches b
+    ping: {from: a, to: b}
+  - name: routes
+    exec: {node: a, cmd: "ip route"}
+    expect: {exit: 0, output: "10\\.0\\.0\\.3/32"}
+    timeout: 60s
+  - name: isolated
+    ping: {from: a, to: 192.0.2.1}
+    expect: failure
+)");
+  ASSERT_TRUE(ok.diagnostics.empty()) << ok.diagnostics.render();
+  const std::vector<TestCase>& tests = ok.topology.tests;
+  ASSERT_EQ(tests.size(), 3u);
+  EXPECT_TRUE(tests[0].is_ping());
+  EXPECT_EQ(tests[0].to, "b");
+  EXPECT_EQ(tests[1].cmd, "ip route");
+  EXPECT_EQ(tests[1].expect_exit, 0);
+  EXPECT_EQ(tests[1].expect_output, "10\\.0\\.0\\.3/32");
+  EXPECT_EQ(tests[1].timeout_us, 60000000u);
+  EXPECT_FALSE(tests[2].expect_success);
+
+  std::string base = std::string(kTwoNodes) + "tests:\n";
+  expect_error(base + "  - {name: x, ping: {from: z, to: b}}\n", 6, 5, "unknown node `z`");
+  expect_error(base + "  - {name: x, ping: {from: a, to: nowhere}}\n", 6, 5,
+               "neither a node nor an IP address");
+  expect_error(base + "  - {name: x, exec: {node: a, cmd: x}, expect: {output: \"(\"}}\n", 6, 57,
+               "not a valid regular expression");
+  expect_error(base + "  - {name: x, exec: {node: a, cmd: x}, timeout: soon}\n", 6, 49,
+               "not a duration");
+  expect_error(base + "  - {name: x, exec: {node: a, cmd: x}, expect: maybe}\n", 6, 48,
+               "success, failure");
+  expect_error(base + "  - {name: x}\n", 6, 5, "needs `ping` or `exec`");
+  expect_error(base + "  - {name: x, exec: {node: a}}\n", 6, 21, "needs `node` and `cmd`");
 }
 
 }  // namespace

@@ -171,3 +171,89 @@ TEST_F(ApplierTest, TeardownReportsWhatItCouldNotRemoveAndGoesOn) {
 
 }  // namespace
 }  // namespace topo
+
+namespace topo {
+namespace {
+
+TEST(Planner, BridgeNodesLansAndHostEnds) {
+  Plan plan = make_plan(parse(R"(name: p
+nodes:
+  sw: {kind: bridge}
+  h1: {}
+  h2: {}
+links:
+  - endpoints: [h1:e0, sw:p1]
+    addresses: [[10.1.0.1/24], []]
+  - endpoints: [h1:e1, h2:e1, sw:p2]
+  - endpoints: [host:p-up, h2:e2]
+    addresses: ["fd00:9::1/64", "fd00:9::2/64"]
+)"));
+  std::vector<std::string> lines = described(plan);
+  auto mac = [](const char* node, const char* iface) {
+    return nl::mac_text(default_mac("p", node, iface));
+  };
+  std::vector<std::string> expected = {
+      "sw: create netns p-sw",
+      "h1: create netns p-h1",
+      "h2: create netns p-h2",
+      "_lan2: create netns p-_lan2",
+      "h2: sysctl net.ipv6.conf.default.accept_dad=0",
+      "sw: create bridge br0",
+      "_lan2: create bridge br0",
+      // the bridge side is sent, so the port is born a port
+      "sw: create veth p1 (" + mac("sw", "p1") + ") <-> h1:e0 (" + mac("h1", "e0") + ") master br0",
+      "_lan2: create veth p1 (" + mac("_lan2", "p1") + ") <-> h1:e1 (" + mac("h1", "e1") +
+          ") master br0",
+      "_lan2: create veth p2 (" + mac("_lan2", "p2") + ") <-> h2:e1 (" + mac("h2", "e1") +
+          ") master br0",
+      "_lan2: create veth p3 (" + mac("_lan2", "p3") + ") <-> sw:p2 (" + mac("sw", "p2") +
+          ") master br0",
+      // the root end is always the far end, born there by fd
+      "h2: create veth e2 (" + mac("h2", "e2") + ") <-> host:p-up (" + mac("host", "p-up") + ")",
+      "sw: set p2 master br0 up",
+      "sw: set lo up",
+      "h1: set lo up",
+      "h1: address 10.1.0.1/24 on e0",
+      "h1: set e0 up",
+      "h1: set e1 up",
+      "h2: set lo up",
+      "h2: address fd00:9::2/64 on e2",
+      "h2: set e1 up",
+      "host: address fd00:9::1/64 on p-up",
+      "host: set p-up up",
+  };
+  EXPECT_EQ(lines, expected);
+  EXPECT_EQ(plan.links, 3u);
+  ASSERT_EQ(plan.root, 4);
+  EXPECT_EQ(plan.nodes[4].role, PlanNode::Role::root);
+  EXPECT_EQ(plan.nodes[4].netns, "");
+  EXPECT_EQ(plan.nodes[3].role, PlanNode::Role::lan);
+  const auto& host_veth = std::get<CreateVeth>(plan.actions[11]);
+  EXPECT_EQ(host_veth.b.slot, kKernelSlot);
+  // Slots: sw has br0 first, then its ports.
+  const auto& sw_bridge = std::get<CreateBridge>(plan.actions[5]);
+  EXPECT_EQ(sw_bridge.bridge.slot, 1);
+  EXPECT_EQ(std::get<CreateVeth>(plan.actions[7]).a.slot, 2);
+}
+
+TEST_F(ApplierTest, HostEndsAreJournaledAndRemovedFirst) {
+  Plan plan = make_plan(parse(R"(name: p
+nodes: {r: {}}
+links:
+  - endpoints: [r:e0, host:p-up]
+)"));
+  FakeBackend backend;
+  JournalWriter j = journal();
+  apply_plan(plan, backend, j);
+  auto state = read_journal(dir_ + "/journal");
+  ASSERT_TRUE(state);
+  ASSERT_EQ(state->host_links.size(), 1u);
+  EXPECT_EQ(state->host_links[0].iface, "p-up");
+  EXPECT_EQ(state->host_links[0].mac, nl::mac_text(default_mac("p", "host", "p-up")));
+  backend.log.clear();
+  EXPECT_TRUE(teardown(*state, backend).empty());
+  EXPECT_EQ(backend.log, (std::vector<std::string>{"remove host link p-up", "remove netns p-r"}));
+}
+
+}  // namespace
+}  // namespace topo

@@ -184,9 +184,10 @@ class Loader {
   }
 
   // key: value pairs of a mapping, in order; later layers override earlier ones by key.
-  void settings(const YAML::Node& map, const std::string& what, std::vector<Setting>& out) {
+  void settings(const YAML::Node& map, const std::string& key, const std::string& what,
+                std::vector<Setting>& out) {
     if (!map.IsMap()) {
-      diags_.error(pos_of(map), fmt::format("`{}` must be a mapping of names to values", what));
+      diags_.error(pos_of(map), fmt::format("`{}` must be a mapping of keys to values", key));
       return;
     }
     check_unique_keys(map);
@@ -293,8 +294,8 @@ class Loader {
     if (YAML::Node l = last("loopback"); l.IsDefined())
       addresses(l, node.loopback, node.loopback_pos, true);
     for (const YAML::Node& layer : layers) {
-      if (auto s = layer["sysctls"]) settings(s, "sysctl", node.sysctls);
-      if (auto e = layer["env"]) settings(e, "env", node.env);
+      if (auto s = layer["sysctls"]) settings(s, "sysctls", "sysctl", node.sysctls);
+      if (auto e = layer["env"]) settings(e, "env", "env", node.env);
     }
     if (YAML::Node r = last("routes"); r.IsDefined()) {
       if (!r.IsSequence()) {
@@ -375,6 +376,7 @@ class Loader {
       diags_.error(pos_of(n), "`impair` must be a mapping like {delay: 10ms, loss: 1%}");
       return std::nullopt;
     }
+    size_t errors_before = diags_.size();
     check_keys(n, kImpairKeys, "`impair`");
     Impair imp;
     imp.pos = pos_of(n);
@@ -400,6 +402,7 @@ class Loader {
     if (imp.reorder && !imp.delay_us)
       diags_.error(imp.pos, "`reorder` needs a `delay`: packets are reordered by sending some "
                             "without it");
+    imp.valid = diags_.size() == errors_before;
     return imp;
   }
 
@@ -518,7 +521,7 @@ class Loader {
         continue;
       }
       check_keys(item, kTestKeys, "a test");
-      Test test;
+      TestCase test;
       test.pos = pos_of(item);
       if (auto n = item["name"])
         test.name = scalar(n, "name");
@@ -560,7 +563,7 @@ class Loader {
     }
   }
 
-  void load_expect(const YAML::Node& e, Test& test) {
+  void load_expect(const YAML::Node& e, TestCase& test) {
     if (e.IsScalar()) {
       if (e.Scalar() == "success" || e.Scalar() == "failure")
         test.expect_success = e.Scalar() == "success";

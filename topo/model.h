@@ -54,6 +54,7 @@ struct Impair {
   std::optional<double> loss, duplicate, corrupt, reorder;  // percent
   std::optional<uint64_t> rate_bps;
   Pos pos;
+  bool valid = true;  // every value was understood
 };
 
 struct Endpoint {
@@ -89,7 +90,7 @@ struct Addressing {
   int p2p_prefix = 30;  // 30 or 31
 };
 
-struct Test {
+struct TestCase {
   std::string name;
   Pos pos;
   // ping: from a node to a node's first address or to an address
@@ -113,7 +114,7 @@ struct Topology {
   Addressing addressing;
   std::vector<Node> nodes;
   std::vector<Link> links;
-  std::vector<Test> tests;
+  std::vector<TestCase> tests;
 
   std::string netns_of(const std::string& node) const { return prefix + node; }
   const Node* find_node(const std::string& name) const;

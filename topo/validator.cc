@@ -124,12 +124,10 @@ class Validator {
   }
 
   void check_nodes() {
-    std::set<std::string> seen;
+    // (A node defined twice is a duplicate key, which the loader reports.)
     for (const Node& n : t_.nodes) {
       std::string problem = node_name_problem(n.name);
       if (!problem.empty()) d_.error(n.pos, problem);
-      if (!seen.insert(n.name).second)
-        d_.error(n.pos, fmt::format("node `{}` is defined twice", n.name));
       for (size_t i = 0; i < n.loopback.size(); i++) note_address(n.loopback[i], n.loopback_pos[i]);
       for (const Setting& s : n.sysctls) {
         std::string why = sysctl_key_problem(s.key);
@@ -169,7 +167,7 @@ class Validator {
   }
 
   void not_yet_impair(const Impair& impair) {
-    d_.error(impair.pos, "`impair` is not supported by this version of topo yet");
+    if (impair.valid) d_.error(impair.pos, "`impair` is not supported by this version of topo yet");
   }
 
   void check_endpoint(const Endpoint& ep) {
@@ -235,7 +233,7 @@ class Validator {
 
   void check_tests() {
     std::set<std::string> names;
-    for (const Test& test : t_.tests) {
+    for (const TestCase& test : t_.tests) {
       if (!test.name.empty() && !names.insert(test.name).second)
         d_.error(test.pos, fmt::format("two tests are named `{}`", test.name));
       const std::string& on = test.is_ping() ? test.from : test.node;
@@ -275,6 +273,7 @@ void validate_routes(const Topology& t, Diagnostics& d) {
       subnets[e.node].insert(subnets[e.node].end(), e.addresses.begin(), e.addresses.end());
     }
   for (const Node& n : t.nodes) {
+    if (n.kind == NodeKind::bridge) continue;  // refused by validate()
     std::set<std::pair<int, std::array<uint8_t, 16>>> dsts;
     for (const Route& r : n.routes) {
       nl::IpPrefix net = r.dst.network();
