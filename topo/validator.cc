@@ -98,10 +98,11 @@ class Validator {
     return it == nodes_.end() ? nullptr : it->second;
   }
 
-  std::string unknown_node(const std::string& name) const {
+  // "unknown node `r9`<context> (did you mean `r1`?)"
+  std::string unknown_node(const std::string& name, const std::string& context = "") const {
     std::vector<std::string> names;
     for (const Node& n : t_.nodes) names.push_back(n.name);
-    return fmt::format("unknown node `{}`{}", name, did_you_mean(name, names));
+    return fmt::format("unknown node `{}`{}{}", name, context, did_you_mean(name, names));
   }
 
   void check_lab() {
@@ -173,8 +174,7 @@ class Validator {
   void check_endpoint(const Endpoint& ep) {
     const Node* n = ep.on_host() ? nullptr : node(ep.node);
     if (!ep.on_host() && !n) {
-      d_.error(ep.pos, fmt::format("{} in endpoint {}:{}", unknown_node(ep.node), ep.node,
-                                   ep.iface));
+      d_.error(ep.pos, unknown_node(ep.node, fmt::format(" in endpoint {}:{}", ep.node, ep.iface)));
       return;
     }
     std::string problem = iface_name_problem(ep.iface);

@@ -1,0 +1,120 @@
+// The command line as a user meets it: exit statuses and messages. Needs no root.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "tests/lab_fixture.h"
+
+namespace topo::testing {
+namespace {
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/topo-cli.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& text) {
+    std::string path = dir_ + "/lab.yaml";
+    std::ofstream(path) << text;
+    return path;
+  }
+  CmdResult topo(const std::string& args) { return run(std::string(TOPO_BINARY) + " " + args); }
+  std::string dir_;
+};
+
+TEST_F(Cli, ValidateSaysOkInOneLine) {
+  CmdResult r = topo("validate " + std::string(TOPO_SOURCE_DIR) + "/examples/triangle.yaml");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("triangle.yaml: ok: lab triangle, 3 nodes, 3 links\n"), std::string::npos)
+      << r.output;
+}
+
+TEST_F(Cli, ValidateReadsStandardInput) {
+  CmdResult r = run("printf 'name: s\\nnodes: {a: {}}\\n' | " + std::string(TOPO_BINARY) +
+                    " validate -");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("<stdin>: ok: lab s, 1 node, 0 links"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, TenMistakesGetTenPreciseMessages) {
+  std::string file = write(R"(name: Ten
+nodes:
+  r1:
+    kind: ruter
+    loopback: 10.0.0.1/33
+    sysctls: {kernel.panic: 1}
+  host: {}
+  r2: {env: {1X: y}}
+links:
+  - endpoints: [r1:eth1, r9:eth1]
+  - endpoints: [r1:eth2, r2:eth2]
+    addresses: [10.1.0.1/30, 10.2.0.2/30]
+    mtu: 20
+  - endpoints: [r1:eth3, r2:eth3]
+    impair: {delay: 5 ms}
+  - endpoints: [r1:this-is-far-too-long, r2:eth4]
+    stat: down
+)");
+  CmdResult r = topo("validate " + file);
+  EXPECT_EQ(r.status, 2) << r.output;
+  std::vector<std::string> expected = {
+      ":1:7: lab name `Ten` must start with a lower-case letter",
+      ":4:11: unknown kind `ruter`",
+      ":5:15: `10.0.0.1/33` is not an address",
+      ":6:15: sysctl `kernel.panic` is not per-namespace",
+      ":7:3: `host` is reserved",
+      ":8:14: environment variable `1X`",
+      ":10:26: unknown node `r9`",
+      ":12:30: 10.2.0.2/30 and the addresses of r1:eth2 are not in one subnet",
+      ":13:10: mtu 20 is out of range",
+      ":15:21: `delay: 5 ms` is not a duration",
+      ":16:17: interface name `this-is-far-too-long` is longer than 15",
+      ":17:5: unknown key `stat` in a link (did you mean `state`?)",
+  };
+  for (const std::string& e : expected)
+    EXPECT_NE(r.output.find(file + e), std::string::npos) << e << "\n" << r.output;
+  std::regex located(R"(lab\.yaml:\d+:\d+: )");
+  auto count = std::distance(std::sregex_iterator(r.output.begin(), r.output.end(), located),
+                             std::sregex_iterator());
+  EXPECT_EQ(count, static_cast<long>(expected.size())) << r.output;
+  EXPECT_NE(r.output.find("12 errors; nothing was created"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, UpOfABadFileExitsTwoBeforeAnythingElse) {
+  std::string file = write("name: bad-up\nnodes:\n  a: {kind: ruter}\n");
+  CmdResult r = topo("up " + file);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find(":3:13: unknown kind"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists("/run/topo/bad-up"));
+}
+
+TEST_F(Cli, DryRunPrintsThePlanAndNeedsNoRoot) {
+  std::string file = write("name: dry\nnodes: {a: {}, b: {}}\nlinks:\n  - endpoints: [a:e, b:e]\n");
+  CmdResult r = topo("up --dry-run " + file);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("a: create netns dry-a\nb: create netns dry-b\na: create veth e", 0), 0u)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists("/run/topo/dry"));
+}
+
+TEST_F(Cli, UsageMistakesExitTwo) {
+  EXPECT_EQ(topo("").status, 2);
+  EXPECT_EQ(topo("frobnicate").status, 2);
+  EXPECT_EQ(topo("up").status, 2);
+  EXPECT_EQ(topo("validate a b").status, 2);
+  CmdResult help = topo("up --help");
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.output.find("--keep-on-failure"), std::string::npos);
+  CmdResult missing = topo("validate " + dir_ + "/missing.yaml");
+  EXPECT_EQ(missing.status, 2) << missing.output;
+  EXPECT_NE(missing.output.find("cannot read the file: No such file or directory"),
+            std::string::npos)
+      << missing.output;
+}
+
+}  // namespace
+}  // namespace topo::testing
