@@ -7,7 +7,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE ?= cmake
 
-.PHONY: all deps build test unit-test sanitize-test up down install clean format
+.PHONY: all deps build test sanitize-test fuzz up install clean format
 
 all: build
 
@@ -18,7 +18,7 @@ build: deps
 	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@$(CMAKE) --build $(BUILD) -j $(JOBS)
 
-test: build sanitize-test
+test: build sanitize-test fuzz
 	cd $(BUILD) && ctest --output-on-failure -j 1
 
 # The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -26,6 +26,24 @@ sanitize-test: deps
 	@$(CMAKE) -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTOPO_SANITIZE=ON >/dev/null
 	@$(CMAKE) --build $(ASAN_BUILD) -j $(JOBS) --target topo_unit_tests
 	$(ASAN_BUILD)/topo_unit_tests --gtest_brief=1
+
+# The loader and validator under libFuzzer (clang), seeded with the examples, for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 30
+FUZZ_SOURCES = tests/fuzz_loader.cc topo/loader.cc topo/validator.cc topo/addressing.cc \
+	topo/diag.cc topo/model.cc topo/suggest.cc topo/units.cc netlink/ip.cc
+$(BUILD)/fuzz_loader: $(FUZZ_SOURCES) $(wildcard topo/*.h netlink/*.h)
+	@mkdir -p $(BUILD)
+	clang++ -std=c++20 -O1 -g -I. -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $(FUZZ_SOURCES) -o $@ -lyaml-cpp -lfmt
+
+fuzz: deps $(BUILD)/fuzz_loader
+	@mkdir -p $(BUILD)/fuzz-corpus
+	@cp examples/*.yaml $(BUILD)/fuzz-corpus/
+	@$(BUILD)/fuzz_loader -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+		-artifact_prefix=$(BUILD)/fuzz- -print_final_stats=1 $(BUILD)/fuzz-corpus \
+		>$(BUILD)/fuzz.log 2>&1 || { tail -n 60 $(BUILD)/fuzz.log; echo "fuzz: FAILED"; exit 1; }
+	@echo "fuzz: $$(grep -c . $(BUILD)/fuzz.log) lines of log, no crash in $(FUZZ_SECONDS) s:" \
+		"$$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(BUILD)/fuzz.log)"
 
 up: build
 	$(BUILD)/topo up examples/triangle.yaml

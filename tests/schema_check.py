@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Every example validates against schema/topo.schema.json, and known-bad files do not."""
+import json
+import pathlib
+import sys
+
+import jsonschema
+import yaml
+
+root = pathlib.Path(sys.argv[1])
+schema = json.loads((root / "schema/topo.schema.json").read_text())
+jsonschema.Draft202012Validator.check_schema(schema)
+validator = jsonschema.Draft202012Validator(schema)
+
+failures = 0
+examples = sorted((root / "examples").glob("*.yaml"))
+for path in examples:
+    errors = list(validator.iter_errors(yaml.safe_load(path.read_text())))
+    for e in errors:
+        print(f"FAIL {path.name}: {'/'.join(map(str, e.path))}: {e.message}")
+    failures += bool(errors)
+
+bad = {
+    "unknown top-level key": "name: x\nnodez: {}\nnodes: {a: {}}\n",
+    "bad lab name": "name: X_Y\nnodes: {a: {}}\n",
+    "reserved node name": "name: x\nnodes: {host: {}}\n",
+    "unknown kind": "name: x\nnodes: {a: {kind: ruter}}\n",
+    "mtu out of range": "name: x\nnodes: {a: {}, b: {}}\nlinks: [{endpoints: [a:e, b:e], mtu: 20}]\n",
+    "one endpoint": "name: x\nnodes: {a: {}}\nlinks: [{endpoints: [a:e]}]\n",
+    "bad duration": "name: x\nnodes: {a: {}, b: {}}\nlinks: [{endpoints: [a:e, b:e], impair: {delay: 5 ms}}]\n",
+    "non-net sysctl": "name: x\nnodes: {a: {sysctls: {kernel.panic: 1}}}\n",
+    "test without ping or exec": "name: x\nnodes: {a: {}}\ntests: [{name: t}]\n",
+}
+for what, text in bad.items():
+    if validator.is_valid(yaml.safe_load(text)):
+        print(f"FAIL the schema accepts a file with: {what}")
+        failures += 1
+
+print(f"{len(examples) + len(bad) - failures} passed, {failures} failed")
+sys.exit(1 if failures else 0)
