@@ -207,27 +207,34 @@ class Validator {
       if (&ep != ref && !ep.addresses.empty()) check_pair(ep, *ref);
   }
 
+  // Ends share at least one family, and in each family they share, each address has a
+  // partner in its subnet. An address of a family the other end lacks is allowed (one end may
+  // have IPv6 where the other has only IPv4).
   void check_pair(const Endpoint& self, const Endpoint& ref) {
-    size_t reported = d_.size();
-    for (int side = 0; side < 2 && d_.size() == reported; side++) {
-      const Endpoint& a = side ? ref : self;
-      const Endpoint& b = side ? self : ref;
-      for (size_t i = 0; i < a.addresses.size(); i++) {
-        const nl::IpPrefix& mine = a.addresses[i];
-        bool family = false, partner = false;
-        for (const nl::IpPrefix& theirs : b.addresses) {
-          if (theirs.family != mine.family) continue;
-          family = true;
-          partner = partner || (theirs.len == mine.len && mine.contains(theirs));
-        }
-        int v = mine.is_v6() ? 6 : 4;
-        if (!family)
-          d_.error(a.address_pos[i], fmt::format("{} is IPv{} but {}:{} has no IPv{} address",
-                                                 mine.text(), v, b.node, b.iface, v));
-        else if (!partner && side == 0)
-          d_.error(a.address_pos[i], fmt::format("{} and the addresses of {}:{} are not in one "
-                                                 "subnet", mine.text(), b.node, b.iface));
-      }
+    auto has = [](const Endpoint& e, int family) {
+      for (const nl::IpPrefix& a : e.addresses)
+        if (a.family == family) return true;
+      return false;
+    };
+    bool shared = false;
+    for (const nl::IpPrefix& a : self.addresses) shared = shared || has(ref, a.family);
+    if (!shared) {
+      d_.error(self.address_pos[0],
+               fmt::format("{}:{} and {}:{} share no address family: one is IPv{} only, the "
+                           "other IPv{} only", self.node, self.iface, ref.node, ref.iface,
+                           self.addresses[0].is_v6() ? 6 : 4, self.addresses[0].is_v6() ? 4 : 6));
+      return;
+    }
+    for (size_t i = 0; i < self.addresses.size(); i++) {
+      const nl::IpPrefix& mine = self.addresses[i];
+      if (!has(ref, mine.family)) continue;
+      bool partner = false;
+      for (const nl::IpPrefix& theirs : ref.addresses)
+        partner = partner || (theirs.family == mine.family && theirs.len == mine.len &&
+                              mine.contains(theirs));
+      if (!partner)
+        d_.error(self.address_pos[i], fmt::format("{} and the addresses of {}:{} are not in one "
+                                                  "subnet", mine.text(), ref.node, ref.iface));
     }
   }
 
