@@ -52,9 +52,23 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal) {
         spdlog::debug("{}", describe(plan, actions[i]));
         backend.apply(plan, actions[i]);
       }
+    } else if (std::holds_alternative<LinkEtc>(actions[begin])) {
+      end = run_end(actions, begin);
+      std::vector<std::string> batch;
+      for (size_t i = begin; i < end; i++)
+        batch.push_back(plan.nodes[std::get<LinkEtc>(actions[i]).node].netns);
+      journal.etc_links(batch, backend.etc_netns_dir_exists());
+      for (size_t i = begin; i < end; i++) {
+        spdlog::debug("{}", describe(plan, actions[i]));
+        backend.apply(plan, actions[i]);
+      }
     } else {
       spdlog::debug("{}", describe(plan, actions[begin]));
       backend.apply(plan, actions[begin]);
+      // A daemon cannot be journaled before it exists: its pid comes from starting it. If up
+      // dies in between, down still finds it by its namespace and its TOPO_LAB.
+      if (auto* d = std::get_if<StartDaemon>(&actions[begin]))
+        journal.daemon({plan.nodes[d->node].name, d->name, backend.last_pid()});
     }
     begin = end;
   }
@@ -62,7 +76,8 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal) {
 }
 
 std::vector<std::string> teardown(const JournalState& state, Backend& backend) {
-  std::vector<std::string> failures;
+  // Processes first: a process in a namespace would keep it alive after its name is gone.
+  std::vector<std::string> failures = backend.stop_processes(state);
   // Ends in the root namespace first: they would outlive the lab's namespaces until the kernel
   // got round to destroying them. Every other veth goes with its namespaces.
   for (const JournalHostLink& h : state.host_links) {
@@ -74,6 +89,15 @@ std::vector<std::string> teardown(const JournalState& state, Backend& backend) {
       failures.push_back(e.what());
     }
   }
+  for (const std::string& netns : state.etc_links) {
+    try {
+      if (backend.remove_etc_link(netns) == Backend::Removed::not_ours)
+        spdlog::warn("left /etc/netns/{} alone: it is no longer this lab's", netns);
+    } catch (const std::exception& e) {
+      failures.push_back(e.what());
+    }
+  }
+  if (state.etc_dir_made) backend.remove_etc_dir();
   for (auto it = state.netns.rbegin(); it != state.netns.rend(); ++it) {
     try {
       if (backend.remove_netns(it->netns, it->id) == Backend::Removed::not_ours)

@@ -1,10 +1,12 @@
-// backend.h - where a plan's actions take effect: the kernel (netlink_backend.h) or a recorder
-// (fake_backend.h) for tests.
+// backend.h - where a plan's actions take effect: the system (netlink_backend.h: the kernel
+// through netlink/, files, processes) or a recorder (fake_backend.h) for tests.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "topo/journal.h"
 #include "topo/planner.h"
 
 namespace topo {
@@ -18,14 +20,24 @@ class Backend {
 
   // The identity (inode) of a node's namespace after its CreateNetns ran.
   virtual uint64_t netns_id(int node) = 0;
+  // The pid of the daemon the last StartDaemon started.
+  virtual int64_t last_pid() = 0;
+  // Whether /etc/netns exists (so that down removes it only if the lab made it).
+  virtual bool etc_netns_dir_exists() = 0;
 
   enum class Removed { yes, absent, not_ours };
   // Removes a lab's namespace. `id` 0: unknown, remove by name. A namespace whose inode is not
   // `id` is somebody else's now and is left alone.
   virtual Removed remove_netns(const std::string& netns, uint64_t id) = 0;
-
   // Removes a lab's veth end in the root namespace if it still has the MAC topo gave it.
   virtual Removed remove_host_link(const std::string& iface, const std::string& mac) = 0;
+  // Removes /etc/netns/<netns> if it is still the lab's link.
+  virtual Removed remove_etc_link(const std::string& netns) = 0;
+  // Removes /etc/netns if it is empty.
+  virtual void remove_etc_dir() = 0;
+  // Stops every process the lab started (SIGTERM, then SIGKILL after 5 s); one line per
+  // process that would not stop.
+  virtual std::vector<std::string> stop_processes(const JournalState& state) = 0;
 
   // Lets go of every handle the backend holds (sockets, namespace fds), so that namespaces
   // already removed by name can go away.

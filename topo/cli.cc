@@ -1,5 +1,7 @@
 #include "topo/cli.h"
 
+#include <algorithm>
+
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -44,10 +46,32 @@ int run_cli(int argc, char** argv) {
   CLI::App* validate_cmd = app.add_subcommand("validate", "Check a topology file; create nothing");
   validate_cmd->add_option("FILE", file, "Topology file (- for standard input)")->required();
 
+  std::string exec_lab, exec_node;
+  CLI::App* exec_cmd = app.add_subcommand(
+      "exec", "Run a command in a node (no command: an interactive shell); its exit status is topo's");
+  exec_cmd->add_option("LAB", exec_lab, "Lab name, or the lab's topology file")->required();
+  exec_cmd->add_option("NODE", exec_node, "Node name")->required();
+  // Everything after NODE (and an optional --) is the command, options included.
+  exec_cmd->prefix_command();
+  exec_cmd->allow_extras();
+  exec_cmd->footer("  CMD [ARG...]  the command to run in the node, after NODE (or after --)");
+
+  // -v/-q after the verb too; not for exec, whose trailing words are the command.
   for (CLI::App* sub : {up_cmd, down_cmd, validate_cmd}) sub->fallthrough();
 
+  // What follows the first `--` is exec's command, given to it as it is (CLI11 would take it
+  // for positionals of its own).
+  std::vector<std::string> words(argv + 1, argv + argc);
+  std::vector<std::string> after_dashes;
+  if (auto dashes = std::find(words.begin(), words.end(), "--"); dashes != words.end()) {
+    after_dashes.assign(dashes + 1, words.end());
+    words.erase(dashes, words.end());
+  }
+  std::reverse(words.begin(), words.end());  // CLI11 takes a vector in reverse order
   try {
-    app.parse(argc, argv);
+    app.parse(words);
+    if (!*exec_cmd && !after_dashes.empty())
+      throw CLI::ExtrasError("--", std::vector<std::string>(after_dashes));
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -59,6 +83,11 @@ int run_cli(int argc, char** argv) {
   setup_logging(verbose, quiet);
   if (*up_cmd) return cmd_up(up);
   if (*down_cmd) return cmd_down(lab);
+  if (*exec_cmd) {
+    std::vector<std::string> command = exec_cmd->remaining();
+    command.insert(command.end(), after_dashes.begin(), after_dashes.end());
+    return cmd_exec(exec_lab, exec_node, command);
+  }
   return cmd_validate(file);
 }
 

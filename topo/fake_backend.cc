@@ -22,4 +22,16 @@ Backend::Removed FakeBackend::remove_host_link(const std::string& iface, const s
   return Removed::yes;
 }
 
+Backend::Removed FakeBackend::remove_etc_link(const std::string& netns) {
+  log.push_back("remove /etc/netns/" + netns);
+  return Removed::yes;
+}
+
+std::vector<std::string> FakeBackend::stop_processes(const JournalState& state) {
+  std::string text = "stop processes";
+  for (const JournalDaemon& d : state.daemons) text += " " + d.node + "/" + d.name;
+  log.push_back(text);
+  return {};
+}
+
 }  // namespace topo

@@ -14,14 +14,20 @@ class FakeBackend : public Backend {
  public:
   void apply(const Plan& plan, const Action& action) override;
   uint64_t netns_id(int node) override { return 1000 + node; }
+  int64_t last_pid() override { return 4000 + static_cast<int64_t>(log.size()); }
+  bool etc_netns_dir_exists() override { return etc_dir_exists; }
   Removed remove_netns(const std::string& netns, uint64_t id) override;
   Removed remove_host_link(const std::string& iface, const std::string& mac) override;
+  Removed remove_etc_link(const std::string& netns) override;
+  void remove_etc_dir() override { log.push_back("remove /etc/netns"); }
+  std::vector<std::string> stop_processes(const JournalState& state) override;
 
-  // Every action applied, as describe() writes it, then "remove netns NAME" for removals.
+  // Every action applied, as describe() writes it, then one line per removal.
   std::vector<std::string> log;
   // Fail the action whose description contains this text.
   std::optional<std::string> fail_on;
   std::set<std::string> live_netns;
+  bool etc_dir_exists = true;
 };
 
 }  // namespace topo

@@ -64,6 +64,18 @@ void JournalWriter::veths(const std::vector<JournalVeth>& batch,
   write_lines(lines);
 }
 
+void JournalWriter::etc_links(const std::vector<std::string>& netns, bool dir_exists) {
+  std::string lines;
+  if (!dir_exists) lines += json{{"t", "etc-dir"}}.dump() + "\n";
+  for (const std::string& n : netns) lines += json{{"t", "etc-link"}, {"netns", n}}.dump() + "\n";
+  write_lines(lines);
+}
+
+void JournalWriter::daemon(const JournalDaemon& d) {
+  write_lines(json{{"t", "daemon"}, {"node", d.node}, {"name", d.name}, {"pid", d.pid}}.dump() +
+              "\n");
+}
+
 void JournalWriter::complete() { write_lines(json{{"t", "complete"}}.dump() + "\n"); }
 
 std::optional<JournalState> read_journal(const std::string& path) {
@@ -102,6 +114,13 @@ std::optional<JournalState> read_journal(const std::string& path) {
       s.veths.push_back({rec.value("a", ""), rec.value("b", "")});
     } else if (t == "host-link") {
       s.host_links.push_back({rec.value("iface", ""), rec.value("mac", "")});
+    } else if (t == "etc-dir") {
+      s.etc_dir_made = true;
+    } else if (t == "etc-link") {
+      s.etc_links.push_back(rec.value("netns", ""));
+    } else if (t == "daemon") {
+      s.daemons.push_back({rec.value("node", ""), rec.value("name", ""),
+                           rec.value("pid", int64_t{0})});
     } else if (t == "complete") {
       s.complete = true;
     }

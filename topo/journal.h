@@ -39,11 +39,19 @@ struct JournalHostLink {
   std::string mac;
 };
 
+struct JournalDaemon {
+  std::string node, name;
+  int64_t pid = 0;
+};
+
 struct JournalState {
   JournalHeader header;
   std::vector<JournalNetns> netns;
   std::vector<JournalVeth> veths;
   std::vector<JournalHostLink> host_links;
+  std::vector<std::string> etc_links;  // /etc/netns/<netns> symlinks
+  bool etc_dir_made = false;           // /etc/netns did not exist before this lab
+  std::vector<JournalDaemon> daemons;
   bool complete = false;  // `up` finished
 };
 
@@ -55,6 +63,9 @@ class JournalWriter {
   void netns(const std::vector<JournalNetns>& batch);  // before creating them
   void netns_ids(const std::vector<JournalNetns>& batch);  // after, with their inodes
   void veths(const std::vector<JournalVeth>& batch, const std::vector<JournalHostLink>& host);
+  // Before linking /etc/netns/<netns> for each; `dir_exists`: whether /etc/netns did.
+  void etc_links(const std::vector<std::string>& netns, bool dir_exists);
+  void daemon(const JournalDaemon& daemon);  // after it started
   void complete();
 
  private:

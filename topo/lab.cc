@@ -82,9 +82,15 @@ std::string describe_error(const std::exception_ptr& e) {
   }
 }
 
+LabDirs dirs_of(const std::string& lab, const std::string& file) {
+  std::string dir = file == "<stdin>" ? std::filesystem::current_path().string()
+                                      : std::filesystem::path(file).parent_path().string();
+  return {lab, LabPaths::of(kRunDir, lab).lab_dir, dir};
+}
+
 // Removes what the journal lists; true when everything is gone.
 bool take_down(const JournalState& state, const std::string& lab) {
-  NetlinkBackend backend(0);
+  NetlinkBackend backend(0, dirs_of(lab, state.header.file));
   std::vector<std::string> failures = teardown(state, backend);
   for (const std::string& f : failures) spdlog::error("error: {}", f);
   if (!failures.empty())
@@ -100,10 +106,15 @@ std::vector<std::string> taken_names(const Plan& plan) {
   for (const PlanNode& n : plan.nodes)
     if (n.role != PlanNode::Role::root && nl::netns_exists(n.netns))
       taken.push_back("netns " + n.netns);
-  for (const Action& a : plan.actions)
+  for (const Action& a : plan.actions) {
     if (auto* v = std::get_if<CreateVeth>(&a); v && v->b.node == plan.root)
       if (if_nametoindex(v->b.name.c_str()) != 0)
         taken.push_back("interface " + v->b.name + " (in the root namespace)");
+    struct stat st;
+    if (auto* e = std::get_if<LinkEtc>(&a))
+      if (std::string path = "/etc/netns/" + plan.nodes[e->node].netns; lstat(path.c_str(), &st) == 0)
+        taken.push_back(path);
+  }
   return taken;
 }
 
@@ -179,7 +190,7 @@ int cmd_up(const UpOptions& options) {
     return fail(kFailed, e.what());
   }
 
-  NetlinkBackend backend(plan.nodes.size());
+  NetlinkBackend backend(plan.nodes.size(), dirs_of(t.name, file));
   std::exception_ptr error = on_own_thread([&] { apply_plan(plan, backend, *journal); });
   if (!error) {
     spdlog::info("lab {} is up: {} node{}, {} link{} in {:.3f} s", t.name, t.nodes.size(),

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace topo {
 
@@ -15,5 +16,10 @@ struct UpOptions {
 int cmd_up(const UpOptions& options);
 int cmd_down(const std::string& lab_or_file);
 int cmd_validate(const std::string& file);
+
+// Runs `command` (or, when empty, an interactive shell) in a node; returns its exit status
+// (128+N after signal N).
+int cmd_exec(const std::string& lab_or_file, const std::string& node,
+             const std::vector<std::string>& command);
 
 }  // namespace topo

@@ -38,8 +38,9 @@ struct KeySet {
 };
 
 const KeySet kTopKeys{{"name", "prefix", "defaults", "addressing", "nodes", "links", "tests"}};
-const KeySet kNodeKeys{{"kind", "loopback", "sysctls", "env", "routes"},
-                       {"files", "exec", "daemons"}};
+const KeySet kNodeKeys{{"kind", "loopback", "sysctls", "env", "routes", "files", "exec",
+                        "daemons"}};
+const KeySet kDaemonKeys{{"name", "cmd"}};
 const KeySet kLinkKeys{{"endpoints", "addresses", "mtu", "state", "impair"}};
 const KeySet kEndpointKeys{{"node", "iface", "mac", "addresses", "impair"}};
 const KeySet kRouteKeys{{"dst", "via", "dev"}};
@@ -297,12 +298,58 @@ class Loader {
       if (auto s = layer["sysctls"]) settings(s, "sysctls", "sysctl", node.sysctls);
       if (auto e = layer["env"]) settings(e, "env", "env", node.env);
     }
+    for (const YAML::Node& layer : layers)
+      if (auto f = layer["files"]) load_files(f, node);
+    if (YAML::Node e = last("exec"); e.IsDefined()) {
+      for (auto& [cmd, pos] : scalars(e, "exec")) node.exec.push_back({"", cmd, pos});
+    }
+    if (YAML::Node d = last("daemons"); d.IsDefined()) load_daemons(d, node);
     if (YAML::Node r = last("routes"); r.IsDefined()) {
       if (!r.IsSequence()) {
         diags_.error(pos_of(r), "`routes` must be a list");
       } else {
         for (const YAML::Node& item : r) load_route(item, node);
       }
+    }
+  }
+
+  // name: content; a later layer's file of the same name replaces an earlier one.
+  void load_files(const YAML::Node& files, Node& node) {
+    if (!files.IsMap()) {
+      diags_.error(pos_of(files), "`files` must be a mapping of file names to their contents");
+      return;
+    }
+    check_unique_keys(files);
+    for (auto kv = files.begin(); kv != files.end(); ++kv) {
+      NodeFile f{scalar(kv->first, "file name"), scalar(kv->second, "file content"),
+                 pos_of(kv->first)};
+      auto same = std::find_if(node.files.begin(), node.files.end(),
+                               [&](const NodeFile& o) { return o.name == f.name; });
+      if (same != node.files.end())
+        *same = f;
+      else
+        node.files.push_back(f);
+    }
+  }
+
+  void load_daemons(const YAML::Node& daemons, Node& node) {
+    if (!daemons.IsSequence()) {
+      diags_.error(pos_of(daemons), "`daemons` must be a list of {name: ..., cmd: ...}");
+      return;
+    }
+    for (const YAML::Node& d : daemons) {
+      if (!d.IsMap()) {
+        diags_.error(pos_of(d), "a daemon is {name: ..., cmd: ...}");
+        continue;
+      }
+      check_keys(d, kDaemonKeys, "a daemon");
+      Command c{"", "", pos_of(d)};
+      if (auto n = d["name"]) c.name = scalar(n, "name");
+      if (auto cmd = d["cmd"]) c.cmd = scalar(cmd, "cmd");
+      if (c.name.empty() || c.cmd.empty())
+        diags_.error(c.pos, "a daemon needs a `name` and a `cmd`");
+      else
+        node.daemons.push_back(c);
     }
   }
 

@@ -37,6 +37,18 @@ struct Setting {  // a sysctl or an environment variable
   Pos pos;
 };
 
+struct NodeFile {  // written to $TOPO_NODE_DIR/<name> before exec
+  std::string name;
+  std::string content;
+  Pos pos;
+};
+
+struct Command {  // an exec: line, or a daemon's cmd
+  std::string name;  // the daemon's name (its log is $TOPO_NODE_DIR/<name>.log); "" for exec
+  std::string cmd;   // run with /bin/sh -c
+  Pos pos;
+};
+
 struct Node {
   std::string name;
   NodeKind kind = NodeKind::host;
@@ -45,7 +57,12 @@ struct Node {
   std::vector<Setting> sysctls;
   std::vector<Setting> env;
   std::vector<Route> routes;
+  std::vector<NodeFile> files;
+  std::vector<Command> exec;
+  std::vector<Command> daemons;
   Pos pos;
+  // Whether topo runs anything in the node at up, and so needs its directory.
+  bool runs_anything() const { return !files.empty() || !exec.empty() || !daemons.empty(); }
 };
 
 // Link impairments (applied by a later version; checked now).

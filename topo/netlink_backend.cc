@@ -4,6 +4,14 @@
 #include "netlink/link.h"
 #include "netlink/route.h"
 #include "netlink/sysctl.h"
+#include "topo/processes.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <set>
+
+#include <fmt/format.h>
 
 namespace topo {
 
@@ -22,6 +30,11 @@ nl::Netns& NetlinkBackend::ns(int node) {
 int NetlinkBackend::ifindex(const IfaceRef& iface) {
   if (iface.slot == kKernelSlot) return nl::ifindex_of(ns(iface.node), iface.name);
   return iface.slot == 0 ? 1 : first_ifindex_ + iface.slot - 1;  // lo is 1 in every namespace
+}
+
+NodeContext NetlinkBackend::context(const Plan& plan, int node) const {
+  const PlanNode& n = plan.nodes.at(node);
+  return {dirs_.lab, n.name, n.netns, dirs_.node_dir(n.name), dirs_.lab_dir, n.env};
 }
 
 void NetlinkBackend::apply(const Plan& plan, const Action& action) {
@@ -50,7 +63,51 @@ void NetlinkBackend::apply(const Plan& plan, const Action& action) {
     for (const RouteHop& h : r->hops)
       hops.push_back({h.gateway, h.dev ? ifindex(*h.dev) : 0, h.dev ? h.dev->name : ""});
     nl::add_route(ns(r->node), r->dst, hops);
+  } else if (auto* h = std::get_if<WriteHosts>(&action)) {
+    write_hosts(dirs_, h->content);
+  } else if (auto* e = std::get_if<LinkEtc>(&action)) {
+    link_etc(dirs_, plan.nodes[e->node].netns);
+  } else if (auto* p = std::get_if<PrepareNode>(&action)) {
+    prepare_node(dirs_, plan.nodes[p->node].name, p->files, plan.nodes[p->node].env);
+  } else if (auto* x = std::get_if<RunExec>(&action)) {
+    run_exec(context(plan, x->node), x->cmd);
+  } else if (auto* d = std::get_if<StartDaemon>(&action)) {
+    daemons_.push_back(start_daemon(context(plan, d->node), d->name, d->cmd));
+  } else if (std::holds_alternative<WatchDaemons>(action)) {
+    watch_daemons(daemons_, std::chrono::seconds(1));
   }
+}
+
+bool NetlinkBackend::etc_netns_dir_exists() {
+  struct stat st;
+  return stat("/etc/netns", &st) == 0;
+}
+
+Backend::Removed NetlinkBackend::remove_etc_link(const std::string& netns) {
+  switch (unlink_etc(dirs_, netns)) {
+    case Unlinked::yes:
+      return Removed::yes;
+    case Unlinked::absent:
+      return Removed::absent;
+    case Unlinked::not_ours:
+      break;
+  }
+  return Removed::not_ours;
+}
+
+void NetlinkBackend::remove_etc_dir() { rmdir("/etc/netns"); }  // fails, harmlessly, if in use
+
+std::vector<std::string> NetlinkBackend::stop_processes(const JournalState& state) {
+  std::set<uint64_t> ids;
+  for (const JournalNetns& n : state.netns)
+    if (n.id) ids.insert(n.id);
+  std::vector<pid_t> journaled;
+  for (const JournalDaemon& d : state.daemons) journaled.push_back(static_cast<pid_t>(d.pid));
+  std::vector<pid_t> pids = lab_processes(state.header.lab, ids, journaled);
+  std::vector<std::string> failures;
+  for (pid_t pid : topo::stop_processes(pids, std::chrono::seconds(5)))
+    failures.push_back(fmt::format("process {} of lab {} survived SIGKILL", pid, state.header.lab));
+  return failures;
 }
 
 Backend::Removed NetlinkBackend::remove_netns(const std::string& netns, uint64_t id) {

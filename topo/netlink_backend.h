@@ -1,4 +1,5 @@
-// netlink_backend.h - the backend that acts on the kernel through netlink/.
+// netlink_backend.h - the backend that acts on the system: the kernel through netlink/, and the
+// lab's files and processes through node_setup.h.
 #pragma once
 
 #include <optional>
@@ -6,6 +7,7 @@
 
 #include "netlink/netns.h"
 #include "topo/backend.h"
+#include "topo/node_setup.h"
 
 namespace topo {
 
@@ -13,12 +15,17 @@ namespace topo {
 // creation switches the calling thread's netns: apply() must run on a thread of its own.
 class NetlinkBackend : public Backend {
  public:
-  explicit NetlinkBackend(size_t nodes) : netns_(nodes) {}
+  NetlinkBackend(size_t nodes, LabDirs dirs) : netns_(nodes), dirs_(std::move(dirs)) {}
 
   void apply(const Plan& plan, const Action& action) override;
   uint64_t netns_id(int node) override { return netns_.at(node)->inode(); }
+  int64_t last_pid() override { return daemons_.empty() ? 0 : daemons_.back().pid; }
+  bool etc_netns_dir_exists() override;
   Removed remove_netns(const std::string& netns, uint64_t id) override;
   Removed remove_host_link(const std::string& iface, const std::string& mac) override;
+  Removed remove_etc_link(const std::string& netns) override;
+  void remove_etc_dir() override;
+  std::vector<std::string> stop_processes(const JournalState& state) override;
   void release() override {
     netns_.clear();
     root_.reset();
@@ -28,6 +35,7 @@ class NetlinkBackend : public Backend {
   nl::Netns& ns(int node);
   nl::Netns& root();
   int ifindex(const IfaceRef& iface);
+  NodeContext context(const Plan& plan, int node) const;
 
   std::vector<std::optional<nl::Netns>> netns_;
   std::optional<nl::Netns> root_;  // the namespace topo runs in, for `host:IFACE` ends
@@ -35,6 +43,8 @@ class NetlinkBackend : public Backend {
   // The ifindex of slot 1 in every namespace: the first one free in a fresh namespace, probed
   // once, so that no interface has to be looked up after it is made.
   int first_ifindex_ = 0;
+  LabDirs dirs_;
+  std::vector<Daemon> daemons_;
 };
 
 }  // namespace topo

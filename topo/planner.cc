@@ -1,11 +1,13 @@
 #include "topo/planner.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "topo/hash.h"
+#include "topo/hosts.h"
 #include "topo/validator.h"
 
 namespace topo {
@@ -34,7 +36,10 @@ class Planner {
 
   Plan run() {
     plan_.lab = t_.name;
-    for (const Node& n : t_.nodes) add_ns(n.name, t_.netns_of(n.name), PlanNode::Role::node);
+    for (const Node& n : t_.nodes) {
+      add_ns(n.name, t_.netns_of(n.name), PlanNode::Role::node);
+      for (const Setting& e : n.env) plan_.nodes.back().env.emplace_back(e.key, e.value);
+    }
     for (size_t i = 0; i < t_.links.size(); i++)
       if (t_.links[i].is_lan()) {
         std::string name = fmt::format("_lan{}", i + 1);
@@ -56,6 +61,7 @@ class Planner {
     for (SetLink& s : ports_) emit(std::move(s));
     for (size_t n = 0; n < t_.nodes.size(); n++) plan_node(int(n));
     if (plan_.root >= 0) plan_pending(plan_.root);
+    plan_processes();
     return std::move(plan_);
   }
 
@@ -81,7 +87,7 @@ class Planner {
 
   int add_ns(const std::string& name, const std::string& netns, PlanNode::Role role) {
     int i = int(plan_.nodes.size());
-    plan_.nodes.push_back({name, netns, role});
+    plan_.nodes.push_back({name, netns, role, {}});
     index_[name] = i;
     return i;
   }
@@ -172,6 +178,24 @@ class Planner {
     plan_.links++;
   }
 
+  void plan_processes() {
+    if (t_.nodes.empty()) return;
+    emit(WriteHosts{hosts_file(t_)});
+    for (size_t n = 0; n < t_.nodes.size(); n++) emit(LinkEtc{int(n)});
+    for (size_t n = 0; n < t_.nodes.size(); n++)
+      if (t_.nodes[n].runs_anything() || !t_.nodes[n].env.empty())
+        emit(PrepareNode{int(n), t_.nodes[n].files});
+    for (size_t n = 0; n < t_.nodes.size(); n++)
+      for (const Command& c : t_.nodes[n].exec) emit(RunExec{int(n), c.cmd});
+    bool daemons = false;
+    for (size_t n = 0; n < t_.nodes.size(); n++)
+      for (const Command& d : t_.nodes[n].daemons) {
+        emit(StartDaemon{int(n), d.name, d.cmd});
+        daemons = true;
+      }
+    if (daemons) emit(WatchDaemons{});
+  }
+
   void plan_pending(int n) {
     for (AddAddress& a : pending_[n].addresses) emit(std::move(a));
     for (SetLink& u : pending_[n].ups) emit(std::move(u));
@@ -234,6 +258,23 @@ std::string describe(const Plan& plan, const Action& action) {
         } else if constexpr (std::is_same_v<T, AddAddress>) {
           return fmt::format("{}: address {} on {}", node(a.iface.node), a.address.text(),
                              a.iface.name);
+        } else if constexpr (std::is_same_v<T, WriteHosts>) {
+          return fmt::format("all: hosts file ({} lines)",
+                             std::count(a.content.begin(), a.content.end(), '\n'));
+        } else if constexpr (std::is_same_v<T, LinkEtc>) {
+          return fmt::format("{}: link /etc/netns/{} to the lab's hosts", node(a.node),
+                             plan.nodes[a.node].netns);
+        } else if constexpr (std::is_same_v<T, PrepareNode>) {
+          std::string text = fmt::format("{}: node directory", node(a.node));
+          for (size_t i = 0; i < a.files.size(); i++)
+            text += (i ? ", " : ", files ") + a.files[i].name;
+          return text;
+        } else if constexpr (std::is_same_v<T, RunExec>) {
+          return fmt::format("{}: exec `{}`", node(a.node), a.cmd);
+        } else if constexpr (std::is_same_v<T, StartDaemon>) {
+          return fmt::format("{}: start daemon {}: `{}`", node(a.node), a.name, a.cmd);
+        } else if constexpr (std::is_same_v<T, WatchDaemons>) {
+          return "all: check that every daemon still runs 1 s after its start";
         } else if constexpr (std::is_same_v<T, SetLink>) {
           std::string text = fmt::format("{}: set {}", node(a.iface.node), a.iface.name);
           if (a.master) text += " master " + a.master->name;

@@ -18,6 +18,7 @@ struct PlanNode {
   std::string name;   // node name; "_lanN" for a LAN; "host" for the root namespace
   std::string netns;  // empty for the root namespace
   Role role = Role::node;
+  std::vector<std::pair<std::string, std::string>> env;  // a node's `env`
 };
 
 // An interface of a namespace. `slot` numbers a namespace's interfaces: 0 is lo, 1.. the others
@@ -66,8 +67,30 @@ struct AddRoute {
   std::vector<RouteHop> hops;
 };
 
-using Action =
-    std::variant<CreateNetns, CreateBridge, CreateVeth, SetSysctl, AddAddress, SetLink, AddRoute>;
+// After the network: files and processes.
+struct WriteHosts {  // the lab's one hosts file
+  std::string content;
+};
+struct LinkEtc {  // /etc/netns/<netns> -> the lab's etc directory (which holds hosts)
+  int node = 0;
+};
+struct PrepareNode {  // $TOPO_NODE_DIR, the node's files in it, its env for `topo exec`
+  int node = 0;
+  std::vector<NodeFile> files;
+};
+struct RunExec {  // /bin/sh -c CMD in the node; a non-zero exit fails up
+  int node = 0;
+  std::string cmd;
+};
+struct StartDaemon {  // /bin/sh -c "exec CMD" in the node, in the background
+  int node = 0;
+  std::string name, cmd;
+};
+struct WatchDaemons {};  // fails up when a daemon dies within its first second
+
+using Action = std::variant<CreateNetns, CreateBridge, CreateVeth, SetSysctl, AddAddress, SetLink,
+                            AddRoute, WriteHosts, LinkEtc, PrepareNode, RunExec, StartDaemon,
+                            WatchDaemons>;
 
 struct Plan {
   std::string lab;
@@ -79,7 +102,9 @@ struct Plan {
 
 // Namespaces first (nodes, then LANs), their early sysctls, bridges, every veth (born in place),
 // bridge ports of the far ends, then node by node: sysctls, lo up, addresses, ends up, routes;
-// the root namespace's ends last. A topology with diagnostics must not be planned.
+// the root namespace's ends last. Then the hosts file and each node's link to it, node
+// directories and files, exec: node by node, daemons, and the watch on daemons.
+// A topology with diagnostics must not be planned.
 Plan make_plan(const Topology& topology);
 
 // One line per action, e.g. "r1: create veth eth1 <-> r2:eth1 mtu 9000".

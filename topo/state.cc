@@ -75,7 +75,9 @@ void LabLock::remove_all() {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(paths_.lab_dir, ec))
     if (entry.path() != paths_.state_dir) std::filesystem::remove_all(entry.path(), ec);
-  unlink(paths_.journal.c_str());
+  // The lock goes last: until then, a new `up` of the lab waits for us (or fails fast).
+  for (const auto& entry : std::filesystem::directory_iterator(paths_.state_dir, ec))
+    if (entry.path() != paths_.lock) std::filesystem::remove_all(entry.path(), ec);
   unlink(paths_.lock.c_str());
   rmdir(paths_.state_dir.c_str());  // ENOTEMPTY: a new `up` made its lock here already
   rmdir(paths_.lab_dir.c_str());

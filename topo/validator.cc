@@ -71,6 +71,18 @@ std::string env_name_problem(const std::string& name) {
   return {};
 }
 
+// A name for a file directly in $TOPO_NODE_DIR: no path, nothing hidden by topo's own names.
+std::string file_name_problem(const std::string& name, const char* what) {
+  if (name.empty() || name == "." || name == "..")
+    return fmt::format("`{}` is not a valid {} name", name, what);
+  if (name.size() > 255) return fmt::format("{} name `{}` is too long", what, name);
+  for (char c : name)
+    if (c == '/' || c == '\0')
+      return fmt::format("{} name `{}` may not contain `/`: it is a name in $TOPO_NODE_DIR, "
+                         "not a path", what, name);
+  return {};
+}
+
 using AddressKey = std::pair<int, std::array<uint8_t, 16>>;
 
 class Validator {
@@ -140,10 +152,33 @@ class Validator {
         std::string why = env_name_problem(e.key);
         if (!why.empty()) d_.error(e.pos, why);
       }
+      check_node_commands(n);
       if (n.kind == NodeKind::bridge && !n.routes.empty())
         d_.error(n.routes[0].pos, fmt::format("bridge `{}` forwards frames, not packets: it "
                                               "has no routes", n.name));
       if (n.kind == NodeKind::bridge) ifaces_[n.name][kBridgeIface] = n.pos;
+    }
+  }
+
+  void check_node_commands(const Node& n) {
+    std::set<std::string> logs = {"exec.log"};
+    for (const Command& d : n.daemons) {
+      std::string why = file_name_problem(d.name, "daemon");
+      if (!why.empty()) {
+        d_.error(d.pos, why);
+        continue;
+      }
+      if (!logs.insert(d.name + ".log").second)
+        d_.error(d.pos, fmt::format("node `{}` has two daemons named `{}` (or one named `exec`, "
+                                    "whose log would be exec.log)", n.name, d.name));
+    }
+    for (const NodeFile& f : n.files) {
+      std::string why = file_name_problem(f.name, "file");
+      if (!why.empty())
+        d_.error(f.pos, why);
+      else if (logs.count(f.name))
+        d_.error(f.pos, fmt::format("file `{}` would be overwritten by a log topo keeps in "
+                                    "$TOPO_NODE_DIR", f.name));
     }
   }
 

@@ -1,0 +1,62 @@
+// node_setup.h - the files and processes of a lab's nodes: hosts, /etc/netns links, node
+// directories, exec: commands and daemons. Used by the system backend.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "topo/model.h"
+#include "topo/runner.h"
+
+namespace topo {
+
+// Where a running lab keeps things: /run/topo/<lab>/...
+struct LabDirs {
+  std::string lab;
+  std::string run_dir;  // /run/topo/<lab>
+  std::string lab_dir;  // the topology file's directory (TOPO_LAB_DIR)
+
+  std::string etc_dir() const { return run_dir + "/etc"; }
+  std::string node_dir(const std::string& node) const { return run_dir + "/nodes/" + node; }
+  std::string env_file(const std::string& node) const { return run_dir + "/state/env." + node; }
+};
+
+void write_hosts(const LabDirs& dirs, const std::string& content);
+
+// /etc/netns/<netns> -> the lab's etc directory: `ip netns exec` and topo bind its hosts file
+// over /etc/hosts. One symlink per node, whatever the lab's size.
+void link_etc(const LabDirs& dirs, const std::string& netns);
+enum class Unlinked { yes, absent, not_ours };
+Unlinked unlink_etc(const LabDirs& dirs, const std::string& netns);
+
+// $TOPO_NODE_DIR with the node's files (0644), and its env for `topo exec`.
+void prepare_node(const LabDirs& dirs, const std::string& node, const std::vector<NodeFile>& files,
+                  const std::vector<std::pair<std::string, std::string>>& env);
+// The env prepare_node kept for a node (empty when it has none).
+std::vector<std::pair<std::string, std::string>> read_node_env(const LabDirs& dirs,
+                                                               const std::string& node);
+
+// Runs /bin/sh -c CMD in the node, appending its output to $TOPO_NODE_DIR/exec.log (and to the
+// debug log, line by line). Throws, with the exit status and the last lines of the output,
+// when it exits non-zero.
+void run_exec(const NodeContext& node, const std::string& cmd);
+
+struct Daemon {
+  std::string node, name, log;
+  pid_t pid = 0;
+  std::chrono::steady_clock::time_point started;
+};
+// Starts /bin/sh -c "exec CMD" in the node, in a session of its own, its output appended to
+// $TOPO_NODE_DIR/<name>.log.
+Daemon start_daemon(const NodeContext& node, const std::string& name, const std::string& cmd);
+// Waits until each daemon has run for `grace`; throws, with the end of its log, for the first
+// one that exits sooner.
+void watch_daemons(std::vector<Daemon>& daemons, std::chrono::milliseconds grace);
+
+// The last `lines` lines of a file (for messages).
+std::string tail_of_file(const std::string& path, size_t lines);
+
+}  // namespace topo

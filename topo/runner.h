@@ -1,0 +1,44 @@
+// runner.h - processes inside a node: the namespace, mounts, hostname, environment and working
+// directory that `ip netns exec` users expect, for exec:, daemons:, tests and `topo exec`.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace topo {
+
+// Where and as what a command runs.
+struct NodeContext {
+  std::string lab;
+  std::string node;
+  std::string netns;     // /run/netns/<netns>
+  std::string node_dir;  // $TOPO_NODE_DIR
+  std::string lab_dir;   // $TOPO_LAB_DIR: the topology file's directory; the working directory
+  std::vector<std::pair<std::string, std::string>> env;  // the node's `env`
+};
+
+struct SpawnOptions {
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH
+  int stdin_fd = -1;              // -1: inherit
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  bool new_session = false;  // setsid(): a process group of its own, no controlling terminal
+};
+
+// Forks a child that joins the node's network namespace, gets a private mount namespace as
+// `ip netns exec` makes it (/ rslave, a fresh /sys, /etc/netns/<netns>/* bound over /etc/*), a
+// UTS namespace whose hostname is the node's name, the TOPO_* variables and the node's env,
+// starts in TOPO_LAB_DIR and execs argv directly. Throws std::runtime_error, with the reason,
+// when any of that fails before the command starts (the child is reaped then).
+pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options);
+
+// Waits for a child: its exit status, or 128+N after signal N.
+int wait_exit_status(pid_t pid);
+
+// The environment a command in the node gets: ours, then TOPO_*, then the node's env.
+std::vector<std::string> node_environment(const NodeContext& node);
+
+}  // namespace topo
