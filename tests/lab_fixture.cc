@@ -82,6 +82,25 @@ std::vector<std::string> mounts_with_prefix(const std::string& prefix) {
   return out;
 }
 
+std::vector<pid_t> live_lab_processes(const std::string& lab) {
+  std::vector<pid_t> out;
+  std::string needle = std::string(1, '\0') + "TOPO_LAB=" + lab + std::string(1, '\0');
+  for (const std::string& entry : listing("/proc")) {
+    if (entry.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream env("/proc/" + entry + "/environ", std::ios::binary);
+    std::stringstream s;
+    s << env.rdbuf();
+    if ((std::string(1, '\0') + s.str()).find(needle) == std::string::npos) continue;
+    std::ifstream stat("/proc/" + entry + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    size_t paren = line.rfind(')');
+    if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] != 'Z')
+      out.push_back(std::stoi(entry));
+  }
+  return out;
+}
+
 void LabTest::SetUp() {
   if (geteuid() != 0) GTEST_SKIP() << "integration tests need root (namespaces, netlink)";
   static std::atomic<int> counter{0};
@@ -94,6 +113,7 @@ void LabTest::SetUp() {
 void LabTest::TearDown() {
   if (lab_.empty()) return;
   topo("-q down " + lab_);
+  EXPECT_EQ(live_lab_processes(lab_), std::vector<pid_t>{}) << "processes of the lab outlived down";
   // Only namespaces with this test's unique prefix are touched, and only if down failed.
   std::vector<std::string> left = netns_with_prefix(prefix());
   EXPECT_TRUE(left.empty()) << "topo down left " << left.size() << " namespaces";

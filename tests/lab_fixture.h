@@ -25,6 +25,9 @@ std::vector<std::string> netns_with_prefix(const std::string& prefix);
 // Mount points under /run/netns whose names start with `prefix`.
 std::vector<std::string> mounts_with_prefix(const std::string& prefix);
 
+// Live (not zombie) processes whose environment has TOPO_LAB=<lab>.
+std::vector<pid_t> live_lab_processes(const std::string& lab);
+
 class LabTest : public ::testing::Test {
  protected:
   void SetUp() override;

@@ -125,7 +125,6 @@ TEST(Loader, UnknownKeyWithSuggestion) {
 }
 
 TEST(Loader, ContractKeysNotYetImplementedAreRefusedByName) {
-  expect_error("name: t\nnodes:\n  a: {daemons: []}\n", 3, 7, "`daemons` is not supported");
   expect_error(std::string(kTwoNodes) + "links:\n  - endpoints: [a:e, b:e]\n    impair: {}\n", 7,
                13, "`impair` is not supported");
 }
@@ -346,6 +345,50 @@ TEST(Tests, AreParsedAndChecked) {
                "success, failure");
   expect_error(base + "  - {name: x}\n", 6, 5, "needs `ping` or `exec`");
   expect_error(base + "  - {name: x, exec: {node: a}}\n", 6, 21, "needs `node` and `cmd`");
+}
+
+}  // namespace
+}  // namespace topo
+
+namespace topo {
+namespace {
+
+TEST(NodeCommands, FilesExecAndDaemonsAreRead) {
+  LoadResult r = load(R"(name: t
+defaults:
+  files: {a.conf: "x", b.conf: "y"}
+  exec: [echo default]
+nodes:
+  n:
+    files: {b.conf: "mine"}
+    exec: [echo one, "echo two"]
+    daemons:
+      - {name: bird, cmd: "bird -f"}
+)");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  const Node& n = r.topology.nodes[0];
+  ASSERT_EQ(n.files.size(), 2u);  // maps merge...
+  EXPECT_EQ(n.files[1].name, "b.conf");
+  EXPECT_EQ(n.files[1].content, "mine");  // ...the node's own wins
+  ASSERT_EQ(n.exec.size(), 2u);           // lists replace
+  EXPECT_EQ(n.exec[1].cmd, "echo two");
+  ASSERT_EQ(n.daemons.size(), 1u);
+  EXPECT_EQ(n.daemons[0].name, "bird");
+  EXPECT_EQ(n.daemons[0].cmd, "bird -f");
+}
+
+TEST(NodeCommands, NamesThatWouldEscapeOrClashAreRefused) {
+  expect_error("name: t\nnodes:\n  n: {files: {../x: y}}\n", 3, 15, "may not contain `/`");
+  expect_error("name: t\nnodes:\n  n: {files: {..: y}}\n", 3, 15, "not a valid file name");
+  expect_error("name: t\nnodes:\n  n: {files: {exec.log: y}}\n", 3, 15, "overwritten by a log");
+  expect_error("name: t\nnodes:\n  n: {daemons: [{name: a/b, cmd: x}]}\n", 3, 17,
+               "may not contain `/`");
+  expect_error("name: t\nnodes:\n  n: {daemons: [{name: d, cmd: x}, {name: d, cmd: y}]}\n", 3,
+               36, "two daemons named `d`");
+  expect_error("name: t\nnodes:\n  n: {daemons: [{name: d}]}\n", 3, 17,
+               "needs a `name` and a `cmd`");
+  expect_error("name: t\nnodes:\n  n: {daemons: [{name: d, cmd: x, user: y}]}\n", 3, 35,
+               "unknown key `user` in a daemon");
 }
 
 }  // namespace

@@ -74,6 +74,10 @@ TEST(Planner, OrdersNamespacesThenVethsThenNodeByNode) {
       "h2: set eth0 up",  // the peer end; r1:eth1 came up at creation
       "h3: set lo up",
       "h3: address 10.2.0.2/24 on eth0",  // state: down: no end comes up
+      "all: hosts file (10 lines)",
+      "r1: link /etc/netns/p-r1 to the lab's hosts",
+      "h2: link /etc/netns/p-h2 to the lab's hosts",
+      "h3: link /etc/netns/p-h3 to the lab's hosts",
   };
   EXPECT_EQ(described(plan), expected);
   EXPECT_EQ(plan.links, 2u);
@@ -148,8 +152,8 @@ TEST_F(ApplierTest, AFailureLeavesAJournalThatTeardownUndoesNewestFirst) {
   EXPECT_EQ(state->netns[0].id, 0u);  // ids come after the batch, which did not finish
   backend.log.clear();
   EXPECT_TRUE(teardown(*state, backend).empty());
-  EXPECT_EQ(backend.log, (std::vector<std::string>{"remove netns p-h3", "remove netns p-h2",
-                                                   "remove netns p-r1"}));
+  EXPECT_EQ(backend.log, (std::vector<std::string>{"stop processes", "remove netns p-h3",
+                                                   "remove netns p-h2", "remove netns p-r1"}));
   EXPECT_TRUE(backend.live_netns.empty());
 }
 
@@ -221,6 +225,10 @@ links:
       "h2: set e1 up",
       "host: address fd00:9::1/64 on p-up",
       "host: set p-up up",
+      "all: hosts file (7 lines)",
+      "sw: link /etc/netns/p-sw to the lab's hosts",
+      "h1: link /etc/netns/p-h1 to the lab's hosts",
+      "h2: link /etc/netns/p-h2 to the lab's hosts",
   };
   EXPECT_EQ(lines, expected);
   EXPECT_EQ(plan.links, 3u);
@@ -252,7 +260,84 @@ links:
   EXPECT_EQ(state->host_links[0].mac, nl::mac_text(default_mac("p", "host", "p-up")));
   backend.log.clear();
   EXPECT_TRUE(teardown(*state, backend).empty());
-  EXPECT_EQ(backend.log, (std::vector<std::string>{"remove host link p-up", "remove netns p-r"}));
+  // Processes, then the root namespace's ends, /etc/netns links, namespaces.
+  EXPECT_EQ(backend.log, (std::vector<std::string>{"stop processes", "remove host link p-up",
+                                                   "remove /etc/netns/p-r", "remove netns p-r"}));
+}
+
+}  // namespace
+}  // namespace topo
+
+namespace topo {
+namespace {
+
+const char* kRunning = R"(name: p
+defaults:
+  files: {common.conf: "x"}
+nodes:
+  a:
+    env: {ROLE: edge}
+    exec: [echo one, echo two]
+    daemons:
+      - {name: web, cmd: "python3 -m http.server"}
+  b: {}
+  c:
+    exec: [echo three]
+)";
+
+TEST(Planner, FilesExecThenDaemonsAfterTheNetwork) {
+  Plan plan = make_plan(parse(kRunning));
+  std::vector<std::string> lines = described(plan);
+  std::vector<std::string> tail(lines.end() - 12, lines.end() - 1);
+  EXPECT_EQ(tail, (std::vector<std::string>{
+                      "all: hosts file (5 lines)",
+                      "a: link /etc/netns/p-a to the lab's hosts",
+                      "b: link /etc/netns/p-b to the lab's hosts",
+                      "c: link /etc/netns/p-c to the lab's hosts",
+                      "a: node directory, files common.conf",
+                      "b: node directory, files common.conf",
+                      "c: node directory, files common.conf",
+                      "a: exec `echo one`",
+                      "a: exec `echo two`",
+                      "c: exec `echo three`",
+                      "a: start daemon web: `python3 -m http.server`",
+                  }));
+  EXPECT_TRUE(std::holds_alternative<WatchDaemons>(plan.actions.back()));
+  EXPECT_EQ(plan.nodes[0].env, (std::vector<std::pair<std::string, std::string>>{{"ROLE", "edge"}}));
+}
+
+TEST_F(ApplierTest, DaemonsAndEtcLinksAreJournaled) {
+  Plan plan = make_plan(parse(kRunning));
+  FakeBackend backend;
+  backend.etc_dir_exists = false;
+  JournalWriter j = journal();
+  apply_plan(plan, backend, j);
+  auto state = read_journal(dir_ + "/journal");
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->etc_links, (std::vector<std::string>{"p-a", "p-b", "p-c"}));
+  EXPECT_TRUE(state->etc_dir_made);
+  ASSERT_EQ(state->daemons.size(), 1u);
+  EXPECT_EQ(state->daemons[0].node, "a");
+  EXPECT_EQ(state->daemons[0].name, "web");
+  EXPECT_GT(state->daemons[0].pid, 0);
+  backend.log.clear();
+  EXPECT_TRUE(teardown(*state, backend).empty());
+  EXPECT_EQ(backend.log.front(), "stop processes a/web");
+  EXPECT_NE(std::find(backend.log.begin(), backend.log.end(), "remove /etc/netns"),
+            backend.log.end());
+}
+
+TEST_F(ApplierTest, AFailingExecStopsTheRunAndLeavesWhatToUndo) {
+  Plan plan = make_plan(parse(kRunning));
+  FakeBackend backend;
+  backend.fail_on = "exec `echo two`";
+  JournalWriter j = journal();
+  EXPECT_THROW(apply_plan(plan, backend, j), nl::Error);
+  EXPECT_EQ(backend.log.back(), "a: exec `echo one`");
+  auto state = read_journal(dir_ + "/journal");
+  EXPECT_FALSE(state->complete);
+  EXPECT_EQ(state->etc_links.size(), 3u);
+  EXPECT_TRUE(state->daemons.empty());
 }
 
 }  // namespace

@@ -183,8 +183,10 @@ Daemon start_daemon(const NodeContext& node, const std::string& name, const std:
   std::string log_path = node.node_dir + "/" + name + ".log";
   nl::Fd log = open_append(log_path);
   nl::Fd null = open_null();
-  pid_t pid = spawn_in_node(node, {{"/bin/sh", "-c", "exec " + cmd}, null.get(), log.get(),
-                                   log.get(), /*new_session=*/true});
+  // Not "exec CMD": CMD may be a list ("trap '' TERM; sleep 9"). The shell and what it starts
+  // share the session; down stops them all.
+  pid_t pid = spawn_in_node(node, {{"/bin/sh", "-c", cmd}, null.get(), log.get(), log.get(),
+                                   /*new_session=*/true});
   return {node.node, name, log_path, pid, std::chrono::steady_clock::now()};
 }
 

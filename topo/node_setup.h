@@ -49,7 +49,7 @@ struct Daemon {
   pid_t pid = 0;
   std::chrono::steady_clock::time_point started;
 };
-// Starts /bin/sh -c "exec CMD" in the node, in a session of its own, its output appended to
+// Starts /bin/sh -c CMD in the node, in a session of its own, its output appended to
 // $TOPO_NODE_DIR/<name>.log.
 Daemon start_daemon(const NodeContext& node, const std::string& name, const std::string& cmd);
 // Waits until each daemon has run for `grace`; throws, with the end of its log, for the first

@@ -82,7 +82,7 @@ struct RunExec {  // /bin/sh -c CMD in the node; a non-zero exit fails up
   int node = 0;
   std::string cmd;
 };
-struct StartDaemon {  // /bin/sh -c "exec CMD" in the node, in the background
+struct StartDaemon {  // /bin/sh -c CMD in the node, in the background
   int node = 0;
   std::string name, cmd;
 };
