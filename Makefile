@@ -51,7 +51,8 @@ up: build
 	@echo "The lab is up. Look inside:"
 	@echo "  ip netns list"
 	@echo "  ip netns exec triangle-r1 ip addr"
-	@echo "  ip netns exec triangle-r1 ping -c1 10.0.0.3      # r3's loopback, via r3 or r2"
+	@echo "  ip netns exec triangle-r1 ping -c1 10.0.0.3      # r3's loopback"
+	@echo "  $(BUILD)/topo exec triangle r1 -- ping -c1 r3     # names resolve in every node"
 	@echo "Take it down:"
 	@echo "  $(BUILD)/topo down triangle"
 
