@@ -73,6 +73,12 @@ bool IpPrefix::same_address(const IpPrefix& other) const {
   return family == other.family && bytes == other.bytes;
 }
 
+bool IpPrefix::is_loopback() const {
+  if (!is_v6()) return bytes[0] == 127;
+  static constexpr std::array<uint8_t, 16> kOne = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return bytes == kOne;
+}
+
 std::optional<Mac> parse_mac(std::string_view text) {
   Mac mac{};
   if (text.size() != 17) return std::nullopt;

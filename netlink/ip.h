@@ -27,6 +27,7 @@ struct IpPrefix {
   IpPrefix network() const;           // host bits cleared
   bool contains(const IpPrefix& addr) const;  // addr's address lies in this prefix's network
   bool same_address(const IpPrefix& other) const;
+  bool is_loopback() const;  // 127.0.0.0/8 or ::1
   bool operator==(const IpPrefix&) const = default;
 
   static constexpr int AF_INET_VALUE = 2;    // AF_INET on Linux

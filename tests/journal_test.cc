@@ -30,10 +30,10 @@ TEST_F(JournalTest, MissingJournalIsNullopt) { EXPECT_FALSE(read_journal(path_))
 TEST_F(JournalTest, RoundTripsEveryRecordAndIsRootOnly) {
   {
     JournalWriter w = JournalWriter::create(path_, header_);
-    w.netns({{"lab1-a", "a", 0}, {"lab1-b", "b", 0}});
+    w.netns({{"lab1-a", "a", 0, "router"}, {"lab1-b", "b", 0, "lan"}});
     w.netns_ids({{"lab1-a", "a", 7}, {"lab1-b", "b", 9}});
     w.veths({{"a:eth0", "b:eth0"}}, {{"lab1-up", "02:00:00:00:00:09"}});
-    w.complete();
+    w.complete(2, 1);
   }
   auto s = read_journal(path_);
   ASSERT_TRUE(s);
@@ -53,6 +53,10 @@ TEST_F(JournalTest, RoundTripsEveryRecordAndIsRootOnly) {
   EXPECT_EQ(s->host_links[0].iface, "lab1-up");
   EXPECT_EQ(s->host_links[0].mac, "02:00:00:00:00:09");
   EXPECT_TRUE(s->complete);
+  EXPECT_EQ(s->nodes, 2u);
+  EXPECT_EQ(s->links, 1u);
+  EXPECT_EQ(s->netns[0].kind, "router");
+  EXPECT_EQ(s->netns[1].kind, "lan");
   struct stat st;
   ASSERT_EQ(stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);

@@ -29,7 +29,7 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal) {
       std::vector<JournalNetns> batch;
       for (size_t i = begin; i < end; i++) {
         int n = std::get<CreateNetns>(actions[i]).node;
-        batch.push_back({plan.nodes[n].netns, plan.nodes[n].name, 0});
+        batch.push_back({plan.nodes[n].netns, plan.nodes[n].name, 0, plan.nodes[n].kind});
       }
       journal.netns(batch);
       for (size_t i = begin; i < end; i++) {
@@ -72,7 +72,9 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal) {
     }
     begin = end;
   }
-  journal.complete();
+  size_t nodes = 0;
+  for (const PlanNode& n : plan.nodes) nodes += n.role == PlanNode::Role::node;
+  journal.complete(nodes, plan.links);
 }
 
 std::vector<std::string> teardown(const JournalState& state, Backend& backend) {

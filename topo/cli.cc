@@ -56,8 +56,24 @@ int run_cli(int argc, char** argv) {
   exec_cmd->allow_extras();
   exec_cmd->footer("  CMD [ARG...]  the command to run in the node, after NODE (or after --)");
 
+  std::string status_lab, ping_lab, test_lab;
+  bool status_json = false, ping_json = false, test_json = false;
+  CLI::App* status_cmd = app.add_subcommand(
+      "status", "Show a lab live from the kernel (no LAB: every running lab)");
+  status_cmd->add_option("LAB", status_lab, "Lab name, or the lab's topology file");
+  status_cmd->add_flag("--json", status_json, "JSON on standard output");
+  CLI::App* ping_cmd = app.add_subcommand(
+      "ping", "Ping every node's addresses from every other node; exit 1 when any fails");
+  ping_cmd->add_option("LAB", ping_lab, "Lab name, or the lab's topology file")->required();
+  ping_cmd->add_flag("--json", ping_json, "JSON on standard output");
+  CLI::App* test_cmd = app.add_subcommand(
+      "test", "Run the lab file's tests, in order; exit 1 when any fails");
+  test_cmd->add_option("LAB", test_lab, "Lab name, or the lab's topology file")->required();
+  test_cmd->add_flag("--json", test_json, "JSON on standard output");
+
   // -v/-q after the verb too; not for exec, whose trailing words are the command.
-  for (CLI::App* sub : {up_cmd, down_cmd, validate_cmd}) sub->fallthrough();
+  for (CLI::App* sub : {up_cmd, down_cmd, validate_cmd, status_cmd, ping_cmd, test_cmd})
+    sub->fallthrough();
 
   // What follows the first `--` is exec's command, given to it as it is (CLI11 would take it
   // for positionals of its own).
@@ -83,6 +99,10 @@ int run_cli(int argc, char** argv) {
   setup_logging(verbose, quiet);
   if (*up_cmd) return cmd_up(up);
   if (*down_cmd) return cmd_down(lab);
+  if (*status_cmd)
+    return cmd_status(status_lab.empty() ? std::nullopt : std::optional(status_lab), status_json);
+  if (*ping_cmd) return cmd_ping(ping_lab, ping_json);
+  if (*test_cmd) return cmd_test(test_lab, test_json);
   if (*exec_cmd) {
     std::vector<std::string> command = exec_cmd->remaining();
     command.insert(command.end(), after_dashes.begin(), after_dashes.end());

@@ -43,7 +43,8 @@ void JournalWriter::write_lines(const std::string& lines) {
 void JournalWriter::netns(const std::vector<JournalNetns>& batch) {
   std::string lines;
   for (const JournalNetns& n : batch)
-    lines += json{{"t", "netns"}, {"netns", n.netns}, {"node", n.node}}.dump() + "\n";
+    lines += json{{"t", "netns"}, {"netns", n.netns}, {"node", n.node}, {"kind", n.kind}}.dump() +
+             "\n";
   write_lines(lines);
 }
 
@@ -76,7 +77,9 @@ void JournalWriter::daemon(const JournalDaemon& d) {
               "\n");
 }
 
-void JournalWriter::complete() { write_lines(json{{"t", "complete"}}.dump() + "\n"); }
+void JournalWriter::complete(size_t nodes, size_t links) {
+  write_lines(json{{"t", "complete"}, {"nodes", nodes}, {"links", links}}.dump() + "\n");
+}
 
 std::optional<JournalState> read_journal(const std::string& path) {
   std::ifstream in(path);
@@ -106,7 +109,7 @@ std::optional<JournalState> read_journal(const std::string& path) {
       header = true;
     } else if (t == "netns") {
       netns_index[rec.value("netns", "")] = s.netns.size();
-      s.netns.push_back({rec.value("netns", ""), rec.value("node", ""), 0});
+      s.netns.push_back({rec.value("netns", ""), rec.value("node", ""), 0, rec.value("kind", "")});
     } else if (t == "netns-id") {
       auto it = netns_index.find(rec.value("netns", ""));
       if (it != netns_index.end()) s.netns[it->second].id = rec.value("id", uint64_t{0});
@@ -123,6 +126,8 @@ std::optional<JournalState> read_journal(const std::string& path) {
                            rec.value("pid", int64_t{0})});
     } else if (t == "complete") {
       s.complete = true;
+      s.nodes = rec.value("nodes", size_t{0});
+      s.links = rec.value("links", size_t{0});
     }
   }
   if (!header) {

@@ -27,6 +27,7 @@ struct JournalNetns {
   std::string netns;
   std::string node;
   uint64_t id = 0;  // the namespace's inode once created; 0 if `up` died before recording it
+  std::string kind;  // host, router, bridge; "lan" for a LAN's own namespace
 };
 
 struct JournalVeth {
@@ -53,6 +54,7 @@ struct JournalState {
   bool etc_dir_made = false;           // /etc/netns did not exist before this lab
   std::vector<JournalDaemon> daemons;
   bool complete = false;  // `up` finished
+  size_t nodes = 0, links = 0;  // as the complete record counts them
 };
 
 class JournalWriter {
@@ -66,7 +68,7 @@ class JournalWriter {
   // Before linking /etc/netns/<netns> for each; `dir_exists`: whether /etc/netns did.
   void etc_links(const std::vector<std::string>& netns, bool dir_exists);
   void daemon(const JournalDaemon& daemon);  // after it started
-  void complete();
+  void complete(size_t nodes, size_t links);
 
  private:
   JournalWriter(std::string path, nl::Fd fd) : path_(std::move(path)), fd_(std::move(fd)) {}

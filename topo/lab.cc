@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -120,6 +121,21 @@ std::vector<std::string> taken_names(const Plan& plan) {
 
 }  // namespace
 
+std::optional<std::string> lab_name_of(const std::string& lab_or_file) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(lab_or_file, ec) || lab_or_file == "-") {
+    auto loaded = load_checked(lab_or_file);
+    if (!loaded) return std::nullopt;
+    return loaded->topology.name;
+  }
+  if (std::string why = lab_name_problem(lab_or_file); !why.empty()) {
+    fail(kInvalid, fmt::format("`{}` is neither a topology file nor a lab name: {}", lab_or_file,
+                               why));
+    return std::nullopt;
+  }
+  return lab_or_file;
+}
+
 int cmd_validate(const std::string& file) {
   auto loaded = load_checked(file);
   if (!loaded) return kInvalid;
@@ -185,6 +201,7 @@ int cmd_up(const UpOptions& options) {
     nl::prepare_netns_run_dir();
     journal.emplace(JournalWriter::create(
         paths.journal, {t.name, t.prefix, file, hash, getpid(), std::time(nullptr)}));
+    std::ofstream(paths.topology, std::ios::binary) << loaded->text;
   } catch (const std::exception& e) {
     lock->remove_all();
     return fail(kFailed, e.what());
@@ -217,16 +234,9 @@ int cmd_up(const UpOptions& options) {
 
 int cmd_down(const std::string& lab_or_file) {
   auto start = std::chrono::steady_clock::now();
-  std::string lab = lab_or_file;
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(lab_or_file, ec) || lab_or_file == "-") {
-    auto loaded = load_checked(lab_or_file);
-    if (!loaded) return kInvalid;
-    lab = loaded->topology.name;
-  } else if (std::string why = lab_name_problem(lab); !why.empty()) {
-    return fail(kInvalid, fmt::format("`{}` is neither a topology file nor a lab name: {}",
-                                      lab_or_file, why));
-  }
+  std::optional<std::string> name = lab_name_of(lab_or_file);
+  if (!name) return kInvalid;
+  const std::string& lab = *name;
   if (std::string why = missing_privileges("down"); !why.empty()) return fail(kFailed, why);
 
   LabPaths paths = LabPaths::of(kRunDir, lab);

@@ -2,6 +2,7 @@
 // 0 success, 1 a run-time failure, 2 invalid input.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,9 +14,18 @@ struct UpOptions {
   bool keep_on_failure = false;
 };
 
+// The lab a verb's LAB argument names: a lab's name, or a topology file (whose `name` is read).
+// nullopt, with the reason (or the file's errors) printed, when it is neither: exit status 2.
+std::optional<std::string> lab_name_of(const std::string& lab_or_file);
+
 int cmd_up(const UpOptions& options);
 int cmd_down(const std::string& lab_or_file);
 int cmd_validate(const std::string& file);
+
+// Looking at a running lab (LAB: its name or file). With `as_json`, JSON on stdout.
+int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json);
+int cmd_ping(const std::string& lab_or_file, bool as_json);  // 1 when any pair fails
+int cmd_test(const std::string& lab_or_file, bool as_json);  // 1 when any test fails
 
 // Runs `command` (or, when empty, an interactive shell) in a node; returns its exit status
 // (128+N after signal N).

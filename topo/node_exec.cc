@@ -12,12 +12,10 @@
 #include <spdlog/spdlog.h>
 
 #include "topo/lab.h"
-#include "topo/loader.h"
 #include "topo/node_setup.h"
 #include "topo/privileges.h"
 #include "topo/runner.h"
 #include "topo/state.h"
-#include "topo/validator.h"
 
 namespace topo {
 
@@ -47,19 +45,9 @@ std::vector<std::string> shell_argv(const NodeContext& node) {
 
 int cmd_exec(const std::string& lab_or_file, const std::string& node,
              const std::vector<std::string>& command) {
-  std::string lab = lab_or_file;
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(lab_or_file, ec)) {
-    LoadResult r = load_file(lab_or_file);
-    if (!r.diagnostics.empty()) {
-      std::fputs(r.diagnostics.render().c_str(), stderr);
-      return 2;
-    }
-    lab = r.topology.name;
-  } else if (std::string why = lab_name_problem(lab); !why.empty()) {
-    spdlog::error("error: `{}` is neither a topology file nor a lab name: {}", lab_or_file, why);
-    return 2;
-  }
+  std::optional<std::string> name = lab_name_of(lab_or_file);
+  if (!name) return 2;
+  const std::string& lab = *name;
   if (std::string why = missing_privileges("exec"); !why.empty()) {
     spdlog::error("error: {}", why);
     return 1;

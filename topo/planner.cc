@@ -38,16 +38,21 @@ class Planner {
     plan_.lab = t_.name;
     for (const Node& n : t_.nodes) {
       add_ns(n.name, t_.netns_of(n.name), PlanNode::Role::node);
+      plan_.nodes.back().kind = kind_name(n.kind);
       for (const Setting& e : n.env) plan_.nodes.back().env.emplace_back(e.key, e.value);
     }
     for (size_t i = 0; i < t_.links.size(); i++)
       if (t_.links[i].is_lan()) {
         std::string name = fmt::format("_lan{}", i + 1);
         lan_of_[i] = add_ns(name, t_.netns_of(name), PlanNode::Role::lan);
+        plan_.nodes.back().kind = "lan";
       }
     for (const Link& l : t_.links)
       for (const Endpoint& e : l.endpoints)
-        if (e.on_host() && plan_.root < 0) plan_.root = add_ns(kHostNode, "", PlanNode::Role::root);
+        if (e.on_host() && plan_.root < 0) {
+          plan_.root = add_ns(kHostNode, "", PlanNode::Role::root);
+          plan_.nodes.back().kind = "root";
+        }
     slots_.resize(plan_.nodes.size());
     pending_.resize(plan_.nodes.size());
 
@@ -87,7 +92,7 @@ class Planner {
 
   int add_ns(const std::string& name, const std::string& netns, PlanNode::Role role) {
     int i = int(plan_.nodes.size());
-    plan_.nodes.push_back({name, netns, role, {}});
+    plan_.nodes.push_back({name, netns, role, "", {}});
     index_[name] = i;
     return i;
   }

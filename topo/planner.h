@@ -18,6 +18,7 @@ struct PlanNode {
   std::string name;   // node name; "_lanN" for a LAN; "host" for the root namespace
   std::string netns;  // empty for the root namespace
   Role role = Role::node;
+  std::string kind;  // host, router, bridge; "lan"; "root"
   std::vector<std::pair<std::string, std::string>> env;  // a node's `env`
 };
 

@@ -3,7 +3,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -145,6 +147,51 @@ pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options) {
                                          nl::errno_text(failure.errnum)));
   }
   return pid;
+}
+
+Captured run_captured(const NodeContext& node, const std::vector<std::string>& argv,
+                      std::chrono::steady_clock::time_point deadline) {
+  nl::Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe failed");
+  nl::Fd out_r(out_pipe[0]), out_w(out_pipe[1]);
+  if (pipe2(err_pipe, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe failed");
+  nl::Fd err_r(err_pipe[0]), err_w(err_pipe[1]);
+  SpawnOptions options{argv, null.get(), out_w.get(), err_w.get(), /*new_session=*/true};
+  // The child's ends must block: pipes made non-blocking here are so on both sides.
+  fcntl(out_w.get(), F_SETFL, 0);
+  fcntl(err_w.get(), F_SETFL, 0);
+  pid_t pid = spawn_in_node(node, options);
+  out_w.reset();
+  err_w.reset();
+  Captured c;
+  auto drain = [](int fd, std::string& into) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) into.append(buf, n);
+  };
+  // Until the command exits (what it leaves in the background may keep the pipes open).
+  for (;;) {
+    pollfd fds[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
+    poll(fds, 2, 20);
+    drain(out_r.get(), c.out);
+    drain(err_r.get(), c.err);
+    int raw;
+    pid_t r = waitpid(pid, &raw, WNOHANG);
+    if (r == pid) {
+      c.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      kill(-pid, SIGKILL);  // the command's whole session
+      c.status = wait_exit_status(pid);
+      c.timed_out = true;
+      break;
+    }
+  }
+  drain(out_r.get(), c.out);
+  drain(err_r.get(), c.err);
+  return c;
 }
 
 int wait_exit_status(pid_t pid) {

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +38,16 @@ pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options);
 
 // Waits for a child: its exit status, or 128+N after signal N.
 int wait_exit_status(pid_t pid);
+
+struct Captured {
+  int status = -1;  // exit status, 128+N after signal N
+  std::string out, err;
+  bool timed_out = false;  // killed (with its session) at the deadline
+};
+// Runs argv in the node, stdin from /dev/null, and collects stdout and stderr; past `deadline`
+// the command and everything it started are killed.
+Captured run_captured(const NodeContext& node, const std::vector<std::string>& argv,
+                      std::chrono::steady_clock::time_point deadline);
 
 // The environment a command in the node gets: ours, then TOPO_*, then the node's env.
 std::vector<std::string> node_environment(const NodeContext& node);

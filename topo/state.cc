@@ -40,6 +40,7 @@ LabPaths LabPaths::of(const std::string& run_dir, const std::string& lab) {
   p.state_dir = p.lab_dir + "/state";
   p.journal = p.state_dir + "/journal";
   p.lock = p.state_dir + "/lock";
+  p.topology = p.state_dir + "/topology.yaml";
   return p;
 }
 

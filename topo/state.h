@@ -16,6 +16,7 @@ inline constexpr const char* kRunDir = "/run/topo";
 
 struct LabPaths {
   std::string lab_dir, state_dir, journal, lock;
+  std::string topology;  // the topology file as `up` read it, for `topo test`
   static LabPaths of(const std::string& run_dir, const std::string& lab);
 };
 
