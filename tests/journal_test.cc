@@ -31,7 +31,7 @@ TEST_F(JournalTest, RoundTripsEveryRecordAndIsRootOnly) {
   {
     JournalWriter w = JournalWriter::create(path_, header_);
     w.netns({{"lab1-a", "a", 0, "router"}, {"lab1-b", "b", 0, "lan"}});
-    w.netns_ids({{"lab1-a", "a", 7}, {"lab1-b", "b", 9}});
+    w.netns_ids({{"lab1-a", "a", 7, ""}, {"lab1-b", "b", 9, ""}});
     w.veths({{"a:eth0", "b:eth0"}}, {{"lab1-up", "02:00:00:00:00:09"}});
     w.complete(2, 1);
   }
@@ -70,7 +70,7 @@ TEST_F(JournalTest, CreateRefusesAnExistingJournal) {
 TEST_F(JournalTest, TornLastLineIsIgnored) {
   {
     JournalWriter w = JournalWriter::create(path_, header_);
-    w.netns({{"lab1-a", "a", 0}});
+    w.netns({{"lab1-a", "a", 0, "host"}});
   }
   append_raw("{\"t\":\"netns\",\"netns\":\"lab1-");  // killed inside a write
   auto s = read_journal(path_);

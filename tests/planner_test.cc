@@ -165,7 +165,7 @@ TEST_F(ApplierTest, TeardownReportsWhatItCouldNotRemoveAndGoesOn) {
     }
   } backend;
   JournalState state;
-  state.netns = {{"p-r1", "r1", 1}, {"p-h2", "h2", 2}, {"p-h3", "h3", 3}};
+  state.netns = {{"p-r1", "r1", 1, "host"}, {"p-h2", "h2", 2, "host"}, {"p-h3", "h3", 3, "host"}};
   backend.live_netns = {"p-r1", "p-h2", "p-h3"};
   std::vector<std::string> failures = teardown(state, backend);
   ASSERT_EQ(failures.size(), 1u);
