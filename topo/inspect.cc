@@ -99,7 +99,9 @@ int cmd_ping(const std::string& lab_or_file, bool as_json) {
   int status;
   std::optional<Running> r = running_lab(lab_or_file, "ping", status);
   if (!r) return status;
-  // Every node that can ping (not bridges, not LANs) and its addresses, live from the kernel.
+  // Every node that can ping (not bridges, not LANs) and its primary addresses, live from the
+  // kernel: per family, the first of lo's, else of its interfaces in the order they were made
+  // (what its name resolves to).
   struct Target {
     const JournalNetns* ns;
     std::vector<nl::IpPrefix> addresses;
@@ -110,9 +112,19 @@ int cmd_ping(const std::string& lab_or_file, bool as_json) {
     Target t{&n, {}};
     try {
       nl::Netns ns = nl::Netns::open(n.netns);
-      for (const nl::LinkState& l : nl::list_links(ns))
-        for (const nl::IpPrefix& a : l.addresses)
-          if (!a.is_loopback()) t.addresses.push_back(a);
+      std::vector<nl::LinkState> links = nl::list_links(ns);
+      std::stable_sort(links.begin(), links.end(), [](const auto& x, const auto& y) {
+        return x.ifindex < y.ifindex;  // lo (1) first
+      });
+      for (int family : {nl::IpPrefix::AF_INET_VALUE, nl::IpPrefix::AF_INET6_VALUE}) {
+        bool found = false;
+        for (const nl::LinkState& l : links)
+          for (const nl::IpPrefix& a : l.addresses)
+            if (!found && a.family == family && !a.is_loopback()) {
+              t.addresses.push_back(a);
+              found = true;
+            }
+      }
     } catch (const std::exception& e) {
       spdlog::error("error: {}", e.what());
       return kFailed;

@@ -1,0 +1,194 @@
+// Looking at a running lab: status, ping, test — for people and for scripts.
+#include <fstream>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/lab_fixture.h"
+
+namespace topo::testing {
+namespace {
+
+using nlohmann::json;
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// stdout only, parsed.
+json topo_json(const std::string& args, int expected_status = 0) {
+  CmdResult r = run(std::string(TOPO_BINARY) + " " + args + " 2>/dev/null");
+  EXPECT_EQ(r.status, expected_status) << args << "\n" << r.output;
+  json j = json::parse(r.output, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << r.output;
+  return j;
+}
+
+const char* kChain = R"(name: LAB
+nodes:
+  a:
+    routes: [10.1.0.4/30 via 10.1.0.2]
+    daemons:
+      - {name: idle, cmd: sleep 1000}
+  b: {kind: router}
+  c: {}
+links:
+  - endpoints: [a:e0, b:e0]
+    addresses: [10.1.0.1/30, 10.1.0.2/30]
+    mtu: 1400
+  - endpoints: [b:e1, c:e0]
+    addresses: [10.1.0.5/30, 10.1.0.6/30]
+)";
+
+using Inspect = LabTest;
+
+TEST_F(Inspect, StatusJsonHasEveryNodeInterfaceAndDaemon) {
+  ASSERT_EQ(topo("up " + write_lab(kChain)).status, 0);
+  json st = topo_json("status " + lab() + " --json");
+  EXPECT_EQ(st["lab"], lab());
+  EXPECT_EQ(st["state"], "up");
+  ASSERT_EQ(st["nodes"].size(), 3u);
+  const json& a = st["nodes"][0];
+  EXPECT_EQ(a["name"], "a");
+  EXPECT_EQ(a["netns"], netns("a"));
+  EXPECT_EQ(a["kind"], "host");
+  EXPECT_EQ(st["nodes"][1]["kind"], "router");
+  const json* e0 = nullptr;
+  for (const json& i : a["interfaces"])
+    if (i["name"] == "e0") e0 = &i;
+  ASSERT_NE(e0, nullptr) << a;
+  EXPECT_EQ((*e0)["state"], "up");
+  EXPECT_EQ((*e0)["mtu"], 1400);
+  EXPECT_EQ((*e0)["addresses"], json::array({"10.1.0.1/30"}));
+  EXPECT_EQ((*e0)["peer"], "b:e0");
+  EXPECT_TRUE((*e0)["impairment"].is_null());
+  EXPECT_EQ((*e0)["mac"].get<std::string>().size(), 17u);
+  EXPECT_TRUE((*e0).contains("rx_packets"));
+  ASSERT_EQ(a["daemons"].size(), 1u);
+  EXPECT_EQ(a["daemons"][0]["name"], "idle");
+  EXPECT_EQ(a["daemons"][0]["running"], true);
+  EXPECT_GT(a["daemons"][0]["pid"].get<int>(), 0);
+  EXPECT_EQ(st["drift"], json::array());
+
+  CmdResult table = topo("status " + lab());
+  EXPECT_EQ(table.status, 0);
+  EXPECT_TRUE(contains(table.output, "  e0     up     ")) << table.output;
+  EXPECT_TRUE(contains(table.output, "10.1.0.1/30")) << table.output;
+  EXPECT_TRUE(contains(table.output, "daemon idle (pid ")) << table.output;
+
+  json all = topo_json("status --json");
+  bool listed = false;
+  for (const json& l : all)
+    if (l["name"] == lab()) {
+      listed = true;
+      EXPECT_EQ(l["nodes"], 3);
+      EXPECT_EQ(l["links"], 2);
+      EXPECT_EQ(l["state"], "up");
+    }
+  EXPECT_TRUE(listed) << all;
+}
+
+TEST_F(Inspect, StatusShowsDriftAfterAVethIsDeletedByHand) {
+  ASSERT_EQ(topo("up " + write_lab(kChain)).status, 0);
+  ASSERT_EQ(run("ip -n " + netns("c") + " link del e0").status, 0);
+  ASSERT_EQ(run("kill $(ip netns pids " + netns("a") + ")").status, 0);
+  json st = topo_json("status " + lab() + " --json");
+  std::string drift = st["drift"].dump();
+  EXPECT_TRUE(contains(drift, "interface c:e0 (veth to b:e1) is gone")) << drift;
+  EXPECT_TRUE(contains(drift, "interface b:e1 (veth to c:e0) is gone")) << drift;
+  EXPECT_TRUE(contains(drift, "daemon idle on node a")) << drift;
+  CmdResult table = topo("status " + lab());
+  EXPECT_TRUE(contains(table.output, "drift (in the journal, not in the kernel):")) << table.output;
+}
+
+TEST_F(Inspect, PingMatrixFailsWhenAnyPairFails) {
+  // a has a route towards c's link, but c has none back: only what needs no route back works.
+  ASSERT_EQ(topo("up " + write_lab(kChain)).status, 0);
+  CmdResult matrix = topo("ping " + lab());
+  EXPECT_EQ(matrix.status, 1) << matrix.output;
+  EXPECT_TRUE(contains(matrix.output, "✗")) << matrix.output;
+  json j = topo_json("ping " + lab() + " --json", 1);
+  std::set<std::string> failed;
+  for (const json& r : j["results"])
+    if (!r["ok"]) failed.insert(r["from"].get<std::string>() + ">" + r["to"].get<std::string>());
+  EXPECT_EQ(failed, (std::set<std::string>{"a>c", "c>a", "c>b"}));
+  EXPECT_EQ(j["pairs"], 6);
+  EXPECT_EQ(j["reachable"], 3);
+}
+
+TEST_F(Inspect, PingMatrixPassesOnAFullyReachableLab) {
+  ASSERT_EQ(topo("up " + example("triangle.yaml")).status, 0);
+  CmdResult matrix = topo("ping " + lab());
+  EXPECT_EQ(matrix.status, 0) << matrix.output;
+  EXPECT_TRUE(contains(matrix.output, "6/6 pairs reachable")) << matrix.output;
+}
+
+TEST_F(Inspect, TestsPassFailRetryAndComeFromTheFileAsUpReadIt) {
+  std::string file = write_lab(R"yaml(name: LAB
+nodes:
+  a:
+    routes: [10.1.0.4/30 via 10.1.0.2]
+  b: {kind: router}
+  c:
+    exec: ["(sleep 0.3; touch $TOPO_NODE_DIR/flag) &"]
+links:
+  - endpoints: [a:e0, b:e0]
+    addresses: [10.1.0.1/30, 10.1.0.2/30]
+  - endpoints: [b:e1, c:e0]
+    addresses: [10.1.0.5/30, 10.1.0.6/30]
+tests:
+  - name: a reaches b
+    ping: {from: a, to: b}
+  - name: nothing answers at 192.0.2.1
+    ping: {from: a, to: 192.0.2.1}
+    expect: failure
+  - name: a routes to c's link
+    exec: {node: a, cmd: "ip route"}
+    expect: {exit: 0, output: "10\\.1\\.0\\.4/30 via 10\\.1\\.0\\.2"}
+  - name: the flag appears in time
+    exec: {node: c, cmd: "test -f $TOPO_NODE_DIR/flag"}
+    timeout: 10s
+  - name: a wrong expectation
+    exec: {node: b, cmd: "echo forwarding=$(cat /proc/sys/net/ipv4/ip_forward)"}
+    expect: {output: "forwarding=0"}
+    timeout: 500ms
+)yaml");
+  ASSERT_EQ(topo("up " + file).status, 0);
+  // An edit after up changes nothing: the tests are those up read.
+  std::ofstream(file, std::ios::app) << "  - {name: added later, ping: {from: a, to: c}}\n";
+
+  CmdResult r = topo("test " + lab());
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "✓ a reaches b (")) << r.output;
+  EXPECT_TRUE(contains(r.output, "✓ nothing answers at 192.0.2.1 (")) << r.output;
+  EXPECT_TRUE(contains(r.output, "✓ a routes to c's link (")) << r.output;
+  EXPECT_TRUE(contains(r.output, "✓ the flag appears in time (")) << r.output;
+  EXPECT_TRUE(contains(r.output, "✗ a wrong expectation (")) << r.output;
+  EXPECT_TRUE(contains(r.output, "    expected exit 0 and output matching /forwarding=0/\n"
+                                 "    got exit 0\n    stdout:\n      forwarding=1\n"))
+      << r.output;
+  EXPECT_FALSE(contains(r.output, "added later")) << r.output;
+  EXPECT_TRUE(contains(r.output, "4 passed, 1 failed")) << r.output;
+
+  json j = topo_json("test " + lab() + " --json", 1);
+  EXPECT_EQ(j["passed"], 4);
+  EXPECT_EQ(j["failed"], 1);
+  ASSERT_EQ(j["tests"].size(), 5u);
+  EXPECT_EQ(j["tests"][4]["passed"], false);
+  EXPECT_GT(j["tests"][4]["attempts"].get<int>(), 1) << "retried until its timeout";
+  EXPECT_GE(j["tests"][4]["seconds"].get<double>(), 0.5);
+  EXPECT_EQ(j["tests"][4]["got"]["stdout"], "forwarding=1\n");
+}
+
+TEST_F(Inspect, VerbsOnALabThatIsNotRunning) {
+  EXPECT_EQ(topo("status " + lab()).status, 1);
+  EXPECT_EQ(topo("ping " + lab()).status, 1);
+  CmdResult t = topo("test " + lab());
+  EXPECT_EQ(t.status, 1);
+  EXPECT_TRUE(contains(t.output, "lab " + lab() + " is not running")) << t.output;
+  EXPECT_EQ(topo("status Not/A/Lab").status, 2);
+}
+
+}  // namespace
+}  // namespace topo::testing
