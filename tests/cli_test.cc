@@ -118,3 +118,66 @@ TEST_F(Cli, UsageMistakesExitTwo) {
 
 }  // namespace
 }  // namespace topo::testing
+
+namespace topo::testing {
+namespace {
+
+TEST_F(Cli, GraphDotIsValidDotWithKindsAddressesAndLinks) {
+  std::string file = write(R"(name: g
+nodes:
+  r1: {kind: router, loopback: 10.0.0.1/32}
+  sw: {kind: bridge}
+  h1: {}
+  h2: {}
+links:
+  - endpoints: [r1:eth1, sw:p1]
+    addresses: [10.1.0.1/24, []]
+    state: down
+  - endpoints: [h1:e0, h2:e0, r1:eth2]
+    mtu: 9000
+  - endpoints: [r1:up0, host:g-up]
+)");
+  CmdResult dot = topo("graph " + file);
+  EXPECT_EQ(dot.status, 0) << dot.output;
+  for (const char* part : {"\"r1\" [shape=box, label=\"r1\\nrouter\\n10.0.0.1/32\"]",
+                           "\"sw\" [shape=box3d", "\"h1\" [shape=ellipse",
+                           "\"r1\" -- \"sw\" [taillabel=\"eth1\\n10.1.0.1/24\", headlabel=\"p1\", "
+                           "label=\"down\", style=dashed]",
+                           "\"_lan2\" [shape=ellipse, style=\"dashed,filled\"",
+                           "label=\"LAN 2\\nmtu 9000\"", "\"host\" [shape=house"})
+    EXPECT_NE(dot.output.find(part), std::string::npos) << part << "\n" << dot.output;
+  if (access("/usr/bin/dot", X_OK) == 0) {
+    CmdResult parsed = run(std::string(TOPO_BINARY) + " graph " + file + " | dot -Tplain");
+    EXPECT_EQ(parsed.status, 0) << parsed.output;
+    EXPECT_NE(parsed.output.find("node r1 "), std::string::npos) << parsed.output;
+  }
+  CmdResult mermaid = topo("graph --format mermaid " + file);
+  EXPECT_EQ(mermaid.status, 0);
+  EXPECT_EQ(mermaid.output.rfind("graph LR\n  n0[\"r1<br/>router<br/>10.0.0.1/32\"]\n", 0), 0u)
+      << mermaid.output;
+  EXPECT_NE(mermaid.output.find("  n0 -.-|\"eth1 10.1.0.1/24 — p1<br/>down\"| n1\n"),
+            std::string::npos)
+      << mermaid.output;
+  EXPECT_NE(mermaid.output.find("lan2((\"LAN 2<br/>mtu 9000\"))"), std::string::npos)
+      << mermaid.output;
+}
+
+TEST_F(Cli, GraphSvgNeedsGraphvizAndSaysSo) {
+  std::string file = std::string(TOPO_SOURCE_DIR) + "/examples/triangle.yaml";
+  CmdResult missing = run("PATH=/nonexistent " + std::string(TOPO_BINARY) + " graph --format svg " +
+                          file);
+  EXPECT_EQ(missing.status, 1) << missing.output;
+  EXPECT_NE(missing.output.find("install the Debian package graphviz"), std::string::npos)
+      << missing.output;
+  if (access("/usr/bin/dot", X_OK) != 0) GTEST_SKIP() << "graphviz is not installed";
+  CmdResult svg = topo("graph --format svg " + file + " -o " + dir_ + "/t.svg");
+  EXPECT_EQ(svg.status, 0) << svg.output;
+  std::ifstream in(dir_ + "/t.svg");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("<svg"), std::string::npos);
+  EXPECT_NE(text.find("10.0.0.3/32"), std::string::npos);
+  EXPECT_EQ(topo("graph --format png " + file).status, 2);
+}
+
+}  // namespace
+}  // namespace topo::testing

@@ -71,8 +71,15 @@ int run_cli(int argc, char** argv) {
   test_cmd->add_option("LAB", test_lab, "Lab name, or the lab's topology file")->required();
   test_cmd->add_flag("--json", test_json, "JSON on standard output");
 
+  std::string graph_file, graph_format = "dot", graph_out;
+  CLI::App* graph_cmd = app.add_subcommand("graph", "Draw a lab from its file (no root needed)");
+  graph_cmd->add_option("FILE", graph_file, "Topology file (- for standard input)")->required();
+  graph_cmd->add_option("--format", graph_format, "dot (default), mermaid, or svg (needs Graphviz)")
+      ->check(CLI::IsMember({"dot", "mermaid", "svg"}));
+  graph_cmd->add_option("-o,--output", graph_out, "Write to this file instead of standard output");
+
   // -v/-q after the verb too; not for exec, whose trailing words are the command.
-  for (CLI::App* sub : {up_cmd, down_cmd, validate_cmd, status_cmd, ping_cmd, test_cmd})
+  for (CLI::App* sub : {up_cmd, down_cmd, validate_cmd, status_cmd, ping_cmd, test_cmd, graph_cmd})
     sub->fallthrough();
 
   // What follows the first `--` is exec's command, given to it as it is (CLI11 would take it
@@ -102,6 +109,7 @@ int run_cli(int argc, char** argv) {
   if (*status_cmd)
     return cmd_status(status_lab.empty() ? std::nullopt : std::optional(status_lab), status_json);
   if (*ping_cmd) return cmd_ping(ping_lab, ping_json);
+  if (*graph_cmd) return cmd_graph(graph_file, graph_format, graph_out);
   if (*test_cmd) return cmd_test(test_lab, test_json);
   if (*exec_cmd) {
     std::vector<std::string> command = exec_cmd->remaining();

@@ -1,6 +1,10 @@
 #include "topo/lab.h"
 
+#include <fcntl.h>
 #include <net/if.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -17,6 +21,7 @@
 #include "netlink/error.h"
 #include "netlink/netns.h"
 #include "topo/applier.h"
+#include "topo/graph.h"
 #include "topo/journal.h"
 #include "topo/loader.h"
 #include "topo/netlink_backend.h"
@@ -24,6 +29,8 @@
 #include "topo/privileges.h"
 #include "topo/state.h"
 #include "topo/validator.h"
+
+extern "C" char** environ;
 
 namespace topo {
 
@@ -142,6 +149,50 @@ int cmd_validate(const std::string& file) {
   const Topology& t = loaded->topology;
   fmt::print("{}: ok: lab {}, {} node{}, {} link{}\n", t.file, t.name, t.nodes.size(),
              t.nodes.size() == 1 ? "" : "s", t.links.size(), t.links.size() == 1 ? "" : "s");
+  return kOk;
+}
+
+int cmd_graph(const std::string& file, const std::string& format, const std::string& out) {
+  auto loaded = load_checked(file);
+  if (!loaded) return kInvalid;
+  const Topology& t = loaded->topology;
+  std::string text = format == "mermaid" ? to_mermaid(t) : to_dot(t);
+  if (format != "svg") {
+    if (out.empty()) {
+      std::fputs(text.c_str(), stdout);
+      return kOk;
+    }
+    std::ofstream o(out, std::ios::binary);
+    if (!(o << text)) return fail(kFailed, fmt::format("cannot write {}: {}", out, nl::errno_text(errno)));
+    return kOk;
+  }
+  // SVG: Graphviz's dot reads the DOT on its standard input.
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return fail(kFailed, "pipe: " + nl::errno_text(errno));
+  nl::Fd read_end(p[0]), write_end(p[1]);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, read_end.get(), 0);
+  std::vector<std::string> args = {"dot", "-Tsvg"};
+  if (!out.empty()) args.insert(args.end(), {"-o", out});
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  int err = posix_spawnp(&pid, "dot", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err == ENOENT)
+    return fail(kFailed, "--format svg needs Graphviz's `dot`, which is not installed: install "
+                         "the Debian package graphviz (apt-get install graphviz), or use "
+                         "--format dot");
+  if (err) return fail(kFailed, "cannot run dot: " + nl::errno_text(err));
+  read_end.reset();
+  bool written = ::write(write_end.get(), text.data(), text.size()) == ssize_t(text.size());
+  write_end.reset();
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!written || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return fail(kFailed, "dot failed to draw the lab");
   return kOk;
 }
 

@@ -22,6 +22,10 @@ int cmd_up(const UpOptions& options);
 int cmd_down(const std::string& lab_or_file);
 int cmd_validate(const std::string& file);
 
+// Draws a lab from its file: format dot, mermaid or svg (through Graphviz's dot); to `out`, or
+// standard output when it is empty.
+int cmd_graph(const std::string& file, const std::string& format, const std::string& out);
+
 // Looking at a running lab (LAB: its name or file). With `as_json`, JSON on stdout.
 int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json);
 int cmd_ping(const std::string& lab_or_file, bool as_json);  // 1 when any pair fails

@@ -52,3 +52,20 @@ std::optional<uint64_t> parse_rate_bps(std::string_view text) {
 }
 
 }  // namespace topo
+
+namespace topo {
+
+std::string duration_text(uint64_t us) {
+  if (us % 1000000 == 0 && us) return std::to_string(us / 1000000) + "s";
+  if (us % 1000 == 0 && us) return std::to_string(us / 1000) + "ms";
+  return std::to_string(us) + "us";
+}
+
+std::string rate_text(uint64_t bps) {
+  if (bps % 1000000000 == 0 && bps) return std::to_string(bps / 1000000000) + "gbit";
+  if (bps % 1000000 == 0 && bps) return std::to_string(bps / 1000000) + "mbit";
+  if (bps % 1000 == 0 && bps) return std::to_string(bps / 1000) + "kbit";
+  return std::to_string(bps) + "bit";
+}
+
+}  // namespace topo
