@@ -181,3 +181,19 @@ TEST_F(Cli, GraphSvgNeedsGraphvizAndSaysSo) {
 
 }  // namespace
 }  // namespace topo::testing
+
+namespace topo::testing {
+namespace {
+
+TEST_F(Cli, MakeInstallPutsTheBinaryDocsAndCompletionInPlace) {
+  CmdResult r = run("cmake --install " + std::string(TOPO_BUILD_DIR) + " --prefix " + dir_);
+  EXPECT_EQ(r.status, 0) << r.output;
+  for (const char* path : {"/bin/topo", "/share/bash-completion/completions/topo",
+                           "/share/doc/topo/topology.md", "/share/doc/topo/README.md",
+                           "/share/doc/topo/examples/triangle.yaml", "/share/topo/topo.schema.json"})
+    EXPECT_TRUE(std::filesystem::exists(dir_ + path)) << path;
+  EXPECT_EQ(run(dir_ + "/bin/topo --help").status, 0);
+}
+
+}  // namespace
+}  // namespace topo::testing

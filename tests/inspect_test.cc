@@ -1,4 +1,6 @@
 // Looking at a running lab: status, ping, test — for people and for scripts.
+#include <unistd.h>
+
 #include <fstream>
 #include <set>
 
@@ -188,6 +190,45 @@ TEST_F(Inspect, VerbsOnALabThatIsNotRunning) {
   EXPECT_EQ(t.status, 1);
   EXPECT_TRUE(contains(t.output, "lab " + lab() + " is not running")) << t.output;
   EXPECT_EQ(topo("status Not/A/Lab").status, 2);
+}
+
+}  // namespace
+}  // namespace topo::testing
+
+namespace topo::testing {
+namespace {
+
+TEST_F(Inspect, ProgressOnATerminalOnlyAndASummaryLine) {
+  if (access("/usr/bin/script", X_OK) != 0) GTEST_SKIP() << "script (util-linux) not installed";
+  std::string file = chain(60);
+  // `script` gives topo a terminal.
+  CmdResult tty = run("script -qec '" + std::string(TOPO_BINARY) + " up " + file + "' /dev/null");
+  EXPECT_EQ(tty.status, 0) << tty.output;
+  EXPECT_TRUE(contains(tty.output, "up: namespaces 1/60")) << tty.output;
+  EXPECT_TRUE(contains(tty.output, "is up: 60 nodes, 59 links in ")) << tty.output;
+  CmdResult piped = topo("down " + lab());
+  EXPECT_EQ(piped.status, 0);
+  EXPECT_FALSE(contains(piped.output, "down: namespaces")) << piped.output;
+  EXPECT_TRUE(contains(piped.output, "is down: 60 namespaces removed in ")) << piped.output;
+  CmdResult quiet = run("script -qec '" + std::string(TOPO_BINARY) + " -q up " + file +
+                        "' /dev/null");
+  EXPECT_EQ(quiet.status, 0);
+  EXPECT_EQ(quiet.output, "") << "-q: nothing at all";
+}
+
+TEST_F(Inspect, BashCompletionOffersVerbsLabsAndNodes) {
+  if (access("/bin/bash", X_OK) != 0) GTEST_SKIP() << "bash not installed";
+  ASSERT_EQ(topo("up " + example("two-hosts.yaml")).status, 0);
+  auto complete = [](const std::string& words, int cword) {
+    return run("bash -c 'source " + std::string(TOPO_SOURCE_DIR) +
+               "/completion/topo.bash; COMP_WORDS=(" + words + "); COMP_CWORD=" +
+               std::to_string(cword) + "; _topo; echo \"${COMPREPLY[@]}\"'")
+        .output;
+  };
+  EXPECT_EQ(complete("topo st", 1), "status\n");
+  EXPECT_TRUE(contains(complete("topo down \"\"", 2), lab())) << complete("topo down \"\"", 2);
+  EXPECT_EQ(complete("topo exec " + lab() + " \"\"", 3), "h1 h2\n");
+  EXPECT_EQ(complete("topo graph x --format \"\"", 4), "dot mermaid svg\n");
 }
 
 }  // namespace

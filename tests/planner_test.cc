@@ -342,3 +342,28 @@ TEST_F(ApplierTest, AFailingExecStopsTheRunAndLeavesWhatToUndo) {
 
 }  // namespace
 }  // namespace topo
+
+namespace topo {
+namespace {
+
+TEST_F(ApplierTest, ProgressCountsNamespacesAndLinks) {
+  Plan plan = make_plan(parse(kLab));
+  FakeBackend backend;
+  JournalWriter j = journal();
+  std::vector<Progress> seen;
+  apply_plan(plan, backend, j, [&](const Progress& p) { seen.push_back(p); });
+  ASSERT_EQ(seen.size(), 5u);  // 3 namespaces, then 2 links
+  EXPECT_EQ(seen[2].netns_done, 3u);
+  EXPECT_EQ(seen[2].links_done, 0u);
+  EXPECT_EQ(seen.back().links_done, 2u);
+  EXPECT_EQ(seen.back().links_total, 2u);
+  EXPECT_EQ(seen.back().netns_total, 3u);
+  auto state = read_journal(dir_ + "/journal");
+  std::vector<Progress> removed;
+  teardown(*state, backend, [&](const Progress& p) { removed.push_back(p); });
+  ASSERT_EQ(removed.size(), 3u);
+  EXPECT_EQ(removed.back().netns_done, 3u);
+}
+
+}  // namespace
+}  // namespace topo

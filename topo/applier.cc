@@ -20,8 +20,14 @@ std::string endpoint(const Plan& plan, const IfaceRef& r) {
 
 }  // namespace
 
-void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal) {
+void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
+                const ProgressFn& progress) {
   const std::vector<Action>& actions = plan.actions;
+  Progress done;
+  for (const Action& a : actions) {
+    done.netns_total += std::holds_alternative<CreateNetns>(a);
+    done.links_total += std::holds_alternative<CreateVeth>(a);
+  }
   for (size_t begin = 0; begin < actions.size();) {
     size_t end = begin + 1;
     if (std::holds_alternative<CreateNetns>(actions[begin])) {
@@ -36,6 +42,8 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal) {
         spdlog::debug("{}", describe(plan, actions[i]));
         backend.apply(plan, actions[i]);
         batch[i - begin].id = backend.netns_id(std::get<CreateNetns>(actions[i]).node);
+        done.netns_done++;
+        if (progress) progress(done);
       }
       journal.netns_ids(batch);
     } else if (std::holds_alternative<CreateVeth>(actions[begin])) {
@@ -51,6 +59,8 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal) {
       for (size_t i = begin; i < end; i++) {
         spdlog::debug("{}", describe(plan, actions[i]));
         backend.apply(plan, actions[i]);
+        done.links_done++;
+        if (progress) progress(done);
       }
     } else if (std::holds_alternative<LinkEtc>(actions[begin])) {
       end = run_end(actions, begin);
@@ -77,7 +87,10 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal) {
   journal.complete(nodes, plan.links);
 }
 
-std::vector<std::string> teardown(const JournalState& state, Backend& backend) {
+std::vector<std::string> teardown(const JournalState& state, Backend& backend,
+                                  const ProgressFn& progress) {
+  Progress done;
+  done.netns_total = state.netns.size();
   // Processes first: a process in a namespace would keep it alive after its name is gone.
   std::vector<std::string> failures = backend.stop_processes(state);
   // Ends in the root namespace first: they would outlive the lab's namespaces until the kernel
@@ -105,6 +118,8 @@ std::vector<std::string> teardown(const JournalState& state, Backend& backend) {
       if (backend.remove_netns(it->netns, it->id) == Backend::Removed::not_ours)
         spdlog::warn("left netns {} alone: it is no longer the namespace this lab created",
                      it->netns);
+      done.netns_done++;
+      if (progress) progress(done);
     } catch (const std::exception& e) {
       failures.push_back(e.what());
     }

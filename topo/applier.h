@@ -2,6 +2,7 @@
 // and takes a lab apart from its journal.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -11,12 +12,21 @@
 
 namespace topo {
 
+// How far a run has got: namespaces and links made (or, for teardown, namespaces removed).
+struct Progress {
+  size_t netns_done = 0, netns_total = 0;
+  size_t links_done = 0, links_total = 0;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
 // Applies every action in order. Namespaces and veths are written to the journal in one batch
 // before the batch is created. Throws what the backend throws; the caller rolls back.
-void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal);
+void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
+                const ProgressFn& progress = {});
 
 // Removes what a journal says was created, newest first. Returns one line per object that could
 // not be removed (empty: everything is gone).
-std::vector<std::string> teardown(const JournalState& state, Backend& backend);
+std::vector<std::string> teardown(const JournalState& state, Backend& backend,
+                                  const ProgressFn& progress = {});
 
 }  // namespace topo

@@ -96,10 +96,42 @@ LabDirs dirs_of(const std::string& lab, const std::string& file) {
   return {lab, LabPaths::of(kRunDir, lab).lab_dir, dir};
 }
 
+// A live one-line count on a terminal (stderr), at most ten times a second; nothing in a pipe
+// or with -q. The line is cleared when the object goes.
+class ProgressLine {
+ public:
+  explicit ProgressLine(const char* verb)
+      : verb_(verb), shown_(isatty(STDERR_FILENO) && spdlog::should_log(spdlog::level::info)) {}
+  ~ProgressLine() {
+    if (drawn_) std::fputs("\r\033[K", stderr);
+  }
+  ProgressFn fn() {
+    if (!shown_) return {};
+    return [this](const Progress& p) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_ < std::chrono::milliseconds(100)) return;
+      last_ = now;
+      drawn_ = true;
+      std::string text = fmt::format("{}: namespaces {}/{}", verb_, p.netns_done, p.netns_total);
+      if (p.links_total) text += fmt::format(", links {}/{}", p.links_done, p.links_total);
+      std::fprintf(stderr, "\r\033[K%s", text.c_str());
+    };
+  }
+
+ private:
+  const char* verb_;
+  bool shown_, drawn_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
 // Removes what the journal lists; true when everything is gone.
 bool take_down(const JournalState& state, const std::string& lab) {
   NetlinkBackend backend(0, dirs_of(lab, state.header.file));
-  std::vector<std::string> failures = teardown(state, backend);
+  std::vector<std::string> failures;
+  {
+    ProgressLine line("down");
+    failures = teardown(state, backend, line.fn());
+  }
   for (const std::string& f : failures) spdlog::error("error: {}", f);
   if (!failures.empty())
     spdlog::error("error: lab {} is not fully removed; its journal is kept: run `topo down {}` "
@@ -259,7 +291,12 @@ int cmd_up(const UpOptions& options) {
   }
 
   NetlinkBackend backend(plan.nodes.size(), dirs_of(t.name, file));
-  std::exception_ptr error = on_own_thread([&] { apply_plan(plan, backend, *journal); });
+  std::exception_ptr error;
+  {
+    ProgressLine line("up");
+    ProgressFn progress = line.fn();
+    error = on_own_thread([&] { apply_plan(plan, backend, *journal, progress); });
+  }
   if (!error) {
     spdlog::info("lab {} is up: {} node{}, {} link{} in {:.3f} s", t.name, t.nodes.size(),
                  t.nodes.size() == 1 ? "" : "s", plan.links, plan.links == 1 ? "" : "s",

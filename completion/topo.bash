@@ -1,0 +1,71 @@
+# bash completion for topo: verbs, options, lab names (running labs) and node names.
+# Installed by `make install` into share/bash-completion/completions/topo.
+
+_topo_labs() {
+  local d
+  for d in /run/topo/*/; do
+    [ -d "$d" ] && basename "$d"
+  done
+}
+
+# Nodes of a running lab, from its journal (readable by root, as topo itself needs root).
+_topo_nodes() {
+  local journal="/run/topo/$1/state/journal"
+  [ -r "$journal" ] || return
+  sed -n 's/.*"node":"\([^"]*\)".*"t":"netns".*/\1/p' "$journal" | grep -v '^_'
+}
+
+_topo() {
+  local cur prev verb i
+  cur=${COMP_WORDS[COMP_CWORD]}
+  prev=${COMP_WORDS[COMP_CWORD-1]}
+  local verbs="up down validate exec status ping test graph"
+  verb=""
+  local args=()
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case ${COMP_WORDS[i]} in
+      -*) ;;
+      *) if [ -z "$verb" ]; then verb=${COMP_WORDS[i]}; else args+=("${COMP_WORDS[i]}"); fi ;;
+    esac
+  done
+  if [ -z "$verb" ]; then
+    COMPREPLY=($(compgen -W "$verbs -v --verbose -q --quiet -h --help" -- "$cur"))
+    return
+  fi
+  case $verb in
+    up)
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--dry-run --keep-on-failure --help" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur"))
+      fi ;;
+    validate)
+      COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur")) ;;
+    graph)
+      case $prev in
+        --format) COMPREPLY=($(compgen -W "dot mermaid svg" -- "$cur")) ;;
+        -o|--output) COMPREPLY=($(compgen -f -- "$cur")) ;;
+        *) if [[ $cur == -* ]]; then
+             COMPREPLY=($(compgen -W "--format -o --output --help" -- "$cur"))
+           else
+             COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur"))
+           fi ;;
+      esac ;;
+    down|status|ping|test)
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+      elif [ ${#args[@]} -eq 0 ]; then
+        COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))
+      fi ;;
+    exec)
+      if [ ${#args[@]} -eq 0 ]; then
+        COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))
+      elif [ ${#args[@]} -eq 1 ]; then
+        COMPREPLY=($(compgen -W "$(_topo_nodes "${args[0]}")" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -c -- "$cur"))
+      fi ;;
+  esac
+}
+shopt -s extglob
+complete -o filenames -F _topo topo
