@@ -70,7 +70,9 @@ int cmd_exec(const std::string& lab_or_file, const std::string& node,
     return 1;
   }
   std::string netns = header.value("prefix", "") + node;
-  std::string record = nlohmann::json{{"t", "netns"}, {"netns", netns}, {"node", node}}.dump();
+  // The netns record's two fields as nlohmann writes them (keys sorted, no spaces).
+  std::string record = nlohmann::json{{"netns", netns}, {"node", node}}.dump();
+  record = record.substr(1, record.size() - 2);
   if (node.empty() || node[0] == '_' || journal.find(record) == std::string::npos) {
     spdlog::error("error: lab {} has no node `{}`", lab, node);
     return 2;
