@@ -19,7 +19,7 @@ _topo() {
   local cur prev verb i
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
-  local verbs="up down validate exec status ping test graph"
+  local verbs="up down validate exec status ping test graph impair link"
   verb=""
   local args=()
   for ((i = 1; i < COMP_CWORD; i++)); do
@@ -56,6 +56,14 @@ _topo() {
         COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
       elif [ ${#args[@]} -eq 0 ]; then
         COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))
+      fi ;;
+    impair|link)
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--delay --jitter --loss --duplicate --corrupt --reorder --rate --clear --help" -- "$cur"))
+      elif [ ${#args[@]} -eq 0 ]; then
+        COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))
+      elif [ ${#args[@]} -eq 2 ] && [ "$verb" = link ]; then
+        COMPREPLY=($(compgen -W "up down" -- "$cur"))
       fi ;;
     exec)
       if [ ${#args[@]} -eq 0 ]; then

@@ -67,6 +67,16 @@ void set_link_up(Netns& ns, int ifindex, const std::string& ifname) {
   change_link(ns, ifindex, ifname, true, 0);
 }
 
+void set_link_state(Netns& ns, int ifindex, const std::string& ifname, bool up) {
+  if (up) return change_link(ns, ifindex, ifname, true, 0);
+  LinkPtr orig(rtnl_link_alloc());
+  LinkPtr change(rtnl_link_alloc());
+  rtnl_link_set_ifindex(orig.get(), ifindex);
+  rtnl_link_unset_flags(change.get(), IFF_UP);
+  ns.socket().check(rtnl_link_change(ns.socket().get(), orig.get(), change.get(), 0), ifname,
+                    "set down");
+}
+
 void change_link(Netns& ns, int ifindex, const std::string& ifname, bool up, int master) {
   // `orig` built by hand with AF_UNSPEC: libnl 3.7 crashes on a cached AF_INET6 link here.
   LinkPtr orig(rtnl_link_alloc());

@@ -26,6 +26,9 @@ void create_veth(const VethEnd& a, const VethEnd& b, std::optional<int> mtu);
 
 void set_link_up(Netns& ns, int ifindex, const std::string& ifname);
 
+// Sets a link administratively up or down.
+void set_link_state(Netns& ns, int ifindex, const std::string& ifname, bool up);
+
 // One change request: bring a link up and/or make it a port of a bridge (master ifindex).
 void change_link(Netns& ns, int ifindex, const std::string& ifname, bool up, int master);
 

@@ -11,12 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-json ip_json(const std::string& command) {
-  CmdResult r = run(command);
-  EXPECT_EQ(r.status, 0) << command << ": " << r.output;
-  return json::parse(r.output, nullptr, false);
-}
-
 std::vector<std::string> addresses(const json& link) {
   std::vector<std::string> out;
   for (const json& a : link["addr_info"])

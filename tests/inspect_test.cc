@@ -14,10 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 // stdout only, parsed.
 json topo_json(const std::string& args, int expected_status = 0) {
   CmdResult r = run(std::string(TOPO_BINARY) + " " + args + " 2>/dev/null");

@@ -20,34 +20,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-json ip_json(const std::string& command) {
-  CmdResult r = run(command);
-  EXPECT_EQ(r.status, 0) << command << ": " << r.output;
-  return json::parse(r.output, nullptr, false);
-}
-
-std::string file_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Polls until `done` holds or `limit` passes.
-template <class F>
-bool eventually(F done, std::chrono::milliseconds limit = 10s) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return done();
-}
-
 using Up = LabTest;
 
 TEST_F(Up, TriangleExampleRoutesEveryLoopbackToEveryOther) {
@@ -278,7 +250,7 @@ TEST_F(Up, KillNineAtAnyPointOfABigUpThenDownLeavesNothing) {
   for (size_t i = 0; i < moments.size(); i++) {
     SCOPED_TRACE(fmt::format("kill point {}", i));
     pid_t pid = spawn_topo({"up", file}, log);
-    bool reached = eventually(moments[i]);
+    bool reached = eventually(moments[i], 10s);
     kill(pid, SIGKILL);
     EXPECT_EQ(wait_for(pid), 128 + SIGKILL) << file_text(log);
     EXPECT_TRUE(reached) << "the up finished before the kill point";

@@ -48,6 +48,19 @@ const auto* const kLeavesNoTrace = ::testing::AddGlobalTestEnvironment(new Leave
 
 }  // namespace
 
+std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+nlohmann::json ip_json(const std::string& command) {
+  CmdResult r = run(command);
+  EXPECT_EQ(r.status, 0) << command << ": " << r.output;
+  return nlohmann::json::parse(r.output, nullptr, false);
+}
+
 CmdResult run(const std::string& command) {
   CmdResult r;
   FILE* p = popen((command + " 2>&1").c_str(), "r");

@@ -5,8 +5,12 @@
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace topo::testing {
 
@@ -24,6 +28,27 @@ std::string quoted(const std::string& word);
 std::vector<std::string> netns_with_prefix(const std::string& prefix);
 // Mount points under /run/netns whose names start with `prefix`.
 std::vector<std::string> mounts_with_prefix(const std::string& prefix);
+
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// A file's whole text ("" when it cannot be read).
+std::string file_text(const std::string& path);
+
+// Runs an `ip -j ...` command (expected to succeed) and parses its JSON.
+nlohmann::json ip_json(const std::string& command);
+
+// Polls `done` every few milliseconds until it holds or `limit` passes; its last answer.
+template <class F>
+bool eventually(F done, std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return done();
+}
 
 // Live (not zombie) processes whose environment has TOPO_LAB=<lab>.
 std::vector<pid_t> live_lab_processes(const std::string& lab);

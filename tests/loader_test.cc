@@ -124,11 +124,6 @@ TEST(Loader, UnknownKeyWithSuggestion) {
   expect_error("name: t\nnodes:\n  a: {kidn: router}\n", 3, 7, "unknown key `kidn` in node `a`");
 }
 
-TEST(Loader, ContractKeysNotYetImplementedAreRefusedByName) {
-  expect_error(std::string(kTwoNodes) + "links:\n  - endpoints: [a:e, b:e]\n    impair: {}\n", 7,
-               13, "`impair` is not supported");
-}
-
 TEST(Loader, WrongTypes) {
   expect_error("name: [t]\nnodes: {a: {}}\n", 1, 7, "`name` must be a single value");
   expect_error("name: t\nnodes: [a]\n", 2, 8, "`nodes` must be a mapping");

@@ -367,3 +367,27 @@ TEST_F(ApplierTest, ProgressCountsNamespacesAndLinks) {
 
 }  // namespace
 }  // namespace topo
+
+namespace topo {
+namespace {
+
+TEST(Planner, ImpairmentsComeAfterTheEndsAreUpAndEndsOverrideTheLink) {
+  Plan plan = make_plan(parse(R"(name: p
+nodes: {a: {}, b: {}}
+links:
+  - endpoints:
+      - {node: a, iface: e0, impair: {delay: 5ms}}
+      - b:e0
+    impair: {delay: 10ms, rate: 20mbit}
+)"));
+  std::vector<std::string> lines = described(plan);
+  auto at = [&](const std::string& line) {
+    return std::find(lines.begin(), lines.end(), line) - lines.begin();
+  };
+  ASSERT_LT(at("a: impair e0: delay 5ms rate 20mbit"), long(lines.size())) << ::testing::PrintToString(lines);
+  ASSERT_LT(at("b: impair e0: delay 10ms rate 20mbit"), long(lines.size()));
+  EXPECT_LT(at("b: set e0 up"), at("b: impair e0: delay 10ms rate 20mbit"));
+}
+
+}  // namespace
+}  // namespace topo

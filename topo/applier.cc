@@ -1,5 +1,7 @@
 #include "topo/applier.h"
 
+#include "topo/impair.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -79,6 +81,8 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
       // dies in between, down still finds it by its namespace and its TOPO_LAB.
       if (auto* d = std::get_if<StartDaemon>(&actions[begin]))
         journal.daemon({plan.nodes[d->node].name, d->name, backend.last_pid()});
+      if (auto* i = std::get_if<SetImpair>(&actions[begin]))
+        journal.impairment(endpoint(plan, i->iface), impairment_text(i->impairment));
     }
     begin = end;
   }

@@ -6,7 +6,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "topo/impair.h"
 #include "topo/lab.h"
+#include "topo/units.h"
 
 namespace topo {
 
@@ -21,6 +23,34 @@ void setup_logging(int verbose, bool quiet) {
 }
 
 }  // namespace
+
+// The --delay ... --rate options as an impairment; nullopt (with the reason printed) when a
+// value is not understood.
+std::optional<nl::Impairment> impairment_from_options(
+    const std::vector<std::pair<std::string, std::string>>& options) {
+  Impair imp;
+  for (const auto& [name, text] : options) {
+    if (text.empty()) continue;
+    bool ok = true;
+    if (name == "delay") ok = (imp.delay_us = parse_duration_us(text)).has_value();
+    if (name == "jitter") ok = (imp.jitter_us = parse_duration_us(text)).has_value();
+    if (name == "loss") ok = (imp.loss = parse_percent(text)).has_value();
+    if (name == "duplicate") ok = (imp.duplicate = parse_percent(text)).has_value();
+    if (name == "corrupt") ok = (imp.corrupt = parse_percent(text)).has_value();
+    if (name == "reorder") ok = (imp.reorder = parse_percent(text)).has_value();
+    if (name == "rate") ok = (imp.rate_bps = parse_rate_bps(text)).has_value();
+    if (!ok) {
+      spdlog::error("error: --{} {}: not understood (durations: 10ms, 500us, 1s; percentages: "
+                    "0.5%; rates: 64kbit, 20mbit, 1gbit)", name, text);
+      return std::nullopt;
+    }
+  }
+  if ((imp.jitter_us || imp.reorder) && !imp.delay_us) {
+    spdlog::error("error: --jitter and --reorder need a --delay");
+    return std::nullopt;
+  }
+  return effective_impairment(nullptr, &imp);
+}
 
 int run_cli(int argc, char** argv) {
   CLI::App app{"topo: declarative network-namespace labs, built in-process through netlink"};
@@ -78,8 +108,33 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"dot", "mermaid", "svg"}));
   graph_cmd->add_option("-o,--output", graph_out, "Write to this file instead of standard output");
 
+  std::string impair_lab, impair_end, imp_delay, imp_jitter, imp_loss, imp_dup, imp_corrupt,
+      imp_reorder, imp_rate;
+  bool impair_clear = false;
+  CLI::App* impair_cmd = app.add_subcommand(
+      "impair", "Set (replace) or --clear the impairment of one link end of a running lab");
+  impair_cmd->add_option("LAB", impair_lab, "Lab name, or the lab's topology file")->required();
+  impair_cmd->add_option("NODE:IFACE", impair_end, "The link end")->required();
+  impair_cmd->add_option("--delay", imp_delay, "Delay, like 10ms");
+  impair_cmd->add_option("--jitter", imp_jitter, "Jitter, like 2ms (with --delay)");
+  impair_cmd->add_option("--loss", imp_loss, "Loss, like 0.5%");
+  impair_cmd->add_option("--duplicate", imp_dup, "Duplication, like 0.1%");
+  impair_cmd->add_option("--corrupt", imp_corrupt, "Corruption, like 0.1%");
+  impair_cmd->add_option("--reorder", imp_reorder, "Reordering, like 1% (with --delay)");
+  impair_cmd->add_option("--rate", imp_rate, "Rate, like 20mbit");
+  impair_cmd->add_flag("--clear", impair_clear, "Remove every impairment of the end");
+
+  std::string link_lab, link_end, link_state;
+  CLI::App* link_cmd =
+      app.add_subcommand("link", "Set one link end of a running lab administratively up or down");
+  link_cmd->add_option("LAB", link_lab, "Lab name, or the lab's topology file")->required();
+  link_cmd->add_option("NODE:IFACE", link_end, "The link end")->required();
+  link_cmd->add_option("STATE", link_state, "up or down")->required()->check(
+      CLI::IsMember({"up", "down"}));
+
   // -v/-q after the verb too; not for exec, whose trailing words are the command.
-  for (CLI::App* sub : {up_cmd, down_cmd, validate_cmd, status_cmd, ping_cmd, test_cmd, graph_cmd})
+  for (CLI::App* sub : {up_cmd, down_cmd, validate_cmd, status_cmd, ping_cmd, test_cmd, graph_cmd,
+                        impair_cmd, link_cmd})
     sub->fallthrough();
 
   // What follows the first `--` is exec's command, given to it as it is (CLI11 would take it
@@ -110,6 +165,20 @@ int run_cli(int argc, char** argv) {
     return cmd_status(status_lab.empty() ? std::nullopt : std::optional(status_lab), status_json);
   if (*ping_cmd) return cmd_ping(ping_lab, ping_json);
   if (*graph_cmd) return cmd_graph(graph_file, graph_format, graph_out);
+  if (*link_cmd) return cmd_link(link_lab, link_end, link_state == "up");
+  if (*impair_cmd) {
+    std::optional<nl::Impairment> imp = impairment_from_options(
+        {{"delay", imp_delay}, {"jitter", imp_jitter}, {"loss", imp_loss}, {"duplicate", imp_dup},
+         {"corrupt", imp_corrupt}, {"reorder", imp_reorder}, {"rate", imp_rate}});
+    bool any = imp && (imp->needs_netem() || imp->rate_bps);
+    if (impair_clear == any) {
+      spdlog::error("error: give impairments (--delay, --rate, ...) or --clear, not {}",
+                    any ? "both" : "neither");
+      return 2;
+    }
+    if (!imp) return 2;
+    return cmd_impair(impair_lab, impair_end, impair_clear ? std::nullopt : imp);
+  }
   if (*test_cmd) return cmd_test(test_lab, test_json);
   if (*exec_cmd) {
     std::vector<std::string> command = exec_cmd->remaining();

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "topo/units.h"
+#include "topo/impair.h"
 
 namespace topo {
 
@@ -24,8 +24,6 @@ std::string quoted(const std::string& s) {
   return out + "\"";
 }
 
-std::string percent_text(double p) { return fmt::format("{:g}%", p); }
-
 // "eth1", then each address on a line of its own, for the end of an edge.
 std::string end_label(const Endpoint& e, const char* newline) {
   std::string text = e.iface;
@@ -37,27 +35,13 @@ std::string link_note(const Link& l) {
   std::vector<std::string> parts;
   if (l.mtu) parts.push_back(fmt::format("mtu {}", *l.mtu));
   if (!l.up) parts.push_back("down");
-  if (l.impair) parts.push_back(impair_text(*l.impair));
+  if (l.impair) parts.push_back(impairment_text(effective_impairment(&*l.impair, nullptr)));
   std::string text;
   for (const std::string& p : parts) text += (text.empty() ? "" : ", ") + p;
   return text;
 }
 
 }  // namespace
-
-std::string impair_text(const Impair& i) {
-  std::vector<std::string> parts;
-  if (i.delay_us) parts.push_back("delay " + duration_text(*i.delay_us));
-  if (i.jitter_us) parts.push_back("jitter " + duration_text(*i.jitter_us));
-  if (i.loss) parts.push_back("loss " + percent_text(*i.loss));
-  if (i.duplicate) parts.push_back("duplicate " + percent_text(*i.duplicate));
-  if (i.corrupt) parts.push_back("corrupt " + percent_text(*i.corrupt));
-  if (i.reorder) parts.push_back("reorder " + percent_text(*i.reorder));
-  if (i.rate_bps) parts.push_back("rate " + rate_text(*i.rate_bps));
-  std::string text;
-  for (const std::string& p : parts) text += (text.empty() ? "" : " ") + p;
-  return text;
-}
 
 std::string to_dot(const Topology& t) {
   std::string out = fmt::format("graph {} {{\n", quoted(t.name));

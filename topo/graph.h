@@ -13,7 +13,4 @@ namespace topo {
 std::string to_dot(const Topology& topology);
 std::string to_mermaid(const Topology& topology);
 
-// "delay 10ms jitter 2ms loss 0.5% rate 100mbit"
-std::string impair_text(const Impair& impair);
-
 }  // namespace topo

@@ -77,6 +77,20 @@ void JournalWriter::daemon(const JournalDaemon& d) {
               "\n");
 }
 
+void JournalWriter::impairment(const std::string& end, const std::string& text) {
+  write_lines(json{{"t", "impair"}, {"end", end}, {"text", text}}.dump() + "\n");
+}
+
+void JournalWriter::link_state(const std::string& end, bool up) {
+  write_lines(json{{"t", "link-state"}, {"end", end}, {"up", up}}.dump() + "\n");
+}
+
+JournalWriter JournalWriter::append_to(const std::string& path) {
+  nl::Fd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+  if (!fd.valid()) nl::throw_errno("", path, "open journal", errno);
+  return JournalWriter(path, std::move(fd));
+}
+
 void JournalWriter::complete(size_t nodes, size_t links) {
   write_lines(json{{"t", "complete"}, {"nodes", nodes}, {"links", links}}.dump() + "\n");
 }
@@ -124,6 +138,10 @@ std::optional<JournalState> read_journal(const std::string& path) {
     } else if (t == "daemon") {
       s.daemons.push_back({rec.value("node", ""), rec.value("name", ""),
                            rec.value("pid", int64_t{0})});
+    } else if (t == "impair") {
+      s.impairments[rec.value("end", "")] = rec.value("text", "");
+    } else if (t == "link-state") {
+      s.link_states[rec.value("end", "")] = rec.value("up", true);
     } else if (t == "complete") {
       s.complete = true;
       s.nodes = rec.value("nodes", size_t{0});

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,8 @@ struct JournalState {
   std::vector<std::string> etc_links;  // /etc/netns/<netns> symlinks
   bool etc_dir_made = false;           // /etc/netns did not exist before this lab
   std::vector<JournalDaemon> daemons;
+  std::map<std::string, std::string> impairments;  // "node:iface" -> its impairment ("": none)
+  std::map<std::string, bool> link_states;          // "node:iface" -> set up (true) or down
   bool complete = false;  // `up` finished
   size_t nodes = 0, links = 0;  // as the complete record counts them
 };
@@ -68,6 +71,12 @@ class JournalWriter {
   // Before linking /etc/netns/<netns> for each; `dir_exists`: whether /etc/netns did.
   void etc_links(const std::vector<std::string>& netns, bool dir_exists);
   void daemon(const JournalDaemon& daemon);  // after it started
+  // What an end has been set to (at up, or at run time by `topo impair` / `topo link`).
+  void impairment(const std::string& end, const std::string& text);
+  void link_state(const std::string& end, bool up);
+
+  // Appends to the journal of a running lab (the caller holds the lab's lock).
+  static JournalWriter append_to(const std::string& path);
   void complete(size_t nodes, size_t links);
 
  private:

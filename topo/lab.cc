@@ -20,8 +20,10 @@
 
 #include "netlink/error.h"
 #include "netlink/netns.h"
+#include "netlink/qdisc.h"
 #include "topo/applier.h"
 #include "topo/graph.h"
+#include "topo/impair.h"
 #include "topo/journal.h"
 #include "topo/loader.h"
 #include "topo/netlink_backend.h"
@@ -274,6 +276,22 @@ int cmd_up(const UpOptions& options) {
                                      fmt::join(taken, ", "), taken.size() == 1 ? "s" : "",
                                      taken.size() == 1 ? "is" : "are", t.name,
                                      taken.size() == 1 ? "it" : "them"));
+  }
+
+  // A kernel without netem cannot do what the file asks: say so before anything exists.
+  std::vector<std::string> wants_netem;
+  for (const Action& a : plan.actions)
+    if (auto* i = std::get_if<SetImpair>(&a); i && i->impairment.needs_netem())
+      wants_netem.push_back(fmt::format("{}:{} ({})", plan.nodes[i->iface.node].name, i->iface.name,
+                                        impairment_text(i->impairment)));
+  if (!wants_netem.empty()) {
+    if (std::optional<std::string> why = nl::netem_unsupported()) {
+      lock->remove_all();
+      return fail(kFailed, fmt::format("this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM; {}), "
+                                       "which the impairments of {} need; only `rate` works "
+                                       "without it. Nothing was created",
+                                       *why, fmt::join(wants_netem, ", ")));
+    }
   }
 
   raise_fd_limit();

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <optional>
+
+#include "netlink/qdisc.h"
 #include <string>
 #include <vector>
 
@@ -30,6 +32,12 @@ int cmd_graph(const std::string& file, const std::string& format, const std::str
 int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json);
 int cmd_ping(const std::string& lab_or_file, bool as_json);  // 1 when any pair fails
 int cmd_test(const std::string& lab_or_file, bool as_json);  // 1 when any test fails
+
+// At run time, one end (NODE:IFACE) of a running lab: its impairment (none: clear it), and its
+// administrative state. Recorded in the journal; the peer sees the carrier go and come.
+int cmd_impair(const std::string& lab_or_file, const std::string& end,
+               const std::optional<nl::Impairment>& impairment);
+int cmd_link(const std::string& lab_or_file, const std::string& end, bool up);
 
 // Runs `command` (or, when empty, an interactive shell) in a node; returns its exit status
 // (128+N after signal N).

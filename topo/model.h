@@ -65,13 +65,12 @@ struct Node {
   bool runs_anything() const { return !files.empty() || !exec.empty() || !daemons.empty(); }
 };
 
-// Link impairments (applied by a later version; checked now).
+// Link impairments, as the file gives them (see impair.h for what an end gets).
 struct Impair {
   std::optional<uint64_t> delay_us, jitter_us;
   std::optional<double> loss, duplicate, corrupt, reorder;  // percent
   std::optional<uint64_t> rate_bps;
   Pos pos;
-  bool valid = true;  // every value was understood
 };
 
 struct Endpoint {

@@ -3,6 +3,7 @@
 #include "netlink/error.h"
 #include "netlink/link.h"
 #include "netlink/route.h"
+#include "netlink/qdisc.h"
 #include "netlink/sysctl.h"
 #include "topo/processes.h"
 
@@ -63,6 +64,8 @@ void NetlinkBackend::apply(const Plan& plan, const Action& action) {
     for (const RouteHop& h : r->hops)
       hops.push_back({h.gateway, h.dev ? ifindex(*h.dev) : 0, h.dev ? h.dev->name : ""});
     nl::add_route(ns(r->node), r->dst, hops);
+  } else if (auto* i = std::get_if<SetImpair>(&action)) {
+    nl::set_impairment(ns(i->iface.node), ifindex(i->iface), i->iface.name, i->impairment);
   } else if (auto* h = std::get_if<WriteHosts>(&action)) {
     write_hosts(dirs_, h->content);
   } else if (auto* e = std::get_if<LinkEtc>(&action)) {

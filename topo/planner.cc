@@ -8,6 +8,7 @@
 
 #include "topo/hash.h"
 #include "topo/hosts.h"
+#include "topo/impair.h"
 #include "topo/validator.h"
 
 namespace topo {
@@ -82,6 +83,7 @@ class Planner {
   struct Pending {
     std::vector<AddAddress> addresses;
     std::vector<SetLink> ups;
+    std::vector<SetImpair> impairs;
   };
   std::vector<Pending> pending_;
 
@@ -157,6 +159,9 @@ class Planner {
       const IfaceRef& r = e == &a ? v.a : v.b;
       for (const nl::IpPrefix& addr : e->endpoint->addresses)
         pending_[r.node].addresses.push_back({r, addr});
+      nl::Impairment imp = effective_impairment(l.impair ? &*l.impair : nullptr,
+                                                e->endpoint->impair ? &*e->endpoint->impair : nullptr);
+      if (imp.needs_netem() || imp.rate_bps) pending_[r.node].impairs.push_back({r, imp});
     }
     bool b_up = l.up || !b.endpoint;
     if (auto master = bridge_of(b.ns))
@@ -204,6 +209,7 @@ class Planner {
   void plan_pending(int n) {
     for (AddAddress& a : pending_[n].addresses) emit(std::move(a));
     for (SetLink& u : pending_[n].ups) emit(std::move(u));
+    for (SetImpair& i : pending_[n].impairs) emit(std::move(i));
   }
 
   void plan_node(int n) {
@@ -263,6 +269,9 @@ std::string describe(const Plan& plan, const Action& action) {
         } else if constexpr (std::is_same_v<T, AddAddress>) {
           return fmt::format("{}: address {} on {}", node(a.iface.node), a.address.text(),
                              a.iface.name);
+        } else if constexpr (std::is_same_v<T, SetImpair>) {
+          return fmt::format("{}: impair {}: {}", node(a.iface.node), a.iface.name,
+                             impairment_text(a.impairment));
         } else if constexpr (std::is_same_v<T, WriteHosts>) {
           return fmt::format("all: hosts file ({} lines)",
                              std::count(a.content.begin(), a.content.end(), '\n'));

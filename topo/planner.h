@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "netlink/ip.h"
+#include "netlink/qdisc.h"
 #include "topo/model.h"
 
 namespace topo {
@@ -58,6 +59,10 @@ struct SetLink {  // one request: up, and/or a port of a bridge
   bool up = true;
   std::optional<IfaceRef> master;
 };
+struct SetImpair {  // the end's root qdisc: netem and/or tbf
+  IfaceRef iface;
+  nl::Impairment impairment;
+};
 struct RouteHop {
   std::optional<nl::IpPrefix> gateway;
   std::optional<IfaceRef> dev;
@@ -90,7 +95,7 @@ struct StartDaemon {  // /bin/sh -c CMD in the node, in the background
 struct WatchDaemons {};  // fails up when a daemon dies within its first second
 
 using Action = std::variant<CreateNetns, CreateBridge, CreateVeth, SetSysctl, AddAddress, SetLink,
-                            AddRoute, WriteHosts, LinkEtc, PrepareNode, RunExec, StartDaemon,
+                            SetImpair, AddRoute, WriteHosts, LinkEtc, PrepareNode, RunExec, StartDaemon,
                             WatchDaemons>;
 
 struct Plan {
@@ -102,7 +107,8 @@ struct Plan {
 };
 
 // Namespaces first (nodes, then LANs), their early sysctls, bridges, every veth (born in place),
-// bridge ports of the far ends, then node by node: sysctls, lo up, addresses, ends up, routes;
+// bridge ports of the far ends, then node by node: sysctls, lo up, addresses, ends up,
+// impairments, routes;
 // the root namespace's ends last. Then the hosts file and each node's link to it, node
 // directories and files, exec: node by node, daemons, and the watch on daemons.
 // A topology with diagnostics must not be planned.

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "netlink/netns.h"
+#include "netlink/qdisc.h"
 #include "netlink/query.h"
 #include "topo/processes.h"
 #include "topo/state.h"
@@ -123,6 +124,13 @@ json lab_status(const JournalState& s) {
           for (const nl::IpPrefix& a : l.addresses)
             if (!a.is_loopback()) addrs.push_back(a.text());
           std::string end = n.node + ":" + l.name;
+          json impairment = nullptr;
+          if (auto it = s.impairments.find(end); it != s.impairments.end() && !it->second.empty()) {
+            impairment = it->second;
+            std::string kind = nl::root_qdisc_kind(ns, l.ifindex);
+            if (kind != "netem" && kind != "tbf")
+              drift.push_back(fmt::format("the impairment of {} ({}) is gone", end, it->second));
+          }
           ifaces.push_back({{"name", l.name},
                             {"state", l.admin_up ? (l.operstate == "unknown" ? "up" : l.operstate)
                                                  : "down"},
@@ -130,7 +138,7 @@ json lab_status(const JournalState& s) {
                             {"mtu", l.mtu},
                             {"addresses", addrs},
                             {"peer", peer_of.count(end) ? json(peer_of[end]) : json(nullptr)},
-                            {"impairment", nullptr},
+                            {"impairment", impairment},
                             {"rx_packets", l.rx_packets},
                             {"tx_packets", l.tx_packets}});
           seen.push_back(l.name);

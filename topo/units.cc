@@ -47,7 +47,8 @@ std::optional<uint64_t> parse_rate_bps(std::string_view text) {
   static const std::pair<std::string_view, double> kUnits[] = {
       {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9}};
   auto bps = number_with_unit(text, kUnits);
-  if (!bps || *bps < 8 || *bps > 1e12) return std::nullopt;
+  // tbf takes the rate as a signed 32-bit count of bytes a second: 16gbit at most.
+  if (!bps || *bps < 8000 || *bps > 16e9) return std::nullopt;
   return static_cast<uint64_t>(std::llround(*bps));
 }
 

@@ -196,14 +196,7 @@ class Validator {
       if (on_host > 1 && !link.is_lan())
         d_.error(link.pos, "a link needs an end in a node: both ends are in the root namespace");
       check_subnets(link);
-      if (link.impair) not_yet_impair(*link.impair);
-      for (const Endpoint& ep : link.endpoints)
-        if (ep.impair) not_yet_impair(*ep.impair);
     }
-  }
-
-  void not_yet_impair(const Impair& impair) {
-    if (impair.valid) d_.error(impair.pos, "`impair` is not supported by this version of topo yet");
   }
 
   void check_endpoint(const Endpoint& ep) {

@@ -1,0 +1,46 @@
+// qdisc.h - link impairments: netem (delay, jitter, loss, duplicate, corrupt, reorder) and tbf
+// (rate) as the root qdisc of an interface.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "netlink/netns.h"
+
+namespace nl {
+
+struct Impairment {
+  uint64_t delay_us = 0, jitter_us = 0;
+  double loss = 0, duplicate = 0, corrupt = 0, reorder = 0;  // percent
+  uint64_t rate_bps = 0;                                      // 0: unlimited
+  bool needs_netem() const {
+    return delay_us || jitter_us || loss > 0 || duplicate > 0 || corrupt > 0 || reorder > 0;
+  }
+};
+
+// The tbf sizing for a rate: a bucket of 4 ms of traffic (at least 16 kB, so a burst of
+// full-size segments passes) and a queue of 50 ms more, so TCP finds room to reach the rate.
+struct TbfSizes {
+  uint32_t rate_bytes = 0, bucket = 0, limit = 0;
+};
+TbfSizes tbf_sizes(uint64_t rate_bps);
+
+// A probability in percent on the kernel's u32 scale (0..UINT32_MAX is 0..100%).
+uint32_t netem_probability(double percent);
+
+// Replaces the interface's root qdisc: netem (handle 1:) with tbf as its child (handle 10:)
+// when both kinds of settings are given, netem or tbf alone otherwise. Replacing, not stacking.
+void set_impairment(Netns& ns, int ifindex, const std::string& ifname, const Impairment& imp);
+
+// Back to the kernel's default root qdisc. Nothing to remove is not an error.
+void clear_impairment(Netns& ns, int ifindex, const std::string& ifname);
+
+// The kind of the interface's root qdisc ("netem", "tbf", "noqueue", ...), "" when none.
+std::string root_qdisc_kind(Netns& ns, int ifindex);
+
+// Whether this kernel can make a netem qdisc: tried once on a veth in a scratch namespace that
+// has no name and vanishes with the thread that made it. The reason when it cannot.
+std::optional<std::string> netem_unsupported();
+
+}  // namespace nl

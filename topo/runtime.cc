@@ -1,0 +1,109 @@
+// Changing one end of a running lab: `topo impair` and `topo link`.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "netlink/link.h"
+#include "netlink/qdisc.h"
+#include "topo/impair.h"
+#include "topo/journal.h"
+#include "topo/lab.h"
+#include "topo/privileges.h"
+#include "topo/state.h"
+
+namespace topo {
+
+namespace {
+
+constexpr int kOk = 0, kFailed = 1, kInvalid = 2;
+
+// NODE:IFACE of a running lab, its namespace open, under the lab's lock.
+struct End {
+  std::string lab, node, iface, netns;
+  std::optional<LabLock> lock;
+};
+
+std::optional<End> open_end(const std::string& lab_or_file, const std::string& end,
+                            const std::string& verb, int& status) {
+  status = kInvalid;
+  std::optional<std::string> lab = lab_name_of(lab_or_file);
+  if (!lab) return std::nullopt;
+  auto colon = end.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == end.size()) {
+    spdlog::error("error: `{}` is not NODE:IFACE", end);
+    return std::nullopt;
+  }
+  status = kFailed;
+  if (std::string why = missing_privileges(verb); !why.empty()) {
+    spdlog::error("error: {}", why);
+    return std::nullopt;
+  }
+  End e{*lab, end.substr(0, colon), end.substr(colon + 1), "", std::nullopt};
+  try {
+    LabPaths paths = LabPaths::of(kRunDir, e.lab);
+    std::optional<JournalState> s = read_journal(paths.journal);
+    if (!s || s->header.lab.empty()) {
+      spdlog::error("error: lab {} is not running", e.lab);
+      return std::nullopt;
+    }
+    bool known = false;
+    for (const JournalVeth& v : s->veths) known = known || v.a == end || v.b == end;
+    if (!known) {
+      status = kInvalid;
+      spdlog::error("error: lab {} has no link end {}", e.lab, end);
+      return std::nullopt;
+    }
+    for (const JournalNetns& n : s->netns)
+      if (n.node == e.node) e.netns = n.netns;
+    e.lock.emplace(LabLock::acquire(paths, e.lab, verb));
+  } catch (const std::exception& ex) {
+    spdlog::error("error: {}", ex.what());
+    return std::nullopt;
+  }
+  return e;
+}
+
+}  // namespace
+
+int cmd_impair(const std::string& lab_or_file, const std::string& end,
+               const std::optional<nl::Impairment>& impairment) {
+  int status;
+  std::optional<End> e = open_end(lab_or_file, end, "impair", status);
+  if (!e) return status;
+  try {
+    nl::Netns ns = nl::Netns::open(e->netns);
+    int index = nl::ifindex_of(ns, e->iface);
+    if (impairment && impairment->needs_netem())
+      if (std::optional<std::string> why = nl::netem_unsupported())
+        throw std::runtime_error(fmt::format("this kernel has no netem qdisc "
+                                             "(CONFIG_NET_SCH_NETEM; {}): only --rate works", *why));
+    if (impairment)
+      nl::set_impairment(ns, index, e->iface, *impairment);
+    else
+      nl::clear_impairment(ns, index, e->iface);
+    std::string text = impairment ? impairment_text(*impairment) : "";
+    JournalWriter::append_to(LabPaths::of(kRunDir, e->lab).journal).impairment(end, text);
+    spdlog::info("{}: {}", end, text.empty() ? "no impairment" : text);
+  } catch (const std::exception& ex) {
+    spdlog::error("error: {}", ex.what());
+    return kFailed;
+  }
+  return kOk;
+}
+
+int cmd_link(const std::string& lab_or_file, const std::string& end, bool up) {
+  int status;
+  std::optional<End> e = open_end(lab_or_file, end, "link", status);
+  if (!e) return status;
+  try {
+    nl::Netns ns = nl::Netns::open(e->netns);
+    nl::set_link_state(ns, nl::ifindex_of(ns, e->iface), e->iface, up);
+    JournalWriter::append_to(LabPaths::of(kRunDir, e->lab).journal).link_state(end, up);
+    spdlog::info("{} is {}", end, up ? "up" : "down");
+  } catch (const std::exception& ex) {
+    spdlog::error("error: {}", ex.what());
+    return kFailed;
+  }
+  return kOk;
+}
+
+}  // namespace topo
