@@ -52,8 +52,9 @@ void create_veth(const VethEnd& a, const VethEnd& b, std::optional<int> mtu) {
     rtnl_link_set_mtu(veth.get(), *mtu);
     rtnl_link_set_mtu(peer.get(), *mtu);
   }
-  // Born in b's namespace; the fd stays open (in b.netns) until the ack.
-  rtnl_link_set_ns_fd(peer.get(), b.netns->fd());
+  // Born in b's namespace; the descriptor stays open until the ack.
+  Fd peer_ns = b.netns->descriptor();
+  rtnl_link_set_ns_fd(peer.get(), peer_ns.get());
   // Only the main end may carry IFF_UP here: libnl 3.7 drops the peer's change mask and the
   // kernel then rejects the request ("Unspecific failure").
   if (a.up) rtnl_link_set_flags(veth.get(), IFF_UP);

@@ -95,7 +95,19 @@ Netns Netns::create(const std::string& name) {
   if (!fd.valid()) throw_errno(name, "namespace", "open", open_err);
   struct stat st;
   if (fstat(fd.get(), &st) != 0) throw_errno(name, "namespace", "stat", errno);
-  return Netns(name, std::move(fd), std::move(*socket), st.st_ino);
+  return Netns(name, Fd(), std::move(*socket), st.st_ino);
+}
+
+Fd Netns::descriptor() const {
+  if (fd_.valid()) {
+    Fd copy(fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
+    if (!copy.valid()) throw_errno(name_, "namespace", "duplicate descriptor", errno);
+    return copy;
+  }
+  std::string path = netns_path(name_);
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) throw_errno(name_, path, "open", errno);
+  return fd;
 }
 
 Netns Netns::open(const std::string& name) {
@@ -113,7 +125,7 @@ Netns Netns::open(const std::string& name) {
     NetnsGuard in(fd.get(), name);
     socket.emplace(Socket::connect(name));
   }
-  return Netns(name, std::move(fd), std::move(*socket), st.st_ino);
+  return Netns(name, Fd(), std::move(*socket), st.st_ino);
 }
 
 Netns Netns::current(const std::string& name) {

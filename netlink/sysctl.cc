@@ -21,7 +21,8 @@ void write_sysctl(Netns& ns, const std::string& key, const std::string& value) {
   std::string object = key + "=" + value;
   Fd fd;
   {
-    NetnsGuard in(ns.fd(), ns.name());
+    Fd descriptor = ns.descriptor();
+    NetnsGuard in(descriptor.get(), ns.name());
     fd.reset(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   }
   if (!fd.valid()) throw_errno(ns.name(), object, "set sysctl", errno);

@@ -197,3 +197,20 @@ TEST_F(Cli, MakeInstallPutsTheBinaryDocsAndCompletionInPlace) {
 
 }  // namespace
 }  // namespace topo::testing
+
+namespace topo::testing {
+namespace {
+
+TEST_F(Cli, GenerateWritesALabThatValidates) {
+  CmdResult r = run(std::string(TOPO_BINARY) + " generate grid 3 3 --name g | " +
+                    std::string(TOPO_BINARY) + " validate -");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("<stdin>: ok: lab g, 9 nodes, 12 links"), std::string::npos) << r.output;
+  CmdResult bad = topo("generate torus 3");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.output.find("unknown shape `torus`"), std::string::npos) << bad.output;
+  EXPECT_EQ(topo("generate linear 3 --name Bad_Name").status, 2);
+}
+
+}  // namespace
+}  // namespace topo::testing

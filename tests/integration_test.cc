@@ -292,3 +292,19 @@ TEST_F(Up, StateIsRootOnly) {
 
 }  // namespace
 }  // namespace topo::testing
+
+namespace topo::testing {
+namespace {
+
+TEST_F(Up, AGeneratedLabComesUpFromStandardInput) {
+  CmdResult up = run(std::string(TOPO_BINARY) + " generate linear 50 --name " + lab() + " | " +
+                     std::string(TOPO_BINARY) + " up -");
+  ASSERT_EQ(up.status, 0) << up.output;
+  EXPECT_EQ(netns_with_prefix(prefix()).size(), 50u);
+  EXPECT_EQ(topo("exec " + lab() + " n25 -- ping -c1 -W2 n26").status, 0);
+  EXPECT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
+}  // namespace
+}  // namespace topo::testing

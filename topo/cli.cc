@@ -6,9 +6,11 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "topo/generate.h"
 #include "topo/impair.h"
 #include "topo/lab.h"
 #include "topo/units.h"
+#include "topo/validator.h"
 
 namespace topo {
 
@@ -132,9 +134,19 @@ int run_cli(int argc, char** argv) {
   link_cmd->add_option("STATE", link_state, "up or down")->required()->check(
       CLI::IsMember({"up", "down"}));
 
+  std::string gen_shape, gen_name;
+  std::vector<long> gen_args;
+  CLI::App* gen_cmd = app.add_subcommand(
+      "generate", "Print a topology of a common shape: linear N | ring N | star N | tree DEPTH "
+                  "FANOUT | clos SPINES LEAVES HOSTS_PER_LEAF | grid W H | mesh N");
+  gen_cmd->add_option("SHAPE", gen_shape, "linear, ring, star, tree, clos, grid or mesh")
+      ->required();
+  gen_cmd->add_option("ARGS", gen_args, "The shape's sizes");
+  gen_cmd->add_option("--name", gen_name, "The lab's name (default: shape and first size)");
+
   // -v/-q after the verb too; not for exec, whose trailing words are the command.
   for (CLI::App* sub : {up_cmd, down_cmd, validate_cmd, status_cmd, ping_cmd, test_cmd, graph_cmd,
-                        impair_cmd, link_cmd})
+                        impair_cmd, link_cmd, gen_cmd})
     sub->fallthrough();
 
   // What follows the first `--` is exec's command, given to it as it is (CLI11 would take it
@@ -166,6 +178,21 @@ int run_cli(int argc, char** argv) {
   if (*ping_cmd) return cmd_ping(ping_lab, ping_json);
   if (*graph_cmd) return cmd_graph(graph_file, graph_format, graph_out);
   if (*link_cmd) return cmd_link(link_lab, link_end, link_state == "up");
+  if (*gen_cmd) {
+    std::string error;
+    std::optional<std::string> yaml = generate_topology(gen_shape, gen_args, gen_name, error);
+    if (!yaml) {
+      spdlog::error("error: {}", error);
+      return 2;
+    }
+    if (!gen_name.empty())
+      if (std::string why = lab_name_problem(gen_name); !why.empty()) {
+        spdlog::error("error: {}", why);
+        return 2;
+      }
+    std::fputs(yaml->c_str(), stdout);
+    return 0;
+  }
   if (*impair_cmd) {
     std::optional<nl::Impairment> imp = impairment_from_options(
         {{"delay", imp_delay}, {"jitter", imp_jitter}, {"loss", imp_loss}, {"duplicate", imp_dup},
