@@ -7,7 +7,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE ?= cmake
 
-.PHONY: all deps build test sanitize-test fuzz up install clean format
+.PHONY: all deps build test sanitize-test fuzz bench up install clean format
 
 all: build
 
@@ -44,6 +44,10 @@ fuzz: deps $(BUILD)/fuzz_loader
 		>$(BUILD)/fuzz.log 2>&1 || { tail -n 60 $(BUILD)/fuzz.log; echo "fuzz: FAILED"; exit 1; }
 	@echo "fuzz: $$(grep -c . $(BUILD)/fuzz.log) lines of log, no crash in $(FUZZ_SECONDS) s:" \
 		"$$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(BUILD)/fuzz.log)"
+
+# topo against ../shared/bench/floor.sh and iproute2, as root (see bench/run.sh).
+bench: build
+	bash bench/run.sh
 
 up: build
 	$(BUILD)/topo up examples/triangle.yaml

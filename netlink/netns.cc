@@ -64,7 +64,7 @@ std::optional<uint64_t> netns_inode(const std::string& name) {
   return st.st_ino;
 }
 
-Netns Netns::create(const std::string& name) {
+Netns Netns::create(const std::string& name, bool keep_descriptor) {
   std::string path = netns_path(name);
   int home = home_netns_fd();
   // An empty file to bind onto; O_EXCL makes a namespace that exists already a clean failure.
@@ -95,7 +95,7 @@ Netns Netns::create(const std::string& name) {
   if (!fd.valid()) throw_errno(name, "namespace", "open", open_err);
   struct stat st;
   if (fstat(fd.get(), &st) != 0) throw_errno(name, "namespace", "stat", errno);
-  return Netns(name, Fd(), std::move(*socket), st.st_ino);
+  return Netns(name, keep_descriptor ? std::move(fd) : Fd(), std::move(*socket), st.st_ino);
 }
 
 Fd Netns::descriptor() const {

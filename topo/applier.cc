@@ -2,6 +2,9 @@
 
 #include "topo/impair.h"
 
+#include <future>
+#include <mutex>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -30,9 +33,38 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
     done.netns_total += std::holds_alternative<CreateNetns>(a);
     done.links_total += std::holds_alternative<CreateVeth>(a);
   }
+  // /etc/netns links need nothing from the kernel: made alongside it when the backend can.
+  std::future<void> etc_links;
+  auto wait_etc_links = [&] {
+    if (etc_links.valid()) etc_links.get();  // rethrows its failure
+  };
+  if (backend.links_etc_concurrently()) {
+    std::vector<std::string> netns;
+    std::vector<const Action*> links;
+    for (const Action& a : actions)
+      if (auto* e = std::get_if<LinkEtc>(&a)) {
+        netns.push_back(plan.nodes[e->node].netns);
+        links.push_back(&a);
+      }
+    if (!links.empty()) {
+      journal.etc_links(netns, backend.etc_netns_dir_exists());
+      etc_links = std::async(std::launch::async, [&plan, &backend, links] {
+        for (const Action* a : links) backend.apply(plan, *a);
+      });
+    }
+  }
+  struct Join {  // never leave the thread running past this function, whatever is thrown
+    std::future<void>& f;
+    ~Join() {
+      if (f.valid()) f.wait();
+    }
+  } join{etc_links};
+
   for (size_t begin = 0; begin < actions.size();) {
     size_t end = begin + 1;
-    if (std::holds_alternative<CreateNetns>(actions[begin])) {
+    if (std::holds_alternative<LinkEtc>(actions[begin]) && etc_links.valid()) {
+      end = run_end(actions, begin);  // being made on the other thread
+    } else if (std::holds_alternative<CreateNetns>(actions[begin])) {
       end = run_end(actions, begin);
       std::vector<JournalNetns> batch;
       for (size_t i = begin; i < end; i++) {
@@ -40,13 +72,18 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
         batch.push_back({plan.nodes[n].netns, plan.nodes[n].name, 0, plan.nodes[n].kind});
       }
       journal.netns(batch);
+      std::vector<int> nodes;
       for (size_t i = begin; i < end; i++) {
         spdlog::debug("{}", describe(plan, actions[i]));
-        backend.apply(plan, actions[i]);
-        batch[i - begin].id = backend.netns_id(std::get<CreateNetns>(actions[i]).node);
+        nodes.push_back(std::get<CreateNetns>(actions[i]).node);
+      }
+      std::mutex counting;
+      backend.create_netns(plan, nodes, [&] {
+        std::lock_guard<std::mutex> lock(counting);
         done.netns_done++;
         if (progress) progress(done);
-      }
+      });
+      for (size_t i = 0; i < nodes.size(); i++) batch[i].id = backend.netns_id(nodes[i]);
       journal.netns_ids(batch);
     } else if (std::holds_alternative<CreateVeth>(actions[begin])) {
       end = run_end(actions, begin);
@@ -75,6 +112,8 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
         backend.apply(plan, actions[i]);
       }
     } else {
+      // Commands in nodes may resolve names: the links must all be there.
+      if (std::holds_alternative<PrepareNode>(actions[begin])) wait_etc_links();
       spdlog::debug("{}", describe(plan, actions[begin]));
       backend.apply(plan, actions[begin]);
       // A daemon cannot be journaled before it exists: its pid comes from starting it. If up
@@ -86,6 +125,7 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
     }
     begin = end;
   }
+  wait_etc_links();
   size_t nodes = 0;
   for (const PlanNode& n : plan.nodes) nodes += n.role == PlanNode::Role::node;
   journal.complete(nodes, plan.links);

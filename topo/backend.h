@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,20 @@ class Backend {
 
   // Carries out one action; throws (nl::Error for the kernel) when it fails.
   virtual void apply(const Plan& plan, const Action& action) = 0;
+
+  // Creates the namespaces of these CreateNetns actions, in any order or in parallel, calling
+  // `created` after each; throws the first failure once every worker has stopped.
+  virtual void create_netns(const Plan& plan, const std::vector<int>& nodes,
+                            const std::function<void()>& created) {
+    for (int n : nodes) {
+      apply(plan, CreateNetns{n});
+      created();
+    }
+  }
+
+  // Whether LinkEtc actions may run on a thread of their own while the kernel work goes on
+  // (they only touch the filesystem, which is slow where /etc is).
+  virtual bool links_etc_concurrently() const { return false; }
 
   // The identity (inode) of a node's namespace after its CreateNetns ran.
   virtual uint64_t netns_id(int node) = 0;

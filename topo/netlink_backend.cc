@@ -7,10 +7,14 @@
 #include "netlink/sysctl.h"
 #include "topo/processes.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -41,8 +45,7 @@ NodeContext NetlinkBackend::context(const Plan& plan, int node) const {
 void NetlinkBackend::apply(const Plan& plan, const Action& action) {
   root_node_ = plan.root;
   if (auto* a = std::get_if<CreateNetns>(&action)) {
-    netns_.at(a->node).emplace(nl::Netns::create(plan.nodes[a->node].netns));
-    if (!first_ifindex_) first_ifindex_ = nl::first_free_ifindex(ns(a->node));
+    create_netns(plan, {a->node}, [] {});
   } else if (auto* br = std::get_if<CreateBridge>(&action)) {
     nl::create_bridge(ns(br->bridge.node), br->bridge.name, ifindex(br->bridge));
   } else if (auto* v = std::get_if<CreateVeth>(&action)) {
@@ -111,6 +114,39 @@ std::vector<std::string> NetlinkBackend::stop_processes(const JournalState& stat
   for (pid_t pid : topo::stop_processes(pids, std::chrono::seconds(5)))
     failures.push_back(fmt::format("process {} of lab {} survived SIGKILL", pid, state.header.lab));
   return failures;
+}
+
+void NetlinkBackend::create_netns(const Plan& plan, const std::vector<int>& nodes,
+                                  const std::function<void()>& created) {
+  size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  workers = std::min(workers, nodes.size());
+  // Descriptors kept open while they fit well within the limit (two per node then).
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  bool keep = netns_.size() * 2 + 512 < lim.rlim_cur;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::vector<std::exception_ptr> errors(workers);
+  auto work = [&](size_t w) {
+    try {
+      for (size_t i; !failed && (i = next++) < nodes.size();) {
+        int n = nodes[i];
+        // Each slot is written by one thread only.
+        netns_.at(n).emplace(nl::Netns::create(plan.nodes[n].netns, keep));
+        created();
+      }
+    } catch (...) {
+      errors[w] = std::current_exception();
+      failed = true;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < workers; w++) threads.emplace_back(work, w);
+  if (workers) work(0);
+  for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+  if (!first_ifindex_ && !nodes.empty()) first_ifindex_ = nl::first_free_ifindex(ns(nodes.front()));
 }
 
 Backend::Removed NetlinkBackend::remove_netns(const std::string& netns, uint64_t id) {
