@@ -74,10 +74,14 @@ void write_hosts(const LabDirs& dirs, const std::string& content) {
 }
 
 void link_etc(const LabDirs& dirs, const std::string& netns) {
-  make_dir(kEtcNetns, 0755);
   std::string link = std::string(kEtcNetns) + "/" + netns;
-  if (symlink(dirs.etc_dir().c_str(), link.c_str()) != 0)
-    nl::throw_errno(netns, link, "link to the lab's hosts", errno);
+  if (symlink(dirs.etc_dir().c_str(), link.c_str()) == 0) return;
+  // Only the first link of a machine without /etc/netns makes it (not a mkdir per node).
+  if (errno == ENOENT) {
+    make_dir(kEtcNetns, 0755);
+    if (symlink(dirs.etc_dir().c_str(), link.c_str()) == 0) return;
+  }
+  nl::throw_errno(netns, link, "link to the lab's hosts", errno);
 }
 
 Unlinked unlink_etc(const LabDirs& dirs, const std::string& netns) {
