@@ -59,7 +59,7 @@ int run_cli(int argc, char** argv) {
   app.require_subcommand(1);
   int verbose = 0;
   bool quiet = false;
-  app.add_flag("-v,--verbose", verbose, "Show every kernel action")->trigger_on_parse();
+  app.add_flag("-v,--verbose", verbose, "Show every kernel action");
   app.add_flag("-q,--quiet", quiet, "Show only warnings and errors");
 
   UpOptions up;
