@@ -69,10 +69,6 @@ bool IpPrefix::contains(const IpPrefix& addr) const {
   return a.network().bytes == network().bytes;
 }
 
-bool IpPrefix::same_address(const IpPrefix& other) const {
-  return family == other.family && bytes == other.bytes;
-}
-
 bool IpPrefix::is_loopback() const {
   if (!is_v6()) return bytes[0] == 127;
   static constexpr std::array<uint8_t, 16> kOne = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};

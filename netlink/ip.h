@@ -26,7 +26,6 @@ struct IpPrefix {
   std::string text() const;           // "10.1.0.1/30"
   IpPrefix network() const;           // host bits cleared
   bool contains(const IpPrefix& addr) const;  // addr's address lies in this prefix's network
-  bool same_address(const IpPrefix& other) const;
   bool is_loopback() const;  // 127.0.0.0/8 or ::1
   bool operator==(const IpPrefix&) const = default;
 

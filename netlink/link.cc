@@ -64,10 +64,6 @@ void create_veth(const VethEnd& a, const VethEnd& b, std::optional<int> mtu) {
                           "create veth");
 }
 
-void set_link_up(Netns& ns, int ifindex, const std::string& ifname) {
-  change_link(ns, ifindex, ifname, true, 0);
-}
-
 void set_link_state(Netns& ns, int ifindex, const std::string& ifname, bool up) {
   if (up) return change_link(ns, ifindex, ifname, true, 0);
   LinkPtr orig(rtnl_link_alloc());

@@ -21,10 +21,8 @@ struct VethEnd {
 };
 
 // Creates a veth pair with each end directly in its own namespace, names, ifindexes, MACs and
-// the MTU folded into one request. `a.up` is honoured at creation; `b.up` needs set_link_up.
+// the MTU folded into one request. `a.up` is honoured at creation; b comes up by change_link.
 void create_veth(const VethEnd& a, const VethEnd& b, std::optional<int> mtu);
-
-void set_link_up(Netns& ns, int ifindex, const std::string& ifname);
 
 // Sets a link administratively up or down.
 void set_link_state(Netns& ns, int ifindex, const std::string& ifname, bool up);

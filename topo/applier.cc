@@ -23,6 +23,12 @@ std::string endpoint(const Plan& plan, const IfaceRef& r) {
   return plan.nodes[r.node].name + ":" + r.name;
 }
 
+// With -v, each action as it is taken; otherwise nothing is even formatted (this runs per node
+// and per link).
+void log_action(const Plan& plan, const Action& action) {
+  if (spdlog::should_log(spdlog::level::debug)) spdlog::debug("{}", describe(plan, action));
+}
+
 }  // namespace
 
 void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
@@ -74,7 +80,7 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
       journal.netns(batch);
       std::vector<int> nodes;
       for (size_t i = begin; i < end; i++) {
-        spdlog::debug("{}", describe(plan, actions[i]));
+        log_action(plan, actions[i]);
         nodes.push_back(std::get<CreateNetns>(actions[i]).node);
       }
       std::mutex counting;
@@ -96,7 +102,7 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
       }
       journal.veths(batch, host);
       for (size_t i = begin; i < end; i++) {
-        spdlog::debug("{}", describe(plan, actions[i]));
+        log_action(plan, actions[i]);
         backend.apply(plan, actions[i]);
         done.links_done++;
         if (progress) progress(done);
@@ -108,13 +114,13 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
         batch.push_back(plan.nodes[std::get<LinkEtc>(actions[i]).node].netns);
       journal.etc_links(batch, backend.etc_netns_dir_exists());
       for (size_t i = begin; i < end; i++) {
-        spdlog::debug("{}", describe(plan, actions[i]));
+        log_action(plan, actions[i]);
         backend.apply(plan, actions[i]);
       }
     } else {
       // Commands in nodes may resolve names: the links must all be there.
       if (std::holds_alternative<PrepareNode>(actions[begin])) wait_etc_links();
-      spdlog::debug("{}", describe(plan, actions[begin]));
+      log_action(plan, actions[begin]);
       backend.apply(plan, actions[begin]);
       // A daemon cannot be journaled before it exists: its pid comes from starting it. If up
       // dies in between, down still finds it by its namespace and its TOPO_LAB.
