@@ -51,7 +51,9 @@ std::string IpPrefix::address_text() const {
   return buf;
 }
 
-std::string IpPrefix::text() const { return fmt::format("{}/{}", address_text(), len); }
+std::string IpPrefix::text() const {
+  return fmt::format("{}/{}", address_text(), len);
+}
 
 IpPrefix IpPrefix::network() const {
   IpPrefix n = *this;

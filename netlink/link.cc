@@ -39,7 +39,9 @@ void fill_end(rtnl_link* link, const VethEnd& end) {
 
 }  // namespace
 
-AddrPtr make_nl_addr(const IpPrefix& p) { return make_addr(p); }
+AddrPtr make_nl_addr(const IpPrefix& p) {
+  return make_addr(p);
+}
 
 void create_veth(const VethEnd& a, const VethEnd& b, std::optional<int> mtu) {
   LinkPtr veth(rtnl_link_veth_alloc());
@@ -82,8 +84,8 @@ void change_link(Netns& ns, int ifindex, const std::string& ifname, bool up, int
   if (up) rtnl_link_set_flags(change.get(), IFF_UP);
   if (master) rtnl_link_set_master(change.get(), master);
   int rc = rtnl_link_change(ns.socket().get(), orig.get(), change.get(), 0);
-  ns.socket().check(rc, ifname, master ? (up ? "attach to bridge and set up" : "attach to bridge")
-                                       : "set up");
+  ns.socket().check(rc, ifname,
+                    master ? (up ? "attach to bridge and set up" : "attach to bridge") : "set up");
 }
 
 void create_bridge(Netns& ns, const std::string& name, int ifindex) {

@@ -29,7 +29,9 @@ void return_home(const std::string& from) {
 
 }  // namespace
 
-std::string netns_path(const std::string& name) { return std::string(kNetnsRunDir) + "/" + name; }
+std::string netns_path(const std::string& name) {
+  return std::string(kNetnsRunDir) + "/" + name;
+}
 
 void prepare_netns_run_dir() {
   if (mkdir(kNetnsRunDir, 0755) != 0 && errno != EEXIST)

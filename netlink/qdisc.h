@@ -13,7 +13,7 @@ namespace nl {
 struct Impairment {
   uint64_t delay_us = 0, jitter_us = 0;
   double loss = 0, duplicate = 0, corrupt = 0, reorder = 0;  // percent
-  uint64_t rate_bps = 0;                                      // 0: unlimited
+  uint64_t rate_bps = 0;                                     // 0: unlimited
   bool needs_netem() const {
     return delay_us || jitter_us || loss > 0 || duplicate > 0 || corrupt > 0 || reorder > 0;
   }

@@ -10,8 +10,8 @@ namespace nl {
 
 namespace detail {
 struct KernelError {
-  int errnum = 0;        // the errno of the last NLMSG_ERROR
-  std::string message;   // its extended-ack text, if the kernel sent one
+  int errnum = 0;       // the errno of the last NLMSG_ERROR
+  std::string message;  // its extended-ack text, if the kernel sent one
 };
 }  // namespace detail
 

@@ -7,7 +7,9 @@
 namespace topo {
 namespace {
 
-LoadResult load(const std::string& text) { return load_text("lab.yaml", text, "/labs"); }
+LoadResult load(const std::string& text) {
+  return load_text("lab.yaml", text, "/labs");
+}
 
 std::vector<std::string> addresses_of(const Endpoint& e) {
   std::vector<std::string> out;
@@ -102,8 +104,9 @@ links:
   const Diagnostic& d = r.diagnostics.list()[0];
   EXPECT_EQ(d.pos.line, 3);
   EXPECT_EQ(d.pos.col, 8);
-  EXPECT_EQ(d.message, "pool `p2p` 10.1.0.0/29 is exhausted: the lab needs 4 /30 subnets from it "
-                       "and it has room for 2 (2 more)");
+  EXPECT_EQ(d.message,
+            "pool `p2p` 10.1.0.0/29 is exhausted: the lab needs 4 /30 subnets from it "
+            "and it has room for 2 (2 more)");
 }
 
 TEST(Addressing, PoolsAreChecked) {

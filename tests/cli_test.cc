@@ -34,8 +34,8 @@ TEST_F(Cli, ValidateSaysOkInOneLine) {
 }
 
 TEST_F(Cli, ValidateReadsStandardInput) {
-  CmdResult r = run("printf 'name: s\\nnodes: {a: {}}\\n' | " + std::string(TOPO_BINARY) +
-                    " validate -");
+  CmdResult r =
+      run("printf 'name: s\\nnodes: {a: {}}\\n' | " + std::string(TOPO_BINARY) + " validate -");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("<stdin>: ok: lab s, 1 node, 0 links"), std::string::npos) << r.output;
 }
@@ -164,8 +164,8 @@ links:
 
 TEST_F(Cli, GraphSvgNeedsGraphvizAndSaysSo) {
   std::string file = std::string(TOPO_SOURCE_DIR) + "/examples/triangle.yaml";
-  CmdResult missing = run("PATH=/nonexistent " + std::string(TOPO_BINARY) + " graph --format svg " +
-                          file);
+  CmdResult missing =
+      run("PATH=/nonexistent " + std::string(TOPO_BINARY) + " graph --format svg " + file);
   EXPECT_EQ(missing.status, 1) << missing.output;
   EXPECT_NE(missing.output.find("install the Debian package graphviz"), std::string::npos)
       << missing.output;
@@ -188,9 +188,10 @@ namespace {
 TEST_F(Cli, MakeInstallPutsTheBinaryDocsAndCompletionInPlace) {
   CmdResult r = run("cmake --install " + std::string(TOPO_BUILD_DIR) + " --prefix " + dir_);
   EXPECT_EQ(r.status, 0) << r.output;
-  for (const char* path : {"/bin/topo", "/share/bash-completion/completions/topo",
-                           "/share/doc/topo/topology.md", "/share/doc/topo/README.md",
-                           "/share/doc/topo/examples/triangle.yaml", "/share/topo/topo.schema.json"})
+  for (const char* path :
+       {"/bin/topo", "/share/bash-completion/completions/topo", "/share/doc/topo/topology.md",
+        "/share/doc/topo/README.md", "/share/doc/topo/examples/triangle.yaml",
+        "/share/topo/topo.schema.json"})
     EXPECT_TRUE(std::filesystem::exists(dir_ + path)) << path;
   EXPECT_EQ(run(dir_ + "/bin/topo --help").status, 0);
 }

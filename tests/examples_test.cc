@@ -15,7 +15,8 @@ std::vector<std::string> addresses(const json& link) {
   std::vector<std::string> out;
   for (const json& a : link["addr_info"])
     if (a["scope"] == "global")
-      out.push_back(a["local"].get<std::string>() + "/" + std::to_string(a["prefixlen"].get<int>()));
+      out.push_back(a["local"].get<std::string>() + "/" +
+                    std::to_string(a["prefixlen"].get<int>()));
   return out;
 }
 
@@ -79,9 +80,9 @@ TEST_F(Example, HostLinkPutsOneEndInTheRootNamespaceAndDownRemovesIt) {
   // Traffic stays between the lab's own ends: the node pings the host end's address.
   EXPECT_EQ(in_node("r1", "ping -c1 -W2 198.51.100.2").status, 0);
   // A second lab wanting the same host interface is refused before it creates anything.
-  std::string clash = write_lab("name: LAB-b\nnodes: {x: {}}\nlinks:\n  - endpoints: [x:e0, host:" +
-                                    iface + "]\n",
-                                "clash.yaml");
+  std::string clash =
+      write_lab("name: LAB-b\nnodes: {x: {}}\nlinks:\n  - endpoints: [x:e0, host:" + iface + "]\n",
+                "clash.yaml");
   CmdResult refused = topo("up " + clash);
   EXPECT_EQ(refused.status, 1) << refused.output;
   EXPECT_NE(refused.output.find("interface " + iface + " (in the root namespace) already exists"),
@@ -108,12 +109,14 @@ TEST_F(Example, EcmpRouteHasTwoNexthopsAndReachesTheFarLoopback) {
 
 TEST_F(Example, DownLeavesAHostInterfaceThatIsNoLongerTheLabs) {
   std::string iface = fmt::format("tq{}", getpid() % 1000000);
-  std::string file = write_lab("name: LAB\nnodes: {r: {}}\nlinks:\n  - endpoints: [r:e0, host:" +
-                               iface + "]\n");
+  std::string file =
+      write_lab("name: LAB\nnodes: {r: {}}\nlinks:\n  - endpoints: [r:e0, host:" + iface + "]\n");
   ASSERT_EQ(topo("up " + file).status, 0);
   // Somebody replaces the lab's host end with an interface of their own of the same name.
   ASSERT_EQ(run("ip link del " + iface + " && ip link add " + iface + " type veth peer name " +
-                iface + "p").status, 0);
+                iface + "p")
+                .status,
+            0);
   CmdResult down = topo("down " + lab());
   EXPECT_EQ(down.status, 0) << down.output;
   EXPECT_NE(down.output.find("left interface " + iface + " in the root namespace alone"),

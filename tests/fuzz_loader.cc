@@ -7,7 +7,8 @@
 #include "topo/loader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  topo::LoadResult r = topo::load_text("fuzz.yaml", std::string(reinterpret_cast<const char*>(data), size), "/");
+  topo::LoadResult r =
+      topo::load_text("fuzz.yaml", std::string(reinterpret_cast<const char*>(data), size), "/");
   // Rendering walks every diagnostic's line and column: exercise it too.
   if (!r.diagnostics.empty()) (void)r.diagnostics.render();
   return 0;

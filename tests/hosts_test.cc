@@ -18,7 +18,8 @@ links:
     addresses: [[10.1.0.1/30, "fd00:1::1/64"], [10.1.0.2/30, "fd00:1::2/64"]]
   - endpoints: [sw:p1, h2:eth1]
     addresses: [[], [192.168.0.2/24]]
-)", "/");
+)",
+                           "/");
   ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
   std::string hosts = hosts_file(r.topology);
   EXPECT_NE(hosts.find("127.0.0.1\tlocalhost\n"), std::string::npos) << hosts;

@@ -163,8 +163,9 @@ tests:
   EXPECT_TRUE(contains(r.output, "✓ a routes to c's link (")) << r.output;
   EXPECT_TRUE(contains(r.output, "✓ the flag appears in time (")) << r.output;
   EXPECT_TRUE(contains(r.output, "✗ a wrong expectation (")) << r.output;
-  EXPECT_TRUE(contains(r.output, "    expected exit 0 and output matching /forwarding=0/\n"
-                                 "    got exit 0\n    stdout:\n      forwarding=1\n"))
+  EXPECT_TRUE(contains(r.output,
+                       "    expected exit 0 and output matching /forwarding=0/\n"
+                       "    got exit 0\n    stdout:\n      forwarding=1\n"))
       << r.output;
   EXPECT_FALSE(contains(r.output, "added later")) << r.output;
   EXPECT_TRUE(contains(r.output, "4 passed, 1 failed")) << r.output;
@@ -206,8 +207,8 @@ TEST_F(Inspect, ProgressOnATerminalOnlyAndASummaryLine) {
   EXPECT_EQ(piped.status, 0);
   EXPECT_FALSE(contains(piped.output, "down: namespaces")) << piped.output;
   EXPECT_TRUE(contains(piped.output, "is down: 60 namespaces removed in ")) << piped.output;
-  CmdResult quiet = run("script -qec '" + std::string(TOPO_BINARY) + " -q up " + file +
-                        "' /dev/null");
+  CmdResult quiet =
+      run("script -qec '" + std::string(TOPO_BINARY) + " -q up " + file + "' /dev/null");
   EXPECT_EQ(quiet.status, 0);
   EXPECT_EQ(quiet.output, "") << "-q: nothing at all";
 }
@@ -217,8 +218,8 @@ TEST_F(Inspect, BashCompletionOffersVerbsLabsAndNodes) {
   ASSERT_EQ(topo("up " + example("two-hosts.yaml")).status, 0);
   auto complete = [](const std::string& words, int cword) {
     return run("bash -c 'source " + std::string(TOPO_SOURCE_DIR) +
-               "/completion/topo.bash; COMP_WORDS=(" + words + "); COMP_CWORD=" +
-               std::to_string(cword) + "; _topo; echo \"${COMPREPLY[@]}\"'")
+               "/completion/topo.bash; COMP_WORDS=(" + words +
+               "); COMP_CWORD=" + std::to_string(cword) + "; _topo; echo \"${COMPREPLY[@]}\"'")
         .output;
   };
   EXPECT_EQ(complete("topo st", 1), "status\n");

@@ -185,8 +185,9 @@ links:
 TEST_F(Up, ANamespaceThatExistsAlreadyIsRefusedAndLeftAlone) {
   std::string foreign = netns("b");
   ASSERT_EQ(run("ip netns add " + foreign).status, 0);
-  std::string file = write_lab("name: LAB\nnodes: {a: {}, b: {}}\nlinks:\n"
-                               "  - endpoints: [a:e0, b:e0]\n");
+  std::string file = write_lab(
+      "name: LAB\nnodes: {a: {}, b: {}}\nlinks:\n"
+      "  - endpoints: [a:e0, b:e0]\n");
   CmdResult up = topo("up " + file);
   EXPECT_EQ(up.status, 1) << up.output;
   EXPECT_TRUE(contains(up.output, "netns " + foreign + " already exists")) << up.output;
@@ -198,8 +199,9 @@ TEST_F(Up, ANamespaceThatExistsAlreadyIsRefusedAndLeftAlone) {
 }
 
 TEST_F(Up, DownLeavesAloneANamespaceThatReplacedTheLabs) {
-  std::string file = write_lab("name: LAB\nnodes: {a: {}, b: {}}\nlinks:\n"
-                               "  - endpoints: [a:e0, b:e0]\n");
+  std::string file = write_lab(
+      "name: LAB\nnodes: {a: {}, b: {}}\nlinks:\n"
+      "  - endpoints: [a:e0, b:e0]\n");
   ASSERT_EQ(topo("up " + file).status, 0);
   // Somebody removes the lab's namespace by hand and makes their own under the same name.
   ASSERT_EQ(run("ip netns delete " + netns("a") + " && ip netns add " + netns("a")).status, 0);

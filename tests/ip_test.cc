@@ -45,8 +45,8 @@ TEST(Mac, ParsesAndPrints) {
   auto m = parse_mac("02:00:0a:FF:00:01");
   ASSERT_TRUE(m);
   EXPECT_EQ(mac_text(*m), "02:00:0a:ff:00:01");
-  for (const char* bad : {"", "02:00:00:00:00", "02:00:00:00:00:0g", "02-00-00-00-00-01",
-                          "02:00:00:00:00:001"})
+  for (const char* bad :
+       {"", "02:00:00:00:00", "02:00:00:00:00:0g", "02-00-00-00-00-01", "02:00:00:00:00:001"})
     EXPECT_FALSE(parse_mac(bad)) << bad;
 }
 

@@ -18,14 +18,14 @@ class JournalTest : public ::testing::Test {
     path_ = dir_ + "/journal";
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  void append_raw(const std::string& text) {
-    std::ofstream(path_, std::ios::app) << text;
-  }
+  void append_raw(const std::string& text) { std::ofstream(path_, std::ios::app) << text; }
   std::string dir_, path_;
   JournalHeader header_{"lab1", "lab1-", "/x/lab.yaml", "abc", 42, 1000};
 };
 
-TEST_F(JournalTest, MissingJournalIsNullopt) { EXPECT_FALSE(read_journal(path_)); }
+TEST_F(JournalTest, MissingJournalIsNullopt) {
+  EXPECT_FALSE(read_journal(path_));
+}
 
 TEST_F(JournalTest, RoundTripsEveryRecordAndIsRootOnly) {
   {
@@ -80,9 +80,7 @@ TEST_F(JournalTest, TornLastLineIsIgnored) {
 }
 
 TEST_F(JournalTest, DamageBeforeTheEndIsAnError) {
-  {
-    JournalWriter w = JournalWriter::create(path_, header_);
-  }
+  { JournalWriter w = JournalWriter::create(path_, header_); }
   append_raw("garbage\n{\"t\":\"complete\"}\n");
   try {
     read_journal(path_);

@@ -154,7 +154,8 @@ std::string LabTest::example(const std::string& file_name,
   size_t end = text.find('\n', at + 1);
   text.replace(at, end - at, "\nname: LAB");
   for (const auto& [from, to] : replace)
-    for (size_t pos; (pos = text.find(from)) != std::string::npos;) text.replace(pos, from.size(), to);
+    for (size_t pos; (pos = text.find(from)) != std::string::npos;)
+      text.replace(pos, from.size(), to);
   return write_lab(text, file_name);
 }
 
@@ -163,9 +164,10 @@ std::string LabTest::chain(int nodes) {
   for (int i = 1; i <= nodes; i++) y += fmt::format("  n{}: {{}}\n", i);
   y += "links:\n";
   for (int i = 1; i < nodes; i++)
-    y += fmt::format("  - endpoints: [n{}:e1, n{}:e0]\n    addresses: [10.{}.{}.1/30, "
-                     "10.{}.{}.2/30]\n",
-                     i, i + 1, i / 64, (i % 64) * 4, i / 64, (i % 64) * 4);
+    y += fmt::format(
+        "  - endpoints: [n{}:e1, n{}:e0]\n    addresses: [10.{}.{}.1/30, "
+        "10.{}.{}.2/30]\n",
+        i, i + 1, i / 64, (i % 64) * 4, i / 64, (i % 64) * 4);
   return write_lab(y, fmt::format("chain{}.yaml", nodes));
 }
 

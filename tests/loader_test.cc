@@ -7,7 +7,9 @@
 namespace topo {
 namespace {
 
-LoadResult load(const std::string& text) { return load_text("lab.yaml", text, "/labs"); }
+LoadResult load(const std::string& text) {
+  return load_text("lab.yaml", text, "/labs");
+}
 
 // The file has exactly one error, at line:col, whose message contains `what`.
 void expect_error(const std::string& text, int line, int col, const std::string& what) {
@@ -128,8 +130,8 @@ TEST(Loader, WrongTypes) {
   expect_error("name: [t]\nnodes: {a: {}}\n", 1, 7, "`name` must be a single value");
   expect_error("name: t\nnodes: [a]\n", 2, 8, "`nodes` must be a mapping");
   expect_error("name: t\nnodes: {a: 5}\n", 2, 12, "must be a mapping of settings");
-  expect_error(std::string(kTwoNodes) + "links:\n  - endpoints: [a:e, b:e]\n    mtu: big\n", 7,
-               10, "whole number");
+  expect_error(std::string(kTwoNodes) + "links:\n  - endpoints: [a:e, b:e]\n    mtu: big\n", 7, 10,
+               "whole number");
   expect_error(std::string(kTwoNodes) + "links: {a: b}\n", 5, 8, "`links` must be a list");
 }
 
@@ -146,8 +148,7 @@ TEST(Loader, BadEndpoints) {
   std::string base = std::string(kTwoNodes) + "links:\n";
   expect_error(base + "  - endpoints: [a:e, c:e]\n", 6, 22, "unknown node `c`");
   expect_error(base + "  - endpoints: [a, b:e]\n", 6, 17, "must be NODE:IFACE");
-  expect_error(base + "  - endpoints: [a:e, b:this-name-is-too-long]\n", 6, 22,
-               "longer than 15");
+  expect_error(base + "  - endpoints: [a:e, b:this-name-is-too-long]\n", 6, 22, "longer than 15");
   expect_error(base + "  - endpoints: [a:lo, b:e]\n", 6, 17, "`lo` is the loopback");
   expect_error(base + "  - endpoints: [a:e, b:e]\n  - endpoints: [a:e, b:f]\n", 7, 17,
                "interface a:e is used twice");
@@ -198,8 +199,9 @@ TEST(Loader, BadNodeSettings) {
 
 TEST(Loader, BadRoutes) {
   std::string head = "name: t\nnodes:\n  a:\n    routes:\n";
-  std::string tail = "  b: {}\nlinks:\n  - endpoints: [a:e, b:e]\n    addresses: [10.1.0.1/30, "
-                     "10.1.0.2/30]\n";
+  std::string tail =
+      "  b: {}\nlinks:\n  - endpoints: [a:e, b:e]\n    addresses: [10.1.0.1/30, "
+      "10.1.0.2/30]\n";
   expect_error(head + "      - 10.9.0.0/16 via 10.2.0.1\n" + tail, 5, 9,
                "gateway 10.2.0.1 is on no subnet of node `a`");
   expect_error(head + "      - 10.9.0.0/16 dev eth7\n" + tail, 5, 9, "no interface `eth7`");
@@ -209,8 +211,8 @@ TEST(Loader, BadRoutes) {
   expect_error(head + "      - 10.9.0.0/16 via banana\n" + tail, 5, 9, "not an IP address");
   expect_error(head + "      - 10.9.0.0/16 via fd00::1\n" + tail, 5, 9, "mixes IPv4 and IPv6");
   expect_error(head + "      - {via: 10.1.0.2}\n" + tail, 5, 9, "needs `dst`");
-  expect_error(head + "      - 10.9.0.0/16 via 10.1.0.2\n      - 10.9.0.0/16 via 10.1.0.2\n" +
-                   tail, 6, 9, "two routes to 10.9.0.0/16");
+  expect_error(head + "      - 10.9.0.0/16 via 10.1.0.2\n      - 10.9.0.0/16 via 10.1.0.2\n" + tail,
+               6, 9, "two routes to 10.9.0.0/16");
 }
 
 TEST(Loader, ReportsEveryErrorNotOnlyTheFirst) {
@@ -275,7 +277,8 @@ TEST(Defaults, MistakesPointIntoDefaults) {
 }
 
 TEST(DuplicateKeys, AreRefusedWhereverTheyAre) {
-  expect_error("name: t\nname: u\nnodes: {a: {}}\n", 2, 1, "duplicate key `name` (first at line 1)");
+  expect_error("name: t\nname: u\nnodes: {a: {}}\n", 2, 1,
+               "duplicate key `name` (first at line 1)");
   expect_error("name: t\nnodes:\n  a: {}\n  a: {}\n", 4, 3, "duplicate key `a`");
   expect_error("name: t\nnodes:\n  a: {sysctls: {net.x: 1, net.x: 2}}\n", 3, 27,
                "duplicate key `net.x`");
@@ -288,11 +291,11 @@ TEST(Env, NamesAreChecked) {
 
 TEST(Bridges, PortsHaveNoAddressesAndBridgesNoRoutes) {
   std::string base = "name: t\nnodes:\n  sw: {kind: bridge}\n  h: {}\nlinks:\n";
-  expect_error(base + "  - endpoints: [sw:p1, h:e]\n    addresses: [10.1.0.1/24, 10.1.0.2/24]\n",
-               7, 17, "a bridge port has no address");
+  expect_error(base + "  - endpoints: [sw:p1, h:e]\n    addresses: [10.1.0.1/24, 10.1.0.2/24]\n", 7,
+               17, "a bridge port has no address");
   expect_error(base + "  - endpoints: [sw:br0, h:e]\n", 6, 17, "`br0` is the bridge");
-  expect_error("name: t\nnodes:\n  sw:\n    kind: bridge\n    routes: [default via 10.0.0.1]\n",
-               5, 14, "has no routes");
+  expect_error("name: t\nnodes:\n  sw:\n    kind: bridge\n    routes: [default via 10.0.0.1]\n", 5,
+               14, "has no routes");
 }
 
 TEST(Impair, ValuesAreChecked) {
@@ -378,8 +381,8 @@ TEST(NodeCommands, NamesThatWouldEscapeOrClashAreRefused) {
   expect_error("name: t\nnodes:\n  n: {files: {exec.log: y}}\n", 3, 15, "overwritten by a log");
   expect_error("name: t\nnodes:\n  n: {daemons: [{name: a/b, cmd: x}]}\n", 3, 17,
                "may not contain `/`");
-  expect_error("name: t\nnodes:\n  n: {daemons: [{name: d, cmd: x}, {name: d, cmd: y}]}\n", 3,
-               36, "two daemons named `d`");
+  expect_error("name: t\nnodes:\n  n: {daemons: [{name: d, cmd: x}, {name: d, cmd: y}]}\n", 3, 36,
+               "two daemons named `d`");
   expect_error("name: t\nnodes:\n  n: {daemons: [{name: d}]}\n", 3, 17,
                "needs a `name` and a `cmd`");
   expect_error("name: t\nnodes:\n  n: {daemons: [{name: d, cmd: x, user: y}]}\n", 3, 35,

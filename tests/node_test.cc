@@ -37,8 +37,8 @@ TEST_F(Node, ExecPassesExitStatusSignalsAndStandardStreams) {
   ASSERT_EQ(topo("up " + write_lab(kPair)).status, 0);
   EXPECT_EQ(topo("exec " + lab() + " a -- sh -c 'exit 3'").status, 3);
   EXPECT_EQ(topo("exec " + lab() + " a -- sh -c 'kill -TERM $$'").status, 128 + SIGTERM);
-  CmdResult cat = run("printf 'from stdin' | " + std::string(TOPO_BINARY) + " exec " + lab() +
-                      " a -- cat");
+  CmdResult cat =
+      run("printf 'from stdin' | " + std::string(TOPO_BINARY) + " exec " + lab() + " a -- cat");
   EXPECT_EQ(cat.status, 0);
   EXPECT_EQ(cat.output, "from stdin");
   // Without `--` too, options of the command included.
@@ -53,7 +53,8 @@ TEST_F(Node, ExecPassesExitStatusSignalsAndStandardStreams) {
 TEST_F(Node, ExecRunsWithTheNodesNameEnvironmentAndDirectory) {
   std::string file = write_lab(kPair);
   ASSERT_EQ(topo("up " + file).status, 0);
-  CmdResult r = topo("exec " + lab() + " a -- sh -c 'echo $(hostname) $TOPO_LAB $TOPO_NODE "
+  CmdResult r = topo("exec " + lab() +
+                     " a -- sh -c 'echo $(hostname) $TOPO_LAB $TOPO_NODE "
                      "$TOPO_NETNS $TOPO_NODE_DIR $TOPO_LAB_DIR $ROLE \"$GREETING\" $(pwd)'");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, fmt::format("a {} a {} /run/topo/{}/nodes/a {} core hello there {}\n", lab(),
@@ -109,11 +110,13 @@ nodes:
       - echo setting up
       - "echo line one; echo line two >&2; exit 5"
       - echo never
-)", "bad.yaml");
+)",
+                              "bad.yaml");
   CmdResult up = topo("up " + bad);
   EXPECT_EQ(up.status, 1) << up.output;
-  EXPECT_TRUE(contains(up.output, "exec on node a failed: `echo line one; echo line two >&2; "
-                                  "exit 5` exited with status 5"))
+  EXPECT_TRUE(contains(up.output,
+                       "exec on node a failed: `echo line one; echo line two >&2; "
+                       "exit 5` exited with status 5"))
       << up.output;
   EXPECT_TRUE(contains(up.output, "    line one\n    line two\n")) << up.output;
   EXPECT_FALSE(contains(up.output, "never")) << up.output;
@@ -134,7 +137,8 @@ nodes:
   EXPECT_TRUE(contains(up.output, "daemon broken on node a exited with status 4 within 1000 ms"))
       << up.output;
   EXPECT_TRUE(contains(up.output, "    cannot bind\n")) << up.output;
-  EXPECT_EQ(live_lab_processes(lab()), std::vector<pid_t>{}) << "the daemon that ran was not stopped";
+  EXPECT_EQ(live_lab_processes(lab()), std::vector<pid_t>{})
+      << "the daemon that ran was not stopped";
   expect_nothing_left();
 }
 
@@ -156,9 +160,12 @@ nodes:
     execl("/usr/sbin/ip", "ip", "netns", "exec", netns("a").c_str(), "sleep", "1000", nullptr);
     _exit(127);
   }
-  ASSERT_TRUE(eventually([&] { return run("ip netns pids " + netns("a")).output.find(
-                                          std::to_string(foreign)) != std::string::npos; },
-                         5s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return run("ip netns pids " + netns("a")).output.find(std::to_string(foreign)) !=
+               std::string::npos;
+      },
+      5s));
   auto start = std::chrono::steady_clock::now();
   CmdResult down = topo("down " + lab());
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -303,7 +303,8 @@ TEST(Planner, FilesExecThenDaemonsAfterTheNetwork) {
                       "a: start daemon web: `python3 -m http.server`",
                   }));
   EXPECT_TRUE(std::holds_alternative<WatchDaemons>(plan.actions.back()));
-  EXPECT_EQ(plan.nodes[0].env, (std::vector<std::pair<std::string, std::string>>{{"ROLE", "edge"}}));
+  EXPECT_EQ(plan.nodes[0].env,
+            (std::vector<std::pair<std::string, std::string>>{{"ROLE", "edge"}}));
 }
 
 TEST_F(ApplierTest, DaemonsAndEtcLinksAreJournaled) {
@@ -384,7 +385,8 @@ links:
   auto at = [&](const std::string& line) {
     return std::find(lines.begin(), lines.end(), line) - lines.begin();
   };
-  ASSERT_LT(at("a: impair e0: delay 5ms rate 20mbit"), long(lines.size())) << ::testing::PrintToString(lines);
+  ASSERT_LT(at("a: impair e0: delay 5ms rate 20mbit"), long(lines.size()))
+      << ::testing::PrintToString(lines);
   ASSERT_LT(at("b: impair e0: delay 10ms rate 20mbit"), long(lines.size()));
   EXPECT_LT(at("b: set e0 up"), at("b: impair e0: delay 10ms rate 20mbit"));
 }

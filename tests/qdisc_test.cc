@@ -13,7 +13,7 @@ TEST(Qdisc, TbfIsSizedInBytesFromTheRateInBits) {
   nl::TbfSizes s = nl::tbf_sizes(20'000'000);  // 20mbit
   EXPECT_EQ(s.rate_bytes, 2'500'000u);
   EXPECT_EQ(s.bucket, 16384u);  // 4 ms would be 10 kB: the floor of full-size segments wins
-  EXPECT_EQ(s.limit, 16384u + 125'000u);  // and 50 ms of queue
+  EXPECT_EQ(s.limit, 16384u + 125'000u);                 // and 50 ms of queue
   nl::TbfSizes fast = nl::tbf_sizes(10'000'000'000ull);  // 10gbit
   EXPECT_EQ(fast.rate_bytes, 1'250'000'000u);
   EXPECT_EQ(fast.bucket, 5'000'000u);

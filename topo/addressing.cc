@@ -1,8 +1,8 @@
 #include "topo/addressing.h"
 
 #include <map>
-#include <set>
 #include <numeric>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -161,7 +161,8 @@ class Assigner {
   void assign_loopbacks() {
     const Addressing& a = t_.addressing;
     bool wanted = false;
-    for (const Node& n : t_.nodes) wanted = wanted || (n.kind == NodeKind::router && n.loopback.empty());
+    for (const Node& n : t_.nodes)
+      wanted = wanted || (n.kind == NodeKind::router && n.loopback.empty());
     if (!wanted) return;
     if (a.loopback) {
       loopback_v4_.emplace("loopback", *a.loopback, 32, taken_);

@@ -148,8 +148,10 @@ std::vector<std::string> teardown(const JournalState& state, Backend& backend,
   for (const JournalHostLink& h : state.host_links) {
     try {
       if (backend.remove_host_link(h.iface, h.mac) == Backend::Removed::not_ours)
-        spdlog::warn("left interface {} in the root namespace alone: it is no longer the one "
-                     "this lab created", h.iface);
+        spdlog::warn(
+            "left interface {} in the root namespace alone: it is no longer the one "
+            "this lab created",
+            h.iface);
     } catch (const std::exception& e) {
       failures.push_back(e.what());
     }

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "topo/generate.h"
 #include "topo/impair.h"
@@ -19,8 +19,9 @@ namespace {
 void setup_logging(int verbose, bool quiet) {
   auto logger = spdlog::stderr_color_mt("topo");
   logger->set_pattern("%^%v%$");
-  logger->set_level(quiet ? spdlog::level::warn
-                          : verbose ? spdlog::level::debug : spdlog::level::info);
+  logger->set_level(quiet     ? spdlog::level::warn
+                    : verbose ? spdlog::level::debug
+                              : spdlog::level::info);
   spdlog::set_default_logger(logger);
 }
 
@@ -42,8 +43,10 @@ std::optional<nl::Impairment> impairment_from_options(
     if (name == "reorder") ok = (imp.reorder = parse_percent(text)).has_value();
     if (name == "rate") ok = (imp.rate_bps = parse_rate_bps(text)).has_value();
     if (!ok) {
-      spdlog::error("error: --{} {}: not understood (durations: 10ms, 500us, 1s; percentages: "
-                    "0.5%; rates: 64kbit, 20mbit, 1gbit)", name, text);
+      spdlog::error(
+          "error: --{} {}: not understood (durations: 10ms, 500us, 1s; percentages: "
+          "0.5%; rates: 64kbit, 20mbit, 1gbit)",
+          name, text);
       return std::nullopt;
     }
   }
@@ -80,7 +83,8 @@ int run_cli(int argc, char** argv) {
 
   std::string exec_lab, exec_node;
   CLI::App* exec_cmd = app.add_subcommand(
-      "exec", "Run a command in a node (no command: an interactive shell); its exit status is topo's");
+      "exec",
+      "Run a command in a node (no command: an interactive shell); its exit status is topo's");
   exec_cmd->add_option("LAB", exec_lab, "Lab name, or the lab's topology file")->required();
   exec_cmd->add_option("NODE", exec_node, "Node name")->required();
   // Everything after NODE (and an optional --) is the command, options included.
@@ -90,16 +94,16 @@ int run_cli(int argc, char** argv) {
 
   std::string status_lab, ping_lab, test_lab;
   bool status_json = false, ping_json = false, test_json = false;
-  CLI::App* status_cmd = app.add_subcommand(
-      "status", "Show a lab live from the kernel (no LAB: every running lab)");
+  CLI::App* status_cmd =
+      app.add_subcommand("status", "Show a lab live from the kernel (no LAB: every running lab)");
   status_cmd->add_option("LAB", status_lab, "Lab name, or the lab's topology file");
   status_cmd->add_flag("--json", status_json, "JSON on standard output");
   CLI::App* ping_cmd = app.add_subcommand(
       "ping", "Ping every node's addresses from every other node; exit 1 when any fails");
   ping_cmd->add_option("LAB", ping_lab, "Lab name, or the lab's topology file")->required();
   ping_cmd->add_flag("--json", ping_json, "JSON on standard output");
-  CLI::App* test_cmd = app.add_subcommand(
-      "test", "Run the lab file's tests, in order; exit 1 when any fails");
+  CLI::App* test_cmd =
+      app.add_subcommand("test", "Run the lab file's tests, in order; exit 1 when any fails");
   test_cmd->add_option("LAB", test_lab, "Lab name, or the lab's topology file")->required();
   test_cmd->add_flag("--json", test_json, "JSON on standard output");
 
@@ -131,14 +135,16 @@ int run_cli(int argc, char** argv) {
       app.add_subcommand("link", "Set one link end of a running lab administratively up or down");
   link_cmd->add_option("LAB", link_lab, "Lab name, or the lab's topology file")->required();
   link_cmd->add_option("NODE:IFACE", link_end, "The link end")->required();
-  link_cmd->add_option("STATE", link_state, "up or down")->required()->check(
-      CLI::IsMember({"up", "down"}));
+  link_cmd->add_option("STATE", link_state, "up or down")
+      ->required()
+      ->check(CLI::IsMember({"up", "down"}));
 
   std::string gen_shape, gen_name;
   std::vector<long> gen_args;
   CLI::App* gen_cmd = app.add_subcommand(
-      "generate", "Print a topology of a common shape: linear N | ring N | star N | tree DEPTH "
-                  "FANOUT | clos SPINES LEAVES HOSTS_PER_LEAF | grid W H | mesh N");
+      "generate",
+      "Print a topology of a common shape: linear N | ring N | star N | tree DEPTH "
+      "FANOUT | clos SPINES LEAVES HOSTS_PER_LEAF | grid W H | mesh N");
   gen_cmd->add_option("SHAPE", gen_shape, "linear, ring, star, tree, clos, grid or mesh")
       ->required();
   gen_cmd->add_option("ARGS", gen_args, "The shape's sizes");
@@ -194,9 +200,13 @@ int run_cli(int argc, char** argv) {
     return 0;
   }
   if (*impair_cmd) {
-    std::optional<nl::Impairment> imp = impairment_from_options(
-        {{"delay", imp_delay}, {"jitter", imp_jitter}, {"loss", imp_loss}, {"duplicate", imp_dup},
-         {"corrupt", imp_corrupt}, {"reorder", imp_reorder}, {"rate", imp_rate}});
+    std::optional<nl::Impairment> imp = impairment_from_options({{"delay", imp_delay},
+                                                                 {"jitter", imp_jitter},
+                                                                 {"loss", imp_loss},
+                                                                 {"duplicate", imp_dup},
+                                                                 {"corrupt", imp_corrupt},
+                                                                 {"reorder", imp_reorder},
+                                                                 {"rate", imp_rate}});
     bool any = imp && (imp->needs_netem() || imp->rate_bps);
     if (impair_clear == any) {
       spdlog::error("error: give impairments (--delay, --rate, ...) or --clear, not {}",

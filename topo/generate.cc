@@ -14,10 +14,13 @@ struct Shape {
 };
 
 const std::map<std::string, Shape> kShapes = {
-    {"linear", {{"N"}, 100000}},        {"ring", {{"N"}, 100000}},
-    {"star", {{"N"}, 253}},             {"tree", {{"DEPTH", "FANOUT"}, 100000}},
+    {"linear", {{"N"}, 100000}},
+    {"ring", {{"N"}, 100000}},
+    {"star", {{"N"}, 253}},
+    {"tree", {{"DEPTH", "FANOUT"}, 100000}},
     {"clos", {{"SPINES", "LEAVES", "HOSTS_PER_LEAF"}, 100000}},
-    {"grid", {{"W", "H"}, 100000}},     {"mesh", {{"N"}, 200}},
+    {"grid", {{"W", "H"}, 100000}},
+    {"mesh", {{"N"}, 200}},
 };
 
 class Writer {
@@ -53,8 +56,7 @@ class Writer {
 
 }  // namespace
 
-std::optional<std::string> generate_topology(const std::string& shape,
-                                             const std::vector<long>& a,
+std::optional<std::string> generate_topology(const std::string& shape, const std::vector<long>& a,
                                              const std::string& name, std::string& error) {
   auto it = kShapes.find(shape);
   if (it == kShapes.end()) {
@@ -70,14 +72,14 @@ std::optional<std::string> generate_topology(const std::string& shape,
   }
   for (long v : a)
     if (v < 1) {
-      error = fmt::format("topo generate {}: every argument is a whole number of at least 1",
-                          usage);
+      error =
+          fmt::format("topo generate {}: every argument is a whole number of at least 1", usage);
       return std::nullopt;
     }
   auto too_big = [&](long nodes) {
     if (nodes <= s.most_nodes) return false;
-    error = fmt::format("topo generate {} would make {} nodes; {} at most", shape, nodes,
-                        s.most_nodes);
+    error =
+        fmt::format("topo generate {} would make {} nodes; {} at most", shape, nodes, s.most_nodes);
     return true;
   };
   std::string line = shape;

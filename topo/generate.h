@@ -15,7 +15,7 @@ namespace topo {
 // neighbours reach each other, and a routing daemon (examples/frr-ospf.yaml) does the rest.
 // nullopt, with `error` set, for an unknown shape or arguments out of range.
 std::optional<std::string> generate_topology(const std::string& shape,
-                                             const std::vector<long>& args,
-                                             const std::string& name, std::string& error);
+                                             const std::vector<long>& args, const std::string& name,
+                                             std::string& error);
 
 }  // namespace topo

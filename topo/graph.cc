@@ -46,11 +46,14 @@ std::string link_note(const Link& l) {
 std::string to_dot(const Topology& t) {
   std::string out = fmt::format("graph {} {{\n", quoted(t.name));
   // neato spreads a mesh out evenly where dot would rank it; long edges leave room for labels.
-  out += "  graph [layout=neato, fontname=\"Helvetica\", splines=true, "
-         "label=" + quoted("lab " + t.name) + ", labelloc=t];\n";
+  out +=
+      "  graph [layout=neato, fontname=\"Helvetica\", splines=true, "
+      "label=" +
+      quoted("lab " + t.name) + ", labelloc=t];\n";
   out += "  node [fontname=\"Helvetica\", fontsize=11, style=filled, fillcolor=\"#eef3fb\"];\n";
-  out += "  edge [fontname=\"Helvetica\", fontsize=9, labelfontsize=8, len=3, "
-         "labeldistance=2.5, fontcolor=\"#444444\"];\n";
+  out +=
+      "  edge [fontname=\"Helvetica\", fontsize=9, labelfontsize=8, len=3, "
+      "labeldistance=2.5, fontcolor=\"#444444\"];\n";
   bool host = false;
   for (const Node& n : t.nodes) {
     const char* shape = n.kind == NodeKind::router   ? "box"
@@ -58,8 +61,7 @@ std::string to_dot(const Topology& t) {
                                                      : "ellipse";
     std::string label = n.name + "\n" + kind_name(n.kind);
     for (const nl::IpPrefix& a : n.loopback) label += "\n" + a.text();
-    out += fmt::format("  {} [shape={}, label={}];\n", quoted(n.name), shape,
-                       quoted(label));
+    out += fmt::format("  {} [shape={}, label={}];\n", quoted(n.name), shape, quoted(label));
   }
   for (size_t i = 0; i < t.links.size(); i++) {
     const Link& l = t.links[i];
@@ -68,20 +70,19 @@ std::string to_dot(const Topology& t) {
     std::string note = link_note(l);
     if (l.is_lan()) {
       std::string lan = fmt::format("_lan{}", i + 1);
-      out += fmt::format("  {} [shape=ellipse, style=\"dashed,filled\", fillcolor=white, "
-                         "label={}];\n",
-                         quoted(lan), quoted(fmt::format("LAN {}{}", i + 1,
-                                                         note.empty() ? "" : "\n" + note)));
+      out += fmt::format(
+          "  {} [shape=ellipse, style=\"dashed,filled\", fillcolor=white, "
+          "label={}];\n",
+          quoted(lan), quoted(fmt::format("LAN {}{}", i + 1, note.empty() ? "" : "\n" + note)));
       for (const Endpoint& e : l.endpoints)
-        out += fmt::format("  {} -- {} [headlabel={}, style={}];\n", quoted(lan),
-                           quoted(e.node), quoted(end_label(e, "\n")), style);
+        out += fmt::format("  {} -- {} [headlabel={}, style={}];\n", quoted(lan), quoted(e.node),
+                           quoted(end_label(e, "\n")), style);
     } else if (l.endpoints.size() == 2) {
       const Endpoint& a = l.endpoints[0];
       const Endpoint& b = l.endpoints[1];
       out += fmt::format("  {} -- {} [taillabel={}, headlabel={}, label={}, style={}];\n",
-                         quoted(a.node), quoted(b.node),
-                         quoted(end_label(a, "\n")), quoted(end_label(b, "\n")), quoted(note),
-                         style);
+                         quoted(a.node), quoted(b.node), quoted(end_label(a, "\n")),
+                         quoted(end_label(b, "\n")), quoted(note), style);
     }
   }
   if (host)
@@ -122,8 +123,8 @@ std::string to_mermaid(const Topology& t) {
     std::string note = link_note(l);
     if (l.is_lan()) {
       std::string lan = fmt::format("lan{}", i + 1);
-      out += fmt::format("  {}(({}))\n", lan, label(fmt::format("LAN {}{}", i + 1,
-                                                                 note.empty() ? "" : "<br/>" + note)));
+      out += fmt::format("  {}(({}))\n", lan,
+                         label(fmt::format("LAN {}{}", i + 1, note.empty() ? "" : "<br/>" + note)));
       for (const Endpoint& e : l.endpoints)
         out += fmt::format("  {} {}|{}| {}\n", lan, line, label(end_label(e, " ")), id[e.node]);
     } else if (l.endpoints.size() == 2) {

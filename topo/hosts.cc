@@ -21,7 +21,8 @@ std::map<std::string, std::vector<Entry>> entries_by_node(const Topology& t) {
   for (const Link& l : t.links)
     for (const Endpoint& e : l.endpoints)
       if (!e.on_host())
-        for (const nl::IpPrefix& a : e.addresses) out[e.node].push_back({a, e.node + "-" + e.iface});
+        for (const nl::IpPrefix& a : e.addresses)
+          out[e.node].push_back({a, e.node + "-" + e.iface});
   return out;
 }
 
@@ -37,8 +38,8 @@ std::optional<nl::IpPrefix> primary_address(const Topology& t, const std::string
                                             int family) {
   auto all = entries_by_node(t);
   const std::vector<Entry>& entries = all[node];
-  const Entry* e = family ? first_of(entries, family)
-                          : first_of(entries, nl::IpPrefix::AF_INET_VALUE);
+  const Entry* e =
+      family ? first_of(entries, family) : first_of(entries, nl::IpPrefix::AF_INET_VALUE);
   if (!e && !family) e = first_of(entries, nl::IpPrefix::AF_INET6_VALUE);
   if (!e) return std::nullopt;
   return e->address;
@@ -60,7 +61,8 @@ std::string hosts_file(const Topology& t) {
     for (const Entry& e : entries) {
       bool primary = &e == v4 || &e == v6;
       // The node's name first on its primary lines: it is the canonical name programs show.
-      out += fmt::format("{}\t{}{}\n", e.address.address_text(), primary ? n.name + " " : "", e.name);
+      out +=
+          fmt::format("{}\t{}{}\n", e.address.address_text(), primary ? n.name + " " : "", e.name);
     }
   }
   return out;

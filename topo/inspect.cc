@@ -13,8 +13,8 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "netlink/netns.h"
 #include "netlink/query.h"
@@ -61,13 +61,15 @@ std::optional<Running> running_lab(const std::string& lab_or_file, const std::st
   return std::nullopt;
 }
 
-bool colour_out() { return isatty(STDOUT_FILENO) && !getenv("NO_COLOR"); }
+bool colour_out() {
+  return isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+}
 
 NodeContext context_of(const Running& r, const JournalNetns& n) {
   std::string file = r.state.header.file;
-  LabDirs dirs{r.lab, LabPaths::of(kRunDir, r.lab).lab_dir,
-               file == "<stdin>" ? std::string("/")
-                                 : std::filesystem::path(file).parent_path().string()};
+  LabDirs dirs{
+      r.lab, LabPaths::of(kRunDir, r.lab).lab_dir,
+      file == "<stdin>" ? std::string("/") : std::filesystem::path(file).parent_path().string()};
   mkdir((dirs.run_dir + "/nodes").c_str(), 0711);
   mkdir(dirs.node_dir(n.node).c_str(), 0755);
   return {r.lab, n.node, n.netns, dirs.node_dir(n.node), dirs.lab_dir, read_node_env(dirs, n.node)};
@@ -151,9 +153,9 @@ int cmd_ping(const std::string& lab_or_file, bool as_json) {
     while (next < probes.size() && running.size() < kParallel) {
       Probe& p = probes[next];
       try {
-        pid_t pid = spawn_in_node(contexts[p.from],
-                                  {{"ping", "-c1", "-W1", p.address.address_text()}, null.get(),
-                                   null.get(), null.get()});
+        pid_t pid = spawn_in_node(
+            contexts[p.from],
+            {{"ping", "-c1", "-W1", p.address.address_text()}, null.get(), null.get(), null.get()});
         running[pid] = next;
       } catch (const std::exception& e) {
         spdlog::error("error: {}", e.what());
@@ -218,8 +220,10 @@ int cmd_test(const std::string& lab_or_file, bool as_json) {
   std::string file = r->state.header.file;
   LoadResult loaded = load_text(file, text.str(), std::filesystem::path(file).parent_path());
   if (!in || !loaded.diagnostics.empty()) {
-    spdlog::error("error: lab {} has no readable copy of its file: run `topo down {}` and `up` "
-                  "again", r->lab, r->lab);
+    spdlog::error(
+        "error: lab {} has no readable copy of its file: run `topo down {}` and `up` "
+        "again",
+        r->lab, r->lab);
     return kFailed;
   }
   const Topology& t = loaded.topology;
@@ -249,7 +253,8 @@ int cmd_test(const std::string& lab_or_file, bool as_json) {
         expected = fmt::format("exit {}", *test.expect_exit);
       else
         expected = test.expect_success ? "exit 0" : "a non-zero exit";
-      if (test.expect_output) expected += fmt::format(" and output matching /{}/", *test.expect_output);
+      if (test.expect_output)
+        expected += fmt::format(" and output matching /{}/", *test.expect_output);
     }
     std::optional<std::regex> re;
     if (test.expect_output) re.emplace(*test.expect_output);
@@ -274,8 +279,11 @@ int cmd_test(const std::string& lab_or_file, bool as_json) {
                        {"seconds", std::chrono::duration<double>(took).count()},
                        {"attempts", attempts},
                        {"expected", expected},
-                       {"got", {{"exit", got.status}, {"stdout", got.out}, {"stderr", got.err},
-                                {"timed_out", got.timed_out}}}});
+                       {"got",
+                        {{"exit", got.status},
+                         {"stdout", got.out},
+                         {"stderr", got.err},
+                         {"timed_out", got.timed_out}}}});
     if (!as_json) {
       fmt::print("{} {} ({}{})\n", passed ? "✓" : "✗", test.name, seconds_text(took),
                  attempts > 1 ? fmt::format(", {} tries", attempts) : "");
@@ -295,7 +303,9 @@ int cmd_test(const std::string& lab_or_file, bool as_json) {
     }
   }
   if (as_json) {
-    json out = {{"lab", r->lab}, {"passed", t.tests.size() - failed}, {"failed", failed},
+    json out = {{"lab", r->lab},
+                {"passed", t.tests.size() - failed},
+                {"failed", failed},
                 {"tests", results}};
     std::fputs((out.dump(2) + "\n").c_str(), stdout);
   } else if (t.tests.empty()) {

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <unordered_map>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -22,9 +22,8 @@ JournalWriter JournalWriter::create(const std::string& path, const JournalHeader
   nl::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600));
   if (!fd.valid()) nl::throw_errno("", path, "create journal", errno);
   JournalWriter w(path, std::move(fd));
-  json rec = {{"t", "lab"},          {"lab", h.lab}, {"prefix", h.prefix},
-              {"file", h.file},      {"hash", h.file_hash},
-              {"pid", h.pid},        {"started", h.started}, {"version", 1}};
+  json rec = {{"t", "lab"},          {"lab", h.lab}, {"prefix", h.prefix},   {"file", h.file},
+              {"hash", h.file_hash}, {"pid", h.pid}, {"started", h.started}, {"version", 1}};
   w.write_lines(rec.dump() + "\n");
   return w;
 }
@@ -43,8 +42,8 @@ void JournalWriter::write_lines(const std::string& lines) {
 void JournalWriter::netns(const std::vector<JournalNetns>& batch) {
   std::string lines;
   for (const JournalNetns& n : batch)
-    lines += json{{"t", "netns"}, {"netns", n.netns}, {"node", n.node}, {"kind", n.kind}}.dump() +
-             "\n";
+    lines +=
+        json{{"t", "netns"}, {"netns", n.netns}, {"node", n.node}, {"kind", n.kind}}.dump() + "\n";
   write_lines(lines);
 }
 
@@ -99,8 +98,8 @@ std::optional<JournalState> read_journal(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     if (errno == ENOENT) return std::nullopt;
-    throw std::runtime_error(fmt::format("cannot read journal {}: {}", path,
-                                         nl::errno_text(errno)));
+    throw std::runtime_error(
+        fmt::format("cannot read journal {}: {}", path, nl::errno_text(errno)));
   }
   JournalState s;
   std::unordered_map<std::string, size_t> netns_index;
@@ -117,9 +116,9 @@ std::optional<JournalState> read_journal(const std::string& path) {
     }
     const std::string t = rec.value("t", "");
     if (t == "lab") {
-      s.header = {rec.value("lab", ""),   rec.value("prefix", ""),  rec.value("file", ""),
-                  rec.value("hash", ""),  rec.value("pid", int64_t{0}),
-                  rec.value("started", int64_t{0})};
+      s.header = {rec.value("lab", ""),         rec.value("prefix", ""),
+                  rec.value("file", ""),        rec.value("hash", ""),
+                  rec.value("pid", int64_t{0}), rec.value("started", int64_t{0})};
       header = true;
     } else if (t == "netns") {
       netns_index[rec.value("netns", "")] = s.netns.size();
@@ -136,8 +135,8 @@ std::optional<JournalState> read_journal(const std::string& path) {
     } else if (t == "etc-link") {
       s.etc_links.push_back(rec.value("netns", ""));
     } else if (t == "daemon") {
-      s.daemons.push_back({rec.value("node", ""), rec.value("name", ""),
-                           rec.value("pid", int64_t{0})});
+      s.daemons.push_back(
+          {rec.value("node", ""), rec.value("name", ""), rec.value("pid", int64_t{0})});
     } else if (t == "impair") {
       s.impairments[rec.value("end", "")] = rec.value("text", "");
     } else if (t == "link-state") {

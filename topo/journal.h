@@ -21,13 +21,13 @@ struct JournalHeader {
   std::string file;       // absolute path of the topology file ("<stdin>" when read from stdin)
   std::string file_hash;  // of the file's bytes, to tell an unchanged file
   int64_t pid = 0;
-  int64_t started = 0;    // unix seconds
+  int64_t started = 0;  // unix seconds
 };
 
 struct JournalNetns {
   std::string netns;
   std::string node;
-  uint64_t id = 0;  // the namespace's inode once created; 0 if `up` died before recording it
+  uint64_t id = 0;   // the namespace's inode once created; 0 if `up` died before recording it
   std::string kind;  // host, router, bridge; "lan" for a LAN's own namespace
 };
 
@@ -55,9 +55,9 @@ struct JournalState {
   bool etc_dir_made = false;           // /etc/netns did not exist before this lab
   std::vector<JournalDaemon> daemons;
   std::map<std::string, std::string> impairments;  // "node:iface" -> its impairment ("": none)
-  std::map<std::string, bool> link_states;          // "node:iface" -> set up (true) or down
-  bool complete = false;  // `up` finished
-  size_t nodes = 0, links = 0;  // as the complete record counts them
+  std::map<std::string, bool> link_states;         // "node:iface" -> set up (true) or down
+  bool complete = false;                           // `up` finished
+  size_t nodes = 0, links = 0;                     // as the complete record counts them
 };
 
 class JournalWriter {
@@ -65,7 +65,7 @@ class JournalWriter {
   // Creates the journal (it must not exist) and writes its header.
   static JournalWriter create(const std::string& path, const JournalHeader& header);
 
-  void netns(const std::vector<JournalNetns>& batch);  // before creating them
+  void netns(const std::vector<JournalNetns>& batch);      // before creating them
   void netns_ids(const std::vector<JournalNetns>& batch);  // after, with their inodes
   void veths(const std::vector<JournalVeth>& batch, const std::vector<JournalHostLink>& host);
   // Before linking /etc/netns/<netns> for each; `dir_exists`: whether /etc/netns did.

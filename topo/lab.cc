@@ -3,10 +3,10 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -136,8 +136,10 @@ bool take_down(const JournalState& state, const std::string& lab) {
   }
   for (const std::string& f : failures) spdlog::error("error: {}", f);
   if (!failures.empty())
-    spdlog::error("error: lab {} is not fully removed; its journal is kept: run `topo down {}` "
-                  "again", lab, lab);
+    spdlog::error(
+        "error: lab {} is not fully removed; its journal is kept: run `topo down {}` "
+        "again",
+        lab, lab);
   return failures.empty();
 }
 
@@ -154,7 +156,8 @@ std::vector<std::string> taken_names(const Plan& plan) {
         taken.push_back("interface " + v->b.name + " (in the root namespace)");
     struct stat st;
     if (auto* e = std::get_if<LinkEtc>(&a))
-      if (std::string path = "/etc/netns/" + plan.nodes[e->node].netns; lstat(path.c_str(), &st) == 0)
+      if (std::string path = "/etc/netns/" + plan.nodes[e->node].netns;
+          lstat(path.c_str(), &st) == 0)
         taken.push_back(path);
   }
   return taken;
@@ -170,8 +173,8 @@ std::optional<std::string> lab_name_of(const std::string& lab_or_file) {
     return loaded->topology.name;
   }
   if (std::string why = lab_name_problem(lab_or_file); !why.empty()) {
-    fail(kInvalid, fmt::format("`{}` is neither a topology file nor a lab name: {}", lab_or_file,
-                               why));
+    fail(kInvalid,
+         fmt::format("`{}` is neither a topology file nor a lab name: {}", lab_or_file, why));
     return std::nullopt;
   }
   return lab_or_file;
@@ -197,7 +200,8 @@ int cmd_graph(const std::string& file, const std::string& format, const std::str
       return kOk;
     }
     std::ofstream o(out, std::ios::binary);
-    if (!(o << text)) return fail(kFailed, fmt::format("cannot write {}: {}", out, nl::errno_text(errno)));
+    if (!(o << text))
+      return fail(kFailed, fmt::format("cannot write {}: {}", out, nl::errno_text(errno)));
     return kOk;
   }
   // SVG: Graphviz's dot reads the DOT on its standard input.
@@ -216,9 +220,10 @@ int cmd_graph(const std::string& file, const std::string& format, const std::str
   int err = posix_spawnp(&pid, "dot", &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (err == ENOENT)
-    return fail(kFailed, "--format svg needs Graphviz's `dot`, which is not installed: install "
-                         "the Debian package graphviz (apt-get install graphviz), or use "
-                         "--format dot");
+    return fail(kFailed,
+                "--format svg needs Graphviz's `dot`, which is not installed: install "
+                "the Debian package graphviz (apt-get install graphviz), or use "
+                "--format dot");
   if (err) return fail(kFailed, "cannot run dot: " + nl::errno_text(err));
   read_end.reset();
   bool written = ::write(write_end.get(), text.data(), text.size()) == ssize_t(text.size());
@@ -263,7 +268,8 @@ int cmd_up(const UpOptions& options) {
     }
     return fail(kFailed, fmt::format("lab {} is running from a different version of {}; this "
                                      "version of topo cannot change a running lab: run `topo "
-                                     "down {}` first", t.name, running->header.file, t.name));
+                                     "down {}` first",
+                                     t.name, running->header.file, t.name));
   }
   if (running) std::remove(paths.journal.c_str());  // header never written: nothing was made
 

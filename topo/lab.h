@@ -4,9 +4,9 @@
 
 #include <optional>
 
-#include "netlink/qdisc.h"
 #include <string>
 #include <vector>
+#include "netlink/qdisc.h"
 
 namespace topo {
 

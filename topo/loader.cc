@@ -1,5 +1,6 @@
 #include "topo/loader.h"
 
+#include <yaml-cpp/yaml.h>
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -10,7 +11,6 @@
 #include <regex>
 #include <set>
 #include <sstream>
-#include <yaml-cpp/yaml.h>
 
 #include <fmt/format.h>
 
@@ -35,8 +35,8 @@ struct KeySet {
 };
 
 const KeySet kTopKeys{{"name", "prefix", "defaults", "addressing", "nodes", "links", "tests"}};
-const KeySet kNodeKeys{{"kind", "loopback", "sysctls", "env", "routes", "files", "exec",
-                        "daemons"}};
+const KeySet kNodeKeys{
+    {"kind", "loopback", "sysctls", "env", "routes", "files", "exec", "daemons"}};
 const KeySet kDaemonKeys{{"name", "cmd"}};
 const KeySet kLinkKeys{{"endpoints", "addresses", "mtu", "state", "impair"}};
 const KeySet kEndpointKeys{{"node", "iface", "mac", "addresses", "impair"}};
@@ -103,8 +103,8 @@ class Loader {
       // yaml-cpp keeps duplicate keys and answers lookups with the first: refuse them.
       auto [first, fresh] = seen.emplace(key, pos_of(it->first));
       if (!fresh)
-        diags_.error(pos_of(it->first), fmt::format("duplicate key `{}` (first at line {})", key,
-                                                    first->second.line));
+        diags_.error(pos_of(it->first),
+                     fmt::format("duplicate key `{}` (first at line {})", key, first->second.line));
       if (std::find(keys.known.begin(), keys.known.end(), key) != keys.known.end()) continue;
       diags_.error(pos_of(it->first), fmt::format("unknown key `{}` in {}{}", key, where,
                                                   did_you_mean(key, keys.known)));
@@ -152,7 +152,8 @@ class Loader {
         if (item.IsScalar())
           out.emplace_back(item.Scalar(), pos_of(item));
         else
-          diags_.error(pos_of(item), fmt::format("each entry of `{}` must be a single value", what));
+          diags_.error(pos_of(item),
+                       fmt::format("each entry of `{}` must be a single value", what));
       }
     } else {
       diags_.error(pos_of(n), fmt::format("`{}` must be a value or a list of values", what));
@@ -166,7 +167,8 @@ class Loader {
       auto p = nl::IpPrefix::parse(text, allow_bare);
       if (!p) {
         diags_.error(pos, fmt::format("`{}` is not an address with a prefix length, like "
-                                      "10.1.0.1/30 or fd00::1/64", text));
+                                      "10.1.0.1/30 or fd00::1/64",
+                                      text));
         continue;
       }
       out.push_back(*p);
@@ -185,8 +187,8 @@ class Loader {
     for (auto kv = map.begin(); kv != map.end(); ++kv) {
       Setting s{scalar(kv->first, what + " name"), scalar(kv->second, what + " value"),
                 pos_of(kv->first)};
-      auto same = std::find_if(out.begin(), out.end(),
-                               [&](const Setting& o) { return o.key == s.key; });
+      auto same =
+          std::find_if(out.begin(), out.end(), [&](const Setting& o) { return o.key == s.key; });
       if (same != out.end())
         *same = s;
       else
@@ -206,9 +208,9 @@ class Loader {
       bool v6;
       int longest;  // the longest prefix the pool may have and still give one subnet
     };
-    for (const Want& w : {Want{"p2p", &out.p2p, false, 31}, Want{"lan", &out.lan, false, 24},
-                          Want{"loopback", &out.loopback, false, 32},
-                          Want{"ipv6", &out.ipv6, true, 64}}) {
+    for (const Want& w :
+         {Want{"p2p", &out.p2p, false, 31}, Want{"lan", &out.lan, false, 24},
+          Want{"loopback", &out.loopback, false, 32}, Want{"ipv6", &out.ipv6, true, 64}}) {
       YAML::Node n = a[w.key];
       if (!n) continue;
       std::string text = scalar(n, w.key);
@@ -218,11 +220,12 @@ class Loader {
           diags_.error(pos_of(n), fmt::format("pool `{}` is not a prefix like {}", text,
                                               w.v6 ? "fd00::/48" : "10.1.0.0/16"));
       } else if (p->is_v6() != w.v6) {
-        diags_.error(pos_of(n), fmt::format("pool `{}` must be an IPv{} prefix", w.key,
-                                            w.v6 ? 6 : 4));
+        diags_.error(pos_of(n),
+                     fmt::format("pool `{}` must be an IPv{} prefix", w.key, w.v6 ? 6 : 4));
       } else if (p->len > w.longest) {
         diags_.error(pos_of(n), fmt::format("pool `{}` {} is too small: it needs a prefix of "
-                                            "/{} or shorter", w.key, text, w.longest));
+                                            "/{} or shorter",
+                                            w.key, text, w.longest));
       } else {
         *w.pool = Pool{p->network(), pos_of(n)};
       }
@@ -255,7 +258,8 @@ class Loader {
         layers.push_back(body);
       } else if (!body.IsNull()) {
         diags_.error(pos_of(body), fmt::format("node `{}` must be a mapping of settings (or "
-                                               "empty)", node.name));
+                                               "empty)",
+                                               node.name));
       }
       load_node(layers, node);
       t.nodes.push_back(std::move(node));
@@ -278,8 +282,9 @@ class Loader {
       } else if (kind == "bridge") {
         node.kind = NodeKind::bridge;
       } else if (k.IsScalar()) {
-        diags_.error(pos_of(k), fmt::format("unknown kind `{}`: expected host, router or bridge{}",
-                                            kind, did_you_mean(kind, {"host", "router", "bridge"})));
+        diags_.error(pos_of(k),
+                     fmt::format("unknown kind `{}`: expected host, router or bridge{}", kind,
+                                 did_you_mean(kind, {"host", "router", "bridge"})));
       }
     }
     if (YAML::Node l = last("loopback"); l.IsDefined())
@@ -361,7 +366,8 @@ class Loader {
       for (size_t i = 1; i < w.size(); i += 2) {
         if (i + 1 >= w.size() || (w[i] != "via" && w[i] != "dev")) {
           diags_.error(route.pos, fmt::format("cannot read route `{}`: expected \"DST via GATEWAY\""
-                                              " or \"DST dev IFACE\"", route.text));
+                                              " or \"DST dev IFACE\"",
+                                              route.text));
           return;
         }
         if (w[i] == "via") via.emplace_back(w[i + 1], route.pos);
@@ -391,8 +397,8 @@ class Loader {
       route.via.push_back(*gw);
     }
     if (via.empty() && route.dev.empty()) {
-      diags_.error(route.pos, fmt::format("route `{}` needs a gateway (via) or a device (dev)",
-                                          route.text));
+      diags_.error(route.pos,
+                   fmt::format("route `{}` needs a gateway (via) or a device (dev)", route.text));
       return;
     }
     if (dst == "default") {
@@ -402,7 +408,8 @@ class Loader {
       route.dst = *p;
     } else {
       diags_.error(route.pos, fmt::format("route destination `{}` is not a prefix like "
-                                          "10.9.0.0/16 or `default`", dst));
+                                          "10.9.0.0/16 or `default`",
+                                          dst));
       return;
     }
     node.routes.push_back(std::move(route));
@@ -434,11 +441,11 @@ class Loader {
     value("reorder", parse_percent, imp.reorder, percent);
     value("rate", parse_rate_bps, imp.rate_bps,
           "a rate like 100mbit (units: kbit, mbit, gbit; from 8kbit to 16gbit)");
-    if (imp.jitter_us && !imp.delay_us)
-      diags_.error(imp.pos, "`jitter` needs a `delay` to vary");
+    if (imp.jitter_us && !imp.delay_us) diags_.error(imp.pos, "`jitter` needs a `delay` to vary");
     if (imp.reorder && !imp.delay_us)
-      diags_.error(imp.pos, "`reorder` needs a `delay`: packets are reordered by sending some "
-                            "without it");
+      diags_.error(imp.pos,
+                   "`reorder` needs a `delay`: packets are reordered by sending some "
+                   "without it");
     return imp;
   }
 
@@ -507,11 +514,12 @@ class Loader {
         std::string mac = scalar(m, "mac");
         ep.mac = nl::parse_mac(mac);
         if (!ep.mac && m.IsScalar())
-          diags_.error(pos_of(m), fmt::format("`{}` is not a MAC address like 02:00:00:00:00:01",
-                                              mac));
+          diags_.error(pos_of(m),
+                       fmt::format("`{}` is not a MAC address like 02:00:00:00:00:01", mac));
         else if (ep.mac && ((*ep.mac)[0] & 1))
           diags_.error(pos_of(m), fmt::format("`{}` is a multicast MAC address; an interface "
-                                              "needs a unicast one", mac));
+                                              "needs a unicast one",
+                                              mac));
       }
       if (auto a = end["addresses"]) addresses(a, ep.addresses, ep.address_pos, false);
       if (auto i = end["impair"]) ep.impair = load_impair(i);
@@ -531,15 +539,16 @@ class Loader {
     }
     if (a.size() != link.endpoints.size()) {
       diags_.error(pos_of(a), fmt::format("`addresses` has {} entries for {} endpoints: give one "
-                                          "per endpoint, in the same order", a.size(),
-                                          link.endpoints.size()));
+                                          "per endpoint, in the same order",
+                                          a.size(), link.endpoints.size()));
       return;
     }
     for (size_t i = 0; i < a.size(); i++) {
       Endpoint& ep = link.endpoints[i];
       if (!ep.addresses.empty()) {
         diags_.error(pos_of(a[i]), fmt::format("endpoint {}:{} has addresses in its own entry "
-                                               "already", ep.node, ep.iface));
+                                               "already",
+                                               ep.node, ep.iface));
         continue;
       }
       addresses(a[i], ep.addresses, ep.address_pos, false);
@@ -573,8 +582,9 @@ class Loader {
           if (auto to = ping["to"]) test.to = scalar(to, "to");
         }
         if (test.from.empty() || test.to.empty())
-          diags_.error(pos_of(ping), "`ping` needs `from` (a node) and `to` (a node or an "
-                                     "address)");
+          diags_.error(pos_of(ping),
+                       "`ping` needs `from` (a node) and `to` (a node or an "
+                       "address)");
       } else if (exec) {
         if (exec.IsMap()) {
           check_keys(exec, kExecKeys, "`exec`");
@@ -605,7 +615,8 @@ class Loader {
         test.expect_success = e.Scalar() == "success";
       else
         diags_.error(pos_of(e), fmt::format("`expect` is success, failure or {{exit: N, output: "
-                                            "REGEX}}, not `{}`", e.Scalar()));
+                                            "REGEX}}, not `{}`",
+                                            e.Scalar()));
       return;
     }
     if (!e.IsMap()) {
@@ -625,8 +636,8 @@ class Loader {
         std::regex check(re);
         test.expect_output = re;
       } catch (const std::regex_error& err) {
-        diags_.error(pos_of(o), fmt::format("`output` is not a valid regular expression: {}",
-                                            err.what()));
+        diags_.error(pos_of(o),
+                     fmt::format("`output` is not a valid regular expression: {}", err.what()));
       }
     }
   }

@@ -24,10 +24,10 @@ enum class NodeKind { host, router, bridge };
 const char* kind_name(NodeKind kind);
 
 struct Route {
-  nl::IpPrefix dst;                 // prefix length 0 for "default"
-  std::vector<nl::IpPrefix> via;    // gateways; two or more: ECMP
-  std::string dev;                  // optional outgoing interface
-  std::string text;                 // as written, for messages
+  nl::IpPrefix dst;               // prefix length 0 for "default"
+  std::vector<nl::IpPrefix> via;  // gateways; two or more: ECMP
+  std::string dev;                // optional outgoing interface
+  std::string text;               // as written, for messages
   Pos pos;
 };
 
@@ -43,7 +43,7 @@ struct NodeFile {  // written to $TOPO_NODE_DIR/<name> before exec
   Pos pos;
 };
 
-struct Command {  // an exec: line, or a daemon's cmd
+struct Command {     // an exec: line, or a daemon's cmd
   std::string name;  // the daemon's name (its log is $TOPO_NODE_DIR/<name>.log); "" for exec
   std::string cmd;   // run with /bin/sh -c
   Pos pos;

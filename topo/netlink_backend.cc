@@ -2,8 +2,8 @@
 
 #include "netlink/error.h"
 #include "netlink/link.h"
-#include "netlink/route.h"
 #include "netlink/qdisc.h"
+#include "netlink/route.h"
 #include "netlink/sysctl.h"
 #include "topo/processes.h"
 
@@ -51,8 +51,8 @@ void NetlinkBackend::apply(const Plan& plan, const Action& action) {
   } else if (auto* v = std::get_if<CreateVeth>(&action)) {
     // The root end's ifindex is the kernel's to choose; it is looked up when needed.
     int b_index = v->b.slot == kKernelSlot ? 0 : ifindex(v->b);
-    nl::VethEnd a{&ns(v->a.node), v->a.name, ifindex(v->a), v->mac_a, v->up,
-                  v->master_a ? ifindex(*v->master_a) : 0};
+    nl::VethEnd a{&ns(v->a.node), v->a.name, ifindex(v->a),
+                  v->mac_a,       v->up,     v->master_a ? ifindex(*v->master_a) : 0};
     nl::VethEnd b{&ns(v->b.node), v->b.name, b_index, v->mac_b, false, 0};
     nl::create_veth(a, b, v->mtu);
   } else if (auto* s = std::get_if<SetSysctl>(&action)) {
@@ -101,7 +101,9 @@ Backend::Removed NetlinkBackend::remove_etc_link(const std::string& netns) {
   return Removed::not_ours;
 }
 
-void NetlinkBackend::remove_etc_dir() { rmdir("/etc/netns"); }  // fails, harmlessly, if in use
+void NetlinkBackend::remove_etc_dir() {
+  rmdir("/etc/netns");
+}  // fails, harmlessly, if in use
 
 std::vector<std::string> NetlinkBackend::stop_processes(const JournalState& state) {
   std::set<uint64_t> ids;

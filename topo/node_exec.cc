@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "topo/lab.h"
 #include "topo/node_setup.h"
@@ -35,7 +35,8 @@ std::vector<std::string> shell_argv(const NodeContext& node) {
     // bash sets its prompt in ~/.bashrc: run that, then put lab and node in front.
     std::string rc = node.node_dir + "/.topo-bashrc";
     std::ofstream(rc) << "[ -f ~/.bashrc ] && . ~/.bashrc\n"
-                      << "PS1=\"[" << node.lab << ":" << node.node << "] ${PS1:-\\\\h:\\\\w\\\\$ }\"\n";
+                      << "PS1=\"[" << node.lab << ":" << node.node
+                      << "] ${PS1:-\\\\h:\\\\w\\\\$ }\"\n";
     return {shell, "--rcfile", rc, "-i"};
   }
   return {shell, "-i"};
@@ -78,9 +79,9 @@ int cmd_exec(const std::string& lab_or_file, const std::string& node,
     return 2;
   }
   std::string file = header.value("file", "");
-  LabDirs dirs{lab, paths.lab_dir,
-               file == "<stdin>" ? std::string("/")
-                                 : std::filesystem::path(file).parent_path().string()};
+  LabDirs dirs{
+      lab, paths.lab_dir,
+      file == "<stdin>" ? std::string("/") : std::filesystem::path(file).parent_path().string()};
   NodeContext ctx{lab, node, netns, dirs.node_dir(node), dirs.lab_dir, read_node_env(dirs, node)};
   // $TOPO_NODE_DIR exists for every node a command runs in.
   mkdir((paths.lab_dir + "/nodes").c_str(), 0711);

@@ -14,8 +14,8 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "netlink/error.h"
 #include "netlink/fd.h"
@@ -177,10 +177,10 @@ void run_exec(const NodeContext& node, const std::string& cmd) {
   if (status == 0) return;
   std::string tail;
   for (const std::string& l : last) tail += l + "\n";
-  throw std::runtime_error(fmt::format("exec on node {} failed: `{}` exited with status {}; the "
-                                       "last lines of its output ({}):\n{}",
-                                       node.node, cmd, status, node.node_dir + "/exec.log",
-                                       indent(tail)));
+  throw std::runtime_error(
+      fmt::format("exec on node {} failed: `{}` exited with status {}; the "
+                  "last lines of its output ({}):\n{}",
+                  node.node, cmd, status, node.node_dir + "/exec.log", indent(tail)));
 }
 
 Daemon start_daemon(const NodeContext& node, const std::string& name, const std::string& cmd) {
@@ -189,7 +189,10 @@ Daemon start_daemon(const NodeContext& node, const std::string& name, const std:
   nl::Fd null = open_null();
   // Not "exec CMD": CMD may be a list ("trap '' TERM; sleep 9"). The shell and what it starts
   // share the session; down stops them all.
-  pid_t pid = spawn_in_node(node, {{"/bin/sh", "-c", cmd}, null.get(), log.get(), log.get(),
+  pid_t pid = spawn_in_node(node, {{"/bin/sh", "-c", cmd},
+                                   null.get(),
+                                   log.get(),
+                                   log.get(),
                                    /*new_session=*/true});
   return {node.node, name, log_path, pid, std::chrono::steady_clock::now()};
 }

@@ -150,17 +150,20 @@ class Planner {
     // A bridge port is a where possible, so that it is born a port.
     if (a.ns == plan_.root || (!bridge_of(a.ns) && bridge_of(b.ns) && b.ns != plan_.root))
       std::swap(a, b);
-    CreateVeth v{ref(a.ns, a.iface), ref(b.ns, b.iface),
+    CreateVeth v{ref(a.ns, a.iface),
+                 ref(b.ns, b.iface),
                  mac_for(plan_.nodes[a.ns].name, a.iface, a.mac),
-                 mac_for(plan_.nodes[b.ns].name, b.iface, b.mac), l.mtu, bridge_of(a.ns),
+                 mac_for(plan_.nodes[b.ns].name, b.iface, b.mac),
+                 l.mtu,
+                 bridge_of(a.ns),
                  l.up || !a.endpoint};
     for (const End* e : {&a, &b}) {
       if (!e->endpoint) continue;
       const IfaceRef& r = e == &a ? v.a : v.b;
       for (const nl::IpPrefix& addr : e->endpoint->addresses)
         pending_[r.node].addresses.push_back({r, addr});
-      nl::Impairment imp = effective_impairment(l.impair ? &*l.impair : nullptr,
-                                                e->endpoint->impair ? &*e->endpoint->impair : nullptr);
+      nl::Impairment imp = effective_impairment(
+          l.impair ? &*l.impair : nullptr, e->endpoint->impair ? &*e->endpoint->impair : nullptr);
       if (imp.needs_netem() || imp.rate_bps) pending_[r.node].impairs.push_back({r, imp});
     }
     bool b_up = l.up || !b.endpoint;
@@ -241,11 +244,12 @@ nl::Mac default_mac(const std::string& lab, const std::string& node, const std::
                     unsigned attempt) {
   uint64_t h = fnv1a(fmt::format("{}/{}/{}#{}", lab, node, iface, attempt));
   // 0x02: locally administered, unicast.
-  return {0x02, uint8_t(h >> 32), uint8_t(h >> 24), uint8_t(h >> 16), uint8_t(h >> 8),
-          uint8_t(h)};
+  return {0x02, uint8_t(h >> 32), uint8_t(h >> 24), uint8_t(h >> 16), uint8_t(h >> 8), uint8_t(h)};
 }
 
-Plan make_plan(const Topology& topology) { return Planner(topology).run(); }
+Plan make_plan(const Topology& topology) {
+  return Planner(topology).run();
+}
 
 std::string describe(const Plan& plan, const Action& action) {
   auto node = [&](int n) -> const std::string& { return plan.nodes[n].name; };
@@ -258,9 +262,9 @@ std::string describe(const Plan& plan, const Action& action) {
         } else if constexpr (std::is_same_v<T, CreateBridge>) {
           return fmt::format("{}: create bridge {}", node(a.bridge.node), a.bridge.name);
         } else if constexpr (std::is_same_v<T, CreateVeth>) {
-          std::string text = fmt::format("{}: create veth {} ({}) <-> {} ({})", node(a.a.node),
-                                         a.a.name, nl::mac_text(a.mac_a), end(a.b),
-                                         nl::mac_text(a.mac_b));
+          std::string text =
+              fmt::format("{}: create veth {} ({}) <-> {} ({})", node(a.a.node), a.a.name,
+                          nl::mac_text(a.mac_a), end(a.b), nl::mac_text(a.mac_b));
           if (a.mtu) text += fmt::format(" mtu {}", *a.mtu);
           if (a.master_a) text += fmt::format(" master {}", a.master_a->name);
           return text + (a.up ? "" : " down");

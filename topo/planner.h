@@ -19,7 +19,7 @@ struct PlanNode {
   std::string name;   // node name; "_lanN" for a LAN; "host" for the root namespace
   std::string netns;  // empty for the root namespace
   Role role = Role::node;
-  std::string kind;  // host, router, bridge; "lan"; "root"
+  std::string kind;                                      // host, router, bridge; "lan"; "root"
   std::vector<std::pair<std::string, std::string>> env;  // a node's `env`
 };
 
@@ -94,9 +94,9 @@ struct StartDaemon {  // /bin/sh -c CMD in the node, in the background
 };
 struct WatchDaemons {};  // fails up when a daemon dies within its first second
 
-using Action = std::variant<CreateNetns, CreateBridge, CreateVeth, SetSysctl, AddAddress, SetLink,
-                            SetImpair, AddRoute, WriteHosts, LinkEtc, PrepareNode, RunExec, StartDaemon,
-                            WatchDaemons>;
+using Action =
+    std::variant<CreateNetns, CreateBridge, CreateVeth, SetSysctl, AddAddress, SetLink, SetImpair,
+                 AddRoute, WriteHosts, LinkEtc, PrepareNode, RunExec, StartDaemon, WatchDaemons>;
 
 struct Plan {
   std::string lab;

@@ -69,8 +69,7 @@ std::vector<pid_t> lab_processes(const std::string& lab, const std::set<uint64_t
   return found;
 }
 
-std::vector<pid_t> stop_processes(const std::vector<pid_t>& pids,
-                                  std::chrono::milliseconds grace) {
+std::vector<pid_t> stop_processes(const std::vector<pid_t>& pids, std::chrono::milliseconds grace) {
   for (pid_t pid : pids) kill(pid, SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + grace;
   std::vector<pid_t> left = pids;

@@ -22,7 +22,6 @@ std::vector<pid_t> lab_processes(const std::string& lab, const std::set<uint64_t
 
 // SIGTERM to each, then SIGKILL to those still there after `grace`. Children of this process
 // are reaped. Returns the pids still alive at the end (none, unless unkillable).
-std::vector<pid_t> stop_processes(const std::vector<pid_t>& pids,
-                                  std::chrono::milliseconds grace);
+std::vector<pid_t> stop_processes(const std::vector<pid_t>& pids, std::chrono::milliseconds grace);
 
 }  // namespace topo

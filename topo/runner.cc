@@ -67,9 +67,8 @@ std::vector<std::pair<std::string, std::string>> etc_binds(const std::string& ne
 
 std::vector<std::string> node_environment(const NodeContext& node) {
   std::vector<std::pair<std::string, std::string>> set = {
-      {"TOPO_LAB", node.lab},         {"TOPO_NODE", node.node},
-      {"TOPO_NETNS", node.netns},     {"TOPO_NODE_DIR", node.node_dir},
-      {"TOPO_LAB_DIR", node.lab_dir},
+      {"TOPO_LAB", node.lab},           {"TOPO_NODE", node.node},       {"TOPO_NETNS", node.netns},
+      {"TOPO_NODE_DIR", node.node_dir}, {"TOPO_LAB_DIR", node.lab_dir},
   };
   set.insert(set.end(), node.env.begin(), node.env.end());
   std::vector<std::string> env;
@@ -89,8 +88,8 @@ pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options) {
   std::string netns_path = "/run/netns/" + node.netns;
   nl::Fd netns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!netns.valid())
-    throw std::runtime_error(fmt::format("node {}: cannot open {}: {}", node.node, netns_path,
-                                         nl::errno_text(errno)));
+    throw std::runtime_error(
+        fmt::format("node {}: cannot open {}: {}", node.node, netns_path, nl::errno_text(errno)));
   std::vector<std::string> argv_strings = options.argv;
   std::vector<std::string> env_strings = node_environment(node);
   std::vector<char*> argv = pointers(argv_strings);
@@ -113,8 +112,8 @@ pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options) {
     close(report[0]);
     int w = report[1];
     if (options.new_session && setsid() < 0) child_fail(w, "setsid");
-    for (auto [from, to] : {std::pair{options.stdin_fd, 0}, {options.stdout_fd, 1},
-                            {options.stderr_fd, 2}})
+    for (auto [from, to] :
+         {std::pair{options.stdin_fd, 0}, {options.stdout_fd, 1}, {options.stderr_fd, 2}})
       if (from >= 0 && dup2(from, to) < 0) child_fail(w, "redirect standard streams");
     if (setns(netns.get(), CLONE_NEWNET) != 0) child_fail(w, "enter the network namespace");
     if (unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0) child_fail(w, "unshare mount and UTS namespaces");
@@ -143,8 +142,8 @@ pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options) {
     std::string what = failure.step == std::string_view("run the command")
                            ? fmt::format("run `{}`", options.argv.at(0))
                            : std::string(failure.step);
-    throw std::runtime_error(fmt::format("node {}: cannot {}: {}", node.node, what,
-                                         nl::errno_text(failure.errnum)));
+    throw std::runtime_error(
+        fmt::format("node {}: cannot {}: {}", node.node, what, nl::errno_text(failure.errnum)));
   }
   return pid;
 }

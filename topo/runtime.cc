@@ -74,8 +74,10 @@ int cmd_impair(const std::string& lab_or_file, const std::string& end,
     int index = nl::ifindex_of(ns, e->iface);
     if (impairment && impairment->needs_netem())
       if (std::optional<std::string> why = nl::netem_unsupported())
-        throw std::runtime_error(fmt::format("this kernel has no netem qdisc "
-                                             "(CONFIG_NET_SCH_NETEM; {}): only --rate works", *why));
+        throw std::runtime_error(
+            fmt::format("this kernel has no netem qdisc "
+                        "(CONFIG_NET_SCH_NETEM; {}): only --rate works",
+                        *why));
     if (impairment)
       nl::set_impairment(ns, index, e->iface, *impairment);
     else

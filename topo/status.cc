@@ -131,23 +131,24 @@ json lab_status(const JournalState& s) {
             if (kind != "netem" && kind != "tbf")
               drift.push_back(fmt::format("the impairment of {} ({}) is gone", end, it->second));
           }
-          ifaces.push_back({{"name", l.name},
-                            {"state", l.admin_up ? (l.operstate == "unknown" ? "up" : l.operstate)
-                                                 : "down"},
-                            {"mac", l.mac},
-                            {"mtu", l.mtu},
-                            {"addresses", addrs},
-                            {"peer", peer_of.count(end) ? json(peer_of[end]) : json(nullptr)},
-                            {"impairment", impairment},
-                            {"rx_packets", l.rx_packets},
-                            {"tx_packets", l.tx_packets}});
+          ifaces.push_back(
+              {{"name", l.name},
+               {"state", l.admin_up ? (l.operstate == "unknown" ? "up" : l.operstate) : "down"},
+               {"mac", l.mac},
+               {"mtu", l.mtu},
+               {"addresses", addrs},
+               {"peer", peer_of.count(end) ? json(peer_of[end]) : json(nullptr)},
+               {"impairment", impairment},
+               {"rx_packets", l.rx_packets},
+               {"tx_packets", l.tx_packets}});
           seen.push_back(l.name);
         }
       } catch (const std::exception& e) {
         drift.push_back(fmt::format("netns {} cannot be read: {}", n.netns, e.what()));
       }
       for (const std::string& iface : expected[n.node])
-        if (std::find(seen.begin(), seen.end(), iface) != seen.end()) continue;
+        if (std::find(seen.begin(), seen.end(), iface) != seen.end())
+          continue;
         else
           drift.push_back(fmt::format("interface {}:{} (veth to {}) is gone", n.node, iface,
                                       peer_of[n.node + ":" + iface]));
@@ -159,55 +160,61 @@ json lab_status(const JournalState& s) {
       bool running = daemon_running(static_cast<pid_t>(d.pid), n.id);
       daemons.push_back({{"name", d.name}, {"pid", d.pid}, {"running", running}});
       if (!running)
-        drift.push_back(fmt::format("daemon {} on node {} (pid {}) is not running", d.name,
-                                    d.node, d.pid));
+        drift.push_back(
+            fmt::format("daemon {} on node {} (pid {}) is not running", d.name, d.node, d.pid));
     }
     node["daemons"] = daemons;
     (n.kind == "lan" ? lans : nodes).push_back(node);
   }
   json host = json::array();
   for (const JournalHostLink& h : s.host_links) host.push_back({{"name", h.iface}, {"mac", h.mac}});
-  return {{"lab", s.header.lab},   {"file", s.header.file},
+  return {{"lab", s.header.lab},
+          {"file", s.header.file},
           {"since", since_text(s.header.started)},
           {"state", s.complete ? "up" : "incomplete"},
-          {"nodes", nodes},        {"lans", lans},
-          {"host_interfaces", host}, {"drift", drift}};
+          {"nodes", nodes},
+          {"lans", lans},
+          {"host_interfaces", host},
+          {"drift", drift}};
 }
 
 std::string summary_table(const json& labs, bool colour) {
   if (labs.empty()) return "no lab is running\n";
-  std::vector<std::vector<std::string>> rows = {{"LAB", "STATE", "NODES", "LINKS", "SINCE", "FILE"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"LAB", "STATE", "NODES", "LINKS", "SINCE", "FILE"}};
   for (const json& l : labs)
-    rows.push_back({l.value("name", ""), l.value("state", ""),
-                    std::to_string(l.value("nodes", 0)), std::to_string(l.value("links", 0)),
-                    l.value("since", ""), l.value("file", "")});
+    rows.push_back({l.value("name", ""), l.value("state", ""), std::to_string(l.value("nodes", 0)),
+                    std::to_string(l.value("links", 0)), l.value("since", ""),
+                    l.value("file", "")});
   std::string out = table(rows, "");
-  if (colour) out = paint(out.substr(0, out.find('\n')), true, fmt::color::steel_blue) +
-                    out.substr(out.find('\n'));
+  if (colour)
+    out = paint(out.substr(0, out.find('\n')), true, fmt::color::steel_blue) +
+          out.substr(out.find('\n'));
   return out;
 }
 
 std::string status_table(const json& st, bool colour) {
-  std::string out = fmt::format("lab {} ({}) {} since {}: {} nodes\n", st.value("lab", ""),
-                                st.value("file", ""), st.value("state", ""),
-                                st.value("since", ""), st["nodes"].size());
+  std::string out =
+      fmt::format("lab {} ({}) {} since {}: {} nodes\n", st.value("lab", ""), st.value("file", ""),
+                  st.value("state", ""), st.value("since", ""), st["nodes"].size());
   for (const char* group : {"nodes", "lans"}) {
     for (const json& n : st[group]) {
-      out += fmt::format("\n{}  {}  netns {}\n", paint(n.value("name", ""), colour,
-                                                      fmt::color::steel_blue),
+      out += fmt::format("\n{}  {}  netns {}\n",
+                         paint(n.value("name", ""), colour, fmt::color::steel_blue),
                          n.value("kind", ""), n.value("netns", ""));
       std::vector<std::vector<std::string>> rows = {
           {"IFACE", "STATE", "MAC", "MTU", "ADDRESSES", "PEER", "IMPAIR", "RX", "TX"}};
       for (const json& i : n["interfaces"]) {
         std::string addrs;
-        for (const json& a : i["addresses"]) addrs += (addrs.empty() ? "" : ",") + a.get<std::string>();
+        for (const json& a : i["addresses"])
+          addrs += (addrs.empty() ? "" : ",") + a.get<std::string>();
         std::string state = i.value("state", "");
-        rows.push_back({i.value("name", ""), state, i.value("mac", "").empty() ? "-" : i.value("mac", ""),
-                        std::to_string(i.value("mtu", 0)), addrs.empty() ? "-" : addrs,
-                        i["peer"].is_null() ? "-" : i["peer"].get<std::string>(),
-                        i["impairment"].is_null() ? "-" : i["impairment"].get<std::string>(),
-                        std::to_string(i.value("rx_packets", 0)),
-                        std::to_string(i.value("tx_packets", 0))});
+        rows.push_back(
+            {i.value("name", ""), state, i.value("mac", "").empty() ? "-" : i.value("mac", ""),
+             std::to_string(i.value("mtu", 0)), addrs.empty() ? "-" : addrs,
+             i["peer"].is_null() ? "-" : i["peer"].get<std::string>(),
+             i["impairment"].is_null() ? "-" : i["impairment"].get<std::string>(),
+             std::to_string(i.value("rx_packets", 0)), std::to_string(i.value("tx_packets", 0))});
       }
       std::string t = table(rows, "  ");
       out += t;
@@ -221,7 +228,8 @@ std::string status_table(const json& st, bool colour) {
     out += fmt::format("\nhost  interface {} (mac {}) in the root namespace\n", h.value("name", ""),
                        h.value("mac", ""));
   if (!st["drift"].empty()) {
-    out += "\n" + paint("drift (in the journal, not in the kernel):", colour, fmt::color::orange) + "\n";
+    out += "\n" + paint("drift (in the journal, not in the kernel):", colour, fmt::color::orange) +
+           "\n";
     for (const json& d : st["drift"]) out += "  " + d.get<std::string>() + "\n";
   }
   return out;

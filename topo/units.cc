@@ -29,8 +29,7 @@ std::optional<double> number_with_unit(std::string_view text,
 
 std::optional<uint64_t> parse_duration_us(std::string_view text) {
   // "us" before "s": the longest unit that matches wins.
-  static const std::pair<std::string_view, double> kUnits[] = {
-      {"us", 1}, {"ms", 1e3}, {"s", 1e6}};
+  static const std::pair<std::string_view, double> kUnits[] = {{"us", 1}, {"ms", 1e3}, {"s", 1e6}};
   auto us = number_with_unit(text, kUnits);
   if (!us || *us > 3600e6) return std::nullopt;  // an hour is more than any lab needs
   return static_cast<uint64_t>(std::llround(*us));

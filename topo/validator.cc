@@ -12,9 +12,15 @@ namespace topo {
 
 namespace {
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
-bool is_name_char(char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+bool is_alnum(char c) {
+  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+bool is_name_char(char c) {
+  return is_alnum(c) || c == '_' || c == '.' || c == '-';
+}
 
 std::string node_name_problem(const std::string& name) {
   if (name.empty()) return "a node name cannot be empty";
@@ -23,8 +29,7 @@ std::string node_name_problem(const std::string& name) {
     return fmt::format("node name `{}` must start with a letter or a digit", name);
   for (char c : name)
     if (!is_name_char(c))
-      return fmt::format("node name `{}` may contain only letters, digits, `_`, `.` and `-`",
-                         name);
+      return fmt::format("node name `{}` may contain only letters, digits, `_`, `.` and `-`", name);
   if (name == kHostNode) return "`host` is reserved for the root network namespace";
   return {};
 }
@@ -47,8 +52,10 @@ std::string sysctl_key_problem(const std::string& key) {
   bool dotted = key.find('/') == std::string::npos;
   std::string root = dotted ? "net." : "net/";
   if (key.compare(0, root.size(), root) != 0)
-    return fmt::format("sysctl `{}` is not per-namespace: only net.* keys can be set on a node "
-                       "(any other would change the host)", key);
+    return fmt::format(
+        "sysctl `{}` is not per-namespace: only net.* keys can be set on a node "
+        "(any other would change the host)",
+        key);
   if (key.find("..") != std::string::npos || key.find("//") != std::string::npos ||
       key.back() == '/' || key.back() == '.')
     return fmt::format("sysctl key `{}` has an empty part", key);
@@ -78,8 +85,10 @@ std::string file_name_problem(const std::string& name, const char* what) {
   if (name.size() > 255) return fmt::format("{} name `{}` is too long", what, name);
   for (char c : name)
     if (c == '/' || c == '\0')
-      return fmt::format("{} name `{}` may not contain `/`: it is a name in $TOPO_NODE_DIR, "
-                         "not a path", what, name);
+      return fmt::format(
+          "{} name `{}` may not contain `/`: it is a name in $TOPO_NODE_DIR, "
+          "not a path",
+          what, name);
   return {};
 }
 
@@ -126,7 +135,8 @@ class Validator {
     for (char c : t_.prefix) bad = bad || !is_name_char(c);
     if (bad)
       d_.error(t_.prefix_pos, fmt::format("prefix `{}` must be at most 64 letters, digits, `_`, "
-                                          "`.` and `-` (and not . or ..)", t_.prefix));
+                                          "`.` and `-` (and not . or ..)",
+                                          t_.prefix));
   }
 
   void note_address(const nl::IpPrefix& a, Pos pos) {
@@ -155,7 +165,8 @@ class Validator {
       check_node_commands(n);
       if (n.kind == NodeKind::bridge && !n.routes.empty())
         d_.error(n.routes[0].pos, fmt::format("bridge `{}` forwards frames, not packets: it "
-                                              "has no routes", n.name));
+                                              "has no routes",
+                                              n.name));
       if (n.kind == NodeKind::bridge) ifaces_[n.name][kBridgeIface] = n.pos;
     }
   }
@@ -170,7 +181,8 @@ class Validator {
       }
       if (!logs.insert(d.name + ".log").second)
         d_.error(d.pos, fmt::format("node `{}` has two daemons named `{}` (or one named `exec`, "
-                                    "whose log would be exec.log)", n.name, d.name));
+                                    "whose log would be exec.log)",
+                                    n.name, d.name));
     }
     for (const NodeFile& f : n.files) {
       std::string why = file_name_problem(f.name, "file");
@@ -178,7 +190,8 @@ class Validator {
         d_.error(f.pos, why);
       else if (logs.count(f.name))
         d_.error(f.pos, fmt::format("file `{}` would be overwritten by a log topo keeps in "
-                                    "$TOPO_NODE_DIR", f.name));
+                                    "$TOPO_NODE_DIR",
+                                    f.name));
     }
   }
 
@@ -214,15 +227,18 @@ class Validator {
     if (!fresh) {
       if (n && n->kind == NodeKind::bridge && ep.iface == kBridgeIface)
         d_.error(ep.pos, fmt::format("`{}` is the bridge of bridge node `{}`; name its ports "
-                                     "otherwise", kBridgeIface, ep.node));
+                                     "otherwise",
+                                     kBridgeIface, ep.node));
       else
         d_.error(ep.pos, fmt::format("interface {}:{} is used twice (first at line {})", ep.node,
                                      ep.iface, it->second.line));
     }
     if (n && n->kind == NodeKind::bridge && !ep.addresses.empty())
       d_.error(ep.address_pos[0], fmt::format("{}:{} is a port of bridge `{}`: a bridge port "
-                                              "has no address", ep.node, ep.iface, ep.node));
-    for (size_t i = 0; i < ep.addresses.size(); i++) note_address(ep.addresses[i], ep.address_pos[i]);
+                                              "has no address",
+                                              ep.node, ep.iface, ep.node));
+    for (size_t i = 0; i < ep.addresses.size(); i++)
+      note_address(ep.addresses[i], ep.address_pos[i]);
   }
 
   // Every end's addresses pair up with the first addressed end's: same family, same subnet.
@@ -249,7 +265,8 @@ class Validator {
     if (!shared) {
       d_.error(self.address_pos[0],
                fmt::format("{}:{} and {}:{} share no address family: one is IPv{} only, the "
-                           "other IPv{} only", self.node, self.iface, ref.node, ref.iface,
+                           "other IPv{} only",
+                           self.node, self.iface, ref.node, ref.iface,
                            self.addresses[0].is_v6() ? 6 : 4, self.addresses[0].is_v6() ? 4 : 6));
       return;
     }
@@ -258,11 +275,12 @@ class Validator {
       if (!has(ref, mine.family)) continue;
       bool partner = false;
       for (const nl::IpPrefix& theirs : ref.addresses)
-        partner = partner || (theirs.family == mine.family && theirs.len == mine.len &&
-                              mine.contains(theirs));
+        partner = partner ||
+                  (theirs.family == mine.family && theirs.len == mine.len && mine.contains(theirs));
       if (!partner)
         d_.error(self.address_pos[i], fmt::format("{} and the addresses of {}:{} are not in one "
-                                                  "subnet", mine.text(), ref.node, ref.iface));
+                                                  "subnet",
+                                                  mine.text(), ref.node, ref.iface));
     }
   }
 
@@ -315,8 +333,8 @@ void validate_routes(const Topology& t, Diagnostics& d) {
       if (!dsts.insert({net.family * 256 + net.len, net.bytes}).second)
         d.error(r.pos, fmt::format("node `{}` has two routes to {}", n.name, net.text()));
       if (!r.dev.empty() && !ifaces[n.name].count(r.dev))
-        d.error(r.pos, fmt::format("route `{}`: node `{}` has no interface `{}`", r.text, n.name,
-                                   r.dev));
+        d.error(r.pos,
+                fmt::format("route `{}`: node `{}` has no interface `{}`", r.text, n.name, r.dev));
       for (const nl::IpPrefix& gw : r.via) {
         if (gw.family != r.dst.family) {
           d.error(r.pos, fmt::format("route `{}` mixes IPv4 and IPv6", r.text));
@@ -326,8 +344,8 @@ void validate_routes(const Topology& t, Diagnostics& d) {
         for (const nl::IpPrefix& s : subnets[n.name])
           connected = connected || (s.len < s.max_len() && s.contains(gw));
         if (!connected)
-          d.error(r.pos, fmt::format("route `{}`: gateway {} is on no subnet of node `{}`",
-                                     r.text, gw.address_text(), n.name));
+          d.error(r.pos, fmt::format("route `{}`: gateway {} is on no subnet of node `{}`", r.text,
+                                     gw.address_text(), n.name));
       }
     }
   }
