@@ -189,11 +189,20 @@ TEST_F(Cli, MakeInstallPutsTheBinaryDocsAndCompletionInPlace) {
   CmdResult r = run("cmake --install " + std::string(TOPO_BUILD_DIR) + " --prefix " + dir_);
   EXPECT_EQ(r.status, 0) << r.output;
   for (const char* path :
-       {"/bin/topo", "/share/bash-completion/completions/topo", "/share/doc/topo/topology.md",
-        "/share/doc/topo/README.md", "/share/doc/topo/examples/triangle.yaml",
-        "/share/topo/topo.schema.json"})
+       {"/bin/topo", "/libexec/topo/topo-core", "/share/bash-completion/completions/topo",
+        "/share/doc/topo/topology.md", "/share/doc/topo/README.md",
+        "/share/doc/topo/examples/triangle.yaml", "/share/topo/topo.schema.json"})
     EXPECT_TRUE(std::filesystem::exists(dir_ + path)) << path;
   EXPECT_EQ(run(dir_ + "/bin/topo --help").status, 0);
+}
+
+TEST_F(Cli, TheFrontEndWithoutTopoCoreSaysWhereItLooked) {
+  std::filesystem::create_directories(dir_ + "/alone");
+  std::filesystem::copy_file(TOPO_BINARY, dir_ + "/alone/topo");
+  CmdResult r = run(dir_ + "/alone/topo validate x.yaml");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(contains(r.output, "error: cannot run topo-core (beside " + dir_ + "/alone/topo"))
+      << r.output;
 }
 
 }  // namespace

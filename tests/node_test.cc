@@ -44,6 +44,14 @@ TEST_F(Node, ExecPassesExitStatusSignalsAndStandardStreams) {
   // Without `--` too, options of the command included.
   CmdResult ls = topo("exec " + lab() + " a ls -d /");
   EXPECT_EQ(ls.output, "/\n");
+  // The command replaces topo, as with ip netns exec: its parent is topo's parent.
+  CmdResult parent = run("sh -c '" + std::string(TOPO_BINARY) + " exec " + lab() +
+                         " a -- sh -c \"echo \\$PPID\"; echo $$'");
+  std::istringstream lines(parent.output);
+  std::string first, second;
+  std::getline(lines, first);
+  std::getline(lines, second);
+  EXPECT_EQ(first, second) << parent.output;
   CmdResult missing = topo("exec " + lab() + " a -- no-such-command");
   EXPECT_EQ(missing.status, 127);
   EXPECT_TRUE(contains(missing.output, "cannot run `no-such-command`: No such file or directory"))
@@ -63,6 +71,8 @@ TEST_F(Node, ExecRunsWithTheNodesNameEnvironmentAndDirectory) {
   struct stat st;
   ASSERT_EQ(stat(("/run/topo/" + lab() + "/nodes/a/motd").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0644u);
+  // The lab given by its file, and -q before the verb: the same node.
+  EXPECT_EQ(topo("-q exec " + file + " a -- hostname").output, "a\n");
   // A node without env or files gets its directory when a command runs there.
   EXPECT_EQ(topo("exec " + lab() + " b -- test -d /run/topo/" + lab() + "/nodes/b").status, 0);
   // The interface list is the node's (a fresh /sys), not the host's.

@@ -18,6 +18,7 @@
 
 #include "netlink/netns.h"
 #include "netlink/query.h"
+#include "topo/entry.h"
 #include "topo/hosts.h"
 #include "topo/lab.h"
 #include "topo/loader.h"

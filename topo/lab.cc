@@ -180,6 +180,13 @@ std::optional<std::string> lab_name_of(const std::string& lab_or_file) {
   return lab_or_file;
 }
 
+int cmd_exec(const std::string& lab_or_file, const std::string& node,
+             const std::vector<std::string>& command) {
+  std::optional<std::string> name = lab_name_of(lab_or_file);
+  if (!name) return kInvalid;
+  return exec_in_node(*name, node, command);
+}
+
 int cmd_validate(const std::string& file) {
   auto loaded = load_checked(file);
   if (!loaded) return kInvalid;

@@ -39,8 +39,10 @@ int cmd_impair(const std::string& lab_or_file, const std::string& end,
                const std::optional<nl::Impairment>& impairment);
 int cmd_link(const std::string& lab_or_file, const std::string& end, bool up);
 
-// Runs `command` (or, when empty, an interactive shell) in a node; returns its exit status
-// (128+N after signal N).
+// Runs `command` (or, when empty, an interactive shell) in a node of the running lab: the
+// command replaces this process. Returns only on failure, with topo's exit status.
+int exec_in_node(const std::string& lab, const std::string& node,
+                 const std::vector<std::string>& command);
 int cmd_exec(const std::string& lab_or_file, const std::string& node,
              const std::vector<std::string>& command);
 

@@ -107,19 +107,6 @@ void prepare_node(const LabDirs& dirs, const std::string& node, const std::vecto
   }
 }
 
-std::vector<std::pair<std::string, std::string>> read_node_env(const LabDirs& dirs,
-                                                               const std::string& node) {
-  std::ifstream in(dirs.env_file(node));
-  if (!in) return {};
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  std::vector<std::pair<std::string, std::string>> env;
-  if (j.is_array())
-    for (const auto& kv : j)
-      if (kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string())
-        env.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
-  return env;
-}
-
 std::string tail_of_file(const std::string& path, size_t lines) {
   std::ifstream in(path);
   std::deque<std::string> last;

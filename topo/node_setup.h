@@ -35,9 +35,6 @@ Unlinked unlink_etc(const LabDirs& dirs, const std::string& netns);
 // $TOPO_NODE_DIR with the node's files (0644), and its env for `topo exec`.
 void prepare_node(const LabDirs& dirs, const std::string& node, const std::vector<NodeFile>& files,
                   const std::vector<std::pair<std::string, std::string>>& env);
-// The env prepare_node kept for a node (empty when it has none).
-std::vector<std::pair<std::string, std::string>> read_node_env(const LabDirs& dirs,
-                                                               const std::string& node);
 
 // Runs /bin/sh -c CMD in the node, appending its output to $TOPO_NODE_DIR/exec.log (and to the
 // debug log, line by line). Throws, with the exit status and the last lines of the output,

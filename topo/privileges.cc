@@ -6,8 +6,6 @@
 #include <fstream>
 #include <string>
 
-#include <fmt/format.h>
-
 namespace topo {
 
 std::string missing_privileges(const std::string& verb) {
@@ -18,10 +16,10 @@ std::string missing_privileges(const std::string& verb) {
   bool net_admin = effective & (uint64_t{1} << CAP_NET_ADMIN);
   bool sys_admin = effective & (uint64_t{1} << CAP_SYS_ADMIN);
   if (net_admin && sys_admin) return {};
-  return fmt::format(
-      "topo {} must run as root (it needs CAP_NET_ADMIN and CAP_SYS_ADMIN to "
-      "create namespaces and configure their networks): try sudo topo {} ...",
-      verb, verb);
+  return "topo " + verb +
+         " must run as root (it needs CAP_NET_ADMIN and CAP_SYS_ADMIN to create namespaces and "
+         "configure their networks): try sudo topo " +
+         verb + " ...";
 }
 
 }  // namespace topo

@@ -1,15 +1,11 @@
 #include "topo/runner.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,8 +15,7 @@
 
 #include "netlink/error.h"
 #include "netlink/fd.h"
-
-extern char** environ;
+#include "topo/entry.h"
 
 namespace topo {
 
@@ -40,63 +35,13 @@ struct ChildFailure {
   _exit(127);
 }
 
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (std::string& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-// /etc/netns/<netns>/NAME -> /etc/NAME, for each NAME that exists in both (as iproute2 does).
-std::vector<std::pair<std::string, std::string>> etc_binds(const std::string& netns) {
-  std::vector<std::pair<std::string, std::string>> binds;
-  std::string dir = "/etc/netns/" + netns;
-  DIR* d = opendir(dir.c_str());
-  if (!d) return binds;
-  while (dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    std::string target = "/etc/" + name;
-    if (access(target.c_str(), F_OK) == 0) binds.emplace_back(dir + "/" + name, target);
-  }
-  closedir(d);
-  return binds;
-}
-
 }  // namespace
-
-std::vector<std::string> node_environment(const NodeContext& node) {
-  std::vector<std::pair<std::string, std::string>> set = {
-      {"TOPO_LAB", node.lab},           {"TOPO_NODE", node.node},       {"TOPO_NETNS", node.netns},
-      {"TOPO_NODE_DIR", node.node_dir}, {"TOPO_LAB_DIR", node.lab_dir},
-  };
-  set.insert(set.end(), node.env.begin(), node.env.end());
-  std::vector<std::string> env;
-  for (char** e = environ; *e; e++) {
-    std::string_view entry(*e);
-    std::string_view key = entry.substr(0, entry.find('='));
-    bool replaced = false;
-    for (const auto& [k, v] : set) replaced = replaced || key == k;
-    if (!replaced) env.emplace_back(entry);
-  }
-  for (const auto& [k, v] : set) env.push_back(k + "=" + v);
-  return env;
-}
 
 pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options) {
   // Everything the child needs is made before fork: after it, only system calls.
-  std::string netns_path = "/run/netns/" + node.netns;
-  nl::Fd netns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!netns.valid())
-    throw std::runtime_error(
-        fmt::format("node {}: cannot open {}: {}", node.node, netns_path, nl::errno_text(errno)));
-  std::vector<std::string> argv_strings = options.argv;
-  std::vector<std::string> env_strings = node_environment(node);
-  std::vector<char*> argv = pointers(argv_strings);
-  std::vector<char*> envp = pointers(env_strings);
-  std::vector<std::pair<std::string, std::string>> binds = etc_binds(node.netns);
-  struct statvfs sys;
-  unsigned long sys_flags = statvfs("/sys", &sys) == 0 && (sys.f_flag & ST_RDONLY) ? MS_RDONLY : 0;
+  NodeEntry entry;
+  if (std::string why = prepare_entry(node, options.argv, entry); !why.empty())
+    throw std::runtime_error(why);
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0)
     throw std::runtime_error(fmt::format("pipe: {}", nl::errno_text(errno)));
@@ -115,21 +60,7 @@ pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options) {
     for (auto [from, to] :
          {std::pair{options.stdin_fd, 0}, {options.stdout_fd, 1}, {options.stderr_fd, 2}})
       if (from >= 0 && dup2(from, to) < 0) child_fail(w, "redirect standard streams");
-    if (setns(netns.get(), CLONE_NEWNET) != 0) child_fail(w, "enter the network namespace");
-    if (unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0) child_fail(w, "unshare mount and UTS namespaces");
-    // Mounts made here must not propagate back to the host.
-    if (mount("", "/", "none", MS_SLAVE | MS_REC, nullptr) != 0) child_fail(w, "make / rslave");
-    // A /sys that shows this namespace's interfaces. No sysfs mounted there before is fine.
-    umount2("/sys", MNT_DETACH);
-    if (mount(node.netns.c_str(), "/sys", "sysfs", sys_flags, nullptr) != 0)
-      child_fail(w, "mount /sys");
-    for (const auto& [from, to] : binds)
-      if (mount(from.c_str(), to.c_str(), "none", MS_BIND, nullptr) != 0)
-        child_fail(w, "bind /etc/netns files over /etc");
-    if (sethostname(node.node.data(), node.node.size()) != 0) child_fail(w, "set the hostname");
-    if (chdir(node.lab_dir.c_str()) != 0) child_fail(w, "change to TOPO_LAB_DIR");
-    execvpe(argv[0], argv.data(), envp.data());
-    child_fail(w, "run the command");
+    child_fail(w, enter_and_exec(entry));
   }
   close(report[1]);
   ChildFailure failure;
@@ -139,7 +70,7 @@ pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options) {
   close(report[0]);
   if (n == static_cast<ssize_t>(sizeof failure)) {
     wait_exit_status(pid);
-    std::string what = failure.step == std::string_view("run the command")
+    std::string what = failure.step == std::string_view(kExecStep)
                            ? fmt::format("run `{}`", options.argv.at(0))
                            : std::string(failure.step);
     throw std::runtime_error(

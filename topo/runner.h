@@ -49,7 +49,4 @@ struct Captured {
 Captured run_captured(const NodeContext& node, const std::vector<std::string>& argv,
                       std::chrono::steady_clock::time_point deadline);
 
-// The environment a command in the node gets: ours, then TOPO_*, then the node's env.
-std::vector<std::string> node_environment(const NodeContext& node);
-
 }  // namespace topo

@@ -34,16 +34,6 @@ std::string read_holder(int fd) {
 
 }  // namespace
 
-LabPaths LabPaths::of(const std::string& run_dir, const std::string& lab) {
-  LabPaths p;
-  p.lab_dir = run_dir + "/" + lab;
-  p.state_dir = p.lab_dir + "/state";
-  p.journal = p.state_dir + "/journal";
-  p.lock = p.state_dir + "/lock";
-  p.topology = p.state_dir + "/topology.yaml";
-  return p;
-}
-
 LabLock LabLock::acquire(const LabPaths& paths, const std::string& lab, const std::string& verb) {
   std::string run_dir = std::filesystem::path(paths.lab_dir).parent_path().string();
   // A concurrent `down` may remove the directories between our steps: start again then.

@@ -17,7 +17,10 @@ inline constexpr const char* kRunDir = "/run/topo";
 struct LabPaths {
   std::string lab_dir, state_dir, journal, lock;
   std::string topology;  // the topology file as `up` read it, for `topo test`
-  static LabPaths of(const std::string& run_dir, const std::string& lab);
+  static LabPaths of(const std::string& run_dir, const std::string& lab) {
+    std::string dir = run_dir + "/" + lab, state = dir + "/state";
+    return {dir, state, state + "/journal", state + "/lock", state + "/topology.yaml"};
+  }
 };
 
 // Another topo process holds the lab.

@@ -1,0 +1,49 @@
+// entry.h - entering a node as `ip netns exec` does: its network namespace, a private mount
+// namespace (/ rslave, a fresh /sys, /etc/netns/<netns>/* bound over /etc/*), a UTS namespace
+// named after the node, the TOPO_* variables, the lab directory as working directory.
+//
+// No logging or formatting library here: the `topo` front end links this alone, so that
+// `topo exec` starts as fast as `ip netns exec` (see front.cc).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "netlink/fd.h"
+#include "topo/node_setup.h"
+#include "topo/runner.h"
+
+namespace topo {
+
+// Everything entering needs, made beforehand: after a fork only system calls follow.
+struct NodeEntry {
+  nl::Fd netns;
+  std::string netns_name, hostname, cwd;
+  std::vector<std::string> argv, env;
+  std::vector<std::pair<std::string, std::string>> binds;  // /etc/netns/<netns>/X -> /etc/X
+  unsigned long sys_flags = 0;                             // /sys read-only where it is
+  std::vector<char*> argv_pointers, env_pointers;          // into argv and env
+
+  NodeEntry() = default;
+  NodeEntry(const NodeEntry&) = delete;  // the pointers point into this object
+  NodeEntry& operator=(const NodeEntry&) = delete;
+};
+
+// Opens the node's namespace and gathers the rest. The reason on failure, else empty.
+std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
+                          NodeEntry& entry);
+
+// Enters the node and execs the command (looked up in PATH). Returns only when a step failed:
+// which one, with errno saying why. Async-signal-safe: fit for a child between fork and exec.
+const char* enter_and_exec(const NodeEntry& entry);
+inline constexpr const char* kExecStep = "run the command";
+
+// The environment a command in the node gets: ours, then TOPO_*, then the node's env.
+std::vector<std::string> node_environment(const NodeContext& node);
+
+// The env prepare_node kept for a node (empty when it has none).
+std::vector<std::pair<std::string, std::string>> read_node_env(const LabDirs& dirs,
+                                                               const std::string& node);
+
+}  // namespace topo
