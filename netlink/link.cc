@@ -136,6 +136,40 @@ int first_free_ifindex(Netns& ns) {
   return highest + 1;
 }
 
+void modify_link(Netns& ns, int ifindex, const std::string& ifname, const LinkChange& c) {
+  LinkPtr orig(rtnl_link_alloc());
+  LinkPtr change(rtnl_link_alloc());
+  rtnl_link_set_ifindex(orig.get(), ifindex);
+  std::string what;
+  if (c.mtu) {
+    rtnl_link_set_mtu(change.get(), static_cast<unsigned>(*c.mtu));
+    what += fmt::format("set mtu {}", *c.mtu);
+  }
+  if (c.mac) {
+    AddrPtr mac(nl_addr_build(AF_LLC, c.mac->data(), c.mac->size()));
+    rtnl_link_set_addr(change.get(), mac.get());
+    what += (what.empty() ? "" : ", ") + fmt::format("set address {}", mac_text(*c.mac));
+  }
+  if (c.up) {
+    if (*c.up)
+      rtnl_link_set_flags(change.get(), IFF_UP);
+    else
+      rtnl_link_unset_flags(change.get(), IFF_UP);
+    what += (what.empty() ? "" : ", ") + std::string(*c.up ? "set up" : "set down");
+  }
+  int rc = rtnl_link_change(ns.socket().get(), orig.get(), change.get(), 0);
+  ns.socket().check(rc, ifname, what);
+}
+
+void delete_address(Netns& ns, int ifindex, const std::string& ifname, const IpPrefix& address) {
+  AddrObjPtr addr(rtnl_addr_alloc());
+  AddrPtr local = make_addr(address);
+  rtnl_addr_set_ifindex(addr.get(), ifindex);
+  rtnl_addr_set_local(addr.get(), local.get());
+  int rc = rtnl_addr_delete(ns.socket().get(), addr.get(), 0);
+  ns.socket().check(rc, fmt::format("{} on {}", address.text(), ifname), "remove address");
+}
+
 void add_address(Netns& ns, int ifindex, const std::string& ifname, const IpPrefix& address) {
   AddrObjPtr addr(rtnl_addr_alloc());
   AddrPtr local = make_addr(address);

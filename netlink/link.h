@@ -46,5 +46,14 @@ Deleted delete_link_with_mac(Netns& ns, const std::string& ifname, const Mac& ma
 int first_free_ifindex(Netns& ns);
 
 void add_address(Netns& ns, int ifindex, const std::string& ifname, const IpPrefix& address);
+void delete_address(Netns& ns, int ifindex, const std::string& ifname, const IpPrefix& address);
+
+// Changes an existing interface in place (same ifindex): each field that is set.
+struct LinkChange {
+  std::optional<int> mtu;
+  std::optional<Mac> mac;
+  std::optional<bool> up;
+};
+void modify_link(Netns& ns, int ifindex, const std::string& ifname, const LinkChange& change);
 
 }  // namespace nl

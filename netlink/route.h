@@ -17,7 +17,20 @@ struct Nexthop {
 };
 
 // Adds one route (proto static, main table); two or more nexthops make it ECMP (multipath).
-void add_route(Netns& ns, const IpPrefix& dst, const std::vector<Nexthop>& nexthops);
+// `replace`: the route to `dst` that is there already is replaced in one request.
+void add_route(Netns& ns, const IpPrefix& dst, const std::vector<Nexthop>& nexthops,
+               bool replace = false);
+
+// Removes the main table's route to `dst`.
+void delete_route(Netns& ns, const IpPrefix& dst);
+
+// The main table's static routes (proto static, as topo and `ip route add` make them), with
+// their nexthops (ifname filled in).
+struct RouteState {
+  IpPrefix dst;
+  std::vector<Nexthop> nexthops;
+};
+std::vector<RouteState> list_static_routes(Netns& ns);
 
 // "10.9.0.0/16 via 10.1.0.2 dev eth1", for messages and plans.
 std::string route_text(const IpPrefix& dst, const std::vector<Nexthop>& nexthops);

@@ -29,6 +29,24 @@ void log_action(const Plan& plan, const Action& action) {
   if (spdlog::should_log(spdlog::level::debug)) spdlog::debug("{}", describe(plan, action));
 }
 
+// After a change to a running lab removed something: the journal forgets it.
+void journal_removal(const Plan& plan, const Action& action, JournalWriter& journal) {
+  if (auto* i = std::get_if<ClearImpair>(&action)) {
+    journal.impairment(endpoint(plan, i->iface), "");
+  } else if (auto* v = std::get_if<DeleteVeth>(&action)) {
+    std::string end = endpoint(plan, v->iface);
+    journal.veth_gone(end, v->peer);
+    journal.veth_gone(v->peer, end);
+    for (const std::string& e : {end, v->peer})
+      if (e.rfind(std::string(kHostNode) + ":", 0) == 0) journal.host_link_gone(e.substr(5));
+  } else if (auto* d = std::get_if<StopDaemon>(&action)) {
+    journal.daemon_gone(plan.nodes[d->node].name, d->name);
+  } else if (auto* n = std::get_if<DeleteNode>(&action)) {
+    journal.etc_link_gone(plan.nodes[n->node].netns);
+    journal.netns_gone(plan.nodes[n->node].netns);
+  }
+}
+
 }  // namespace
 
 void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
@@ -128,6 +146,7 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
         journal.daemon({plan.nodes[d->node].name, d->name, backend.last_pid()});
       if (auto* i = std::get_if<SetImpair>(&actions[begin]))
         journal.impairment(endpoint(plan, i->iface), impairment_text(i->impairment));
+      journal_removal(plan, actions[begin], journal);
     }
     begin = end;
   }

@@ -68,9 +68,16 @@ int run_cli(int argc, char** argv) {
   UpOptions up;
   CLI::App* up_cmd = app.add_subcommand("up", "Build the lab a topology file describes");
   up_cmd->add_option("FILE", up.file, "Topology file (- for standard input)")->required();
-  up_cmd->add_flag("--dry-run", up.dry_run, "Print the actions up would take; create nothing");
+  up_cmd->add_flag("--dry-run", up.dry_run, "The same as `topo plan FILE`");
   up_cmd->add_flag("--keep-on-failure", up.keep_on_failure,
                    "On failure, keep what was created (for a look) instead of rolling back");
+
+  std::string plan_file;
+  bool plan_json = false;
+  CLI::App* plan_cmd = app.add_subcommand(
+      "plan", "Show what up would change (exit status 3 when something would); create nothing");
+  plan_cmd->add_option("FILE", plan_file, "Topology file (- for standard input)")->required();
+  plan_cmd->add_flag("--json", plan_json, "As JSON on standard output");
 
   std::string lab;
   CLI::App* down_cmd =
@@ -151,7 +158,7 @@ int run_cli(int argc, char** argv) {
   gen_cmd->add_option("--name", gen_name, "The lab's name (default: shape and first size)");
 
   // -v/-q after the verb too; not for exec, whose trailing words are the command.
-  for (CLI::App* sub : {up_cmd, down_cmd, validate_cmd, status_cmd, ping_cmd, test_cmd, graph_cmd,
+  for (CLI::App* sub : {up_cmd, plan_cmd, down_cmd, validate_cmd, status_cmd, ping_cmd, test_cmd, graph_cmd,
                         impair_cmd, link_cmd, gen_cmd})
     sub->fallthrough();
 
@@ -179,6 +186,7 @@ int run_cli(int argc, char** argv) {
   setup_logging(verbose, quiet);
   if (*up_cmd) return cmd_up(up);
   if (*down_cmd) return cmd_down(lab);
+  if (*plan_cmd) return cmd_plan(plan_file, plan_json);
   if (*status_cmd)
     return cmd_status(status_lab.empty() ? std::nullopt : std::optional(status_lab), status_json);
   if (*ping_cmd) return cmd_ping(ping_lab, ping_json);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <stdexcept>
 #include <unordered_map>
@@ -84,6 +85,46 @@ void JournalWriter::link_state(const std::string& end, bool up) {
   write_lines(json{{"t", "link-state"}, {"end", end}, {"up", up}}.dump() + "\n");
 }
 
+void JournalWriter::netns_gone(const std::string& netns) {
+  write_lines(json{{"t", "netns-gone"}, {"netns", netns}}.dump() + "\n");
+}
+
+void JournalWriter::veth_gone(const std::string& a, const std::string& b) {
+  write_lines(json{{"t", "veth-gone"}, {"a", a}, {"b", b}}.dump() + "\n");
+}
+
+void JournalWriter::host_link_gone(const std::string& iface) {
+  write_lines(json{{"t", "host-link-gone"}, {"iface", iface}}.dump() + "\n");
+}
+
+void JournalWriter::etc_link_gone(const std::string& netns) {
+  write_lines(json{{"t", "etc-link-gone"}, {"netns", netns}}.dump() + "\n");
+}
+
+void JournalWriter::daemon_gone(const std::string& node, const std::string& name) {
+  write_lines(json{{"t", "daemon-gone"}, {"node", node}, {"name", name}}.dump() + "\n");
+}
+
+void JournalWriter::rewrite(const std::string& path, const JournalState& s) {
+  std::string next = path + ".next";
+  ::unlink(next.c_str());
+  {
+    JournalWriter w = create(next, s.header);
+    std::vector<JournalNetns> netns(s.netns.begin(), s.netns.end());
+    w.netns(netns);
+    w.netns_ids(netns);
+    w.veths(s.veths, s.host_links);
+    if (s.etc_dir_made || !s.etc_links.empty()) w.etc_links(s.etc_links, !s.etc_dir_made);
+    for (const JournalDaemon& d : s.daemons) w.daemon(d);
+    for (const auto& [end, text] : s.impairments)
+      if (!text.empty()) w.impairment(end, text);
+    for (const auto& [end, up] : s.link_states) w.link_state(end, up);
+    if (s.complete) w.complete(s.nodes, s.links);
+    if (fsync(w.fd_.get()) != 0) nl::throw_errno("", next, "write journal", errno);
+  }
+  if (::rename(next.c_str(), path.c_str()) != 0) nl::throw_errno("", path, "replace journal", errno);
+}
+
 JournalWriter JournalWriter::append_to(const std::string& path) {
   nl::Fd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
   if (!fd.valid()) nl::throw_errno("", path, "open journal", errno);
@@ -121,22 +162,57 @@ std::optional<JournalState> read_journal(const std::string& path) {
                   rec.value("pid", int64_t{0}), rec.value("started", int64_t{0})};
       header = true;
     } else if (t == "netns") {
-      netns_index[rec.value("netns", "")] = s.netns.size();
-      s.netns.push_back({rec.value("netns", ""), rec.value("node", ""), 0, rec.value("kind", "")});
+      // Made again (a changed lab, or one whose namespace was lost): the newest record counts.
+      JournalNetns n{rec.value("netns", ""), rec.value("node", ""), 0, rec.value("kind", "")};
+      auto it = netns_index.find(n.netns);
+      if (it != netns_index.end()) {
+        s.netns[it->second] = n;
+      } else {
+        netns_index[n.netns] = s.netns.size();
+        s.netns.push_back(n);
+      }
+    } else if (t == "netns-gone") {
+      auto it = netns_index.find(rec.value("netns", ""));
+      if (it != netns_index.end()) {
+        s.netns.erase(s.netns.begin() + static_cast<long>(it->second));
+        netns_index.clear();
+        for (size_t i = 0; i < s.netns.size(); i++) netns_index[s.netns[i].netns] = i;
+      }
+    } else if (t == "veth-gone") {
+      std::erase_if(s.veths, [&](const JournalVeth& v) {
+        return v.a == rec.value("a", "") && v.b == rec.value("b", "");
+      });
+    } else if (t == "host-link-gone") {
+      std::erase_if(s.host_links,
+                    [&](const JournalHostLink& h) { return h.iface == rec.value("iface", ""); });
+    } else if (t == "etc-link-gone") {
+      std::erase(s.etc_links, rec.value("netns", ""));
+    } else if (t == "daemon-gone") {
+      std::erase_if(s.daemons, [&](const JournalDaemon& d) {
+        return d.node == rec.value("node", "") && d.name == rec.value("name", "");
+      });
     } else if (t == "netns-id") {
       auto it = netns_index.find(rec.value("netns", ""));
       if (it != netns_index.end()) s.netns[it->second].id = rec.value("id", uint64_t{0});
     } else if (t == "veth") {
-      s.veths.push_back({rec.value("a", ""), rec.value("b", "")});
+      JournalVeth v{rec.value("a", ""), rec.value("b", "")};
+      std::erase_if(s.veths, [&](const JournalVeth& o) { return o.a == v.a && o.b == v.b; });
+      s.veths.push_back(v);
     } else if (t == "host-link") {
-      s.host_links.push_back({rec.value("iface", ""), rec.value("mac", "")});
+      JournalHostLink h{rec.value("iface", ""), rec.value("mac", "")};
+      std::erase_if(s.host_links, [&](const JournalHostLink& o) { return o.iface == h.iface; });
+      s.host_links.push_back(h);
     } else if (t == "etc-dir") {
       s.etc_dir_made = true;
     } else if (t == "etc-link") {
-      s.etc_links.push_back(rec.value("netns", ""));
+      std::string netns = rec.value("netns", "");
+      if (std::find(s.etc_links.begin(), s.etc_links.end(), netns) == s.etc_links.end())
+        s.etc_links.push_back(netns);
     } else if (t == "daemon") {
-      s.daemons.push_back(
-          {rec.value("node", ""), rec.value("name", ""), rec.value("pid", int64_t{0})});
+      JournalDaemon d{rec.value("node", ""), rec.value("name", ""), rec.value("pid", int64_t{0})};
+      // Restarted: the newest pid counts.
+      std::erase_if(s.daemons, [&](const JournalDaemon& o) { return o.node == d.node && o.name == d.name; });
+      s.daemons.push_back(d);
     } else if (t == "impair") {
       s.impairments[rec.value("end", "")] = rec.value("text", "");
     } else if (t == "link-state") {

@@ -75,9 +75,20 @@ class JournalWriter {
   void impairment(const std::string& end, const std::string& text);
   void link_state(const std::string& end, bool up);
 
+  // What a change to a running lab removed (after removing it).
+  void netns_gone(const std::string& netns);
+  void veth_gone(const std::string& a, const std::string& b);
+  void host_link_gone(const std::string& iface);
+  void etc_link_gone(const std::string& netns);
+  void daemon_gone(const std::string& node, const std::string& name);
+
   // Appends to the journal of a running lab (the caller holds the lab's lock).
   static JournalWriter append_to(const std::string& path);
   void complete(size_t nodes, size_t links);
+
+  // Replaces the journal with one that holds `state` alone (written beside it, then renamed
+  // over it): after a running lab was changed, the records of what it removed go.
+  static void rewrite(const std::string& path, const JournalState& state);
 
  private:
   JournalWriter(std::string path, nl::Fd fd) : path_(std::move(path)), fd_(std::move(fd)) {}

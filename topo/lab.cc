@@ -25,6 +25,7 @@
 #include "topo/graph.h"
 #include "topo/impair.h"
 #include "topo/journal.h"
+#include "topo/lab_common.h"
 #include "topo/loader.h"
 #include "topo/netlink_backend.h"
 #include "topo/planner.h"
@@ -35,10 +36,6 @@
 extern "C" char** environ;
 
 namespace topo {
-
-namespace {
-
-constexpr int kOk = 0, kFailed = 1, kInvalid = 2;
 
 int fail(int status, const std::string& message) {
   spdlog::error("error: {}", message);
@@ -98,35 +95,20 @@ LabDirs dirs_of(const std::string& lab, const std::string& file) {
   return {lab, LabPaths::of(kRunDir, lab).lab_dir, dir};
 }
 
-// A live one-line count on a terminal (stderr), at most ten times a second; nothing in a pipe
-// or with -q. The line is cleared when the object goes.
-class ProgressLine {
- public:
-  explicit ProgressLine(const char* verb)
-      : verb_(verb), shown_(isatty(STDERR_FILENO) && spdlog::should_log(spdlog::level::info)) {}
-  ~ProgressLine() {
-    if (drawn_) std::fputs("\r\033[K", stderr);
-  }
-  ProgressFn fn() {
-    if (!shown_) return {};
-    return [this](const Progress& p) {
-      auto now = std::chrono::steady_clock::now();
-      if (now - last_ < std::chrono::milliseconds(100)) return;
-      last_ = now;
-      drawn_ = true;
-      std::string text = fmt::format("{}: namespaces {}/{}", verb_, p.netns_done, p.netns_total);
-      if (p.links_total) text += fmt::format(", links {}/{}", p.links_done, p.links_total);
-      std::fprintf(stderr, "\r\033[K%s", text.c_str());
-    };
-  }
+std::optional<std::string> netem_missing_for(const Plan& plan) {
+  std::vector<std::string> wants_netem;
+  for (const Action& a : plan.actions)
+    if (auto* i = std::get_if<SetImpair>(&a); i && i->impairment.needs_netem())
+      wants_netem.push_back(fmt::format("{}:{} ({})", plan.nodes[i->iface.node].name, i->iface.name,
+                                        impairment_text(i->impairment)));
+  if (wants_netem.empty()) return std::nullopt;
+  std::optional<std::string> why = nl::netem_unsupported();
+  if (!why) return std::nullopt;
+  return fmt::format("this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM; {}), which the "
+                     "impairments of {} need; only `rate` works without it",
+                     *why, fmt::join(wants_netem, ", "));
+}
 
- private:
-  const char* verb_;
-  bool shown_, drawn_ = false;
-  std::chrono::steady_clock::time_point last_{};
-};
-
-// Removes what the journal lists; true when everything is gone.
 bool take_down(const JournalState& state, const std::string& lab) {
   NetlinkBackend backend(0, dirs_of(lab, state.header.file));
   std::vector<std::string> failures;
@@ -147,10 +129,9 @@ bool take_down(const JournalState& state, const std::string& lab) {
 // interfaces of the root namespace.
 std::vector<std::string> taken_names(const Plan& plan) {
   std::vector<std::string> taken;
-  for (const PlanNode& n : plan.nodes)
-    if (n.role != PlanNode::Role::root && nl::netns_exists(n.netns))
-      taken.push_back("netns " + n.netns);
   for (const Action& a : plan.actions) {
+    if (auto* c = std::get_if<CreateNetns>(&a); c && nl::netns_exists(plan.nodes[c->node].netns))
+      taken.push_back("netns " + plan.nodes[c->node].netns);
     if (auto* v = std::get_if<CreateVeth>(&a); v && v->b.node == plan.root)
       if (if_nametoindex(v->b.name.c_str()) != 0)
         taken.push_back("interface " + v->b.name + " (in the root namespace)");
@@ -163,7 +144,6 @@ std::vector<std::string> taken_names(const Plan& plan) {
   return taken;
 }
 
-}  // namespace
 
 std::optional<std::string> lab_name_of(const std::string& lab_or_file) {
   std::error_code ec;
@@ -247,11 +227,8 @@ int cmd_up(const UpOptions& options) {
   auto loaded = load_checked(options.file);
   if (!loaded) return kInvalid;
   const Topology& t = loaded->topology;
+  if (options.dry_run) return cmd_plan(options.file, false);
   Plan plan = make_plan(t);
-  if (options.dry_run) {
-    for (const Action& a : plan.actions) fmt::print("{}\n", describe(plan, a));
-    return kOk;
-  }
   if (std::string why = missing_privileges("up"); !why.empty()) return fail(kFailed, why);
 
   LabPaths paths = LabPaths::of(kRunDir, t.name);
@@ -269,14 +246,7 @@ int cmd_up(const UpOptions& options) {
       return fail(kFailed, fmt::format("lab {} holds the state of an `up` that did not finish "
                                        "(pid {}): run `topo down {}` first",
                                        t.name, running->header.pid, t.name));
-    if (running->header.file_hash == hash) {
-      spdlog::info("lab {} is already up and matches {}: nothing to do", t.name, t.file);
-      return kOk;
-    }
-    return fail(kFailed, fmt::format("lab {} is running from a different version of {}; this "
-                                     "version of topo cannot change a running lab: run `topo "
-                                     "down {}` first",
-                                     t.name, running->header.file, t.name));
+    return converge_running(*loaded, *running, start);
   }
   if (running) std::remove(paths.journal.c_str());  // header never written: nothing was made
 
@@ -292,19 +262,9 @@ int cmd_up(const UpOptions& options) {
   }
 
   // A kernel without netem cannot do what the file asks: say so before anything exists.
-  std::vector<std::string> wants_netem;
-  for (const Action& a : plan.actions)
-    if (auto* i = std::get_if<SetImpair>(&a); i && i->impairment.needs_netem())
-      wants_netem.push_back(fmt::format("{}:{} ({})", plan.nodes[i->iface.node].name, i->iface.name,
-                                        impairment_text(i->impairment)));
-  if (!wants_netem.empty()) {
-    if (std::optional<std::string> why = nl::netem_unsupported()) {
-      lock->remove_all();
-      return fail(kFailed, fmt::format("this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM; {}), "
-                                       "which the impairments of {} need; only `rate` works "
-                                       "without it. Nothing was created",
-                                       *why, fmt::join(wants_netem, ", ")));
-    }
+  if (std::optional<std::string> why = netem_missing_for(plan)) {
+    lock->remove_all();
+    return fail(kFailed, *why + ". Nothing was created");
   }
 
   raise_fd_limit();

@@ -20,7 +20,12 @@ struct UpOptions {
 // nullopt, with the reason (or the file's errors) printed, when it is neither: exit status 2.
 std::optional<std::string> lab_name_of(const std::string& lab_or_file);
 
+// Builds the lab; on a running lab, changes only what differs from the file (see plan).
 int cmd_up(const UpOptions& options);
+// What `up` would do, creating nothing: on a lab that is not running, its actions; on a running
+// one, the changes (+ added, - removed, ~ changed, ! drift put back). Exit status 0 when
+// nothing would change, 3 when something would.
+int cmd_plan(const std::string& file, bool as_json);
 int cmd_down(const std::string& lab_or_file);
 int cmd_validate(const std::string& file);
 

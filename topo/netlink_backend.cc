@@ -28,6 +28,8 @@ nl::Netns& NetlinkBackend::root() {
 nl::Netns& NetlinkBackend::ns(int node) {
   if (node == root_node_) return root();
   std::optional<nl::Netns>& n = netns_.at(node);
+  // A namespace this run did not make: one of the running lab that is being changed.
+  if (!n && plan_) n.emplace(nl::Netns::open(plan_->nodes.at(node).netns));
   if (!n) throw nl::Error("", "node " + std::to_string(node), "use", EINVAL, "namespace not open");
   return *n;
 }
@@ -44,14 +46,17 @@ NodeContext NetlinkBackend::context(const Plan& plan, int node) const {
 
 void NetlinkBackend::apply(const Plan& plan, const Action& action) {
   root_node_ = plan.root;
+  plan_ = &plan;
   if (auto* a = std::get_if<CreateNetns>(&action)) {
     create_netns(plan, {a->node}, [] {});
   } else if (auto* br = std::get_if<CreateBridge>(&action)) {
-    nl::create_bridge(ns(br->bridge.node), br->bridge.name, ifindex(br->bridge));
+    nl::create_bridge(ns(br->bridge.node), br->bridge.name,
+                      br->bridge.slot == kKernelSlot ? 0 : ifindex(br->bridge));
   } else if (auto* v = std::get_if<CreateVeth>(&action)) {
-    // The root end's ifindex is the kernel's to choose; it is looked up when needed.
+    // An end without a slot gets the ifindex the kernel chooses; it is looked up when needed.
+    int a_index = v->a.slot == kKernelSlot ? 0 : ifindex(v->a);
     int b_index = v->b.slot == kKernelSlot ? 0 : ifindex(v->b);
-    nl::VethEnd a{&ns(v->a.node), v->a.name, ifindex(v->a),
+    nl::VethEnd a{&ns(v->a.node), v->a.name, a_index,
                   v->mac_a,       v->up,     v->master_a ? ifindex(*v->master_a) : 0};
     nl::VethEnd b{&ns(v->b.node), v->b.name, b_index, v->mac_b, false, 0};
     nl::create_veth(a, b, v->mtu);
@@ -66,7 +71,7 @@ void NetlinkBackend::apply(const Plan& plan, const Action& action) {
     std::vector<nl::Nexthop> hops;
     for (const RouteHop& h : r->hops)
       hops.push_back({h.gateway, h.dev ? ifindex(*h.dev) : 0, h.dev ? h.dev->name : ""});
-    nl::add_route(ns(r->node), r->dst, hops);
+    nl::add_route(ns(r->node), r->dst, hops, r->replace);
   } else if (auto* i = std::get_if<SetImpair>(&action)) {
     nl::set_impairment(ns(i->iface.node), ifindex(i->iface), i->iface.name, i->impairment);
   } else if (auto* h = std::get_if<WriteHosts>(&action)) {
@@ -81,6 +86,40 @@ void NetlinkBackend::apply(const Plan& plan, const Action& action) {
     daemons_.push_back(start_daemon(context(plan, d->node), d->name, d->cmd));
   } else if (std::holds_alternative<WatchDaemons>(action)) {
     watch_daemons(daemons_, std::chrono::seconds(1));
+  } else {
+    apply_change(plan, action);
+  }
+}
+
+void NetlinkBackend::apply_change(const Plan& plan, const Action& action) {
+  if (auto* c = std::get_if<ChangeLink>(&action)) {
+    nl::modify_link(ns(c->iface.node), ifindex(c->iface), c->iface.name, {c->mtu, c->mac, c->up});
+  } else if (auto* a = std::get_if<DeleteAddress>(&action)) {
+    nl::delete_address(ns(a->iface.node), ifindex(a->iface), a->iface.name, a->address);
+  } else if (auto* r = std::get_if<DeleteRoute>(&action)) {
+    nl::delete_route(ns(r->node), r->dst);
+  } else if (auto* i = std::get_if<ClearImpair>(&action)) {
+    nl::clear_impairment(ns(i->iface.node), ifindex(i->iface), i->iface.name);
+  } else if (auto* v = std::get_if<DeleteVeth>(&action)) {
+    nl::delete_link_with_mac(ns(v->iface.node), v->iface.name, v->mac);
+  } else if (auto* d = std::get_if<StopDaemon>(&action)) {
+    pid_t pid = static_cast<pid_t>(d->pid);
+    std::vector<pid_t> pids = session_processes(pid);
+    if (pids.empty() && pid > 0 && process_alive(pid)) pids.push_back(pid);
+    for (pid_t left : topo::stop_processes(pids, std::chrono::seconds(5)))
+      throw nl::Error(plan.nodes[d->node].netns, "daemon " + d->name, "stop", EBUSY,
+                      fmt::format("process {} survived SIGKILL", left));
+  } else if (auto* f = std::get_if<RemoveFile>(&action)) {
+    std::string path = dirs_.node_dir(plan.nodes[f->node].name) + "/" + f->name;
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) nl::throw_errno("", path, "remove", errno);
+  } else if (auto* n = std::get_if<DeleteNode>(&action)) {
+    const PlanNode& node = plan.nodes[n->node];
+    if (n->id) topo::stop_processes(lab_processes(dirs_.lab, {n->id}, {}), std::chrono::seconds(5));
+    if (node.role == PlanNode::Role::node) remove_etc_link(node.netns);
+    netns_.at(n->node).reset();  // our socket in it must not keep it alive
+    if (remove_netns(node.netns, n->id) == Removed::not_ours)
+      throw nl::Error(node.netns, "netns " + node.netns, "delete", EEXIST,
+                      "it is no longer the namespace this lab made");
   }
 }
 

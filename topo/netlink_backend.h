@@ -36,6 +36,7 @@ class NetlinkBackend : public Backend {
   }
 
  private:
+  void apply_change(const Plan& plan, const Action& action);
   nl::Netns& ns(int node);
   nl::Netns& root();
   int ifindex(const IfaceRef& iface);
@@ -44,6 +45,7 @@ class NetlinkBackend : public Backend {
   std::vector<std::optional<nl::Netns>> netns_;
   std::optional<nl::Netns> root_;  // the namespace topo runs in, for `host:IFACE` ends
   int root_node_ = -1;
+  const Plan* plan_ = nullptr;  // the plan being applied, for namespaces opened by name
   // The ifindex of slot 1 in every namespace: the first one free in a fresh namespace, probed
   // once, so that no interface has to be looked up after it is made.
   int first_ifindex_ = 0;

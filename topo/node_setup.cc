@@ -104,6 +104,8 @@ void prepare_node(const LabDirs& dirs, const std::string& node, const std::vecto
     nlohmann::json j = nlohmann::json::array();
     for (const auto& [k, v] : env) j.push_back({k, v});
     write_file(dirs.env_file(node), j.dump(), 0600);
+  } else if (unlink(dirs.env_file(node).c_str()) != 0 && errno != ENOENT) {
+    nl::throw_errno("", dirs.env_file(node), "remove", errno);
   }
 }
 

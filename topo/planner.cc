@@ -293,12 +293,36 @@ std::string describe(const Plan& plan, const Action& action) {
           return fmt::format("{}: start daemon {}: `{}`", node(a.node), a.name, a.cmd);
         } else if constexpr (std::is_same_v<T, WatchDaemons>) {
           return "all: check that every daemon still runs 1 s after its start";
+        } else if constexpr (std::is_same_v<T, ChangeLink>) {
+          std::string text = fmt::format("{}: set {}", node(a.iface.node), a.iface.name);
+          if (a.mtu) text += fmt::format(" mtu {}", *a.mtu);
+          if (a.mac) text += " address " + nl::mac_text(*a.mac);
+          if (a.up) text += *a.up ? " up" : " down";
+          return text;
+        } else if constexpr (std::is_same_v<T, DeleteAddress>) {
+          return fmt::format("{}: remove address {} from {}", node(a.iface.node), a.address.text(),
+                             a.iface.name);
+        } else if constexpr (std::is_same_v<T, DeleteRoute>) {
+          return fmt::format("{}: remove route {}", node(a.node),
+                             a.dst.len == 0 ? "default" : a.dst.network().text());
+        } else if constexpr (std::is_same_v<T, ClearImpair>) {
+          return fmt::format("{}: clear impairment of {}", node(a.iface.node), a.iface.name);
+        } else if constexpr (std::is_same_v<T, DeleteVeth>) {
+          return fmt::format("{}: delete veth {} <-> {}", node(a.iface.node), a.iface.name, a.peer);
+        } else if constexpr (std::is_same_v<T, StopDaemon>) {
+          return fmt::format("{}: stop daemon {} (pid {})", node(a.node), a.name, a.pid);
+        } else if constexpr (std::is_same_v<T, RemoveFile>) {
+          return fmt::format("{}: remove file {}", node(a.node), a.name);
+        } else if constexpr (std::is_same_v<T, DeleteNode>) {
+          return fmt::format("{}: stop its processes, delete netns {}", node(a.node),
+                             plan.nodes[a.node].netns);
         } else if constexpr (std::is_same_v<T, SetLink>) {
           std::string text = fmt::format("{}: set {}", node(a.iface.node), a.iface.name);
           if (a.master) text += " master " + a.master->name;
           return text + (a.up ? " up" : "");
         } else {
-          std::string text = fmt::format("{}: route {}", node(a.node),
+          std::string text = fmt::format("{}: {} {}", node(a.node),
+                                         a.replace ? "replace route" : "route",
                                          a.dst.len == 0 ? "default" : a.dst.network().text());
           for (const RouteHop& h : a.hops) {
             if (h.gateway) text += " via " + h.gateway->address_text();

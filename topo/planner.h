@@ -71,6 +71,7 @@ struct AddRoute {
   int node = 0;
   nl::IpPrefix dst;
   std::vector<RouteHop> hops;
+  bool replace = false;  // the route to dst that is there is replaced (a running lab's change)
 };
 
 // After the network: files and processes.
@@ -94,9 +95,48 @@ struct StartDaemon {  // /bin/sh -c CMD in the node, in the background
 };
 struct WatchDaemons {};  // fails up when a daemon dies within its first second
 
+// Changes to a running lab (converge.h): in place, or removals of what the lab made.
+struct ChangeLink {  // MTU, MAC and/or admin state of an existing interface (same ifindex)
+  IfaceRef iface;
+  std::optional<int> mtu;
+  std::optional<nl::Mac> mac;
+  std::optional<bool> up;
+};
+struct DeleteAddress {
+  IfaceRef iface;
+  nl::IpPrefix address;
+};
+struct DeleteRoute {
+  int node = 0;
+  nl::IpPrefix dst;
+};
+struct ClearImpair {
+  IfaceRef iface;
+};
+struct DeleteVeth {  // one end (its peer goes with it), if it still has the MAC topo gave it
+  IfaceRef iface;
+  nl::Mac mac;
+  std::string peer;  // "node:iface", for the journal
+};
+struct StopDaemon {  // the daemon's whole session: SIGTERM, then SIGKILL
+  int node = 0;
+  std::string name;
+  int64_t pid = 0;
+};
+struct RemoveFile {  // a file no longer in the node's `files`
+  int node = 0;
+  std::string name;
+};
+struct DeleteNode {  // its processes stopped, its /etc/netns link and namespace removed
+  int node = 0;
+  uint64_t id = 0;  // the namespace's inode as journaled
+};
+
 using Action =
     std::variant<CreateNetns, CreateBridge, CreateVeth, SetSysctl, AddAddress, SetLink, SetImpair,
-                 AddRoute, WriteHosts, LinkEtc, PrepareNode, RunExec, StartDaemon, WatchDaemons>;
+                 AddRoute, WriteHosts, LinkEtc, PrepareNode, RunExec, StartDaemon, WatchDaemons,
+                 ChangeLink, DeleteAddress, DeleteRoute, ClearImpair, DeleteVeth, StopDaemon,
+                 RemoveFile, DeleteNode>;
 
 struct Plan {
   std::string lab;

@@ -38,6 +38,31 @@ bool gone(pid_t pid) {
 
 }  // namespace
 
+bool process_alive(pid_t pid) { return !gone(pid); }
+
+std::vector<pid_t> session_processes(pid_t session) {
+  std::vector<pid_t> out;
+  DIR* proc = opendir("/proc");
+  if (!proc) return out;
+  while (dirent* e = readdir(proc)) {
+    pid_t pid = static_cast<pid_t>(atoi(e->d_name));
+    if (pid <= 0) continue;
+    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    size_t paren = line.rfind(')');
+    if (paren == std::string::npos) continue;
+    // After the name: state, ppid, pgrp, session.
+    std::istringstream fields(line.substr(paren + 2));
+    std::string state;
+    long ppid = 0, pgrp = 0, sid = 0;
+    fields >> state >> ppid >> pgrp >> sid;
+    if (sid == session && state != "Z") out.push_back(pid);
+  }
+  closedir(proc);
+  return out;
+}
+
 uint64_t process_netns(pid_t pid) {
   char buf[64];
   std::string path = "/proc/" + std::to_string(pid) + "/ns/net";

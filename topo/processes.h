@@ -20,6 +20,13 @@ uint64_t process_netns(pid_t pid);
 std::vector<pid_t> lab_processes(const std::string& lab, const std::set<uint64_t>& netns_ids,
                                  const std::vector<pid_t>& journaled);
 
+// Whether a process exists and is not a zombie.
+bool process_alive(pid_t pid);
+
+// The live processes of a session (a daemon and what it started: topo starts each daemon in a
+// session of its own).
+std::vector<pid_t> session_processes(pid_t session);
+
 // SIGTERM to each, then SIGKILL to those still there after `grace`. Children of this process
 // are reaped. Returns the pids still alive at the end (none, unless unkillable).
 std::vector<pid_t> stop_processes(const std::vector<pid_t>& pids, std::chrono::milliseconds grace);

@@ -1,0 +1,535 @@
+#include "topo/converge.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "topo/hash.h"
+#include "topo/impair.h"
+#include "topo/journal.h"
+
+namespace topo {
+
+namespace {
+
+constexpr int kVethMtu = 1500;  // a veth's MTU when the file gives none
+
+std::pair<std::string, std::string> split_end(const std::string& end) {
+  size_t colon = end.find(':');
+  return {end.substr(0, colon), end.substr(colon + 1)};
+}
+
+std::string node_of(const std::string& key, char separator) {
+  return key.substr(0, key.find(separator));
+}
+
+std::string env_text(const std::vector<std::pair<std::string, std::string>>& env) {
+  if (env.empty()) return "";
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& [k, v] : env) j.push_back({k, v});
+  return j.dump();
+}
+
+std::string hops_text(const RouteSpec& r) {
+  std::string text;
+  for (const RouteSpec::Hop& h : r.hops) {
+    if (h.gateway) text += " via " + h.gateway->address_text();
+    if (!h.dev.empty()) text += " dev " + h.dev;
+  }
+  return text.empty() ? text : text.substr(1);
+}
+
+// A live route is what is wanted when each wanted hop is there (a hop without a device in the
+// file matches whatever device the kernel chose).
+bool route_matches(const RouteSpec& want, const RouteSpec& live) {
+  if (want.hops.size() != live.hops.size()) return false;
+  for (const RouteSpec::Hop& w : want.hops) {
+    bool found = false;
+    for (const RouteSpec::Hop& l : live.hops)
+      found = found || (w.gateway == l.gateway && (w.dev.empty() || w.dev == l.dev));
+    if (!found) return false;
+  }
+  return true;
+}
+
+bool same_route(const RouteSpec& a, const RouteSpec& b) { return hops_text(a) == hops_text(b); }
+
+}  // namespace
+
+std::string link_key(const std::string& a, const std::string& b) {
+  return a < b ? a + " <-> " + b : b + " <-> " + a;
+}
+
+LabSpec spec_of(const Plan& plan) {
+  LabSpec s;
+  auto name = [&](int n) -> const std::string& { return plan.nodes[n].name; };
+  auto end = [&](const IfaceRef& r) { return name(r.node) + ":" + r.name; };
+  std::map<int, std::string> files_of;  // node -> its files, for the daemons' config
+  for (size_t n = 0; n < plan.nodes.size(); n++) {
+    const PlanNode& p = plan.nodes[n];
+    if (p.role == PlanNode::Role::root) continue;
+    s.nodes[p.name] = {p.netns, p.kind, env_text(p.env), {}, 0};
+    s.ifaces[p.name + ":lo"] = {"lo", "", 0, false, ""};
+  }
+  for (const Action& action : plan.actions) {
+    if (auto* b = std::get_if<CreateBridge>(&action)) {
+      s.ifaces[end(b->bridge)] = {"bridge", "", 0, true, ""};
+    } else if (auto* v = std::get_if<CreateVeth>(&action)) {
+      int mtu = v->mtu.value_or(kVethMtu);
+      s.ifaces[end(v->a)] = {"veth", nl::mac_text(v->mac_a), mtu, v->up,
+                             v->master_a ? v->master_a->name : ""};
+      s.ifaces[end(v->b)] = {"veth", nl::mac_text(v->mac_b), mtu, false, ""};
+      s.links[link_key(end(v->a), end(v->b))] = {end(v->a), end(v->b)};
+    } else if (auto* l = std::get_if<SetLink>(&action)) {
+      IfaceSpec& i = s.ifaces[end(l->iface)];
+      i.up = l->up;
+      if (l->master) i.master = l->master->name;
+    } else if (auto* y = std::get_if<SetSysctl>(&action)) {
+      s.sysctls[name(y->node) + " " + y->key] = {name(y->node), y->key, y->value};
+    } else if (auto* a = std::get_if<AddAddress>(&action)) {
+      s.addresses[end(a->iface) + " " + a->address.text()] = {end(a->iface), a->address};
+    } else if (auto* i = std::get_if<SetImpair>(&action)) {
+      s.impairments[end(i->iface)] = {impairment_text(i->impairment), i->impairment};
+    } else if (auto* r = std::get_if<AddRoute>(&action)) {
+      RouteSpec route{name(r->node), r->dst, {}};
+      for (const RouteHop& h : r->hops) route.hops.push_back({h.gateway, h.dev ? h.dev->name : ""});
+      s.routes[name(r->node) + " " + r->dst.network().text()] = route;
+    } else if (auto* h = std::get_if<WriteHosts>(&action)) {
+      s.hosts = h->content;
+    } else if (auto* p = std::get_if<PrepareNode>(&action)) {
+      std::string all;
+      for (const NodeFile& f : p->files) {
+        s.files[name(p->node) + "/" + f.name] = f.content;
+        all += f.name + "\n" + f.content + "\n";
+      }
+      files_of[p->node] = all;
+    } else if (auto* x = std::get_if<RunExec>(&action)) {
+      s.nodes[name(x->node)].exec.push_back(x->cmd);
+    } else if (auto* d = std::get_if<StartDaemon>(&action)) {
+      std::string config = d->cmd + "\n" + s.nodes[name(d->node)].env + "\n" + files_of[d->node];
+      s.daemons[name(d->node) + "/" + d->name] = {d->cmd, content_hash(config), 0};
+    }
+  }
+  return s;
+}
+
+LabSpec merged(LabSpec first, const LabSpec& second) {
+  first.nodes.insert(second.nodes.begin(), second.nodes.end());
+  first.ifaces.insert(second.ifaces.begin(), second.ifaces.end());
+  first.links.insert(second.links.begin(), second.links.end());
+  first.addresses.insert(second.addresses.begin(), second.addresses.end());
+  first.routes.insert(second.routes.begin(), second.routes.end());
+  first.sysctls.insert(second.sysctls.begin(), second.sysctls.end());
+  first.impairments.insert(second.impairments.begin(), second.impairments.end());
+  first.files.insert(second.files.begin(), second.files.end());
+  first.daemons.insert(second.daemons.begin(), second.daemons.end());
+  if (!first.hosts) first.hosts = second.hosts;
+  return first;
+}
+
+std::string change_text(const Change& c) {
+  std::string text = c.op == '#' ? std::string("note:") : std::string(1, c.op);
+  text += " " + c.what + " " + c.object;
+  if (!c.detail.empty()) text += ": " + c.detail;
+  return text;
+}
+
+bool Convergence::changes_anything() const {
+  return std::any_of(changes.begin(), changes.end(), [](const Change& c) { return c.op != '#'; });
+}
+
+namespace {
+
+class Converger {
+ public:
+  Converger(const std::string& lab, const LabSpec& want, const LabSpec& before,
+            const LabSpec& live, const std::map<std::string, std::string>& fresh)
+      : want_(want), before_(before), live_(live), fresh_sysctls_(fresh) {
+    out_.plan.lab = lab;
+  }
+
+  Convergence run() {
+    plan_nodes();
+    stop_daemons();
+    remove_from_surviving_nodes();
+    remove_links_and_nodes();
+    create_nodes();
+    create_links();
+    change_interfaces();
+    set_sysctls(/*fresh_nodes=*/false);
+    add_addresses();
+    set_impairments();
+    set_routes();
+    files_and_processes();
+    return std::move(out_);
+  }
+
+ private:
+  const LabSpec& want_;
+  const LabSpec& before_;
+  const LabSpec& live_;
+  const std::map<std::string, std::string>& fresh_sysctls_;
+  Convergence out_;
+  std::map<std::string, int> index_;
+  std::set<std::string> fresh_;     // namespaces to make: new, lost, or replaced
+  std::set<std::string> gone_;      // namespaces to remove: no longer wanted, or replaced
+  std::set<std::string> made_links_;  // links made by this convergence
+
+  template <class A>
+  void emit(A&& action) {
+    out_.plan.actions.emplace_back(std::forward<A>(action));
+  }
+  void change(char op, std::string what, std::string object, std::string detail = "") {
+    out_.changes.push_back({op, std::move(what), std::move(object), std::move(detail)});
+  }
+  // Whether a wanted object missing from the live lab is new (+) or was lost (!).
+  char added_or_drift(bool in_before) const { return in_before ? '!' : '+'; }
+
+  int node(const std::string& name) const { return index_.at(name); }
+  IfaceRef ref(const std::string& end) const {
+    auto [n, iface] = split_end(end);
+    return {node(n), iface, kKernelSlot};
+  }
+  bool survives(const std::string& node_name) const {
+    return node_name == kHostNode || (want_.nodes.count(node_name) && !fresh_.count(node_name));
+  }
+
+  void add_plan_node(const std::string& name, const NodeSpec& n) {
+    PlanNode::Role role = n.kind == "lan" ? PlanNode::Role::lan : PlanNode::Role::node;
+    index_[name] = int(out_.plan.nodes.size());
+    out_.plan.nodes.push_back({name, n.netns, role, n.kind, {}});
+    if (!n.env.empty()) {
+      nlohmann::json j = nlohmann::json::parse(n.env, nullptr, false);
+      if (j.is_array())
+        for (const auto& kv : j) out_.plan.nodes.back().env.emplace_back(kv[0], kv[1]);
+    }
+  }
+
+  void plan_nodes() {
+    for (const auto& [name, n] : want_.nodes) add_plan_node(name, n);
+    for (const auto& [name, n] : live_.nodes)
+      if (!index_.count(name)) add_plan_node(name, n);
+    bool host = false;
+    for (const auto* spec : {&want_, &before_})
+      for (const auto& [key, l] : spec->links)
+        host = host || node_of(l.a, ':') == kHostNode || node_of(l.b, ':') == kHostNode;
+    if (host) {
+      index_[kHostNode] = out_.plan.root = int(out_.plan.nodes.size());
+      out_.plan.nodes.push_back({kHostNode, "", PlanNode::Role::root, "root", {}});
+    }
+    for (const auto& [name, n] : want_.nodes) {
+      auto live = live_.nodes.find(name);
+      if (live == live_.nodes.end()) {
+        fresh_.insert(name);
+      } else if ((live->second.kind == "bridge") != (n.kind == "bridge")) {
+        // A bridge node's interfaces are ports of its bridge: it is made again.
+        fresh_.insert(name);
+        gone_.insert(name);
+      } else if (live->second.kind != n.kind) {
+        change('~', "node", name, fmt::format("kind {} -> {}", live->second.kind, n.kind));
+      }
+    }
+    for (const auto& [name, n] : live_.nodes)
+      if (!want_.nodes.count(name)) gone_.insert(name);
+  }
+
+  void stop_daemons() {
+    for (const auto& [key, d] : live_.daemons) {
+      std::string n = node_of(key, '/');
+      auto want = want_.daemons.find(key);
+      auto before = before_.daemons.find(key);
+      bool changed = want != want_.daemons.end() && before != before_.daemons.end() &&
+                     want->second.config != before->second.config;
+      if (want == want_.daemons.end() || !survives(n) || changed) {
+        if (want == want_.daemons.end()) change('-', "daemon", key);
+        if (changed) change('~', "daemon", key, "restarted: its cmd, env or files changed");
+        emit(StopDaemon{node(n), key.substr(key.find('/') + 1), d.pid});
+      }
+    }
+  }
+
+  // What the lab made on a namespace that stays, and is no longer wanted.
+  void remove_from_surviving_nodes() {
+    for (const auto& [key, r] : live_.routes)
+      if (!want_.routes.count(key) && before_.routes.count(key) && survives(r.node)) {
+        change('-', "route", key, hops_text(r));
+        emit(DeleteRoute{node(r.node), r.dst});
+      }
+    for (const auto& [key, a] : live_.addresses)
+      if (!want_.addresses.count(key) && before_.addresses.count(key) &&
+          survives(node_of(a.iface, ':')) && want_.ifaces.count(a.iface)) {
+        change('-', "address", a.address.text() + " on " + a.iface);
+        emit(DeleteAddress{ref(a.iface), a.address});
+      }
+    for (const auto& [end, i] : live_.impairments)
+      if (!want_.impairments.count(end) && survives(node_of(end, ':')) && want_.ifaces.count(end)) {
+        change('-', "impairment", end, i.text);
+        emit(ClearImpair{ref(end)});
+      }
+    for (const auto& [key, content] : live_.files)
+      if (!want_.files.count(key) && before_.files.count(key) && survives(node_of(key, '/'))) {
+        change('-', "file", key);
+        emit(RemoveFile{node(node_of(key, '/')), key.substr(key.find('/') + 1)});
+      }
+  }
+
+  void remove_links_and_nodes() {
+    for (const auto& [key, l] : live_.links) {
+      bool wanted = want_.links.count(key);
+      std::string na = node_of(l.a, ':'), nb = node_of(l.b, ':');
+      if (wanted && survives(na) && survives(nb)) continue;
+      if (!wanted) change('-', "link", key);
+      // A link goes with the namespaces it joins; when one of them stays, the kernel would
+      // take the link away only when it got round to destroying the other: it is removed now.
+      if (gone_.count(na) && gone_.count(nb)) continue;
+      std::string end = gone_.count(na) ? l.b : l.a;
+      std::string peer = end == l.a ? l.b : l.a;
+      auto mac = nl::parse_mac(live_.ifaces.at(end).mac);
+      emit(DeleteVeth{ref(end), mac.value_or(nl::Mac{}), peer});
+    }
+    for (const std::string& name : gone_) {
+      if (!want_.nodes.count(name)) change('-', "node", name);
+      emit(DeleteNode{node(name), live_.nodes.at(name).id});
+    }
+  }
+
+  void create_nodes() {
+    for (const std::string& name : fresh_) {
+      bool replaced = gone_.count(name);
+      if (replaced)
+        change('~', "node", name,
+               fmt::format("kind {} -> {}: made again", live_.nodes.at(name).kind,
+                           want_.nodes.at(name).kind));
+      else
+        change(added_or_drift(before_.nodes.count(name)), "node", name,
+               before_.nodes.count(name) ? "its namespace is gone: made again"
+                                         : want_.nodes.at(name).kind);
+      emit(CreateNetns{node(name)});
+    }
+    set_sysctls(/*fresh_nodes=*/true);
+    for (const auto& [end, i] : want_.ifaces)
+      if (i.kind == "bridge" && (!live_.ifaces.count(end) || fresh_.count(node_of(end, ':'))))
+        emit(CreateBridge{ref(end)});
+  }
+
+  bool live_link(const std::string& key, const LinkSpec& l) const {
+    return live_.links.count(key) && survives(node_of(l.a, ':')) && survives(node_of(l.b, ':'));
+  }
+
+  void create_links() {
+    for (const auto& [key, l] : want_.links) {
+      if (live_link(key, l)) continue;
+      // A link of a namespace made again comes with it; any other is new or was lost.
+      bool nodes_survive = survives(node_of(l.a, ':')) && survives(node_of(l.b, ':'));
+      if (!before_.links.count(key))
+        change('+', "link", key);
+      else if (nodes_survive)
+        change('!', "link", key, "missing: made again");
+      const IfaceSpec& a = want_.ifaces.at(l.a);
+      const IfaceSpec& b = want_.ifaces.at(l.b);
+      std::optional<IfaceRef> master_a;
+      if (!a.master.empty()) master_a = ref(node_of(l.a, ':') + ":" + a.master);
+      emit(CreateVeth{ref(l.a), ref(l.b), *nl::parse_mac(a.mac), *nl::parse_mac(b.mac),
+                      a.mtu == kVethMtu ? std::nullopt : std::optional<int>(a.mtu), master_a,
+                      a.up});
+      std::optional<IfaceRef> master_b;
+      if (!b.master.empty()) master_b = ref(node_of(l.b, ':') + ":" + b.master);
+      if (b.up || master_b) emit(SetLink{ref(l.b), b.up, master_b});
+      made_links_.insert(l.a);
+      made_links_.insert(l.b);
+    }
+    for (const std::string& name : fresh_) emit(SetLink{ref(name + ":lo"), true, std::nullopt});
+  }
+
+  void change_interfaces() {
+    for (const auto& [end, w] : want_.ifaces) {
+      auto l = live_.ifaces.find(end);
+      if (l == live_.ifaces.end() || made_links_.count(end) || !survives(node_of(end, ':')))
+        continue;
+      auto b = before_.ifaces.find(end);
+      const IfaceSpec* before = b == before_.ifaces.end() ? nullptr : &b->second;
+      ChangeLink c{ref(end), {}, {}, {}};
+      std::vector<std::string> edits, drift;
+      auto note = [&](bool was_wanted, std::string text) {
+        (was_wanted ? drift : edits).push_back(std::move(text));
+      };
+      if (w.kind == "veth" && w.mtu != l->second.mtu) {
+        c.mtu = w.mtu;
+        note(before && before->mtu == w.mtu, fmt::format("mtu {} -> {}", l->second.mtu, w.mtu));
+      }
+      if (w.kind == "veth" && w.mac != l->second.mac) {
+        c.mac = nl::parse_mac(w.mac);
+        note(before && before->mac == w.mac, fmt::format("mac {} -> {}", l->second.mac, w.mac));
+      }
+      if (w.up != l->second.up) {
+        c.up = w.up;
+        note(before && before->up == w.up,
+             fmt::format("{} -> {}", l->second.up ? "up" : "down", w.up ? "up" : "down"));
+      }
+      if (edits.empty() && drift.empty()) continue;
+      auto join = [](const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, ", ")); };
+      if (!edits.empty()) change('~', "interface", end, join(edits));
+      if (!drift.empty()) change('!', "interface", end, join(drift) + " (changed by hand: put back)");
+      emit(std::move(c));
+    }
+  }
+
+  void set_sysctls(bool fresh_nodes) {
+    for (const auto& [key, s] : want_.sysctls) {
+      if (fresh_.count(s.node) != fresh_nodes) continue;
+      if (fresh_nodes) {
+        emit(SetSysctl{node(s.node), s.key, s.value});
+        continue;
+      }
+      auto l = live_.sysctls.find(key);
+      if (l != live_.sysctls.end() && l->second.value == s.value) continue;
+      auto b = before_.sysctls.find(key);
+      std::string now = l == live_.sysctls.end() ? "unset" : l->second.value;
+      if (b == before_.sysctls.end())
+        change('+', "sysctl", key, fmt::format("{} -> {}", now, s.value));
+      else if (b->second.value == s.value)
+        change('!', "sysctl", key, fmt::format("{} -> {} (changed by hand: put back)", now, s.value));
+      else
+        change('~', "sysctl", key, fmt::format("{} -> {}", now, s.value));
+      emit(SetSysctl{node(s.node), s.key, s.value});
+    }
+    if (fresh_nodes) return;
+    for (const auto& [key, s] : before_.sysctls) {
+      if (want_.sysctls.count(key) || !survives(s.node)) continue;
+      auto fresh = fresh_sysctls_.find(s.key);
+      auto l = live_.sysctls.find(key);
+      if (fresh == fresh_sysctls_.end()) {
+        change('#', "sysctl", key, "no longer in the file; left as it is (a new namespace has no such key)");
+      } else if (l == live_.sysctls.end() || l->second.value != fresh->second) {
+        change('-', "sysctl", key, fmt::format("{} -> {} (a new namespace's value)",
+                                               l == live_.sysctls.end() ? "?" : l->second.value,
+                                               fresh->second));
+        emit(SetSysctl{node(s.node), s.key, fresh->second});
+      }
+    }
+  }
+
+  void add_addresses() {
+    for (const auto& [key, a] : want_.addresses) {
+      if (live_.addresses.count(key) && !made_links_.count(a.iface) &&
+          survives(node_of(a.iface, ':')))
+        continue;
+      if (!fresh_.count(node_of(a.iface, ':')))
+        change(added_or_drift(before_.addresses.count(key)), "address",
+               a.address.text() + " on " + a.iface);
+      emit(AddAddress{ref(a.iface), a.address});
+    }
+  }
+
+  void set_impairments() {
+    for (const auto& [end, i] : want_.impairments) {
+      auto l = live_.impairments.find(end);
+      bool made = made_links_.count(end) || !survives(node_of(end, ':'));
+      if (!made && l != live_.impairments.end() && l->second.text == i.text) continue;
+      auto b = before_.impairments.find(end);
+      if (!made) {
+        std::string now = l == live_.impairments.end() ? "none" : l->second.text;
+        bool drift = b != before_.impairments.end() && b->second.text == i.text;
+        change(drift ? '!' : (l == live_.impairments.end() ? '+' : '~'), "impairment", end,
+               fmt::format("{} -> {}", now, i.text));
+      }
+      emit(SetImpair{ref(end), i.impairment});
+    }
+  }
+
+  void set_routes() {
+    for (const auto& [key, r] : want_.routes) {
+      auto l = live_.routes.find(key);
+      bool made = !survives(r.node);
+      if (!made && l != live_.routes.end() && route_matches(r, l->second)) continue;
+      AddRoute add{node(r.node), r.dst, {}, !made && l != live_.routes.end()};
+      for (const RouteSpec::Hop& h : r.hops) {
+        std::optional<IfaceRef> dev;
+        if (!h.dev.empty()) dev = ref(r.node + ":" + h.dev);
+        add.hops.push_back({h.gateway, dev});
+      }
+      if (!made) {
+        auto b = before_.routes.find(key);
+        bool in_before = b != before_.routes.end();
+        if (l == live_.routes.end())
+          change(added_or_drift(in_before), "route", key, hops_text(r));
+        else
+          change(in_before && same_route(b->second, r) ? '!' : '~', "route", key,
+                 fmt::format("{} -> {}", hops_text(l->second), hops_text(r)));
+      }
+      emit(std::move(add));
+    }
+  }
+
+  void files_and_processes() {
+    if (want_.hosts && want_.hosts != live_.hosts) {
+      change(live_.hosts ? '~' : '+', "hosts", "file",
+             before_.hosts == want_.hosts ? "changed by hand: written again" : "");
+      emit(WriteHosts{*want_.hosts});
+    }
+    for (const std::string& name : fresh_)
+      if (want_.nodes.at(name).kind != "lan") emit(LinkEtc{node(name)});
+    // A node's directory, files and env: written again when any of them differs.
+    std::map<std::string, std::vector<NodeFile>> files;
+    for (const auto& [key, content] : want_.files)
+      files[node_of(key, '/')].push_back({key.substr(key.find('/') + 1), content, {}});
+    for (const auto& [name, n] : want_.nodes) {
+      if (n.kind == "lan") continue;
+      bool fresh = fresh_.count(name);
+      bool differs = fresh;
+      for (const NodeFile& f : files[name]) {
+        std::string key = name + "/" + f.name;
+        auto l = live_.files.find(key);
+        if (l != live_.files.end() && l->second == f.content) continue;
+        differs = true;
+        if (!fresh)
+          change(l == live_.files.end() ? added_or_drift(before_.files.count(key)) : '~', "file",
+                 key);
+      }
+      auto live_node = live_.nodes.find(name);
+      std::string live_env = live_node == live_.nodes.end() ? "" : live_node->second.env;
+      if (!fresh && live_env != n.env) {
+        differs = true;
+        change(n.env.empty() ? '-' : (live_env.empty() ? '+' : '~'), "env", name);
+      }
+      bool needs_dir = !files[name].empty() || !n.env.empty() || !n.exec.empty() ||
+                       std::any_of(want_.daemons.begin(), want_.daemons.end(),
+                                   [&](const auto& d) { return node_of(d.first, '/') == name; });
+      if (differs && (needs_dir || !live_env.empty())) emit(PrepareNode{node(name), files[name]});
+      auto before = before_.nodes.find(name);
+      if (!fresh && before != before_.nodes.end() && before->second.exec != n.exec)
+        change('#', "exec", name, "exec: runs when a node is made; not run again now");
+    }
+    for (const std::string& name : fresh_)
+      for (const std::string& cmd : want_.nodes.at(name).exec) emit(RunExec{node(name), cmd});
+    bool started = false;
+    for (const auto& [key, d] : want_.daemons) {
+      std::string n = node_of(key, '/');
+      auto l = live_.daemons.find(key);
+      auto b = before_.daemons.find(key);
+      bool changed = b != before_.daemons.end() && b->second.config != d.config;
+      bool alive = l != live_.daemons.end();
+      if (alive && survives(n) && !changed) continue;
+      // A changed daemon that runs was announced as it was stopped; one of a namespace made
+      // again comes with it.
+      if (survives(n) && changed && !alive)
+        change('~', "daemon", key, "started: its cmd, env or files changed");
+      else if (survives(n) && !changed)
+        change(added_or_drift(b != before_.daemons.end()), "daemon", key,
+               b != before_.daemons.end() ? "not running: started again" : d.cmd);
+      emit(StartDaemon{node(n), key.substr(key.find('/') + 1), d.cmd});
+      started = true;
+    }
+    if (started) emit(WatchDaemons{});
+  }
+};
+
+}  // namespace
+
+Convergence converge(const std::string& lab, const LabSpec& want, const LabSpec& before,
+                     const LabSpec& live, const std::map<std::string, std::string>& fresh_sysctls) {
+  return Converger(lab, want, before, live, fresh_sysctls).run();
+}
+
+}  // namespace topo

@@ -1,0 +1,123 @@
+#include "topo/live.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "netlink/netns.h"
+#include "netlink/qdisc.h"
+#include "netlink/query.h"
+#include "netlink/route.h"
+#include "netlink/sysctl.h"
+#include "topo/processes.h"
+
+namespace topo {
+
+namespace {
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct Ends {  // for pairing veth ends
+  int ifindex = 0, peer = 0;
+};
+
+class LiveReader {
+ public:
+  LiveReader(const LabSpec& known, const JournalState& journal, const LabDirs& dirs)
+      : known_(known), journal_(journal), dirs_(dirs) {}
+
+  LabSpec run() {
+    std::map<std::string, const JournalNetns*> journaled;
+    for (const JournalNetns& n : journal_.netns) journaled[n.netns] = &n;
+    for (const auto& [name, n] : known_.nodes) {
+      auto j = journaled.find(n.netns);
+      if (j == journaled.end()) continue;  // never made by this lab
+      std::optional<uint64_t> inode = nl::netns_inode(n.netns);
+      if (!inode || (j->second->id && *inode != j->second->id)) continue;  // lost or replaced
+      nl::Netns ns = nl::Netns::open(n.netns);
+      std::string env = read_file(dirs_.env_file(name)).value_or("");
+      live_.nodes[name] = {n.netns, j->second->kind, env, {}, *inode};
+      read_namespace(name, ns);
+    }
+    bool host = false;
+    for (const auto& [end, i] : known_.ifaces) host = host || end.rfind(kHostNode + std::string(":"), 0) == 0;
+    if (host) {
+      nl::Netns root = nl::Netns::current("");
+      read_links(kHostNode, root);
+    }
+    for (const auto& [key, l] : known_.links) {
+      auto a = ends_.find(l.a), b = ends_.find(l.b);
+      if (a != ends_.end() && b != ends_.end() && a->second.peer == b->second.ifindex &&
+          b->second.peer == a->second.ifindex)
+        live_.links[key] = l;
+    }
+    for (const JournalDaemon& d : journal_.daemons) {
+      auto node = live_.nodes.find(d.node);
+      pid_t pid = static_cast<pid_t>(d.pid);
+      if (node != live_.nodes.end() && pid > 0 && process_alive(pid) &&
+          process_netns(pid) == node->second.id)
+        live_.daemons[d.node + "/" + d.name] = {"", "", d.pid};
+    }
+    live_.hosts = read_file(dirs_.etc_dir() + "/hosts");
+    return std::move(live_);
+  }
+
+ private:
+  const LabSpec& known_;
+  const JournalState& journal_;
+  const LabDirs& dirs_;
+  LabSpec live_;
+  std::map<std::string, Ends> ends_;
+
+  std::map<int, std::string> read_links(const std::string& node, nl::Netns& ns) {
+    std::vector<nl::LinkState> links = nl::list_links(ns);
+    std::map<int, std::string> names;
+    for (const nl::LinkState& l : links) names[l.ifindex] = l.name;
+    for (const nl::LinkState& l : links) {
+      std::string end = node + ":" + l.name;
+      if (node == kHostNode && !known_.ifaces.count(end)) continue;  // not the lab's business
+      std::string kind = l.kind.empty() && l.name == "lo" ? "lo" : l.kind;
+      std::string master = l.master && names.count(l.master) ? names[l.master] : "";
+      live_.ifaces[end] = {kind, l.mac, l.mtu, l.admin_up, master};
+      if (kind == "veth") ends_[end] = {l.ifindex, l.peer_ifindex};
+      for (const nl::IpPrefix& a : l.addresses)
+        live_.addresses[end + " " + a.text()] = {end, a};
+      auto imp = journal_.impairments.find(end);
+      if (imp != journal_.impairments.end() && !imp->second.empty()) {
+        std::string qdisc = nl::root_qdisc_kind(ns, l.ifindex);
+        if (qdisc == "netem" || qdisc == "tbf") live_.impairments[end] = {imp->second, {}};
+      }
+    }
+    return names;
+  }
+
+  void read_namespace(const std::string& node, nl::Netns& ns) {
+    read_links(node, ns);
+    for (const nl::RouteState& r : nl::list_static_routes(ns)) {
+      RouteSpec route{node, r.dst, {}};
+      for (const nl::Nexthop& h : r.nexthops) route.hops.push_back({h.gateway, h.ifname});
+      live_.routes[node + " " + r.dst.network().text()] = route;
+    }
+    for (const auto& [key, s] : known_.sysctls)
+      if (s.node == node)
+        if (std::optional<std::string> v = nl::read_sysctl(ns, s.key))
+          live_.sysctls[key] = {node, s.key, *v};
+    for (const auto& [key, content] : known_.files)
+      if (key.compare(0, node.size() + 1, node + "/") == 0)
+        if (auto text = read_file(dirs_.node_dir(node) + "/" + key.substr(node.size() + 1)))
+          live_.files[key] = *text;
+  }
+};
+
+}  // namespace
+
+LabSpec read_live(const LabSpec& known, const JournalState& journal, const LabDirs& dirs) {
+  return LiveReader(known, journal, dirs).run();
+}
+
+}  // namespace topo
