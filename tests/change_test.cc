@@ -1,0 +1,241 @@
+// Changing a running lab: topo plan, up that converges, drift repair, rollback - checked in the
+// kernel, with the identity (ifindex, namespace inode) of what did not change.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "tests/lab_fixture.h"
+
+namespace topo::testing {
+namespace {
+
+const char* kLab = R"(name: LAB
+nodes:
+  r1:
+    kind: router
+    routes: [10.3.0.0/30 via 10.2.0.2]
+  r2:
+    env: {ROLE: a}
+    files: {conf: "v1\n"}
+    daemons:
+      - {name: keep, cmd: "sleep 1000"}
+      - {name: edit, cmd: "sleep 1001"}
+  h3: {}
+links:
+  - endpoints: [r1:eth1, r2:eth1]
+    addresses: [10.1.0.1/29, 10.1.0.2/29]
+  - endpoints: [r1:eth2, h3:eth1]
+    addresses: [10.2.0.1/30, 10.2.0.2/30]
+)";
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+class Change : public LabTest {
+ protected:
+  // Every interface of the lab, "node:iface" -> ifindex; and each namespace's inode.
+  std::map<std::string, int> ifindexes(const std::vector<std::string>& nodes) {
+    std::map<std::string, int> out;
+    for (const std::string& n : nodes)
+      for (const auto& l : ip_json("ip -n " + netns(n) + " -j link show"))
+        out[n + ":" + l["ifname"].get<std::string>()] = l["ifindex"].get<int>();
+    return out;
+  }
+  uint64_t inode(const std::string& node) {
+    struct stat st;
+    return stat(("/run/netns/" + netns(node)).c_str(), &st) == 0 ? st.st_ino : 0;
+  }
+  std::string addresses(const std::string& node, const std::string& iface) {
+    std::string out;
+    nlohmann::json links = ip_json("ip -n " + netns(node) + " -j -4 addr show dev " + iface);
+    for (const auto& a : links[0]["addr_info"])
+      out += a["local"].get<std::string>() + "/" + std::to_string(a["prefixlen"].get<int>()) + " ";
+    return out;
+  }
+  int daemon_pid(const std::string& name) {
+    CmdResult r = run("pgrep -x -f 'sleep " + name + "'");
+    return r.status == 0 ? std::stoi(r.output) : 0;
+  }
+  std::string sysctl(const std::string& node, const std::string& key) {
+    return in_node(node, "sysctl -n " + key).output;
+  }
+};
+
+TEST_F(Change, PlanOfALabNotRunningListsUpsActionsAndCreatesNothing) {
+  std::string file = write_lab(kLab);
+  CmdResult r = topo("plan " + file);
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_TRUE(contains(r.output, "r1: create netns " + netns("r1") + "\n")) << r.output;
+  CmdResult json = topo("plan --json " + file);
+  EXPECT_EQ(json.status, 3);
+  nlohmann::json j = nlohmann::json::parse(json.output);
+  EXPECT_EQ(j["running"], false);
+  EXPECT_GT(j["actions"].size(), 10u);
+  expect_nothing_left();
+}
+
+TEST_F(Change, AnEditedFileChangesOnlyWhatChangedAndUntouchedInterfacesKeepTheirIdentity) {
+  std::string file = write_lab(kLab);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  auto before = ifindexes({"r1", "r2", "h3"});
+  uint64_t r2_inode = inode("r2"), h3_inode = inode("h3");
+  int keep = daemon_pid("1000"), edit = daemon_pid("1001");
+  ASSERT_GT(keep, 0);
+  ASSERT_GT(edit, 0);
+
+  // Every kind of change at once: an address, MTU, a route, a sysctl, an impairment, a daemon's
+  // cmd, a new node and link, a node removed (h3, with its link).
+  std::string v2 = replaced(kLab, "10.1.0.2/29]", "10.1.0.3/29]\n    mtu: 9000\n    impair: {rate: 20mbit}");
+  v2 = replaced(v2, "    routes: [10.3.0.0/30 via 10.2.0.2]\n",
+                "    routes: [10.9.0.0/16 via 10.1.0.3]\n    sysctls: {net.ipv4.conf.all.rp_filter: 2}\n");
+  v2 = replaced(v2, "sleep 1001", "sleep 1002");
+  v2 = replaced(v2, "  h3: {}\n", "  h4: {}\n");
+  v2 = replaced(v2, "[r1:eth2, h3:eth1]", "[r1:eth3, h4:eth1]");
+  v2 = replaced(v2, "[10.2.0.1/30, 10.2.0.2/30]", "[10.4.0.1/30, 10.4.0.2/30]");
+  write_lab(v2);
+
+  CmdResult plan = topo("plan " + file);
+  EXPECT_EQ(plan.status, 3) << plan.output;
+  for (const char* line :
+       {"- address 10.1.0.2/29 on r2:eth1\n", "+ address 10.1.0.3/29 on r2:eth1\n",
+        "~ interface r1:eth1: mtu 1500 -> 9000\n", "~ interface r2:eth1: mtu 1500 -> 9000\n",
+        "- route r1 10.3.0.0/30: via 10.2.0.2 dev eth2\n", "+ route r1 10.9.0.0/16: via 10.1.0.3\n",
+        "+ sysctl r1 net.ipv4.conf.all.rp_filter: 0 -> 2\n", "+ impairment r1:eth1: none -> rate 20mbit\n",
+        "~ daemon r2/edit: restarted", "- node h3\n", "- link h3:eth1 <-> r1:eth2\n",
+        "+ node h4: host\n", "+ link h4:eth1 <-> r1:eth3\n", "~ hosts file\n"})
+    EXPECT_TRUE(contains(plan.output, line)) << line << "\n" << plan.output;
+  EXPECT_FALSE(contains(plan.output, "keep")) << plan.output;
+  EXPECT_EQ(inode("h3"), h3_inode) << "plan changed nothing";
+
+  CmdResult up = topo("up " + file);
+  ASSERT_EQ(up.status, 0) << up.output;
+  EXPECT_EQ(addresses("r2", "eth1"), "10.1.0.3/29 ");
+  EXPECT_EQ(ip_json("ip -n " + netns("r1") + " -j link show dev eth1")[0]["mtu"], 9000);
+  EXPECT_TRUE(contains(in_node("r1", "ip route").output, "10.9.0.0/16 via 10.1.0.3"));
+  EXPECT_FALSE(contains(in_node("r1", "ip route").output, "10.3.0.0/30"));
+  EXPECT_EQ(sysctl("r1", "net.ipv4.conf.all.rp_filter"), "2\n");
+  EXPECT_TRUE(contains(in_node("r1", "tc qdisc show dev eth1").output, "tbf")) << "rate 20mbit";
+  EXPECT_EQ(inode("h3"), 0u) << "h3 removed";
+  EXPECT_NE(inode("h4"), 0u);
+  EXPECT_EQ(in_node("r1", "ip -br link show dev eth2").status, 1) << "r1's end to h3 removed";
+  EXPECT_EQ(in_node("h4", "ping -c1 -W2 10.4.0.1").status, 0);
+  EXPECT_EQ(in_node("r2", "ping -c1 -W2 10.1.0.1").status, 0);
+  EXPECT_EQ(topo("exec " + lab() + " r2 -- getent hosts h4").status, 0) << "hosts file updated";
+  // Identity: the same namespace, the same ifindex for every interface that stayed.
+  EXPECT_EQ(inode("r2"), r2_inode);
+  auto after = ifindexes({"r1", "r2"});
+  for (const char* end : {"r1:lo", "r1:eth1", "r2:lo", "r2:eth1"})
+    EXPECT_EQ(after[end], before[end]) << end;
+  EXPECT_EQ(daemon_pid("1000"), keep) << "the daemon whose cmd did not change runs on";
+  EXPECT_EQ(daemon_pid("1001"), 0) << "the changed daemon's old process is gone";
+  EXPECT_GT(daemon_pid("1002"), 0);
+
+  CmdResult again = topo("plan " + file);
+  EXPECT_EQ(again.status, 0) << again.output;
+  EXPECT_EQ(again.output, "lab " + lab() + " matches " + file + ": no changes\n");
+
+  // And back to the first file: the same objects as before, where they stayed.
+  write_lab(kLab);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  EXPECT_EQ(topo("plan " + file).status, 0);
+  EXPECT_EQ(ip_json("ip -n " + netns("r1") + " -j link show dev eth1")[0]["mtu"], 1500);
+  EXPECT_EQ(ifindexes({"r1"})["r1:eth1"], before["r1:eth1"]);
+  EXPECT_EQ(inode("h4"), 0u);
+  EXPECT_EQ(in_node("r1", "tc qdisc show dev eth1").output.find("tbf"), std::string::npos);
+  ASSERT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
+TEST_F(Change, UpOfAnUnchangedLabTouchesNothing) {
+  std::string file = write_lab(kLab);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  auto before = ifindexes({"r1", "r2", "h3"});
+  std::string journal = file_text("/run/topo/" + lab() + "/state/journal");
+  int keep = daemon_pid("1000");
+  CmdResult r = topo("up " + file);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_TRUE(contains(r.output, "nothing to do")) << r.output;
+  EXPECT_EQ(ifindexes({"r1", "r2", "h3"}), before);
+  EXPECT_EQ(file_text("/run/topo/" + lab() + "/state/journal"), journal);
+  EXPECT_EQ(daemon_pid("1000"), keep);
+}
+
+TEST_F(Change, DriftIsListedByPlanAndPutBackByUp) {
+  std::string file = write_lab(kLab);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  int r2_eth1 = ifindexes({"r2"})["r2:eth1"];
+  ASSERT_EQ(in_node("r1", "ip link del eth2").status, 0);
+  ASSERT_EQ(in_node("r2", "ip addr del 10.1.0.2/29 dev eth1").status, 0);
+  ASSERT_EQ(in_node("r1", "sysctl -qw net.ipv4.ip_forward=0").status, 0);
+  ASSERT_EQ(run("kill " + std::to_string(daemon_pid("1000"))).status, 0);
+  ASSERT_TRUE(eventually([&] { return daemon_pid("1000") == 0; }, std::chrono::seconds(5)));
+
+  CmdResult plan = topo("plan --json " + file);
+  EXPECT_EQ(plan.status, 3) << plan.output;
+  std::set<std::string> drift;
+  nlohmann::json j = nlohmann::json::parse(plan.output);
+  for (const auto& c : j["changes"])
+    if (c["op"] == "!") drift.insert(c["kind"].get<std::string>() + " " + c["object"].get<std::string>());
+  EXPECT_EQ(drift, (std::set<std::string>{"link h3:eth1 <-> r1:eth2", "address 10.1.0.2/29 on r2:eth1",
+                                          "address 10.2.0.1/30 on r1:eth2",
+                                          "address 10.2.0.2/30 on h3:eth1",
+                                          "sysctl r1 net.ipv4.ip_forward", "daemon r2/keep",
+                                          // went with the link
+                                          "route r1 10.3.0.0/30"}));
+  ASSERT_EQ(topo("up " + file).status, 0);
+  EXPECT_EQ(topo("plan " + file).status, 0);
+  EXPECT_EQ(in_node("h3", "ping -c1 -W2 10.2.0.1").status, 0);
+  EXPECT_EQ(addresses("r2", "eth1"), "10.1.0.2/29 ");
+  EXPECT_EQ(ifindexes({"r2"})["r2:eth1"], r2_eth1);
+  EXPECT_EQ(sysctl("r1", "net.ipv4.ip_forward"), "1\n");
+  EXPECT_GT(daemon_pid("1000"), 0);
+}
+
+TEST_F(Change, AFailingChangeRollsBackToTheLabAsItWas) {
+  std::string file = write_lab(kLab);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  auto before = ifindexes({"r1", "r2", "h3"});
+  std::string first = kLab;
+  std::string bad = replaced(kLab, "  h3: {}\n", "  h3: {}\n  h5: {sysctls: {net.ipv4.no_such_key: 1}}\n");
+  bad = replaced(bad, "10.1.0.2/29]", "10.1.0.3/29]");
+  bad += "  - endpoints: [r1:eth5, h5:eth1]\n";
+  write_lab(bad);
+  CmdResult r = topo("up " + file);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "error: set sysctl net.ipv4.no_such_key=1 in netns " + netns("h5") +
+                                     ": No such file or directory"))
+      << r.output;
+  EXPECT_TRUE(contains(r.output, "is back as it was before this change")) << r.output;
+  EXPECT_EQ(inode("h5"), 0u);
+  EXPECT_EQ(addresses("r2", "eth1"), "10.1.0.2/29 ");
+  EXPECT_EQ(ifindexes({"r1", "r2", "h3"}), before);
+  write_lab(first);
+  EXPECT_EQ(topo("plan " + file).status, 0) << topo("plan " + file).output;
+}
+
+TEST_F(Change, MistakesChangeNothing) {
+  std::string file = write_lab(kLab);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  auto before = ifindexes({"r1", "r2", "h3"});
+  write_lab(replaced(kLab, "10.1.0.2/29]", "10.1.0.2/40]"));
+  CmdResult bad = topo("plan " + file);
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_TRUE(contains(bad.output, file + ":")) << bad.output;
+  EXPECT_EQ(topo("up " + file).status, 2);
+  write_lab(std::string(kLab) + "prefix: other-\n");
+  CmdResult prefix = topo("up " + file);
+  EXPECT_EQ(prefix.status, 1);
+  EXPECT_TRUE(contains(prefix.output, "every namespace would be renamed")) << prefix.output;
+  EXPECT_EQ(ifindexes({"r1", "r2", "h3"}), before);
+}
+
+}  // namespace
+}  // namespace topo::testing

@@ -1,0 +1,252 @@
+// Converging a running lab, without a kernel: specs from files, the live lab simulated.
+#include "topo/converge.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "topo/loader.h"
+
+namespace topo {
+namespace {
+
+LabSpec spec(const std::string& text) {
+  LoadResult r = load_text("lab.yaml", text, "/labs");
+  EXPECT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  return spec_of(make_plan(r.topology));
+}
+
+const char* kBase = R"(name: c
+nodes:
+  r1:
+    kind: router
+    sysctls: {net.ipv4.conf.all.rp_filter: 2}
+    routes: [10.9.0.0/16 via 10.1.0.2]
+    env: {A: "1"}
+    files: {conf: "v1\n"}
+    daemons: [{name: d1, cmd: "sleep 100"}, {name: d2, cmd: "sleep 200"}]
+  h2:
+    daemons: [{name: d3, cmd: "sleep 300"}]
+  h3: {}
+links:
+  - endpoints: [r1:eth1, h2:eth0]
+    addresses: [10.1.0.1/30, 10.1.0.2/30]
+  - endpoints: [r1:eth2, h3:eth0]
+    addresses: [10.2.0.1/30, 10.2.0.2/30]
+    impair: {rate: 10mbit}
+)";
+
+std::string edit(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+// A lab running as `before` built it, with its daemons alive.
+LabSpec running(const LabSpec& before) {
+  LabSpec live = before;
+  int64_t pid = 100;
+  for (auto& [key, d] : live.daemons) d = {"", "", pid++};
+  return live;
+}
+
+struct Result {
+  std::vector<std::string> changes, actions;
+};
+
+Result converge_to(const std::string& after, const std::string& before_text = kBase,
+                   const std::map<std::string, std::string>& fresh = {}) {
+  LabSpec before = spec(before_text);
+  Convergence c = converge("c", spec(after), before, running(before), fresh);
+  Result r;
+  for (const Change& ch : c.changes) r.changes.push_back(change_text(ch));
+  for (const Action& a : c.plan.actions) r.actions.push_back(describe(c.plan, a));
+  return r;
+}
+
+Result converge_live(const LabSpec& live) {
+  LabSpec base = spec(kBase);
+  Convergence c = converge("c", base, base, live, {});
+  Result r;
+  for (const Change& ch : c.changes) r.changes.push_back(change_text(ch));
+  for (const Action& a : c.plan.actions) r.actions.push_back(describe(c.plan, a));
+  return r;
+}
+
+using Lines = std::vector<std::string>;
+
+TEST(Converge, NothingToDoWhenTheLabIsWhatTheFileSays) {
+  Result r = converge_to(kBase);
+  EXPECT_EQ(r.changes, Lines{});
+  EXPECT_EQ(r.actions, Lines{});
+}
+
+TEST(Converge, EachKindOfEditAloneChangesOnlyItsObject) {
+  struct Case {
+    std::string name, from, to;
+    Lines changes, actions;
+  };
+  const std::vector<Case> cases = {
+      {"address",
+       "[10.1.0.1/30, 10.1.0.2/30]",
+       "[10.1.0.1/30, 10.1.0.3/30]",
+       {"- address 10.1.0.2/30 on h2:eth0", "+ address 10.1.0.3/30 on h2:eth0", "~ hosts file"},
+       {"h2: remove address 10.1.0.2/30 from eth0", "h2: address 10.1.0.3/30 on eth0",
+        "all: hosts file (9 lines)"}},
+      {"mtu",
+       "    addresses: [10.1.0.1/30, 10.1.0.2/30]\n",
+       "    addresses: [10.1.0.1/30, 10.1.0.2/30]\n    mtu: 9000\n",
+       {"~ interface h2:eth0: mtu 1500 -> 9000", "~ interface r1:eth1: mtu 1500 -> 9000"},
+       {"h2: set eth0 mtu 9000", "r1: set eth1 mtu 9000"}},
+      {"link down",
+       "    addresses: [10.1.0.1/30, 10.1.0.2/30]\n",
+       "    addresses: [10.1.0.1/30, 10.1.0.2/30]\n    state: down\n",
+       {"~ interface h2:eth0: up -> down", "~ interface r1:eth1: up -> down"},
+       {"h2: set eth0 down", "r1: set eth1 down"}},
+      {"route",
+       "routes: [10.9.0.0/16 via 10.1.0.2]",
+       "routes: [10.9.0.0/16 via 10.2.0.2]",
+       {"~ route r1 10.9.0.0/16: via 10.1.0.2 -> via 10.2.0.2"},
+       {"r1: replace route 10.9.0.0/16 via 10.2.0.2"}},
+      {"route removed",
+       "    routes: [10.9.0.0/16 via 10.1.0.2]\n",
+       "",
+       {"- route r1 10.9.0.0/16: via 10.1.0.2"},
+       {"r1: remove route 10.9.0.0/16"}},
+      {"sysctl",
+       "rp_filter: 2}",
+       "rp_filter: 1}",
+       {"~ sysctl r1 net.ipv4.conf.all.rp_filter: 2 -> 1"},
+       {"r1: sysctl net.ipv4.conf.all.rp_filter=1"}},
+      {"impairment",
+       "impair: {rate: 10mbit}",
+       "impair: {rate: 20mbit}",
+       {"~ impairment h3:eth0: rate 10mbit -> rate 20mbit",
+        "~ impairment r1:eth2: rate 10mbit -> rate 20mbit"},
+       {"h3: impair eth0: rate 20mbit", "r1: impair eth2: rate 20mbit"}},
+      {"impairment removed",
+       "    impair: {rate: 10mbit}\n",
+       "",
+       {"- impairment h3:eth0: rate 10mbit", "- impairment r1:eth2: rate 10mbit"},
+       {"h3: clear impairment of eth0", "r1: clear impairment of eth2"}},
+      {"daemon cmd: only that daemon restarts",
+       "sleep 200",
+       "sleep 201",
+       {"~ daemon r1/d2: restarted: its cmd, env or files changed"},
+       {"r1: stop daemon d2 (pid 102)", "r1: start daemon d2: `sleep 201`",
+        "all: check that every daemon still runs 1 s after its start"}},
+      {"exec: a note, nothing run",
+       "  h3: {}\n",
+       "  h3: {exec: [\"true\"]}\n",
+       {"note: exec h3: exec: runs when a node is made; not run again now"},
+       {}},
+  };
+  for (const Case& c : cases) {
+    Result r = converge_to(edit(kBase, c.from, c.to));
+    EXPECT_EQ(r.changes, c.changes) << c.name;
+    EXPECT_EQ(r.actions, c.actions) << c.name;
+  }
+}
+
+TEST(Converge, AFileOrEnvChangeRewritesTheNodeAndRestartsItsDaemonsOnly) {
+  Result r = converge_to(edit(kBase, "v1", "v2"));
+  EXPECT_EQ(r.changes, (Lines{"~ daemon r1/d1: restarted: its cmd, env or files changed",
+                              "~ daemon r1/d2: restarted: its cmd, env or files changed",
+                              "~ file r1/conf"}));
+  for (const std::string& a : r.actions) EXPECT_EQ(a.find("d3"), std::string::npos) << a;
+  r = converge_to(edit(kBase, "env: {A: \"1\"}", "env: {A: \"2\"}"));
+  EXPECT_EQ(std::count(r.changes.begin(), r.changes.end(), "~ env r1"), 1);
+  EXPECT_NE(std::find(r.actions.begin(), r.actions.end(), "r1: node directory, files conf"),
+            r.actions.end());
+}
+
+TEST(Converge, ANewNodeAndLinkAreMadeAndNothingElseIsTouched) {
+  Result r = converge_to(edit(std::string(kBase), "  h3: {}\n", "  h3: {}\n  h4: {}\n") +
+                  "  - endpoints: [r1:eth3, h4:eth0]\n    addresses: [10.3.0.1/30, "
+                  "10.3.0.2/30]\n");
+  EXPECT_EQ(r.changes, (Lines{"+ node h4: host", "+ link h4:eth0 <-> r1:eth3",
+                              "+ address 10.3.0.1/30 on r1:eth3", "~ hosts file"}));
+  for (const std::string& a : r.actions) {
+    EXPECT_EQ(a.find("r1:eth1"), std::string::npos) << a;
+    EXPECT_EQ(a.find("h2"), std::string::npos) << a;
+    EXPECT_EQ(a.find("delete"), std::string::npos) << a;
+  }
+  EXPECT_NE(std::find(r.actions.begin(), r.actions.end(), "h4: create netns c-h4"),
+            r.actions.end());
+  EXPECT_NE(std::find(r.actions.begin(), r.actions.end(), "h4: link /etc/netns/c-h4 to the lab's hosts"),
+            r.actions.end());
+}
+
+TEST(Converge, ARemovedNodeTakesItsLinksAndDaemonsAndOnlyThose) {
+  std::string without_h2 = edit(edit(kBase, "  h2:\n    daemons: [{name: d3, cmd: \"sleep 300\"}]\n", ""),
+                                "  - endpoints: [r1:eth1, h2:eth0]\n    addresses: [10.1.0.1/30, "
+                                "10.1.0.2/30]\n",
+                                "");
+  without_h2 = edit(without_h2, "    routes: [10.9.0.0/16 via 10.1.0.2]\n", "");
+  Result r = converge_to(without_h2);
+  EXPECT_EQ(r.changes, (Lines{"- daemon h2/d3", "- route r1 10.9.0.0/16: via 10.1.0.2",
+                              "- link h2:eth0 <-> r1:eth1", "- node h2", "~ hosts file"}));
+  EXPECT_EQ(r.actions, (Lines{"h2: stop daemon d3 (pid 100)", "r1: remove route 10.9.0.0/16",
+                              "r1: delete veth eth1 <-> h2:eth0",
+                              "h2: stop its processes, delete netns c-h2",
+                              "all: hosts file (7 lines)"}));
+}
+
+TEST(Converge, ASysctlNoLongerWantedGoesBackToANewNamespacesValue) {
+  std::string without = edit(kBase, "    sysctls: {net.ipv4.conf.all.rp_filter: 2}\n", "");
+  Result r = converge_to(without, kBase, {{"net.ipv4.conf.all.rp_filter", "0"}});
+  EXPECT_EQ(r.changes,
+            Lines{"- sysctl r1 net.ipv4.conf.all.rp_filter: 2 -> 0 (a new namespace's value)"});
+  EXPECT_EQ(r.actions, Lines{"r1: sysctl net.ipv4.conf.all.rp_filter=0"});
+}
+
+TEST(Converge, ChangingAKindToBridgeMakesTheNodeAgainAndToRouterSetsForwarding) {
+  const char* pair = "name: c\nnodes:\n  a: {}\n  b: {}\nlinks:\n  - endpoints: [a:e0, b:e0]\n";
+  Result r = converge_to(edit(pair, "  b: {}", "  b: {kind: bridge}"), pair);
+  EXPECT_EQ(r.changes, (Lines{"~ node b: kind host -> bridge: made again"}));
+  // a's end goes at once (the kernel would take it only when it got round to b's namespace).
+  EXPECT_EQ(r.actions, (Lines{"a: delete veth e0 <-> b:e0", "b: stop its processes, delete netns c-b",
+                              "b: create netns c-b", "b: create bridge br0",
+                              "b: create veth e0 (02:88:c5:a0:a2:f8) <-> a:e0 (02:d3:15:b6:ce:bf) "
+                              "master br0",
+                              "a: set e0 up", "b: set lo up", "b: link /etc/netns/c-b to the lab's hosts"}));
+  r = converge_to(edit(pair, "  b: {}", "  b: {kind: router}"), pair);
+  EXPECT_EQ(r.changes, (Lines{"~ node b: kind host -> router",
+                              "+ sysctl b net.ipv4.ip_forward: unset -> 1",
+                              "+ sysctl b net.ipv6.conf.all.forwarding: unset -> 1"}));
+}
+
+TEST(Converge, DriftIsPutBack) {
+  LabSpec live = running(spec(kBase));
+  live.addresses.erase("h2:eth0 10.1.0.2/30");
+  live.links.erase("h3:eth0 <-> r1:eth2");
+  live.ifaces.erase("h3:eth0");
+  live.ifaces.erase("r1:eth2");
+  live.impairments.erase("h3:eth0");
+  live.impairments.erase("r1:eth2");
+  live.addresses.erase("h3:eth0 10.2.0.2/30");
+  live.addresses.erase("r1:eth2 10.2.0.1/30");
+  live.daemons.erase("h2/d3");
+  live.sysctls["r1 net.ipv4.ip_forward"].value = "0";
+  live.ifaces["r1:eth1"].up = false;
+  Result r = converge_live(live);
+  EXPECT_EQ(r.changes,
+            (Lines{"! link h3:eth0 <-> r1:eth2: missing: made again",
+                   "! interface r1:eth1: down -> up (changed by hand: put back)",
+                   "! sysctl r1 net.ipv4.ip_forward: 0 -> 1 (changed by hand: put back)",
+                   "! address 10.1.0.2/30 on h2:eth0", "! address 10.2.0.2/30 on h3:eth0",
+                   "! address 10.2.0.1/30 on r1:eth2", "! daemon h2/d3: not running: started again"}));
+}
+
+TEST(Converge, WhatTheLabDidNotMakeIsLeftAlone) {
+  LabSpec live = running(spec(kBase));
+  live.addresses["h2:eth0 192.0.2.1/24"] = {"h2:eth0", *nl::IpPrefix::parse("192.0.2.1/24")};
+  live.routes["h2 192.0.2.0/24"] = {"h2", *nl::IpPrefix::parse("192.0.2.0/24"), {}};
+  Result r = converge_live(live);
+  EXPECT_EQ(r.changes, Lines{});
+  EXPECT_EQ(r.actions, Lines{});
+}
+
+}  // namespace
+}  // namespace topo
