@@ -19,7 +19,7 @@ _topo() {
   local cur prev verb i
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
-  local verbs="up down validate exec status ping test graph impair link"
+  local verbs="up plan down validate exec status ping test graph impair link"
   verb=""
   local args=()
   for ((i = 1; i < COMP_CWORD; i++)); do
@@ -36,6 +36,12 @@ _topo() {
     up)
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "--dry-run --keep-on-failure --help" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur"))
+      fi ;;
+    plan)
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
       else
         COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur"))
       fi ;;

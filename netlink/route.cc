@@ -27,8 +27,7 @@ std::string route_text(const IpPrefix& dst, const std::vector<Nexthop>& nexthops
   return text;
 }
 
-void add_route(Netns& ns, const IpPrefix& dst, const std::vector<Nexthop>& nexthops,
-               bool replace) {
+void add_route(Netns& ns, const IpPrefix& dst, const std::vector<Nexthop>& nexthops, bool replace) {
   RoutePtr route(rtnl_route_alloc());
   AddrPtr dst_addr = make_nl_addr(dst.network());
   rtnl_route_set_family(route.get(), dst.family);
@@ -81,7 +80,8 @@ std::vector<RouteState> list_static_routes(Netns& ns) {
     RouteState s;
     s.dst.family = rtnl_route_get_family(r);
     if (s.dst.family != AF_INET && s.dst.family != AF_INET6) continue;
-    if (d && nl_addr_get_len(d)) memcpy(s.dst.bytes.data(), nl_addr_get_binary_addr(d), s.dst.byte_count());
+    if (d && nl_addr_get_len(d))
+      memcpy(s.dst.bytes.data(), nl_addr_get_binary_addr(d), s.dst.byte_count());
     s.dst.len = d ? nl_addr_get_prefixlen(d) : 0;
     for (int i = 0; i < rtnl_route_get_nnexthops(r); i++) {
       rtnl_nexthop* nh = rtnl_route_nexthop_n(r, i);

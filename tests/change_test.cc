@@ -93,9 +93,11 @@ TEST_F(Change, AnEditedFileChangesOnlyWhatChangedAndUntouchedInterfacesKeepTheir
 
   // Every kind of change at once: an address, MTU, a route, a sysctl, an impairment, a daemon's
   // cmd, a new node and link, a node removed (h3, with its link).
-  std::string v2 = replaced(kLab, "10.1.0.2/29]", "10.1.0.3/29]\n    mtu: 9000\n    impair: {rate: 20mbit}");
-  v2 = replaced(v2, "    routes: [10.3.0.0/30 via 10.2.0.2]\n",
-                "    routes: [10.9.0.0/16 via 10.1.0.3]\n    sysctls: {net.ipv4.conf.all.rp_filter: 2}\n");
+  std::string v2 =
+      replaced(kLab, "10.1.0.2/29]", "10.1.0.3/29]\n    mtu: 9000\n    impair: {rate: 20mbit}");
+  v2 = replaced(
+      v2, "    routes: [10.3.0.0/30 via 10.2.0.2]\n",
+      "    routes: [10.9.0.0/16 via 10.1.0.3]\n    sysctls: {net.ipv4.conf.all.rp_filter: 2}\n");
   v2 = replaced(v2, "sleep 1001", "sleep 1002");
   v2 = replaced(v2, "  h3: {}\n", "  h4: {}\n");
   v2 = replaced(v2, "[r1:eth2, h3:eth1]", "[r1:eth3, h4:eth1]");
@@ -108,9 +110,10 @@ TEST_F(Change, AnEditedFileChangesOnlyWhatChangedAndUntouchedInterfacesKeepTheir
        {"- address 10.1.0.2/29 on r2:eth1\n", "+ address 10.1.0.3/29 on r2:eth1\n",
         "~ interface r1:eth1: mtu 1500 -> 9000\n", "~ interface r2:eth1: mtu 1500 -> 9000\n",
         "- route r1 10.3.0.0/30: via 10.2.0.2 dev eth2\n", "+ route r1 10.9.0.0/16: via 10.1.0.3\n",
-        "+ sysctl r1 net.ipv4.conf.all.rp_filter: 0 -> 2\n", "+ impairment r1:eth1: none -> rate 20mbit\n",
-        "~ daemon r2/edit: restarted", "- node h3\n", "- link h3:eth1 <-> r1:eth2\n",
-        "+ node h4: host\n", "+ link h4:eth1 <-> r1:eth3\n", "~ hosts file\n"})
+        "+ sysctl r1 net.ipv4.conf.all.rp_filter: 0 -> 2\n",
+        "+ impairment r1:eth1: none -> rate 20mbit\n", "~ daemon r2/edit: restarted", "- node h3\n",
+        "- link h3:eth1 <-> r1:eth2\n", "+ node h4: host\n", "+ link h4:eth1 <-> r1:eth3\n",
+        "~ hosts file\n"})
     EXPECT_TRUE(contains(plan.output, line)) << line << "\n" << plan.output;
   EXPECT_FALSE(contains(plan.output, "keep")) << plan.output;
   EXPECT_EQ(inode("h3"), h3_inode) << "plan changed nothing";
@@ -183,13 +186,14 @@ TEST_F(Change, DriftIsListedByPlanAndPutBackByUp) {
   std::set<std::string> drift;
   nlohmann::json j = nlohmann::json::parse(plan.output);
   for (const auto& c : j["changes"])
-    if (c["op"] == "!") drift.insert(c["kind"].get<std::string>() + " " + c["object"].get<std::string>());
-  EXPECT_EQ(drift, (std::set<std::string>{"link h3:eth1 <-> r1:eth2", "address 10.1.0.2/29 on r2:eth1",
-                                          "address 10.2.0.1/30 on r1:eth2",
-                                          "address 10.2.0.2/30 on h3:eth1",
-                                          "sysctl r1 net.ipv4.ip_forward", "daemon r2/keep",
-                                          // went with the link
-                                          "route r1 10.3.0.0/30"}));
+    if (c["op"] == "!")
+      drift.insert(c["kind"].get<std::string>() + " " + c["object"].get<std::string>());
+  EXPECT_EQ(drift, (std::set<std::string>{
+                       "link h3:eth1 <-> r1:eth2", "address 10.1.0.2/29 on r2:eth1",
+                       "address 10.2.0.1/30 on r1:eth2", "address 10.2.0.2/30 on h3:eth1",
+                       "sysctl r1 net.ipv4.ip_forward", "daemon r2/keep",
+                       // went with the link
+                       "route r1 10.3.0.0/30"}));
   ASSERT_EQ(topo("up " + file).status, 0);
   EXPECT_EQ(topo("plan " + file).status, 0);
   EXPECT_EQ(in_node("h3", "ping -c1 -W2 10.2.0.1").status, 0);
@@ -204,14 +208,15 @@ TEST_F(Change, AFailingChangeRollsBackToTheLabAsItWas) {
   ASSERT_EQ(topo("up " + file).status, 0);
   auto before = ifindexes({"r1", "r2", "h3"});
   std::string first = kLab;
-  std::string bad = replaced(kLab, "  h3: {}\n", "  h3: {}\n  h5: {sysctls: {net.ipv4.no_such_key: 1}}\n");
+  std::string bad =
+      replaced(kLab, "  h3: {}\n", "  h3: {}\n  h5: {sysctls: {net.ipv4.no_such_key: 1}}\n");
   bad = replaced(bad, "10.1.0.2/29]", "10.1.0.3/29]");
   bad += "  - endpoints: [r1:eth5, h5:eth1]\n";
   write_lab(bad);
   CmdResult r = topo("up " + file);
   EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_TRUE(contains(r.output, "error: set sysctl net.ipv4.no_such_key=1 in netns " + netns("h5") +
-                                     ": No such file or directory"))
+  EXPECT_TRUE(contains(r.output, "error: set sysctl net.ipv4.no_such_key=1 in netns " +
+                                     netns("h5") + ": No such file or directory"))
       << r.output;
   EXPECT_TRUE(contains(r.output, "is back as it was before this change")) << r.output;
   EXPECT_EQ(inode("h5"), 0u);

@@ -151,9 +151,9 @@ TEST(Converge, EachKindOfEditAloneChangesOnlyItsObject) {
 
 TEST(Converge, AFileOrEnvChangeRewritesTheNodeAndRestartsItsDaemonsOnly) {
   Result r = converge_to(edit(kBase, "v1", "v2"));
-  EXPECT_EQ(r.changes, (Lines{"~ daemon r1/d1: restarted: its cmd, env or files changed",
-                              "~ daemon r1/d2: restarted: its cmd, env or files changed",
-                              "~ file r1/conf"}));
+  EXPECT_EQ(r.changes,
+            (Lines{"~ daemon r1/d1: restarted: its cmd, env or files changed",
+                   "~ daemon r1/d2: restarted: its cmd, env or files changed", "~ file r1/conf"}));
   for (const std::string& a : r.actions) EXPECT_EQ(a.find("d3"), std::string::npos) << a;
   r = converge_to(edit(kBase, "env: {A: \"1\"}", "env: {A: \"2\"}"));
   EXPECT_EQ(std::count(r.changes.begin(), r.changes.end(), "~ env r1"), 1);
@@ -163,8 +163,8 @@ TEST(Converge, AFileOrEnvChangeRewritesTheNodeAndRestartsItsDaemonsOnly) {
 
 TEST(Converge, ANewNodeAndLinkAreMadeAndNothingElseIsTouched) {
   Result r = converge_to(edit(std::string(kBase), "  h3: {}\n", "  h3: {}\n  h4: {}\n") +
-                  "  - endpoints: [r1:eth3, h4:eth0]\n    addresses: [10.3.0.1/30, "
-                  "10.3.0.2/30]\n");
+                         "  - endpoints: [r1:eth3, h4:eth0]\n    addresses: [10.3.0.1/30, "
+                         "10.3.0.2/30]\n");
   EXPECT_EQ(r.changes, (Lines{"+ node h4: host", "+ link h4:eth0 <-> r1:eth3",
                               "+ address 10.3.0.1/30 on r1:eth3", "~ hosts file"}));
   for (const std::string& a : r.actions) {
@@ -174,23 +174,25 @@ TEST(Converge, ANewNodeAndLinkAreMadeAndNothingElseIsTouched) {
   }
   EXPECT_NE(std::find(r.actions.begin(), r.actions.end(), "h4: create netns c-h4"),
             r.actions.end());
-  EXPECT_NE(std::find(r.actions.begin(), r.actions.end(), "h4: link /etc/netns/c-h4 to the lab's hosts"),
-            r.actions.end());
+  EXPECT_NE(
+      std::find(r.actions.begin(), r.actions.end(), "h4: link /etc/netns/c-h4 to the lab's hosts"),
+      r.actions.end());
 }
 
 TEST(Converge, ARemovedNodeTakesItsLinksAndDaemonsAndOnlyThose) {
-  std::string without_h2 = edit(edit(kBase, "  h2:\n    daemons: [{name: d3, cmd: \"sleep 300\"}]\n", ""),
-                                "  - endpoints: [r1:eth1, h2:eth0]\n    addresses: [10.1.0.1/30, "
-                                "10.1.0.2/30]\n",
-                                "");
+  std::string without_h2 =
+      edit(edit(kBase, "  h2:\n    daemons: [{name: d3, cmd: \"sleep 300\"}]\n", ""),
+           "  - endpoints: [r1:eth1, h2:eth0]\n    addresses: [10.1.0.1/30, "
+           "10.1.0.2/30]\n",
+           "");
   without_h2 = edit(without_h2, "    routes: [10.9.0.0/16 via 10.1.0.2]\n", "");
   Result r = converge_to(without_h2);
   EXPECT_EQ(r.changes, (Lines{"- daemon h2/d3", "- route r1 10.9.0.0/16: via 10.1.0.2",
                               "- link h2:eth0 <-> r1:eth1", "- node h2", "~ hosts file"}));
-  EXPECT_EQ(r.actions, (Lines{"h2: stop daemon d3 (pid 100)", "r1: remove route 10.9.0.0/16",
-                              "r1: delete veth eth1 <-> h2:eth0",
-                              "h2: stop its processes, delete netns c-h2",
-                              "all: hosts file (7 lines)"}));
+  EXPECT_EQ(r.actions,
+            (Lines{"h2: stop daemon d3 (pid 100)", "r1: remove route 10.9.0.0/16",
+                   "r1: delete veth eth1 <-> h2:eth0", "h2: stop its processes, delete netns c-h2",
+                   "all: hosts file (7 lines)"}));
 }
 
 TEST(Converge, ASysctlNoLongerWantedGoesBackToANewNamespacesValue) {
@@ -206,15 +208,16 @@ TEST(Converge, ChangingAKindToBridgeMakesTheNodeAgainAndToRouterSetsForwarding) 
   Result r = converge_to(edit(pair, "  b: {}", "  b: {kind: bridge}"), pair);
   EXPECT_EQ(r.changes, (Lines{"~ node b: kind host -> bridge: made again"}));
   // a's end goes at once (the kernel would take it only when it got round to b's namespace).
-  EXPECT_EQ(r.actions, (Lines{"a: delete veth e0 <-> b:e0", "b: stop its processes, delete netns c-b",
-                              "b: create netns c-b", "b: create bridge br0",
-                              "b: create veth e0 (02:88:c5:a0:a2:f8) <-> a:e0 (02:d3:15:b6:ce:bf) "
-                              "master br0",
-                              "a: set e0 up", "b: set lo up", "b: link /etc/netns/c-b to the lab's hosts"}));
+  EXPECT_EQ(r.actions,
+            (Lines{"a: delete veth e0 <-> b:e0", "b: stop its processes, delete netns c-b",
+                   "b: create netns c-b", "b: create bridge br0",
+                   "b: create veth e0 (02:88:c5:a0:a2:f8) <-> a:e0 (02:d3:15:b6:ce:bf) "
+                   "master br0",
+                   "a: set e0 up", "b: set lo up", "b: link /etc/netns/c-b to the lab's hosts"}));
   r = converge_to(edit(pair, "  b: {}", "  b: {kind: router}"), pair);
-  EXPECT_EQ(r.changes, (Lines{"~ node b: kind host -> router",
-                              "+ sysctl b net.ipv4.ip_forward: unset -> 1",
-                              "+ sysctl b net.ipv6.conf.all.forwarding: unset -> 1"}));
+  EXPECT_EQ(r.changes,
+            (Lines{"~ node b: kind host -> router", "+ sysctl b net.ipv4.ip_forward: unset -> 1",
+                   "+ sysctl b net.ipv6.conf.all.forwarding: unset -> 1"}));
 }
 
 TEST(Converge, DriftIsPutBack) {
@@ -231,12 +234,13 @@ TEST(Converge, DriftIsPutBack) {
   live.sysctls["r1 net.ipv4.ip_forward"].value = "0";
   live.ifaces["r1:eth1"].up = false;
   Result r = converge_live(live);
-  EXPECT_EQ(r.changes,
-            (Lines{"! link h3:eth0 <-> r1:eth2: missing: made again",
-                   "! interface r1:eth1: down -> up (changed by hand: put back)",
-                   "! sysctl r1 net.ipv4.ip_forward: 0 -> 1 (changed by hand: put back)",
-                   "! address 10.1.0.2/30 on h2:eth0", "! address 10.2.0.2/30 on h3:eth0",
-                   "! address 10.2.0.1/30 on r1:eth2", "! daemon h2/d3: not running: started again"}));
+  EXPECT_EQ(r.changes, (Lines{"! link h3:eth0 <-> r1:eth2: missing: made again",
+                              "! interface r1:eth1: down -> up (changed by hand: put back)",
+                              "! sysctl r1 net.ipv4.ip_forward: 0 -> 1 (changed by hand: put back)",
+                              "! address 10.1.0.2/30 on h2:eth0: missing: put back",
+                              "! address 10.2.0.2/30 on h3:eth0: missing: put back",
+                              "! address 10.2.0.1/30 on r1:eth2: missing: put back",
+                              "! daemon h2/d3: not running: started again"}));
 }
 
 TEST(Converge, WhatTheLabDidNotMakeIsLeftAlone) {

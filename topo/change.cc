@@ -32,9 +32,10 @@ LabSpec built_from(const LabPaths& paths) {
     if (stat(path.c_str(), &st) != 0) continue;
     LoadResult r = load_file(path);
     if (!r.diagnostics.empty())
-      throw std::runtime_error(fmt::format("cannot read {} (the file the running lab was built "
-                                           "from): {}",
-                                           path, r.diagnostics.render()));
+      throw std::runtime_error(
+          fmt::format("cannot read {} (the file the running lab was built "
+                      "from): {}",
+                      path, r.diagnostics.render()));
     spec = merged(std::move(spec), spec_of(make_plan(r.topology)));
   }
   return spec;
@@ -119,10 +120,9 @@ int cmd_plan(const std::string& file, bool as_json) {
     if (as_json) {
       nlohmann::json actions = nlohmann::json::array();
       for (const Action& a : plan.actions) actions.push_back(describe(plan, a));
-      std::printf("%s\n",
-                  nlohmann::json{{"lab", t.name}, {"running", false}, {"actions", actions}}
-                      .dump(2)
-                      .c_str());
+      std::printf("%s\n", nlohmann::json{{"lab", t.name}, {"running", false}, {"actions", actions}}
+                              .dump(2)
+                              .c_str());
     } else {
       for (const Action& a : plan.actions) std::printf("%s\n", describe(plan, a).c_str());
     }
@@ -148,9 +148,9 @@ int cmd_plan(const std::string& file, bool as_json) {
                          {"kind", ch.what},
                          {"object", ch.object},
                          {"detail", ch.detail}});
-    std::printf("%s\n", nlohmann::json{{"lab", t.name}, {"running", true}, {"changes", changes}}
-                            .dump(2)
-                            .c_str());
+    std::printf(
+        "%s\n",
+        nlohmann::json{{"lab", t.name}, {"running", true}, {"changes", changes}}.dump(2).c_str());
   } else if (c.changes.empty()) {
     std::printf("lab %s matches %s: no changes\n", t.name.c_str(), t.file.c_str());
   } else {
@@ -171,8 +171,8 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
   LabSpec want = spec_of(want_plan);
   std::string file = absolute_file(t);
   LabDirs dirs = dirs_of(t.name, file);
-  JournalHeader header{t.name, t.prefix, file, content_hash(loaded.text), getpid(),
-                       std::time(nullptr)};
+  JournalHeader header{t.name,   t.prefix,          file, content_hash(loaded.text),
+                       getpid(), std::time(nullptr)};
   LabSpec before;
   Convergence c;
   try {
@@ -230,8 +230,8 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
   try {
     std::optional<JournalState> now = read_journal(paths.journal);
     if (!now) throw std::runtime_error("the journal is gone");
-    Convergence back = compare(t.name, before, merged(want, before), *now,
-                               dirs_of(t.name, running.header.file));
+    Convergence back =
+        compare(t.name, before, merged(want, before), *now, dirs_of(t.name, running.header.file));
     if (std::exception_ptr e = apply(back, paths, dirs_of(t.name, running.header.file)))
       std::rethrow_exception(e);
     size_t links = 0;
@@ -240,9 +240,10 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
     settle_journal(paths, running.header, before, links);
     std::filesystem::remove(next);
   } catch (const std::exception& e) {
-    spdlog::error("error: rolling lab {} back failed too: {}; `topo up` with either file tries "
-                  "again, `topo down {}` removes the lab",
-                  t.name, e.what(), t.name);
+    spdlog::error(
+        "error: rolling lab {} back failed too: {}; `topo up` with either file tries "
+        "again, `topo down {}` removes the lab",
+        t.name, e.what(), t.name);
     return kFailed;
   }
   spdlog::error("lab {} is back as it was before this change (as {} had it)", t.name,

@@ -158,8 +158,8 @@ int run_cli(int argc, char** argv) {
   gen_cmd->add_option("--name", gen_name, "The lab's name (default: shape and first size)");
 
   // -v/-q after the verb too; not for exec, whose trailing words are the command.
-  for (CLI::App* sub : {up_cmd, plan_cmd, down_cmd, validate_cmd, status_cmd, ping_cmd, test_cmd, graph_cmd,
-                        impair_cmd, link_cmd, gen_cmd})
+  for (CLI::App* sub : {up_cmd, plan_cmd, down_cmd, validate_cmd, status_cmd, ping_cmd, test_cmd,
+                        graph_cmd, impair_cmd, link_cmd, gen_cmd})
     sub->fallthrough();
 
   // What follows the first `--` is exec's command, given to it as it is (CLI11 would take it

@@ -53,7 +53,9 @@ bool route_matches(const RouteSpec& want, const RouteSpec& live) {
   return true;
 }
 
-bool same_route(const RouteSpec& a, const RouteSpec& b) { return hops_text(a) == hops_text(b); }
+bool same_route(const RouteSpec& a, const RouteSpec& b) {
+  return hops_text(a) == hops_text(b);
+}
 
 }  // namespace
 
@@ -143,8 +145,8 @@ namespace {
 
 class Converger {
  public:
-  Converger(const std::string& lab, const LabSpec& want, const LabSpec& before,
-            const LabSpec& live, const std::map<std::string, std::string>& fresh)
+  Converger(const std::string& lab, const LabSpec& want, const LabSpec& before, const LabSpec& live,
+            const std::map<std::string, std::string>& fresh)
       : want_(want), before_(before), live_(live), fresh_sysctls_(fresh) {
     out_.plan.lab = lab;
   }
@@ -172,8 +174,8 @@ class Converger {
   const std::map<std::string, std::string>& fresh_sysctls_;
   Convergence out_;
   std::map<std::string, int> index_;
-  std::set<std::string> fresh_;     // namespaces to make: new, lost, or replaced
-  std::set<std::string> gone_;      // namespaces to remove: no longer wanted, or replaced
+  std::set<std::string> fresh_;       // namespaces to make: new, lost, or replaced
+  std::set<std::string> gone_;        // namespaces to remove: no longer wanted, or replaced
   std::set<std::string> made_links_;  // links made by this convergence
 
   template <class A>
@@ -368,9 +370,12 @@ class Converger {
              fmt::format("{} -> {}", l->second.up ? "up" : "down", w.up ? "up" : "down"));
       }
       if (edits.empty() && drift.empty()) continue;
-      auto join = [](const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, ", ")); };
+      auto join = [](const std::vector<std::string>& v) {
+        return fmt::format("{}", fmt::join(v, ", "));
+      };
       if (!edits.empty()) change('~', "interface", end, join(edits));
-      if (!drift.empty()) change('!', "interface", end, join(drift) + " (changed by hand: put back)");
+      if (!drift.empty())
+        change('!', "interface", end, join(drift) + " (changed by hand: put back)");
       emit(std::move(c));
     }
   }
@@ -389,7 +394,8 @@ class Converger {
       if (b == before_.sysctls.end())
         change('+', "sysctl", key, fmt::format("{} -> {}", now, s.value));
       else if (b->second.value == s.value)
-        change('!', "sysctl", key, fmt::format("{} -> {} (changed by hand: put back)", now, s.value));
+        change('!', "sysctl", key,
+               fmt::format("{} -> {} (changed by hand: put back)", now, s.value));
       else
         change('~', "sysctl", key, fmt::format("{} -> {}", now, s.value));
       emit(SetSysctl{node(s.node), s.key, s.value});
@@ -400,11 +406,12 @@ class Converger {
       auto fresh = fresh_sysctls_.find(s.key);
       auto l = live_.sysctls.find(key);
       if (fresh == fresh_sysctls_.end()) {
-        change('#', "sysctl", key, "no longer in the file; left as it is (a new namespace has no such key)");
+        change('#', "sysctl", key,
+               "no longer in the file; left as it is (a new namespace has no such key)");
       } else if (l == live_.sysctls.end() || l->second.value != fresh->second) {
-        change('-', "sysctl", key, fmt::format("{} -> {} (a new namespace's value)",
-                                               l == live_.sysctls.end() ? "?" : l->second.value,
-                                               fresh->second));
+        change('-', "sysctl", key,
+               fmt::format("{} -> {} (a new namespace's value)",
+                           l == live_.sysctls.end() ? "?" : l->second.value, fresh->second));
         emit(SetSysctl{node(s.node), s.key, fresh->second});
       }
     }
@@ -415,9 +422,11 @@ class Converger {
       if (live_.addresses.count(key) && !made_links_.count(a.iface) &&
           survives(node_of(a.iface, ':')))
         continue;
-      if (!fresh_.count(node_of(a.iface, ':')))
-        change(added_or_drift(before_.addresses.count(key)), "address",
-               a.address.text() + " on " + a.iface);
+      if (!fresh_.count(node_of(a.iface, ':'))) {
+        bool lost = before_.addresses.count(key);
+        change(added_or_drift(lost), "address", a.address.text() + " on " + a.iface,
+               lost ? "missing: put back" : "");
+      }
       emit(AddAddress{ref(a.iface), a.address});
     }
   }

@@ -75,16 +75,16 @@ struct DaemonSpec {
 };
 
 struct LabSpec {
-  std::map<std::string, NodeSpec> nodes;            // by node name, LANs' too; not "host"
-  std::map<std::string, IfaceSpec> ifaces;          // "node:iface" (root ends: "host:iface")
-  std::map<std::string, LinkSpec> links;            // "a <-> b", ends in name order
-  std::map<std::string, AddressSpec> addresses;     // "node:iface ADDR/LEN"
-  std::map<std::string, RouteSpec> routes;          // "node DST"
-  std::map<std::string, SysctlSpec> sysctls;        // "node KEY"
-  std::map<std::string, ImpairSpec> impairments;    // "node:iface"
-  std::map<std::string, std::string> files;         // "node/NAME" -> content
-  std::map<std::string, DaemonSpec> daemons;        // "node/NAME"
-  std::optional<std::string> hosts;                 // the lab's hosts file
+  std::map<std::string, NodeSpec> nodes;          // by node name, LANs' too; not "host"
+  std::map<std::string, IfaceSpec> ifaces;        // "node:iface" (root ends: "host:iface")
+  std::map<std::string, LinkSpec> links;          // "a <-> b", ends in name order
+  std::map<std::string, AddressSpec> addresses;   // "node:iface ADDR/LEN"
+  std::map<std::string, RouteSpec> routes;        // "node DST"
+  std::map<std::string, SysctlSpec> sysctls;      // "node KEY"
+  std::map<std::string, ImpairSpec> impairments;  // "node:iface"
+  std::map<std::string, std::string> files;       // "node/NAME" -> content
+  std::map<std::string, DaemonSpec> daemons;      // "node/NAME"
+  std::optional<std::string> hosts;               // the lab's hosts file
 };
 
 // What a plan builds (every object of a lab that is not running yet).
@@ -97,9 +97,9 @@ LabSpec merged(LabSpec first, const LabSpec& second);
 std::string link_key(const std::string& a, const std::string& b);
 
 struct Change {
-  char op = '+';     // '+' added, '-' removed, '~' changed, '!' drift put back, '#' a note
-  std::string what;  // node, link, interface, address, route, sysctl, impairment, hosts, file,
-                     // env, daemon, exec
+  char op = '+';       // '+' added, '-' removed, '~' changed, '!' drift put back, '#' a note
+  std::string what;    // node, link, interface, address, route, sysctl, impairment, hosts, file,
+                       // env, daemon, exec
   std::string object;  // "r1", "r1:eth1 <-> r2:eth1", "10.0.0.1/30 on r1:eth1", ...
   std::string detail;  // "mtu 1500 -> 9000", "missing", ...
 };

@@ -122,7 +122,8 @@ void JournalWriter::rewrite(const std::string& path, const JournalState& s) {
     if (s.complete) w.complete(s.nodes, s.links);
     if (fsync(w.fd_.get()) != 0) nl::throw_errno("", next, "write journal", errno);
   }
-  if (::rename(next.c_str(), path.c_str()) != 0) nl::throw_errno("", path, "replace journal", errno);
+  if (::rename(next.c_str(), path.c_str()) != 0)
+    nl::throw_errno("", path, "replace journal", errno);
 }
 
 JournalWriter JournalWriter::append_to(const std::string& path) {
@@ -211,7 +212,8 @@ std::optional<JournalState> read_journal(const std::string& path) {
     } else if (t == "daemon") {
       JournalDaemon d{rec.value("node", ""), rec.value("name", ""), rec.value("pid", int64_t{0})};
       // Restarted: the newest pid counts.
-      std::erase_if(s.daemons, [&](const JournalDaemon& o) { return o.node == d.node && o.name == d.name; });
+      std::erase_if(s.daemons,
+                    [&](const JournalDaemon& o) { return o.node == d.node && o.name == d.name; });
       s.daemons.push_back(d);
     } else if (t == "impair") {
       s.impairments[rec.value("end", "")] = rec.value("text", "");

@@ -104,9 +104,10 @@ std::optional<std::string> netem_missing_for(const Plan& plan) {
   if (wants_netem.empty()) return std::nullopt;
   std::optional<std::string> why = nl::netem_unsupported();
   if (!why) return std::nullopt;
-  return fmt::format("this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM; {}), which the "
-                     "impairments of {} need; only `rate` works without it",
-                     *why, fmt::join(wants_netem, ", "));
+  return fmt::format(
+      "this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM; {}), which the "
+      "impairments of {} need; only `rate` works without it",
+      *why, fmt::join(wants_netem, ", "));
 }
 
 bool take_down(const JournalState& state, const std::string& lab) {
@@ -143,7 +144,6 @@ std::vector<std::string> taken_names(const Plan& plan) {
   }
   return taken;
 }
-
 
 std::optional<std::string> lab_name_of(const std::string& lab_or_file) {
   std::error_code ec;

@@ -45,7 +45,8 @@ class LiveReader {
       read_namespace(name, ns);
     }
     bool host = false;
-    for (const auto& [end, i] : known_.ifaces) host = host || end.rfind(kHostNode + std::string(":"), 0) == 0;
+    for (const auto& [end, i] : known_.ifaces)
+      host = host || end.rfind(kHostNode + std::string(":"), 0) == 0;
     if (host) {
       nl::Netns root = nl::Netns::current("");
       read_links(kHostNode, root);
@@ -85,8 +86,7 @@ class LiveReader {
       std::string master = l.master && names.count(l.master) ? names[l.master] : "";
       live_.ifaces[end] = {kind, l.mac, l.mtu, l.admin_up, master};
       if (kind == "veth") ends_[end] = {l.ifindex, l.peer_ifindex};
-      for (const nl::IpPrefix& a : l.addresses)
-        live_.addresses[end + " " + a.text()] = {end, a};
+      for (const nl::IpPrefix& a : l.addresses) live_.addresses[end + " " + a.text()] = {end, a};
       auto imp = journal_.impairments.find(end);
       if (imp != journal_.impairments.end() && !imp->second.empty()) {
         std::string qdisc = nl::root_qdisc_kind(ns, l.ifindex);

@@ -321,9 +321,9 @@ std::string describe(const Plan& plan, const Action& action) {
           if (a.master) text += " master " + a.master->name;
           return text + (a.up ? " up" : "");
         } else {
-          std::string text = fmt::format("{}: {} {}", node(a.node),
-                                         a.replace ? "replace route" : "route",
-                                         a.dst.len == 0 ? "default" : a.dst.network().text());
+          std::string text =
+              fmt::format("{}: {} {}", node(a.node), a.replace ? "replace route" : "route",
+                          a.dst.len == 0 ? "default" : a.dst.network().text());
           for (const RouteHop& h : a.hops) {
             if (h.gateway) text += " via " + h.gateway->address_text();
             if (h.dev) text += " dev " + h.dev->name;

@@ -132,11 +132,10 @@ struct DeleteNode {  // its processes stopped, its /etc/netns link and namespace
   uint64_t id = 0;  // the namespace's inode as journaled
 };
 
-using Action =
-    std::variant<CreateNetns, CreateBridge, CreateVeth, SetSysctl, AddAddress, SetLink, SetImpair,
-                 AddRoute, WriteHosts, LinkEtc, PrepareNode, RunExec, StartDaemon, WatchDaemons,
-                 ChangeLink, DeleteAddress, DeleteRoute, ClearImpair, DeleteVeth, StopDaemon,
-                 RemoveFile, DeleteNode>;
+using Action = std::variant<CreateNetns, CreateBridge, CreateVeth, SetSysctl, AddAddress, SetLink,
+                            SetImpair, AddRoute, WriteHosts, LinkEtc, PrepareNode, RunExec,
+                            StartDaemon, WatchDaemons, ChangeLink, DeleteAddress, DeleteRoute,
+                            ClearImpair, DeleteVeth, StopDaemon, RemoveFile, DeleteNode>;
 
 struct Plan {
   std::string lab;

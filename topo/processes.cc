@@ -38,7 +38,9 @@ bool gone(pid_t pid) {
 
 }  // namespace
 
-bool process_alive(pid_t pid) { return !gone(pid); }
+bool process_alive(pid_t pid) {
+  return !gone(pid);
+}
 
 std::vector<pid_t> session_processes(pid_t session) {
   std::vector<pid_t> out;
