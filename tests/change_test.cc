@@ -2,6 +2,7 @@
 // kernel, with the identity (ifindex, namespace inode) of what did not change.
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -240,6 +241,13 @@ TEST_F(Change, MistakesChangeNothing) {
   EXPECT_EQ(prefix.status, 1);
   EXPECT_TRUE(contains(prefix.output, "every namespace would be renamed")) << prefix.output;
   EXPECT_EQ(ifindexes({"r1", "r2", "h3"}), before);
+  if (access("/usr/bin/setpriv", X_OK) == 0) {
+    write_lab(kLab);
+    CmdResult r = run("setpriv --inh-caps=-all --bounding-set=-net_admin,-sys_admin " +
+                      std::string(TOPO_BINARY) + " plan " + file);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_TRUE(contains(r.output, "is running, and reading it needs root")) << r.output;
+  }
 }
 
 }  // namespace
