@@ -98,6 +98,58 @@ TEST_F(JournalTest, EmptyFileMeansNothingWasCreated) {
   EXPECT_TRUE(s->netns.empty());
 }
 
+TEST_F(JournalTest, WhatAChangeRemovedIsForgottenAndTheRewriteHoldsOnlyWhatIsLeft) {
+  {
+    JournalWriter w = JournalWriter::create(path_, header_);
+    w.netns({{"lab1-a", "a", 0, "host"}, {"lab1-b", "b", 0, "host"}, {"lab1-c", "c", 0, "host"}});
+    w.netns_ids({{"lab1-a", "a", 11, ""}, {"lab1-b", "b", 12, ""}, {"lab1-c", "c", 13, ""}});
+    w.veths({{"a:e0", "b:e0"}, {"a:e1", "c:e0"}, {"a:h", "host:topo-h"}},
+            {{"topo-h", "02:00:00:00:00:01"}});
+    w.etc_links({"lab1-a", "lab1-b", "lab1-c"}, /*dir_exists=*/true);
+    w.daemon({"a", "d", 100});
+    w.complete(3, 3);
+    // A change: c removed with its link and the host link; a's daemon restarted; b made again.
+    w.daemon_gone("a", "d");
+    w.daemon({"a", "d", 200});
+    w.veth_gone("a:e1", "c:e0");
+    w.veth_gone("a:h", "host:topo-h");
+    w.host_link_gone("topo-h");
+    w.etc_link_gone("lab1-c");
+    w.netns_gone("lab1-c");
+    w.netns({{"lab1-b", "b", 0, "router"}});
+    w.netns_ids({{"lab1-b", "b", 22, ""}});
+  }
+  std::optional<JournalState> s = read_journal(path_);
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->netns.size(), 2u);
+  EXPECT_EQ(s->netns[0].netns, "lab1-a");
+  EXPECT_EQ(s->netns[1].netns, "lab1-b");
+  EXPECT_EQ(s->netns[1].id, 22u);
+  EXPECT_EQ(s->netns[1].kind, "router");
+  ASSERT_EQ(s->veths.size(), 1u);
+  EXPECT_EQ(s->veths[0].b, "b:e0");
+  EXPECT_TRUE(s->host_links.empty());
+  EXPECT_EQ(s->etc_links, (std::vector<std::string>{"lab1-a", "lab1-b"}));
+  ASSERT_EQ(s->daemons.size(), 1u);
+  EXPECT_EQ(s->daemons[0].pid, 200);
+
+  s->header.file_hash = "def";
+  JournalWriter::rewrite(path_, *s);
+  std::optional<JournalState> r = read_journal(path_);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header.file_hash, "def");
+  EXPECT_EQ(r->netns.size(), 2u);
+  EXPECT_EQ(r->netns[1].id, 22u);
+  EXPECT_EQ(r->veths.size(), 1u);
+  EXPECT_EQ(r->etc_links, s->etc_links);
+  EXPECT_EQ(r->daemons.size(), 1u);
+  EXPECT_TRUE(r->complete);
+  EXPECT_FALSE(std::filesystem::exists(path_ + ".next"));
+  struct stat st;
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
 TEST(ContentHash, IsStableAndSensitive) {
   EXPECT_EQ(content_hash("name: a\n"), content_hash("name: a\n"));
   EXPECT_NE(content_hash("name: a\n"), content_hash("name: b\n"));

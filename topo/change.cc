@@ -67,14 +67,6 @@ std::string absolute_file(const Topology& t) {
   return t.file == "<stdin>" ? t.file : std::filesystem::absolute(t.file, ec).string();
 }
 
-void print_changes(const Convergence& c, bool to_log) {
-  for (const Change& change : c.changes)
-    if (to_log)
-      spdlog::info("{}", change_text(change));
-    else
-      std::printf("%s\n", change_text(change).c_str());
-}
-
 // The journal of a lab changed to `want` (or rolled back to it): only what it holds now, under
 // the header of the file it now matches.
 void settle_journal(const LabPaths& paths, const JournalHeader& header, const LabSpec& want,
@@ -154,7 +146,7 @@ int cmd_plan(const std::string& file, bool as_json) {
   } else if (c.changes.empty()) {
     std::printf("lab %s matches %s: no changes\n", t.name.c_str(), t.file.c_str());
   } else {
-    print_changes(c, /*to_log=*/false);
+    for (const Change& change : c.changes) std::printf("%s\n", change_text(change).c_str());
   }
   return c.changes_anything() ? kChanges : kOk;
 }

@@ -110,9 +110,8 @@ void JournalWriter::rewrite(const std::string& path, const JournalState& s) {
   ::unlink(next.c_str());
   {
     JournalWriter w = create(next, s.header);
-    std::vector<JournalNetns> netns(s.netns.begin(), s.netns.end());
-    w.netns(netns);
-    w.netns_ids(netns);
+    w.netns(s.netns);
+    w.netns_ids(s.netns);
     w.veths(s.veths, s.host_links);
     if (s.etc_dir_made || !s.etc_links.empty()) w.etc_links(s.etc_links, !s.etc_dir_made);
     for (const JournalDaemon& d : s.daemons) w.daemon(d);
