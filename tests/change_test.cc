@@ -189,12 +189,10 @@ TEST_F(Change, DriftIsListedByPlanAndPutBackByUp) {
   for (const auto& c : j["changes"])
     if (c["op"] == "!")
       drift.insert(c["kind"].get<std::string>() + " " + c["object"].get<std::string>());
+  // The link's addresses come with it; its route went with it.
   EXPECT_EQ(drift, (std::set<std::string>{
                        "link h3:eth1 <-> r1:eth2", "address 10.1.0.2/29 on r2:eth1",
-                       "address 10.2.0.1/30 on r1:eth2", "address 10.2.0.2/30 on h3:eth1",
-                       "sysctl r1 net.ipv4.ip_forward", "daemon r2/keep",
-                       // went with the link
-                       "route r1 10.3.0.0/30"}));
+                       "sysctl r1 net.ipv4.ip_forward", "daemon r2/keep", "route r1 10.3.0.0/30"}));
   ASSERT_EQ(topo("up " + file).status, 0);
   EXPECT_EQ(topo("plan " + file).status, 0);
   EXPECT_EQ(in_node("h3", "ping -c1 -W2 10.2.0.1").status, 0);
@@ -248,6 +246,67 @@ TEST_F(Change, MistakesChangeNothing) {
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_TRUE(contains(r.output, "is running, and reading it needs root")) << r.output;
   }
+}
+
+}  // namespace
+}  // namespace topo::testing
+
+namespace topo::testing {
+namespace {
+
+TEST_F(Change, ALanKeepsItsNamespaceWhenLinksBeforeItAndItsMembersChange) {
+  const char* v1 = R"(name: LAB
+nodes: {r: {}, a: {}, b: {}, c: {}, d: {}}
+links:
+  - endpoints: [r:e9, a:e9]
+  - endpoints: [a:e0, b:e0, c:e0]
+    addresses: [10.5.0.1/24, 10.5.0.2/24, 10.5.0.3/24]
+)";
+  std::string file = write_lab(v1);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  uint64_t lan = inode("_lan2");
+  ASSERT_NE(lan, 0u);
+  auto before = ifindexes({"a", "c", "_lan2"});
+  write_lab(R"(name: LAB
+nodes: {r: {}, a: {}, b: {}, c: {}, d: {}}
+links:
+  - endpoints: [a:e0, c:e0, d:e0]
+    addresses: [10.5.0.1/24, 10.5.0.3/24, 10.5.0.4/24]
+)");
+  CmdResult plan = topo("plan " + file);
+  EXPECT_EQ(plan.status, 3);
+  EXPECT_EQ(plan.output,
+            "- link a:e9 <-> r:e9\n- link _lan2:p2 <-> b:e0\n+ link _lan2:p4 <-> d:e0\n"
+            "+ address 10.5.0.4/24 on d:e0\n~ hosts file\n");
+  ASSERT_EQ(topo("up " + file).status, 0);
+  EXPECT_EQ(inode("_lan2"), lan);
+  EXPECT_EQ(inode("_lan1"), 0u);
+  auto after = ifindexes({"a", "c", "_lan2"});
+  for (const char* end : {"a:e0", "c:e0", "_lan2:p1", "_lan2:p3", "_lan2:br0"})
+    EXPECT_EQ(after[end], before[end]) << end;
+  EXPECT_EQ(after.count("_lan2:p2"), 0u);
+  EXPECT_EQ(in_node("d", "ping -c1 -W2 10.5.0.1").status, 0);
+  EXPECT_EQ(topo("plan " + file).status, 0);
+  ASSERT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
+TEST_F(Change, ALinkToTheHostComesAndGoes) {
+  std::string host_if = "tc" + lab().substr(2);  // unique to this test, at most 15 characters
+  const char* v1 = "name: LAB\nnodes: {a: {}, b: {}}\nlinks:\n  - endpoints: [a:e0, b:e0]\n";
+  std::string file = write_lab(v1);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  write_lab(std::string(v1) + "  - endpoints: [a:e1, host:" + host_if + "]\n");
+  ASSERT_EQ(topo("up " + file).status, 0);
+  EXPECT_EQ(run("ip link show dev " + host_if).status, 0);
+  EXPECT_EQ(topo("plan " + file).status, 0);
+  write_lab(v1);
+  CmdResult plan = topo("plan " + file);
+  EXPECT_TRUE(contains(plan.output, "- link a:e1 <-> host:" + host_if + "\n")) << plan.output;
+  ASSERT_EQ(topo("up " + file).status, 0);
+  EXPECT_NE(run("ip link show dev " + host_if).status, 0) << "the root namespace's end is gone";
+  ASSERT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
 }
 
 }  // namespace

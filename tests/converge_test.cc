@@ -238,9 +238,16 @@ TEST(Converge, DriftIsPutBack) {
                               "! interface r1:eth1: down -> up (changed by hand: put back)",
                               "! sysctl r1 net.ipv4.ip_forward: 0 -> 1 (changed by hand: put back)",
                               "! address 10.1.0.2/30 on h2:eth0: missing: put back",
-                              "! address 10.2.0.2/30 on h3:eth0: missing: put back",
-                              "! address 10.2.0.1/30 on r1:eth2: missing: put back",
                               "! daemon h2/d3: not running: started again"}));
+}
+
+TEST(Converge, ALinkWhoseEndIsRenamedIsMadeAgainWithWhatWasOnIt) {
+  Result r = converge_to(edit(kBase, "[r1:eth1, h2:eth0]", "[r1:eth7, h2:eth0]"));
+  EXPECT_EQ(r.changes, (Lines{"- link h2:eth0 <-> r1:eth1", "+ link h2:eth0 <-> r1:eth7",
+                              "+ address 10.1.0.1/30 on r1:eth7", "~ hosts file"}));
+  for (const char* action : {"r1: delete veth eth1 <-> h2:eth0", "h2: address 10.1.0.2/30 on eth0",
+                             "r1: address 10.1.0.1/30 on eth7"})
+    EXPECT_NE(std::find(r.actions.begin(), r.actions.end(), action), r.actions.end()) << action;
 }
 
 TEST(Converge, WhatTheLabDidNotMakeIsLeftAlone) {
@@ -250,6 +257,43 @@ TEST(Converge, WhatTheLabDidNotMakeIsLeftAlone) {
   Result r = converge_live(live);
   EXPECT_EQ(r.changes, Lines{});
   EXPECT_EQ(r.actions, Lines{});
+}
+
+}  // namespace
+}  // namespace topo
+
+namespace topo {
+namespace {
+
+TEST(Converge, ALanKeepsItsNamespaceAndMembersTheirPortsWhenOtherLinksComeAndGo) {
+  const char* v1 = R"(name: c
+nodes: {r: {}, a: {}, b: {}, c: {}, d: {}}
+links:
+  - endpoints: [r:e9, a:e9]
+  - endpoints: [a:e0, b:e0, c:e0]
+)";
+  // The first link goes (the LAN would be _lan1 now), b leaves the LAN and d joins it.
+  const char* v2 = R"(name: c
+nodes: {r: {}, a: {}, b: {}, c: {}, d: {}}
+links:
+  - endpoints: [a:e0, c:e0, d:e0]
+)";
+  LabSpec before = spec(v1);
+  std::vector<std::pair<std::string, std::string>> veths;
+  for (const auto& [key, l] : before.links) veths.emplace_back(l.a, l.b);
+  LabSpec want = spec(v2);
+  align_lans(want, "c", veths);
+  EXPECT_TRUE(want.nodes.count("_lan2"));
+  EXPECT_FALSE(want.nodes.count("_lan1"));
+  EXPECT_EQ(want.nodes["_lan2"].netns, "c-_lan2");
+  EXPECT_TRUE(want.links.count("_lan2:p1 <-> a:e0"));
+  EXPECT_TRUE(want.links.count("_lan2:p3 <-> c:e0"));
+  EXPECT_TRUE(want.links.count("_lan2:p4 <-> d:e0")) << "a new member gets a port no member had";
+  Convergence c = converge("c", want, before, running(before), {});
+  std::vector<std::string> changes;
+  for (const Change& ch : c.changes) changes.push_back(change_text(ch));
+  EXPECT_EQ(changes, (std::vector<std::string>{"- link _lan2:p2 <-> b:e0", "- link a:e9 <-> r:e9",
+                                               "+ link _lan2:p4 <-> d:e0"}));
 }
 
 }  // namespace

@@ -50,8 +50,12 @@ std::map<std::string, std::string> fresh_values(const LabSpec& want, const LabSp
   return nl::fresh_netns_sysctls(keys);
 }
 
-Convergence compare(const std::string& lab, const LabSpec& want, const LabSpec& before,
+Convergence compare(const std::string& lab, LabSpec want, LabSpec before,
                     const JournalState& journal, const LabDirs& dirs) {
+  std::vector<std::pair<std::string, std::string>> veths;
+  for (const JournalVeth& v : journal.veths) veths.emplace_back(v.a, v.b);
+  align_lans(want, lab, veths);
+  align_lans(before, lab, veths);
   LabSpec live;
   std::map<std::string, std::string> fresh;
   std::exception_ptr error = on_own_thread([&] {

@@ -130,6 +130,122 @@ LabSpec merged(LabSpec first, const LabSpec& second) {
   return first;
 }
 
+namespace {
+
+bool is_lan(const std::string& node) {
+  return node.rfind("_lan", 0) == 0;
+}
+
+// Each LAN's members ("node:iface") and the port each is wired to.
+using LanPorts = std::map<std::string, std::map<std::string, std::string>>;
+void add_lan_port(LanPorts& lans, const std::string& a, const std::string& b) {
+  auto [an, ai] = split_end(a);
+  auto [bn, bi] = split_end(b);
+  if (is_lan(an) && !is_lan(bn)) lans[an][b] = ai;
+  if (is_lan(bn) && !is_lan(an)) lans[bn][a] = bi;
+}
+
+std::string free_name(const std::string& stem, const std::set<std::string>& taken) {
+  for (int n = 1;; n++)
+    if (!taken.count(stem + std::to_string(n))) return stem + std::to_string(n);
+}
+
+// `spec` with every end, node and key renamed.
+LabSpec renamed(const LabSpec& spec, const std::string& lab,
+                const std::map<std::string, std::string>& nodes,
+                const std::map<std::string, std::string>& ends) {
+  auto node = [&](const std::string& n) {
+    auto it = nodes.find(n);
+    return it == nodes.end() ? n : it->second;
+  };
+  auto end = [&](const std::string& e) {
+    auto it = ends.find(e);
+    if (it != ends.end()) return it->second;
+    auto [n, iface] = split_end(e);
+    return node(n) + ":" + iface;
+  };
+  LabSpec out;
+  for (const auto& [name, n] : spec.nodes) {
+    NodeSpec copy = n;
+    std::string to = node(name);
+    if (to != name && copy.netns.size() >= name.size())
+      copy.netns = copy.netns.substr(0, copy.netns.size() - name.size()) + to;
+    out.nodes[to] = copy;
+  }
+  for (const auto& [e, i] : spec.ifaces) {
+    IfaceSpec copy = i;
+    if (auto it = ends.find(e); it != ends.end()) {  // a LAN's port: its MAC is topo's
+      auto [n, port] = split_end(it->second);
+      copy.mac = nl::mac_text(default_mac(lab, n, port));
+    }
+    out.ifaces[end(e)] = copy;
+  }
+  for (const auto& [key, l] : spec.links) {
+    LinkSpec copy{end(l.a), end(l.b)};
+    out.links[link_key(copy.a, copy.b)] = copy;
+  }
+  for (const auto& [key, a] : spec.addresses)
+    out.addresses[end(a.iface) + " " + a.address.text()] = {end(a.iface), a.address};
+  for (const auto& [key, r] : spec.routes) {
+    RouteSpec copy = r;
+    copy.node = node(r.node);
+    out.routes[copy.node + " " + r.dst.network().text()] = copy;
+  }
+  for (const auto& [key, s] : spec.sysctls)
+    out.sysctls[node(s.node) + " " + s.key] = {node(s.node), s.key, s.value};
+  for (const auto& [e, i] : spec.impairments) out.impairments[end(e)] = i;
+  out.files = spec.files;  // nodes of the file's own: never renamed
+  out.daemons = spec.daemons;
+  out.hosts = spec.hosts;
+  return out;
+}
+
+}  // namespace
+
+void align_lans(LabSpec& spec, const std::string& lab,
+                const std::vector<std::pair<std::string, std::string>>& veths) {
+  LanPorts running, wanted;
+  for (const auto& [a, b] : veths) add_lan_port(running, a, b);
+  for (const auto& [key, l] : spec.links) add_lan_port(wanted, l.a, l.b);
+  // Pairs by members in common, most first; each LAN matched once.
+  std::vector<std::tuple<size_t, std::string, std::string>> pairs;
+  for (const auto& [w, wm] : wanted)
+    for (const auto& [r, rm] : running) {
+      size_t common = 0;
+      for (const auto& [member, port] : wm) common += rm.count(member);
+      if (common) pairs.emplace_back(common, w, r);
+    }
+  std::sort(pairs.begin(), pairs.end(),
+            [](const auto& x, const auto& y) { return std::get<0>(x) > std::get<0>(y); });
+  std::map<std::string, std::string> match;  // wanted LAN -> running LAN
+  std::set<std::string> taken;
+  for (const auto& [common, w, r] : pairs)
+    if (!match.count(w) && !taken.count(r)) {
+      match[w] = r;
+      taken.insert(r);
+    }
+  for (const auto& [r, members] : running) taken.insert(r);
+  std::map<std::string, std::string> nodes, ends;
+  for (const auto& [w, members] : wanted) {
+    std::string to = match.count(w) ? match[w] : (taken.count(w) ? free_name("_lan", taken) : w);
+    taken.insert(to);
+    if (to != w) nodes[w] = to;
+    const std::map<std::string, std::string>& kept = running[to];
+    std::set<std::string> ports;
+    for (const auto& [member, port] : kept) ports.insert(port);
+    for (const auto& [member, port] : members) {
+      auto it = kept.find(member);
+      std::string new_port = it != kept.end() ? it->second : "";
+      if (new_port.empty()) {
+        new_port = free_name("p", ports);
+        ports.insert(new_port);
+      }
+      if (to != w || new_port != port) ends[w + ":" + port] = to + ":" + new_port;
+    }
+  }
+  if (!nodes.empty() || !ends.empty()) spec = renamed(spec, lab, nodes, ends);
+}
+
 std::string change_text(const Change& c) {
   std::string text = c.op == '#' ? std::string("note:") : std::string(1, c.op);
   text += " " + c.what + " " + c.object;
@@ -388,7 +504,16 @@ class Converger {
         continue;
       }
       auto l = live_.sysctls.find(key);
-      if (l != live_.sysctls.end() && l->second.value == s.value) continue;
+      // An interface's own setting (net.ipv4.conf.eth1.rp_filter) is lost with a link made again.
+      size_t conf = s.key.find(".conf.");
+      bool with_link =
+          conf != std::string::npos &&
+          made_links_.count(s.node + ":" +
+                            s.key.substr(conf + 6, s.key.find('.', conf + 6) - conf - 6));
+      if (l != live_.sysctls.end() && l->second.value == s.value) {
+        if (with_link) emit(SetSysctl{node(s.node), s.key, s.value});
+        continue;
+      }
       auto b = before_.sysctls.find(key);
       std::string now = l == live_.sysctls.end() ? "unset" : l->second.value;
       if (b == before_.sysctls.end())
@@ -422,7 +547,9 @@ class Converger {
       if (live_.addresses.count(key) && !made_links_.count(a.iface) &&
           survives(node_of(a.iface, ':')))
         continue;
-      if (!fresh_.count(node_of(a.iface, ':'))) {
+      // On a node made now, or a link made again, an address comes with it.
+      bool with_link = made_links_.count(a.iface) && before_.addresses.count(key);
+      if (!fresh_.count(node_of(a.iface, ':')) && !with_link) {
         bool lost = before_.addresses.count(key);
         change(added_or_drift(lost), "address", a.address.text() + " on " + a.iface,
                lost ? "missing: put back" : "");
@@ -451,14 +578,19 @@ class Converger {
     for (const auto& [key, r] : want_.routes) {
       auto l = live_.routes.find(key);
       bool made = !survives(r.node);
-      if (!made && l != live_.routes.end() && route_matches(r, l->second)) continue;
+      // A route out of a link made again went with the old link: it is put back with it.
+      bool with_link = false;
+      if (!made && l != live_.routes.end())
+        for (const RouteSpec::Hop& h : l->second.hops)
+          with_link = with_link || made_links_.count(r.node + ":" + h.dev);
+      if (!made && !with_link && l != live_.routes.end() && route_matches(r, l->second)) continue;
       AddRoute add{node(r.node), r.dst, {}, !made && l != live_.routes.end()};
       for (const RouteSpec::Hop& h : r.hops) {
         std::optional<IfaceRef> dev;
         if (!h.dev.empty()) dev = ref(r.node + ":" + h.dev);
         add.hops.push_back({h.gateway, dev});
       }
-      if (!made) {
+      if (!made && !(with_link && route_matches(r, l->second))) {
         auto b = before_.routes.find(key);
         bool in_before = b != before_.routes.end();
         if (l == live_.routes.end())

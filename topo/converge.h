@@ -93,8 +93,17 @@ LabSpec spec_of(const Plan& plan);
 // Objects of both, for what a lab may hold after an `up` that changed it did not finish.
 LabSpec merged(LabSpec first, const LabSpec& second);
 
-// The key of a veth pair (ends in name order) and of an address.
+// The key of a veth pair (ends in name order).
 std::string link_key(const std::string& a, const std::string& b);
+
+// A LAN's namespace is named by the LAN's position among the file's links (_lan3), and its
+// ports by their member's position (p1, p2, ...). Renames the LANs of `spec` and their ports to
+// those of the running lab's LAN with the most members in common (the running lab's LANs and
+// ports are read from its veths, "node:iface" pairs), so that a LAN keeps its namespace and a
+// member its port when other links come or go. A LAN new to the lab gets a name no running
+// LAN has. A renamed port gets the MAC topo gives a port of that name in lab `lab`.
+void align_lans(LabSpec& spec, const std::string& lab,
+                const std::vector<std::pair<std::string, std::string>>& veths);
 
 struct Change {
   char op = '+';       // '+' added, '-' removed, '~' changed, '!' drift put back, '#' a note
