@@ -276,7 +276,7 @@ links:
   CmdResult plan = topo("plan " + file);
   EXPECT_EQ(plan.status, 3);
   EXPECT_EQ(plan.output,
-            "- link a:e9 <-> r:e9\n- link _lan2:p2 <-> b:e0\n+ link _lan2:p4 <-> d:e0\n"
+            "- link _lan2:p2 <-> b:e0\n- link a:e9 <-> r:e9\n+ link _lan2:p4 <-> d:e0\n"
             "+ address 10.5.0.4/24 on d:e0\n~ hosts file\n");
   ASSERT_EQ(topo("up " + file).status, 0);
   EXPECT_EQ(inode("_lan2"), lan);
