@@ -309,5 +309,33 @@ TEST_F(Change, ALinkToTheHostComesAndGoes) {
   expect_nothing_left();
 }
 
+TEST_F(Change, AnUpKilledWhileChangingALabIsFinishedOrUndoneByTheNextUp) {
+  const char* v1 = "name: LAB\nnodes: {a: {}, b: {}}\nlinks:\n  - endpoints: [a:e0, b:e0]\n";
+  std::string v2 = std::string(v1) + "  - endpoints: [a:e1, c:e0]\n";
+  v2 = replaced(v2, "b: {}}", "b: {}, c: {daemons: [{name: d, cmd: 'sleep 1003'}]}}");
+  std::string file = dir() + "/lab.yaml";
+  for (bool finish : {true, false}) {
+    write_lab(v1);
+    ASSERT_EQ(topo("up " + file).status, 0);
+    write_lab(v2);
+    // Killed while it watches the new daemon: everything is made, nothing is settled.
+    pid_t up = spawn_topo({"up", file}, dir() + "/up.log");
+    ASSERT_TRUE(eventually([&] { return daemon_pid("1003") > 0; }, std::chrono::seconds(10)));
+    kill(up, SIGKILL);
+    wait_for(up);
+    ASSERT_TRUE(std::filesystem::exists("/run/topo/" + lab() + "/state/topology.yaml.next"));
+    if (!finish) write_lab(v1);  // undo it: back to the first file
+    CmdResult again = topo("up " + file);
+    EXPECT_EQ(again.status, 0) << again.output;
+    CmdResult plan = topo("plan " + file);
+    EXPECT_EQ(plan.status, 0) << plan.output;
+    EXPECT_EQ(inode("c") != 0, finish);
+    EXPECT_EQ(daemon_pid("1003") > 0, finish);
+    EXPECT_FALSE(std::filesystem::exists("/run/topo/" + lab() + "/state/topology.yaml.next"));
+  }
+  ASSERT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
 }  // namespace
 }  // namespace topo::testing

@@ -176,10 +176,13 @@ links:
   EXPECT_EQ(up.status, 1) << up.output;
   EXPECT_TRUE(contains(up.output, "kept what was created")) << up.output;
   EXPECT_EQ(netns_with_prefix(prefix()).size(), 2u);
-  // The journal says the up did not finish: a second up refuses, down cleans.
-  CmdResult again = topo("up " + file);
-  EXPECT_EQ(again.status, 1);
-  EXPECT_TRUE(contains(again.output, "did not finish")) << again.output;
+  // The journal says the up did not finish: a second up refuses, and so does plan; down cleans.
+  for (const char* verb : {"up ", "plan "}) {
+    CmdResult again = topo(verb + file);
+    EXPECT_EQ(again.status, 1);
+    EXPECT_TRUE(contains(again.output, "did not finish")) << again.output;
+  }
+  EXPECT_EQ(netns_with_prefix(prefix()).size(), 2u);
   EXPECT_EQ(topo("down " + lab()).status, 0);
   expect_nothing_left();
 }

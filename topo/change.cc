@@ -132,6 +132,7 @@ int cmd_plan(const std::string& file, bool as_json) {
     std::optional<JournalState> journal = read_journal(paths.journal);
     if (!journal || journal->header.lab.empty())
       return fail(kFailed, "lab " + t.name + " has no state yet (an `up` is starting?)");
+    if (!journal->complete) return fail(kFailed, unfinished_up(*journal));
     c = compare(t.name, spec_of(plan), built_from(paths), *journal,
                 dirs_of(t.name, absolute_file(t)));
   } catch (const std::exception& e) {
@@ -185,6 +186,7 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
         std::ofstream(paths.topology, std::ios::binary) << loaded.text;
         settle_journal(paths, header, want, want_plan.links);
       }
+      std::filesystem::remove(paths.topology + ".next");  // an `up` killed after its work
     } catch (const std::exception& e) {
       return fail(kFailed, e.what());
     }

@@ -95,6 +95,13 @@ LabDirs dirs_of(const std::string& lab, const std::string& file) {
   return {lab, LabPaths::of(kRunDir, lab).lab_dir, dir};
 }
 
+std::string unfinished_up(const JournalState& journal) {
+  return fmt::format(
+      "lab {} holds the state of an `up` that did not finish (pid {}): run `topo "
+      "down {}` first",
+      journal.header.lab, journal.header.pid, journal.header.lab);
+}
+
 std::optional<std::string> netem_missing_for(const Plan& plan) {
   std::vector<std::string> wants_netem;
   for (const Action& a : plan.actions)
@@ -242,10 +249,7 @@ int cmd_up(const UpOptions& options) {
   }
   std::string hash = content_hash(loaded->text);
   if (running && !running->header.lab.empty()) {
-    if (!running->complete)
-      return fail(kFailed, fmt::format("lab {} holds the state of an `up` that did not finish "
-                                       "(pid {}): run `topo down {}` first",
-                                       t.name, running->header.pid, t.name));
+    if (!running->complete) return fail(kFailed, unfinished_up(*running));
     return converge_running(*loaded, *running, start);
   }
   if (running) std::remove(paths.journal.c_str());  // header never written: nothing was made

@@ -42,6 +42,8 @@ bool take_down(const JournalState& state, const std::string& lab);
 // What the plan would create that exists already (and so is not this lab's): namespaces, and
 // interfaces of the root namespace.
 std::vector<std::string> taken_names(const Plan& plan);
+// Why a lab whose first `up` did not finish cannot be planned or changed.
+std::string unfinished_up(const JournalState& journal);
 // The impairments of a plan that need netem, when this kernel has none: the message saying so.
 std::optional<std::string> netem_missing_for(const Plan& plan);
 
