@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 
 #include <fmt/format.h>
@@ -335,6 +336,81 @@ TEST_F(Change, AnUpKilledWhileChangingALabIsFinishedOrUndoneByTheNextUp) {
   }
   ASSERT_EQ(topo("down " + lab()).status, 0);
   expect_nothing_left();
+}
+
+}  // namespace
+}  // namespace topo::testing
+
+namespace topo::testing {
+namespace {
+
+// Each kind of edit alone, checked in the kernel, then undone by the first file again; what
+// the edit does not touch keeps its identity throughout.
+TEST_F(Change, EachKindOfEditAloneIsMadeInTheKernelAndUndone) {
+  const char* base = R"(name: LAB
+nodes:
+  r1: {env: {ROLE: a}, files: {conf: "v1\n"}, daemons: [{name: d, cmd: "sleep 1004"}]}
+  r2: {}
+links:
+  - endpoints: [r1:eth1, r2:eth1]
+    addresses: [10.1.0.1/29, 10.1.0.2/29]
+)";
+  struct Edit {
+    const char* name;
+    const char* from;
+    const char* to;
+    std::function<bool()> done;  // the edit is live in the kernel or the node's files
+  };
+  auto out = [&](const std::string& node, const std::string& cmd) {
+    return in_node(node, cmd).output;
+  };
+  std::vector<Edit> edits = {
+      {"address", "10.1.0.2/29]", "10.1.0.3/29]",
+       [&] { return addresses("r2", "eth1") == "10.1.0.3/29 "; }},
+      {"mtu", "10.1.0.2/29]\n", "10.1.0.2/29]\n    mtu: 4000\n",
+       [&] { return contains(out("r2", "ip link show dev eth1"), "mtu 4000"); }},
+      {"mac", "[r1:eth1, r2:eth1]",
+       "[r1:eth1, {node: r2, iface: eth1, mac: \"02:00:00:00:0a:01\"}]",
+       [&] { return contains(out("r2", "ip link show dev eth1"), "02:00:00:00:0a:01"); }},
+      {"state", "10.1.0.2/29]\n", "10.1.0.2/29]\n    state: down\n",
+       [&] { return !contains(out("r2", "ip link show dev eth1"), ",UP"); }},
+      {"route", "  r2: {}", "  r2: {routes: [10.9.0.0/16 via 10.1.0.1]}",
+       [&] { return contains(out("r2", "ip route"), "10.9.0.0/16 via 10.1.0.1"); }},
+      {"sysctl", "  r2: {}", "  r2: {sysctls: {net.ipv4.conf.eth1.rp_filter: 2}}",
+       [&] { return sysctl("r2", "net.ipv4.conf.eth1.rp_filter") == "2\n"; }},
+      {"impairment", "10.1.0.2/29]\n", "10.1.0.2/29]\n    impair: {rate: 8mbit}\n",
+       [&] { return contains(out("r2", "tc qdisc show dev eth1"), "tbf"); }},
+      {"kind", "  r2: {}", "  r2: {kind: router}",
+       [&] { return sysctl("r2", "net.ipv4.ip_forward") == "1\n"; }},
+      {"file", "v1", "v2",
+       [&] { return file_text("/run/topo/" + lab() + "/nodes/r1/conf") == "v2\n"; }},
+      {"env", "ROLE: a", "ROLE: b",
+       [&] { return contains(topo("exec " + lab() + " r1 -- sh -c 'echo $ROLE'").output, "b"); }},
+      {"daemon", "sleep 1004", "sleep 1005", [&] { return daemon_pid("1005") > 0; }},
+      {"node and link", "  r2: {}\n", "  r2: {}\n  r3: {}\n",
+       [&] { return inode("r3") != 0 && in_node("r3", "ping -c1 -W2 10.2.0.1").status == 0; }},
+  };
+  std::string file = write_lab(base);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  auto identity = ifindexes({"r1", "r2"});
+  uint64_t r1 = inode("r1"), r2 = inode("r2");
+  for (const Edit& e : edits) {
+    std::string text = replaced(base, e.from, e.to);
+    if (std::string(e.name) == "node and link")
+      text += "  - endpoints: [r1:eth2, r3:eth1]\n    addresses: [10.2.0.1/30, 10.2.0.2/30]\n";
+    write_lab(text);
+    CmdResult up = topo("up " + file);
+    ASSERT_EQ(up.status, 0) << e.name << ": " << up.output;
+    EXPECT_TRUE(e.done()) << e.name;
+    EXPECT_EQ(topo("plan " + file).status, 0) << e.name;
+    write_lab(base);
+    ASSERT_EQ(topo("up " + file).status, 0) << e.name;
+    EXPECT_FALSE(e.done()) << e.name << ": undone";
+    EXPECT_EQ(topo("plan " + file).status, 0) << e.name;
+    EXPECT_EQ(ifindexes({"r1", "r2"}), identity) << e.name;
+    EXPECT_EQ(inode("r1"), r1) << e.name;
+    EXPECT_EQ(inode("r2"), r2) << e.name;
+  }
 }
 
 }  // namespace
