@@ -179,6 +179,23 @@ TEST(Converge, ANewNodeAndLinkAreMadeAndNothingElseIsTouched) {
       r.actions.end());
 }
 
+TEST(Converge, ANewNodesInterfaceSettingsComeAfterItsInterfaces) {
+  Result r = converge_to(edit(std::string(kBase), "  h3: {}\n",
+                              "  h3: {}\n  h4: {sysctls: {net.ipv4.conf.eth0.rp_filter: 2, "
+                              "net.ipv4.conf.all.rp_filter: 1}}\n") +
+                         "  - endpoints: [r1:eth3, h4:eth0]\n");
+  auto at = [&](const std::string& action) {
+    return std::find(r.actions.begin(), r.actions.end(), action) - r.actions.begin();
+  };
+  auto veth = std::find_if(
+                  r.actions.begin(), r.actions.end(),
+                  [](const std::string& a) { return a.find("create veth") != std::string::npos; }) -
+              r.actions.begin();
+  EXPECT_LT(at("h4: sysctl net.ipv4.conf.all.rp_filter=1"), veth);
+  EXPECT_GT(at("h4: sysctl net.ipv4.conf.eth0.rp_filter=2"), veth);
+  EXPECT_LT(at("h4: sysctl net.ipv4.conf.eth0.rp_filter=2"), long(r.actions.size()));
+}
+
 TEST(Converge, ARemovedNodeTakesItsLinksAndDaemonsAndOnlyThose) {
   std::string without_h2 =
       edit(edit(kBase, "  h2:\n    daemons: [{name: d3, cmd: \"sleep 300\"}]\n", ""),

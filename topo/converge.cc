@@ -57,6 +57,16 @@ bool same_route(const RouteSpec& a, const RouteSpec& b) {
   return hops_text(a) == hops_text(b);
 }
 
+// The interface a sysctl is about (net.ipv4.conf.eth1.rp_filter: eth1); "" for one of the
+// namespace's own (conf.all, conf.default, or not under conf).
+std::string sysctl_iface(const std::string& key) {
+  size_t conf = key.find(".conf.");
+  if (conf == std::string::npos) return "";
+  size_t end = key.find('.', conf + 6);
+  std::string iface = key.substr(conf + 6, end == std::string::npos ? end : end - conf - 6);
+  return iface == "all" || iface == "default" ? "" : iface;
+}
+
 }  // namespace
 
 std::string link_key(const std::string& a, const std::string& b) {
@@ -275,7 +285,7 @@ class Converger {
     create_nodes();
     create_links();
     change_interfaces();
-    set_sysctls(/*fresh_nodes=*/false);
+    set_sysctls(/*early=*/false);
     add_addresses();
     set_impairments();
     set_routes();
@@ -425,7 +435,7 @@ class Converger {
                                          : want_.nodes.at(name).kind);
       emit(CreateNetns{node(name)});
     }
-    set_sysctls(/*fresh_nodes=*/true);
+    set_sysctls(/*early=*/true);
     for (const auto& [end, i] : want_.ifaces)
       if (i.kind == "bridge" && (!live_.ifaces.count(end) || fresh_.count(node_of(end, ':'))))
         emit(CreateBridge{ref(end)});
@@ -496,20 +506,20 @@ class Converger {
     }
   }
 
-  void set_sysctls(bool fresh_nodes) {
+  // Early, a new namespace's settings (before its interfaces exist: the defaults they take);
+  // then, the rest: every change on the namespaces that stay, and new namespaces' settings of
+  // their interfaces.
+  void set_sysctls(bool early) {
     for (const auto& [key, s] : want_.sysctls) {
-      if (fresh_.count(s.node) != fresh_nodes) continue;
-      if (fresh_nodes) {
-        emit(SetSysctl{node(s.node), s.key, s.value});
+      std::string iface = sysctl_iface(s.key);
+      if (fresh_.count(s.node)) {
+        if (early == iface.empty()) emit(SetSysctl{node(s.node), s.key, s.value});
         continue;
       }
+      if (early) continue;
       auto l = live_.sysctls.find(key);
-      // An interface's own setting (net.ipv4.conf.eth1.rp_filter) is lost with a link made again.
-      size_t conf = s.key.find(".conf.");
-      bool with_link =
-          conf != std::string::npos &&
-          made_links_.count(s.node + ":" +
-                            s.key.substr(conf + 6, s.key.find('.', conf + 6) - conf - 6));
+      // An interface's own setting is lost with a link made again.
+      bool with_link = !iface.empty() && made_links_.count(s.node + ":" + iface);
       if (l != live_.sysctls.end() && l->second.value == s.value) {
         if (with_link) emit(SetSysctl{node(s.node), s.key, s.value});
         continue;
@@ -525,7 +535,7 @@ class Converger {
         change('~', "sysctl", key, fmt::format("{} -> {}", now, s.value));
       emit(SetSysctl{node(s.node), s.key, s.value});
     }
-    if (fresh_nodes) return;
+    if (early) return;
     for (const auto& [key, s] : before_.sysctls) {
       if (want_.sysctls.count(key) || !survives(s.node)) continue;
       auto fresh = fresh_sysctls_.find(s.key);
