@@ -249,12 +249,6 @@ TEST_F(Change, MistakesChangeNothing) {
   }
 }
 
-}  // namespace
-}  // namespace topo::testing
-
-namespace topo::testing {
-namespace {
-
 TEST_F(Change, ALanKeepsItsNamespaceWhenLinksBeforeItAndItsMembersChange) {
   const char* v1 = R"(name: LAB
 nodes: {r: {}, a: {}, b: {}, c: {}, d: {}}
@@ -337,12 +331,6 @@ TEST_F(Change, AnUpKilledWhileChangingALabIsFinishedOrUndoneByTheNextUp) {
   ASSERT_EQ(topo("down " + lab()).status, 0);
   expect_nothing_left();
 }
-
-}  // namespace
-}  // namespace topo::testing
-
-namespace topo::testing {
-namespace {
 
 // Each kind of edit alone, checked in the kernel, then undone by the first file again; what
 // the edit does not touch keeps its identity throughout.

@@ -276,12 +276,6 @@ TEST(Converge, WhatTheLabDidNotMakeIsLeftAlone) {
   EXPECT_EQ(r.actions, Lines{});
 }
 
-}  // namespace
-}  // namespace topo
-
-namespace topo {
-namespace {
-
 TEST(Converge, ALanKeepsItsNamespaceAndMembersTheirPortsWhenOtherLinksComeAndGo) {
   const char* v1 = R"(name: c
 nodes: {r: {}, a: {}, b: {}, c: {}, d: {}}
