@@ -24,8 +24,8 @@ void add_route(Netns& ns, const IpPrefix& dst, const std::vector<Nexthop>& nexth
 // Removes the main table's route to `dst`.
 void delete_route(Netns& ns, const IpPrefix& dst);
 
-// The main table's static routes (proto static, as topo and `ip route add` make them), with
-// their nexthops (ifname filled in).
+// The main table's static routes (proto static, as topo makes them; `ip route add` by hand
+// makes proto boot ones, which are left out), with their nexthops (ifname filled in).
 struct RouteState {
   IpPrefix dst;
   std::vector<Nexthop> nexthops;
