@@ -115,6 +115,9 @@ TEST_F(Cli, UsageMistakesExitTwo) {
   EXPECT_NE(missing.output.find("cannot read the file: No such file or directory"),
             std::string::npos)
       << missing.output;
+  EXPECT_NE(missing.output.find("\n" + dir_ + "/missing.yaml: 1 error; nothing was created"),
+            std::string::npos)
+      << missing.output;
 }
 
 }  // namespace

@@ -51,7 +51,8 @@ std::optional<LoadResult> load_checked(const std::string& file) {
   LoadResult r = load_file(file);
   if (r.diagnostics.empty()) return r;
   std::fputs(r.diagnostics.render().c_str(), stderr);
-  spdlog::error("{}: {} error{}; nothing was created", r.topology.file, r.diagnostics.size(),
+  spdlog::error("{}: {} error{}; nothing was created",
+                r.topology.file.empty() ? file : r.topology.file, r.diagnostics.size(),
                 r.diagnostics.size() == 1 ? "" : "s");
   return std::nullopt;
 }
