@@ -58,7 +58,8 @@ std::optional<nl::Impairment> impairment_from_options(
 }
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{"topo: declarative network-namespace labs, built in-process through netlink"};
+  CLI::App app{"topo: declarative network-namespace labs, built in-process through netlink",
+               "topo"};
   app.require_subcommand(1);
   int verbose = 0;
   bool quiet = false;
