@@ -375,6 +375,8 @@ links:
       {"env", "ROLE: a", "ROLE: b",
        [&] { return contains(topo("exec " + lab() + " r1 -- sh -c 'echo $ROLE'").output, "b"); }},
       {"daemon", "sleep 1004", "sleep 1005", [&] { return daemon_pid("1005") > 0; }},
+      {"a daemon where nothing ran", "  r2: {}",
+       "  r2: {daemons: [{name: n, cmd: \"sleep 1006\"}]}", [&] { return daemon_pid("1006") > 0; }},
       {"node and link", "  r2: {}\n", "  r2: {}\n  r3: {}\n",
        [&] { return inode("r3") != 0 && in_node("r3", "ping -c1 -W2 10.2.0.1").status == 0; }},
   };

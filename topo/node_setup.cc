@@ -34,6 +34,13 @@ void make_dir(const std::string& path, mode_t mode) {
   if (errno != EEXIST) nl::throw_errno("", path, "create directory", errno);
 }
 
+// $TOPO_NODE_DIR, for a command about to run there (a node of a running lab may have had no
+// need of it until now).
+void ensure_node_dir(const std::string& node_dir) {
+  make_dir(node_dir.substr(0, node_dir.rfind('/')), 0711);
+  make_dir(node_dir, 0755);
+}
+
 void write_file(const std::string& path, const std::string& content, mode_t mode) {
   nl::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (!fd.valid()) nl::throw_errno("", path, "write", errno);
@@ -122,6 +129,7 @@ std::string tail_of_file(const std::string& path, size_t lines) {
 }
 
 void run_exec(const NodeContext& node, const std::string& cmd) {
+  ensure_node_dir(node.node_dir);
   nl::Fd log = open_append(node.node_dir + "/exec.log");
   std::string header = fmt::format("$ {}\n", cmd);
   if (::write(log.get(), header.data(), header.size()) < 0)
@@ -173,6 +181,7 @@ void run_exec(const NodeContext& node, const std::string& cmd) {
 }
 
 Daemon start_daemon(const NodeContext& node, const std::string& name, const std::string& cmd) {
+  ensure_node_dir(node.node_dir);
   std::string log_path = node.node_dir + "/" + name + ".log";
   nl::Fd log = open_append(log_path);
   nl::Fd null = open_null();
