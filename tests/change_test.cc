@@ -374,6 +374,8 @@ links:
        [&] { return file_text("/run/topo/" + lab() + "/nodes/r1/conf") == "v2\n"; }},
       {"env", "ROLE: a", "ROLE: b",
        [&] { return contains(topo("exec " + lab() + " r1 -- sh -c 'echo $ROLE'").output, "b"); }},
+      {"env removed", "env: {ROLE: a}, ", "",
+       [&] { return topo("exec " + lab() + " r1 -- sh -c 'echo \"[$ROLE]\"'").output == "[]\n"; }},
       {"daemon", "sleep 1004", "sleep 1005", [&] { return daemon_pid("1005") > 0; }},
       {"a daemon where nothing ran", "  r2: {}",
        "  r2: {daemons: [{name: n, cmd: \"sleep 1006\"}]}", [&] { return daemon_pid("1006") > 0; }},

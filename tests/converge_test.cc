@@ -161,6 +161,19 @@ TEST(Converge, AFileOrEnvChangeRewritesTheNodeAndRestartsItsDaemonsOnly) {
             r.actions.end());
 }
 
+TEST(Converge, AFileOrEnvNoLongerInTheFileIsRemoved) {
+  Result r = converge_to(edit(kBase, "    files: {conf: \"v1\\n\"}\n", ""));
+  EXPECT_EQ(r.changes,
+            (Lines{"~ daemon r1/d1: restarted: its cmd, env or files changed",
+                   "~ daemon r1/d2: restarted: its cmd, env or files changed", "- file r1/conf"}));
+  EXPECT_NE(std::find(r.actions.begin(), r.actions.end(), "r1: remove file conf"), r.actions.end());
+  r = converge_to(edit(kBase, "    env: {A: \"1\"}\n", ""));
+  EXPECT_NE(std::find(r.changes.begin(), r.changes.end(), "- env r1"), r.changes.end());
+  // The node's directory is written again, without the env.
+  EXPECT_NE(std::find(r.actions.begin(), r.actions.end(), "r1: node directory, files conf"),
+            r.actions.end());
+}
+
 TEST(Converge, ANewNodeAndLinkAreMadeAndNothingElseIsTouched) {
   Result r = converge_to(edit(std::string(kBase), "  h3: {}\n", "  h3: {}\n  h4: {}\n") +
                          "  - endpoints: [r1:eth3, h4:eth0]\n    addresses: [10.3.0.1/30, "
