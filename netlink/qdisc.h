@@ -39,6 +39,12 @@ void clear_impairment(Netns& ns, int ifindex, const std::string& ifname);
 // The kind of the interface's root qdisc ("netem", "tbf", "noqueue", ...), "" when none.
 std::string root_qdisc_kind(Netns& ns, int ifindex);
 
+// Whether the interface still has an impairment topo set (a netem or tbf root qdisc).
+inline bool has_impairment(Netns& ns, int ifindex) {
+  std::string kind = root_qdisc_kind(ns, ifindex);
+  return kind == "netem" || kind == "tbf";
+}
+
 // Whether this kernel can make a netem qdisc: tried once on a veth in a scratch namespace that
 // has no name and vanishes with the thread that made it. The reason when it cannot.
 std::optional<std::string> netem_unsupported();

@@ -46,6 +46,7 @@ void add_route(Netns& ns, const IpPrefix& dst, const std::vector<Nexthop>& nexth
     rtnl_route_add_nexthop(route.get(), nh);
   }
   // Scope is left to libnl: link for a device route, universe when there is a gateway.
+  // libnl adds NLM_F_CREATE: a replace makes the route when there is none to replace.
   int rc = rtnl_route_add(ns.socket().get(), route.get(), replace ? NLM_F_REPLACE : NLM_F_EXCL);
   ns.socket().check(rc, route_text(dst, nexthops), replace ? "replace route" : "add route");
 }

@@ -134,7 +134,7 @@ int cmd_plan(const std::string& file, bool as_json) {
       return fail(kFailed, "lab " + t.name + " has no state yet (an `up` is starting?)");
     if (!journal->complete) return fail(kFailed, unfinished_up(*journal));
     c = compare(t.name, spec_of(plan), built_from(paths), *journal,
-                dirs_of(t.name, absolute_file(t)));
+                LabDirs::of(t.name, absolute_file(t)));
   } catch (const std::exception& e) {
     return fail(kFailed, e.what());
   }
@@ -167,7 +167,7 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
   Plan want_plan = make_plan(t);
   LabSpec want = spec_of(want_plan);
   std::string file = absolute_file(t);
-  LabDirs dirs = dirs_of(t.name, file);
+  LabDirs dirs = LabDirs::of(t.name, file);
   JournalHeader header{t.name,   t.prefix,          file, content_hash(loaded.text),
                        getpid(), std::time(nullptr)};
   LabSpec before;
@@ -228,9 +228,9 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
   try {
     std::optional<JournalState> now = read_journal(paths.journal);
     if (!now) throw std::runtime_error("the journal is gone");
-    Convergence back =
-        compare(t.name, before, merged(want, before), *now, dirs_of(t.name, running.header.file));
-    if (std::exception_ptr e = apply(back, paths, dirs_of(t.name, running.header.file)))
+    Convergence back = compare(t.name, before, merged(want, before), *now,
+                               LabDirs::of(t.name, running.header.file));
+    if (std::exception_ptr e = apply(back, paths, LabDirs::of(t.name, running.header.file)))
       std::rethrow_exception(e);
     size_t links = 0;
     if (auto old = load_file(paths.topology); old.diagnostics.empty())

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "topo/hash.h"
 #include "topo/impair.h"
@@ -22,13 +21,6 @@ std::pair<std::string, std::string> split_end(const std::string& end) {
 
 std::string node_of(const std::string& key, char separator) {
   return key.substr(0, key.find(separator));
-}
-
-std::string env_text(const std::vector<std::pair<std::string, std::string>>& env) {
-  if (env.empty()) return "";
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& [k, v] : env) j.push_back({k, v});
-  return j.dump();
 }
 
 std::string hops_text(const RouteSpec& r) {
@@ -81,7 +73,7 @@ LabSpec spec_of(const Plan& plan) {
   for (size_t n = 0; n < plan.nodes.size(); n++) {
     const PlanNode& p = plan.nodes[n];
     if (p.role == PlanNode::Role::root) continue;
-    s.nodes[p.name] = {p.netns, p.kind, env_text(p.env), {}, 0};
+    s.nodes[p.name] = {p.netns, p.kind, p.env, {}, 0};
     s.ifaces[p.name + ":lo"] = {"lo", "", 0, false, ""};
   }
   for (const Action& action : plan.actions) {
@@ -119,7 +111,8 @@ LabSpec spec_of(const Plan& plan) {
     } else if (auto* x = std::get_if<RunExec>(&action)) {
       s.nodes[name(x->node)].exec.push_back(x->cmd);
     } else if (auto* d = std::get_if<StartDaemon>(&action)) {
-      std::string config = d->cmd + "\n" + s.nodes[name(d->node)].env + "\n" + files_of[d->node];
+      std::string config = d->cmd + "\n" + files_of[d->node];
+      for (const auto& [k, v] : plan.nodes[d->node].env) config += k + "=" + v + "\n";
       s.daemons[name(d->node) + "/" + d->name] = {d->cmd, content_hash(config), 0};
     }
   }
@@ -302,7 +295,7 @@ class Converger {
   std::map<std::string, int> index_;
   std::set<std::string> fresh_;       // namespaces to make: new, lost, or replaced
   std::set<std::string> gone_;        // namespaces to remove: no longer wanted, or replaced
-  std::set<std::string> made_links_;  // links made by this convergence
+  std::set<std::string> made_links_;  // ends ("node:iface") of the links made now
 
   template <class A>
   void emit(A&& action) {
@@ -326,12 +319,7 @@ class Converger {
   void add_plan_node(const std::string& name, const NodeSpec& n) {
     PlanNode::Role role = n.kind == "lan" ? PlanNode::Role::lan : PlanNode::Role::node;
     index_[name] = int(out_.plan.nodes.size());
-    out_.plan.nodes.push_back({name, n.netns, role, n.kind, {}});
-    if (!n.env.empty()) {
-      nlohmann::json j = nlohmann::json::parse(n.env, nullptr, false);
-      if (j.is_array())
-        for (const auto& kv : j) out_.plan.nodes.back().env.emplace_back(kv[0], kv[1]);
-    }
+    out_.plan.nodes.push_back({name, n.netns, role, n.kind, n.env});
   }
 
   void plan_nodes() {
@@ -390,6 +378,7 @@ class Converger {
         change('-', "address", a.address.text() + " on " + a.iface);
         emit(DeleteAddress{ref(a.iface), a.address});
       }
+    // An impairment is the lab's whoever set it, the file or `topo impair`: not checked in before.
     for (const auto& [end, i] : live_.impairments)
       if (!want_.impairments.count(end) && survives(node_of(end, ':')) && want_.ifaces.count(end)) {
         change('-', "impairment", end, i.text);
@@ -639,15 +628,15 @@ class Converger {
                  key);
       }
       auto live_node = live_.nodes.find(name);
-      std::string live_env = live_node == live_.nodes.end() ? "" : live_node->second.env;
+      std::vector<std::pair<std::string, std::string>> live_env;
+      if (live_node != live_.nodes.end()) live_env = live_node->second.env;
       if (!fresh && live_env != n.env) {
         differs = true;
         change(n.env.empty() ? '-' : (live_env.empty() ? '+' : '~'), "env", name);
       }
-      bool needs_dir = !files[name].empty() || !n.env.empty() || !n.exec.empty() ||
-                       std::any_of(want_.daemons.begin(), want_.daemons.end(),
-                                   [&](const auto& d) { return node_of(d.first, '/') == name; });
-      if (differs && (needs_dir || !live_env.empty())) emit(PrepareNode{node(name), files[name]});
+      // (A command or daemon makes the node's directory itself when it starts.)
+      if (differs && (!files[name].empty() || !n.env.empty() || !live_env.empty()))
+        emit(PrepareNode{node(name), files[name]});
       auto before = before_.nodes.find(name);
       if (!fresh && before != before_.nodes.end() && before->second.exec != n.exec)
         change('#', "exec", name, "exec: runs when a node is made; not run again now");

@@ -24,8 +24,8 @@ namespace topo {
 
 struct NodeSpec {
   std::string netns;
-  std::string kind;  // host, router, bridge; "lan"
-  std::string env;   // the node's env as the env file holds it ("" for none)
+  std::string kind;                                      // host, router, bridge; "lan"
+  std::vector<std::pair<std::string, std::string>> env;  // the node's env
   std::vector<std::string> exec;
   uint64_t id = 0;  // live: the namespace's inode
 };

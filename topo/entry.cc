@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -62,8 +63,23 @@ std::vector<std::string> node_environment(const NodeContext& node) {
   return env;
 }
 
+std::string make_node_dir(const std::string& node_dir) {
+  // nodes/ 0711 (a daemon may run as another user and needs to reach its own), each node 0755,
+  // whatever the umask.
+  for (const auto& [path, mode] :
+       {std::pair<std::string, mode_t>{node_dir.substr(0, node_dir.rfind('/')), 0711},
+        {node_dir, 0755}}) {
+    if (mkdir(path.c_str(), mode) == 0)
+      chmod(path.c_str(), mode);
+    else if (errno != EEXIST)
+      return "cannot create " + path + ": " + strerror(errno);
+  }
+  return {};
+}
+
 std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
                           NodeEntry& entry) {
+  if (std::string why = make_node_dir(node.node_dir); !why.empty()) return why;
   std::string netns_path = "/run/netns/" + node.netns;
   entry.netns.reset(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!entry.netns.valid())

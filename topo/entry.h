@@ -30,7 +30,12 @@ struct NodeEntry {
   NodeEntry& operator=(const NodeEntry&) = delete;
 };
 
-// Opens the node's namespace and gathers the rest. The reason on failure, else empty.
+// $TOPO_NODE_DIR (and the lab's nodes/ directory), for a command about to run in the node: a
+// node may have had no need of it until now. The reason on failure, else empty.
+std::string make_node_dir(const std::string& node_dir);
+
+// Opens the node's namespace, makes its directory and gathers the rest. The reason on failure,
+// else empty.
 std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
                           NodeEntry& entry);
 

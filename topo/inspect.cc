@@ -67,12 +67,7 @@ bool colour_out() {
 }
 
 NodeContext context_of(const Running& r, const JournalNetns& n) {
-  std::string file = r.state.header.file;
-  LabDirs dirs{
-      r.lab, LabPaths::of(kRunDir, r.lab).lab_dir,
-      file == "<stdin>" ? std::string("/") : std::filesystem::path(file).parent_path().string()};
-  mkdir((dirs.run_dir + "/nodes").c_str(), 0711);
-  mkdir(dirs.node_dir(n.node).c_str(), 0755);
+  LabDirs dirs = LabDirs::of(r.lab, r.state.header.file);
   return {r.lab, n.node, n.netns, dirs.node_dir(n.node), dirs.lab_dir, read_node_env(dirs, n.node)};
 }
 

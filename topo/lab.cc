@@ -90,12 +90,6 @@ std::string describe_error(const std::exception_ptr& e) {
   }
 }
 
-LabDirs dirs_of(const std::string& lab, const std::string& file) {
-  std::string dir = file == "<stdin>" ? std::filesystem::current_path().string()
-                                      : std::filesystem::path(file).parent_path().string();
-  return {lab, LabPaths::of(kRunDir, lab).lab_dir, dir};
-}
-
 std::string unfinished_up(const JournalState& journal) {
   return fmt::format(
       "lab {} holds the state of an `up` that did not finish (pid {}): run `topo "
@@ -119,7 +113,7 @@ std::optional<std::string> netem_missing_for(const Plan& plan) {
 }
 
 bool take_down(const JournalState& state, const std::string& lab) {
-  NetlinkBackend backend(0, dirs_of(lab, state.header.file));
+  NetlinkBackend backend(0, LabDirs::of(lab, state.header.file));
   std::vector<std::string> failures;
   {
     ProgressLine line("down");
@@ -286,7 +280,7 @@ int cmd_up(const UpOptions& options) {
     return fail(kFailed, e.what());
   }
 
-  NetlinkBackend backend(plan.nodes.size(), dirs_of(t.name, file));
+  NetlinkBackend backend(plan.nodes.size(), LabDirs::of(t.name, file));
   std::exception_ptr error;
   {
     ProgressLine line("up");

@@ -35,8 +35,6 @@ std::exception_ptr on_own_thread(const std::function<void()>& fn);
 // Two descriptors per node (namespace fd and netlink socket): lifts the soft limit to the hard.
 void raise_fd_limit();
 std::string describe_error(const std::exception_ptr& e);
-// The lab's directories; `file`: the topology file's absolute path, or "<stdin>".
-LabDirs dirs_of(const std::string& lab, const std::string& file);
 // Removes what the journal lists; true when everything is gone.
 bool take_down(const JournalState& state, const std::string& lab);
 // What the plan would create that exists already (and so is not this lab's): namespaces, and

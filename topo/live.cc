@@ -8,6 +8,7 @@
 #include "netlink/query.h"
 #include "netlink/route.h"
 #include "netlink/sysctl.h"
+#include "topo/entry.h"
 #include "topo/processes.h"
 
 namespace topo {
@@ -40,8 +41,7 @@ class LiveReader {
       std::optional<uint64_t> inode = nl::netns_inode(n.netns);
       if (!inode || (j->second->id && *inode != j->second->id)) continue;  // lost or replaced
       nl::Netns ns = nl::Netns::open(n.netns);
-      std::string env = read_file(dirs_.env_file(name)).value_or("");
-      live_.nodes[name] = {n.netns, j->second->kind, env, {}, *inode};
+      live_.nodes[name] = {n.netns, j->second->kind, read_node_env(dirs_, name), {}, *inode};
       read_namespace(name, ns);
     }
     bool host = false;
@@ -59,9 +59,7 @@ class LiveReader {
     }
     for (const JournalDaemon& d : journal_.daemons) {
       auto node = live_.nodes.find(d.node);
-      pid_t pid = static_cast<pid_t>(d.pid);
-      if (node != live_.nodes.end() && pid > 0 && process_alive(pid) &&
-          process_netns(pid) == node->second.id)
+      if (node != live_.nodes.end() && daemon_running(static_cast<pid_t>(d.pid), node->second.id))
         live_.daemons[d.node + "/" + d.name] = {"", "", d.pid};
     }
     live_.hosts = read_file(dirs_.etc_dir() + "/hosts");
@@ -75,7 +73,7 @@ class LiveReader {
   LabSpec live_;
   std::map<std::string, Ends> ends_;
 
-  std::map<int, std::string> read_links(const std::string& node, nl::Netns& ns) {
+  void read_links(const std::string& node, nl::Netns& ns) {
     std::vector<nl::LinkState> links = nl::list_links(ns);
     std::map<int, std::string> names;
     for (const nl::LinkState& l : links) names[l.ifindex] = l.name;
@@ -89,11 +87,9 @@ class LiveReader {
       for (const nl::IpPrefix& a : l.addresses) live_.addresses[end + " " + a.text()] = {end, a};
       auto imp = journal_.impairments.find(end);
       if (imp != journal_.impairments.end() && !imp->second.empty()) {
-        std::string qdisc = nl::root_qdisc_kind(ns, l.ifindex);
-        if (qdisc == "netem" || qdisc == "tbf") live_.impairments[end] = {imp->second, {}};
+        if (nl::has_impairment(ns, l.ifindex)) live_.impairments[end] = {imp->second, {}};
       }
     }
-    return names;
   }
 
   void read_namespace(const std::string& node, nl::Netns& ns) {

@@ -30,7 +30,9 @@ std::vector<std::string> shell_argv(const NodeContext& node) {
   const char* env_shell = getenv("SHELL");
   std::string shell = env_shell && *env_shell ? env_shell : "/bin/sh";
   if (std::filesystem::path(shell).filename() == "bash") {
-    // bash sets its prompt in ~/.bashrc: run that, then put lab and node in front.
+    // bash sets its prompt in ~/.bashrc: run that, then put lab and node in front. The file
+    // lives in the node's directory, made now if the node had none.
+    make_node_dir(node.node_dir);
     std::string rc = node.node_dir + "/.topo-bashrc";
     std::ofstream(rc) << "[ -f ~/.bashrc ] && . ~/.bashrc\n"
                       << "PS1=\"[" << node.lab << ":" << node.node
@@ -63,14 +65,8 @@ int exec_in_node(const std::string& lab, const std::string& node,
   record = record.substr(1, record.size() - 2);
   if (node.empty() || node[0] == '_' || journal.find(record) == std::string::npos)
     return fail(2, "lab " + lab + " has no node `" + node + "`");
-  std::string file = header.value("file", "");
-  LabDirs dirs{
-      lab, paths.lab_dir,
-      file == "<stdin>" ? std::string("/") : std::filesystem::path(file).parent_path().string()};
+  LabDirs dirs = LabDirs::of(lab, header.value("file", ""));
   NodeContext ctx{lab, node, netns, dirs.node_dir(node), dirs.lab_dir, read_node_env(dirs, node)};
-  // $TOPO_NODE_DIR exists for every node a command runs in.
-  mkdir((paths.lab_dir + "/nodes").c_str(), 0711);
-  mkdir(ctx.node_dir.c_str(), 0755);
 
   // The command replaces topo, as with `ip netns exec`: its exit status and signals are its own.
   NodeEntry entry;

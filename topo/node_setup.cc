@@ -19,6 +19,7 @@
 
 #include "netlink/error.h"
 #include "netlink/fd.h"
+#include "topo/entry.h"
 
 namespace topo {
 
@@ -34,11 +35,8 @@ void make_dir(const std::string& path, mode_t mode) {
   if (errno != EEXIST) nl::throw_errno("", path, "create directory", errno);
 }
 
-// $TOPO_NODE_DIR, for a command about to run there (a node of a running lab may have had no
-// need of it until now).
 void ensure_node_dir(const std::string& node_dir) {
-  make_dir(node_dir.substr(0, node_dir.rfind('/')), 0711);
-  make_dir(node_dir, 0755);
+  if (std::string why = make_node_dir(node_dir); !why.empty()) throw std::runtime_error(why);
 }
 
 void write_file(const std::string& path, const std::string& content, mode_t mode) {
@@ -103,9 +101,8 @@ Unlinked unlink_etc(const LabDirs& dirs, const std::string& netns) {
 
 void prepare_node(const LabDirs& dirs, const std::string& node, const std::vector<NodeFile>& files,
                   const std::vector<std::pair<std::string, std::string>>& env) {
-  make_dir(dirs.run_dir + "/nodes", 0711);
   std::string dir = dirs.node_dir(node);
-  make_dir(dir, 0755);
+  ensure_node_dir(dir);
   for (const NodeFile& f : files) write_file(dir + "/" + f.name, f.content, 0644);
   if (!env.empty()) {
     nlohmann::json j = nlohmann::json::array();

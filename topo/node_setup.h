@@ -5,11 +5,13 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "topo/model.h"
 #include "topo/runner.h"
+#include "topo/state.h"
 
 namespace topo {
 
@@ -22,6 +24,14 @@ struct LabDirs {
   std::string etc_dir() const { return run_dir + "/etc"; }
   std::string node_dir(const std::string& node) const { return run_dir + "/nodes/" + node; }
   std::string env_file(const std::string& node) const { return run_dir + "/state/env." + node; }
+
+  // A lab's directories, from its topology file as the journal has it: an absolute path, or
+  // "<stdin>" (whose lab directory is /: nothing of the reading shell's is recorded).
+  static LabDirs of(const std::string& lab, const std::string& file) {
+    return {
+        lab, LabPaths::of(kRunDir, lab).lab_dir,
+        file == "<stdin>" ? std::string("/") : std::filesystem::path(file).parent_path().string()};
+  }
 };
 
 void write_hosts(const LabDirs& dirs, const std::string& content);

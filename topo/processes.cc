@@ -42,6 +42,10 @@ bool process_alive(pid_t pid) {
   return !gone(pid);
 }
 
+bool daemon_running(pid_t pid, uint64_t netns_id) {
+  return pid > 0 && process_alive(pid) && (netns_id == 0 || process_netns(pid) == netns_id);
+}
+
 std::vector<pid_t> session_processes(pid_t session) {
   std::vector<pid_t> out;
   DIR* proc = opendir("/proc");

@@ -23,6 +23,10 @@ std::vector<pid_t> lab_processes(const std::string& lab, const std::set<uint64_t
 // Whether a process exists and is not a zombie.
 bool process_alive(pid_t pid);
 
+// Whether a journaled daemon still runs: alive, and in its node's namespace (a pid that was
+// reused elsewhere is not it). `netns_id` 0: the namespace is not known.
+bool daemon_running(pid_t pid, uint64_t netns_id);
+
 // The live processes of a session (a daemon and what it started: topo starts each daemon in a
 // session of its own).
 std::vector<pid_t> session_processes(pid_t session);

@@ -1,7 +1,5 @@
 #include "topo/status.h"
 
-#include <signal.h>
-
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -25,11 +23,6 @@ namespace {
 std::string since_text(int64_t t) {
   std::time_t time = static_cast<std::time_t>(t);
   return fmt::format("{:%Y-%m-%d %H:%M:%S}", fmt::localtime(time));
-}
-
-bool daemon_running(pid_t pid, uint64_t netns_id) {
-  if (pid <= 0 || kill(pid, 0) != 0) return false;
-  return netns_id == 0 || process_netns(pid) == netns_id;
 }
 
 // "node:iface" -> its peer "node:iface", both ways, from the journal's veths.
@@ -127,8 +120,7 @@ json lab_status(const JournalState& s) {
           json impairment = nullptr;
           if (auto it = s.impairments.find(end); it != s.impairments.end() && !it->second.empty()) {
             impairment = it->second;
-            std::string kind = nl::root_qdisc_kind(ns, l.ifindex);
-            if (kind != "netem" && kind != "tbf")
+            if (!nl::has_impairment(ns, l.ifindex))
               drift.push_back(fmt::format("the impairment of {} ({}) is gone", end, it->second));
           }
           ifaces.push_back(
