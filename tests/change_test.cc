@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 
 #include <fmt/format.h>
 
+#include "netlink/qdisc.h"
 #include "tests/lab_fixture.h"
 
 namespace topo::testing {
@@ -247,6 +249,49 @@ TEST_F(Change, MistakesChangeNothing) {
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_TRUE(contains(r.output, "is running, and reading it needs root")) << r.output;
   }
+}
+
+TEST_F(Change, AChangeThatCannotBeMadeIsRefusedBeforeAnythingChanges) {
+  std::string file = write_lab(kLab);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  auto before = ifindexes({"r1", "r2", "h3"});
+  std::string journal = file_text("/run/topo/" + lab() + "/state/journal");
+  auto unchanged = [&](const std::string& why) {
+    EXPECT_EQ(ifindexes({"r1", "r2", "h3"}), before) << why;
+    EXPECT_EQ(file_text("/run/topo/" + lab() + "/state/journal"), journal) << why;
+    EXPECT_EQ(inode("h5"), 0u) << why;
+  };
+  // A namespace the change would make exists already, and is not the lab's.
+  std::string foreign = netns("h5");
+  ASSERT_EQ(run("ip netns add " + foreign).status, 0);
+  uint64_t foreign_inode = inode("h5");
+  write_lab(replaced(kLab, "  h3: {}\n", "  h3: {}\n  h5: {}\n"));
+  CmdResult taken = topo("up " + file);
+  EXPECT_EQ(taken.status, 1) << taken.output;
+  EXPECT_TRUE(contains(taken.output, "netns " + foreign + " already exists and is not lab " +
+                                         lab() + "'s: nothing was changed"))
+      << taken.output;
+  EXPECT_EQ(inode("h5"), foreign_inode) << "the foreign namespace is left alone";
+  ASSERT_EQ(run("ip netns delete " + foreign).status, 0);
+  unchanged("taken name");
+  // A delay on a kernel without netem.
+  if (nl::netem_unsupported()) {
+    write_lab(replaced(kLab, "10.1.0.2/29]", "10.1.0.2/29]\n    impair: {delay: 5ms}"));
+    CmdResult netem = topo("up " + file);
+    EXPECT_EQ(netem.status, 1) << netem.output;
+    EXPECT_TRUE(contains(netem.output, "CONFIG_NET_SCH_NETEM")) << netem.output;
+    EXPECT_TRUE(contains(netem.output, "Nothing was changed")) << netem.output;
+    unchanged("no netem");
+  }
+  // The file the running lab was built from is damaged: nothing can be compared with it.
+  write_lab(kLab);
+  std::ofstream("/run/topo/" + lab() + "/state/topology.yaml") << "nodes: [\n";
+  for (const char* verb : {"plan ", "up "}) {
+    CmdResult r = topo(verb + file);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_TRUE(contains(r.output, "(the file the running lab was built from)")) << r.output;
+  }
+  unchanged("damaged state");
 }
 
 TEST_F(Change, ALanKeepsItsNamespaceWhenLinksBeforeItAndItsMembersChange) {
