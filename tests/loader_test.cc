@@ -158,6 +158,28 @@ TEST(Loader, BadEndpoints) {
   expect_error(base + "  - {}\n", 6, 5, "needs `endpoints`");
 }
 
+TEST(Loader, InterfaceNamesTheKernelWouldRefuseOrRenameAreRefused) {
+  std::string base = std::string(kTwoNodes) + "links:\n";
+  // `%d` makes the kernel choose a name itself (x%d becomes x0).
+  expect_error(base + "  - endpoints: [a:x%d, b:e]\n", 6, 17, "may not contain `/`, `:`, `%`");
+  expect_error(base + "  - endpoints: [a:e, \"b:%\"]\n", 6, 22, "may not contain");
+  expect_error(base + "  - endpoints: [a:e, host:all]\n", 6, 22, "`all` cannot name an interface");
+  expect_error(base + "  - endpoints: [a:default, b:e]\n", 6, 17, "`default` cannot name");
+  expect_error(base + "  - endpoints:\n    - {node: a, iface: all}\n    - b:e\n", 7, 7,
+               "`all` cannot name");
+  expect_error(base + "  - endpoints: [a:e, \"b:e f\"]\n", 6, 22, "white space");
+  expect_error(base + "  - endpoints: [a:e, \"b:e\\tf\"]\n", 6, 22, "white space");
+  expect_error(base + "  - endpoints: [a:e, \"b:e\\vf\"]\n", 6, 22, "white space");
+  expect_error(base + "  - endpoints: [a:e/f, b:e]\n", 6, 17, "may not contain");
+  expect_error(base + "  - endpoints: [a:., b:e]\n", 6, 17, "`.` is not a valid interface name");
+  expect_error(base + "  - endpoints: [a:.., b:e]\n", 6, 17, "`..` is not a valid");
+  // The kernel's isspace() counts the byte 0xA0, which is in UTF-8 text too ("à" is C3 A0).
+  expect_error(base + "  - endpoints: [a:e\xc3\xa0, b:e]\n", 6, 17, "white space");
+  // What the kernel takes is accepted.
+  EXPECT_TRUE(load(base + "  - endpoints: [a:eth0.10, \"b:x-y_z@1\"]\n").diagnostics.empty());
+  EXPECT_TRUE(load(base + "  - endpoints: [a:alle, b:defaults]\n").diagnostics.empty());
+}
+
 TEST(Loader, BadAddresses) {
   std::string base = std::string(kTwoNodes) + "links:\n  - endpoints: [a:e, b:e]\n";
   expect_error(base + "    addresses: [10.1.0.1/30]\n", 7, 16, "1 entries for 2 endpoints");

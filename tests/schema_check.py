@@ -30,6 +30,9 @@ bad = {
     "bad duration": "name: x\nnodes: {a: {}, b: {}}\nlinks: [{endpoints: [a:e, b:e], impair: {delay: 5 ms}}]\n",
     "non-net sysctl": "name: x\nnodes: {a: {sysctls: {kernel.panic: 1}}}\n",
     "test without ping or exec": "name: x\nnodes: {a: {}}\ntests: [{name: t}]\n",
+    "an interface name the kernel fills in": "name: x\nnodes: {a: {}, b: {}}\nlinks: [{endpoints: [a:e%d, b:e]}]\n",
+    "an interface named all": "name: x\nnodes: {a: {}, b: {}}\nlinks: [{endpoints: [a:e, b:all]}]\n",
+    "an interface named default": "name: x\nnodes: {a: {}, b: {}}\nlinks: [{endpoints: [a:e, {node: b, iface: default}]}]\n",
 }
 for what, text in bad.items():
     if validator.is_valid(yaml.safe_load(text)):

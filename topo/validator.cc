@@ -34,16 +34,33 @@ std::string node_name_problem(const std::string& name) {
   return {};
 }
 
+// The kernel's own white space (its isspace(), which counts byte 0xA0 too): dev_valid_name()
+// refuses a name with any of it.
+bool is_kernel_space(unsigned char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xa0;
+}
+
+// What the kernel's dev_valid_name() refuses, and names it takes for something else: `%` makes
+// it pick a free name itself (eth%d becomes eth0); `all` and `default` in every namespace's
+// /proc/sys/net/ipv{4,6}/conf/ are the settings of all and of new interfaces (refused here).
 std::string iface_name_problem(const std::string& name) {
   if (name.empty()) return "an interface name cannot be empty";
   if (name.size() > 15)
     return fmt::format("interface name `{}` is longer than 15 characters (the kernel's limit)",
                        name);
   for (unsigned char c : name)
-    if (c == '/' || c == ':' || c <= ' ' || c == 0x7f)
-      return fmt::format("interface name `{}` may not contain `/`, `:` or white space", name);
+    if (c == '/' || c == ':' || c == '%' || c < ' ' || c == 0x7f || is_kernel_space(c))
+      return fmt::format(
+          "interface name `{}` may not contain `/`, `:`, `%`, white space or control "
+          "characters",
+          name);
   if (name == "lo") return "`lo` is the loopback interface; use `loopback:` for its addresses";
   if (name == "." || name == "..") return fmt::format("`{}` is not a valid interface name", name);
+  if (name == "all" || name == "default")
+    return fmt::format(
+        "`{}` cannot name an interface: the kernel keeps that name in /proc/sys/net/ipv4/conf/ "
+        "for the settings of all (and of new) interfaces",
+        name);
   return {};
 }
 
