@@ -47,5 +47,60 @@ TEST_F(HostileInput, InterfaceNamesTheKernelWouldRenameOrRefuseNeverReachUp) {
   }
 }
 
+TEST_F(HostileInput, BytesThatAreNotUtf8AreRefusedBeforeUp) {
+  for (const std::string& node :
+       {std::string("{env: {X: \"caf\xe9\"}}"),
+        std::string("{daemons: [{name: \"d\xff\", cmd: sleep 100}]}"),
+        std::string("{files: {\"f\xff\": x}}"), std::string("{exec: [\"echo \xff\"]}")}) {
+    SCOPED_TRACE(node);
+    std::string file = write_lab("name: LAB\nnodes:\n  a: " + node + "\n");
+    for (const char* verb : {"validate ", "up "}) {
+      CmdResult r = topo(verb + file);
+      EXPECT_EQ(r.status, 2) << r.output;
+      EXPECT_TRUE(contains(r.output, file + ":3:")) << r.output;
+      EXPECT_TRUE(contains(r.output, "is not UTF-8: a topology file is UTF-8 text")) << r.output;
+    }
+    expect_nothing_left();
+  }
+}
+
+TEST_F(HostileInput, TestOutputThatIsNotUtf8IsEscapedInJson) {
+  std::string file = write_lab(R"(name: LAB
+nodes: {a: {}}
+tests:
+  - name: latin-1
+    exec: {node: a, cmd: "printf 'caf\\351'; printf '\\377' >&2"}
+)");
+  ASSERT_EQ(topo("up " + file).status, 0);
+  CmdResult r = topo("test " + lab() + " --json");
+  EXPECT_EQ(r.status, 0) << r.output;
+  json out = json::parse(r.output, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << r.output;
+  EXPECT_EQ(out["tests"][0]["got"]["stdout"], "caf\xef\xbf\xbd");  // U+FFFD for the byte
+  EXPECT_EQ(out["tests"][0]["got"]["stderr"], "\xef\xbf\xbd");
+  EXPECT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
+TEST_F(HostileInput, StatusJsonOfAnInterfaceRenamedToBytesThatAreNotUtf8) {
+  std::string file =
+      write_lab("name: LAB\nnodes: {a: {}, b: {}}\nlinks:\n  - endpoints: [a:e0, b:e0]\n");
+  ASSERT_EQ(topo("up " + file).status, 0);
+  // Somebody renames the lab's interface with bytes of their own (the kernel takes them).
+  ASSERT_EQ(in_node("a", "sh -c \"ip link set e0 down && ip link set e0 name $(printf 'e\\377')\"")
+                .status,
+            0);
+  CmdResult r = topo("status " + lab() + " --json");
+  EXPECT_EQ(r.status, 0) << r.output;
+  json st = json::parse(r.output, nullptr, false);
+  ASSERT_FALSE(st.is_discarded()) << r.output;
+  std::vector<std::string> names;
+  for (const json& i : st["nodes"][0]["interfaces"]) names.push_back(i["name"]);
+  EXPECT_NE(std::find(names.begin(), names.end(), "e\xef\xbf\xbd"), names.end()) << st;
+  EXPECT_TRUE(contains(st["drift"].dump(), "interface a:e0 (veth to b:e0) is gone")) << st;
+  EXPECT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
 }  // namespace
 }  // namespace topo::testing

@@ -1,6 +1,10 @@
 #include "topo/loader.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -178,6 +182,43 @@ TEST(Loader, InterfaceNamesTheKernelWouldRefuseOrRenameAreRefused) {
   // What the kernel takes is accepted.
   EXPECT_TRUE(load(base + "  - endpoints: [a:eth0.10, \"b:x-y_z@1\"]\n").diagnostics.empty());
   EXPECT_TRUE(load(base + "  - endpoints: [a:alle, b:defaults]\n").diagnostics.empty());
+}
+
+TEST(Loader, BytesThatAreNotUtf8AreRefusedWhereTheyStand) {
+  expect_error("name: t\nnodes:\n  a: {env: {X: \"\xff\"}}\n", 3, 17, "byte 0xFF is not UTF-8");
+  expect_error("name: t\nnodes:\n  a: {daemons: [{name: d\xfe, cmd: x}]}\n", 3, 25,
+               "byte 0xFE is not UTF-8");
+  expect_error("name: t\nnodes:\n  a: {files: {f\x80: x}}\n", 3, 16, "byte 0x80");
+  expect_error("name: t\nnodes:\n  a: {exec: [\"echo \xe9t\xe9\"]}\n", 3, 20, "byte 0xE9");
+  expect_error("name: t\nnodes: {a: {}}\ntests:\n  - {name: x, exec: {node: a, cmd: \"\xc3\"}}\n",
+               4, 37, "byte 0xC3");
+  expect_error("# caf\xe9\nname: t\nnodes: {a: {}}\n", 1, 6, "byte 0xE9");
+  // Forms that look like UTF-8 and are not: overlong `/`, a UTF-16 surrogate, past U+10FFFF.
+  expect_error("name: t\nnodes: {a: {env: {X: \"\xc0\xaf\"}}}\n", 2, 23, "byte 0xC0");
+  expect_error("name: t\nnodes: {a: {env: {X: \"\xed\xa0\x80\"}}}\n", 2, 23, "byte 0xED");
+  expect_error("name: t\nnodes: {a: {env: {X: \"\xf4\x90\x80\x80\"}}}\n", 2, 23, "byte 0xF4");
+  // The first of each line, every line.
+  LoadResult r = load("name: t\xff\xff\nnodes: {a: {env: {X: \"\xff\"}}}\n");
+  ASSERT_EQ(r.diagnostics.size(), 2u) << r.diagnostics.render();
+  EXPECT_EQ(r.diagnostics.list()[0].pos.line, 1);
+  EXPECT_EQ(r.diagnostics.list()[1].pos.line, 2);
+  // UTF-8 of every length passes.
+  EXPECT_TRUE(
+      load("name: t\nnodes: {a: {env: {X: \"é€𝄞\"}, exec: [\"echo ü\"]}}\n").diagnostics.empty());
+}
+
+TEST(Loader, AFilePathThatIsNotUtf8IsRefused) {
+  char tmpl[] = "/tmp/topo-loader.XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::string path = dir + "/lab\xff.yaml";
+  std::ofstream(path) << kTwoNodes;
+  LoadResult r = load_file(path);
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(r.diagnostics.size(), 1u) << r.diagnostics.render();
+  EXPECT_EQ(r.diagnostics.list()[0].pos.line, 0);
+  EXPECT_NE(r.diagnostics.render().find("the file's path " + path + " is not UTF-8"),
+            std::string::npos)
+      << r.diagnostics.render();
 }
 
 TEST(Loader, BadAddresses) {

@@ -12,6 +12,7 @@
 
 #include "netlink/sysctl.h"
 #include "topo/converge.h"
+#include "topo/json_text.h"
 #include "topo/lab.h"
 #include "topo/lab_common.h"
 #include "topo/live.h"
@@ -116,9 +117,8 @@ int cmd_plan(const std::string& file, bool as_json) {
     if (as_json) {
       nlohmann::json actions = nlohmann::json::array();
       for (const Action& a : plan.actions) actions.push_back(describe(plan, a));
-      std::printf("%s\n", nlohmann::json{{"lab", t.name}, {"running", false}, {"actions", actions}}
-                              .dump(2)
-                              .c_str());
+      std::printf("%s\n",
+                  json_text({{"lab", t.name}, {"running", false}, {"actions", actions}}).c_str());
     } else {
       for (const Action& a : plan.actions) std::printf("%s\n", describe(plan, a).c_str());
     }
@@ -145,9 +145,8 @@ int cmd_plan(const std::string& file, bool as_json) {
                          {"kind", ch.what},
                          {"object", ch.object},
                          {"detail", ch.detail}});
-    std::printf(
-        "%s\n",
-        nlohmann::json{{"lab", t.name}, {"running", true}, {"changes", changes}}.dump(2).c_str());
+    std::printf("%s\n",
+                json_text({{"lab", t.name}, {"running", true}, {"changes", changes}}).c_str());
   } else if (c.changes.empty()) {
     std::printf("lab %s matches %s: no changes\n", t.name.c_str(), t.file.c_str());
   } else {

@@ -20,6 +20,7 @@
 #include "netlink/query.h"
 #include "topo/entry.h"
 #include "topo/hosts.h"
+#include "topo/json_text.h"
 #include "topo/lab.h"
 #include "topo/loader.h"
 #include "topo/node_setup.h"
@@ -80,15 +81,16 @@ std::string seconds_text(std::chrono::steady_clock::duration d) {
 int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json) {
   if (!lab_or_file) {
     json labs = labs_summary();
-    std::fputs(as_json ? (labs.dump(2) + "\n").c_str() : summary_table(labs, colour_out()).c_str(),
-               stdout);
+    std::fputs(
+        as_json ? (json_text(labs) + "\n").c_str() : summary_table(labs, colour_out()).c_str(),
+        stdout);
     return kOk;
   }
   int status;
   std::optional<Running> r = running_lab(*lab_or_file, "status", status);
   if (!r) return status;
   json st = lab_status(r->state);
-  std::fputs(as_json ? (st.dump(2) + "\n").c_str() : status_table(st, colour_out()).c_str(),
+  std::fputs(as_json ? (json_text(st) + "\n").c_str() : status_table(st, colour_out()).c_str(),
              stdout);
   return kOk;
 }
@@ -182,7 +184,7 @@ int cmd_ping(const std::string& lab_or_file, bool as_json) {
                                 {"to", nodes[p.to].ns->node},
                                 {"address", p.address.address_text()},
                                 {"ok", p.ok}});
-    std::fputs((out.dump(2) + "\n").c_str(), stdout);
+    std::fputs((json_text(out) + "\n").c_str(), stdout);
   } else {
     size_t width = 4;
     for (const Target& t : nodes) width = std::max(width, t.ns->node.size());
@@ -303,7 +305,7 @@ int cmd_test(const std::string& lab_or_file, bool as_json) {
                 {"passed", t.tests.size() - failed},
                 {"failed", failed},
                 {"tests", results}};
-    std::fputs((out.dump(2) + "\n").c_str(), stdout);
+    std::fputs((json_text(out) + "\n").c_str(), stdout);
   } else if (t.tests.empty()) {
     fmt::print("lab {} has no tests\n", r->lab);
   } else {

@@ -11,6 +11,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -643,12 +644,63 @@ class Loader {
   }
 };
 
+// The length of the UTF-8 sequence that starts at s[i]; 0 when the bytes there are not UTF-8
+// (overlong forms, UTF-16 surrogates and code points past U+10FFFF are not).
+size_t utf8_length(std::string_view s, size_t i) {
+  unsigned char lead = s[i];
+  if (lead < 0x80) return 1;
+  size_t n = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
+  if (n == 0 || lead >= 0xf8 || i + n > s.size()) return 0;
+  uint32_t code = lead & (0x7f >> n);
+  for (size_t k = 1; k < n; k++) {
+    unsigned char next = s[i + k];
+    if ((next & 0xc0) != 0x80) return 0;
+    code = code << 6 | (next & 0x3f);
+  }
+  const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (code < least[n] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
+  return n;
+}
+
+bool is_utf8(std::string_view s) {
+  for (size_t i = 0, n; i < s.size(); i += n)
+    if ((n = utf8_length(s, i)) == 0) return false;
+  return true;
+}
+
+// Every string of the file ends up in JSON (the journal, --json output) and in the kernel's
+// names: bytes that are not UTF-8 are refused here, the first of each line reported.
+bool check_utf8(const std::string& text, Diagnostics& diags) {
+  bool ok = true;
+  int line = 1;
+  size_t line_start = 0;
+  bool line_reported = false;
+  for (size_t i = 0, n; i < text.size(); i += n) {
+    n = utf8_length(text, i);
+    if (n == 0) {
+      n = 1;
+      ok = false;
+      if (!line_reported)
+        diags.error({line, int(i - line_start) + 1},
+                    fmt::format("byte 0x{:02X} is not UTF-8: a topology file is UTF-8 text",
+                                static_cast<unsigned char>(text[i])));
+      line_reported = true;
+    } else if (text[i] == '\n') {
+      line++;
+      line_start = i + 1;
+      line_reported = false;
+    }
+  }
+  return ok;
+}
+
 }  // namespace
 
 LoadResult load_text(const std::string& label, std::string text, const std::string& dir) {
   LoadResult r{Topology{}, Diagnostics(label, text), std::move(text)};
   r.topology.file = label;
   r.topology.dir = dir;
+  if (!check_utf8(r.text, r.diagnostics)) return r;
   YAML::Node root;
   try {
     root = YAML::Load(r.text);
@@ -692,7 +744,16 @@ LoadResult load_file(const std::string& path) {
     std::ostringstream s;
     s << in.rdbuf();
     text = s.str();
-    dir = std::filesystem::absolute(path, ec).parent_path().string();
+    std::string absolute = std::filesystem::absolute(path, ec).string();
+    // The path goes into the lab's journal (JSON) and TOPO_LAB_DIR: it must be text too.
+    if (!is_utf8(absolute)) {
+      LoadResult r{Topology{}, Diagnostics(path, ""), ""};
+      r.diagnostics.error({}, fmt::format("the file's path {} is not UTF-8: rename the file or "
+                                          "its directory",
+                                          absolute));
+      return r;
+    }
+    dir = std::filesystem::path(absolute).parent_path().string();
   }
   return load_text(path == "-" ? "<stdin>" : path, std::move(text), dir);
 }
