@@ -19,6 +19,26 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
+struct Measured {
+  int status = -1;
+  std::string output;
+  long max_rss_kib = 0;  // the child's peak resident set
+};
+
+// Runs topo with `args`, output to a file, and reads the child's peak memory from wait4().
+Measured run_measured(const std::vector<std::string>& args, const std::string& log) {
+  pid_t pid = spawn_topo(args, log);
+  int raw = 0;
+  rusage usage{};
+  while (wait4(pid, &raw, 0, &usage) < 0 && errno == EINTR) {
+  }
+  Measured m;
+  m.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  m.output = file_text(log);
+  m.max_rss_kib = usage.ru_maxrss;
+  return m;
+}
+
 class HostileInput : public LabTest {};
 
 TEST_F(HostileInput, InterfaceNamesTheKernelWouldRenameOrRefuseNeverReachUp) {
@@ -99,6 +119,37 @@ TEST_F(HostileInput, StatusJsonOfAnInterfaceRenamedToBytesThatAreNotUtf8) {
   EXPECT_NE(std::find(names.begin(), names.end(), "e\xef\xbf\xbd"), names.end()) << st;
   EXPECT_TRUE(contains(st["drift"].dump(), "interface a:e0 (veth to b:e0) is gone")) << st;
   EXPECT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
+TEST_F(HostileInput, AnAliasBombIsRefusedAtItsAliasWithoutUsingMemory) {
+  // 1 MiB named once and aliased by 40 nodes: 40 MiB for topo to copy, past the 16 MiB limit
+  // (the file aliased it 2000 times: 2 GB for validate, 4 GB for plan).
+  std::string yaml =
+      fmt::format("name: LAB\nnodes:\n  n0: {{env: &big {{X: {}}}}}\n", std::string(1 << 20, 'x'));
+  for (int i = 1; i <= 40; i++) yaml += fmt::format("  n{}: {{env: *big}}\n", i);
+  std::string file = write_lab(yaml);
+  // The 16th alias repeats more than 16 MiB: it is on line 3 + 16, its `*` at column 14.
+  std::string where = file +
+                      ":19:14: the alias `*big` here (1.0 MiB) takes what the file's "
+                      "aliases repeat past 16.0 MiB";
+  for (const char* verb : {"validate", "plan", "up"}) {
+    SCOPED_TRACE(verb);
+    Measured m = run_measured({verb, file}, dir() + "/out.log");
+    EXPECT_EQ(m.status, 2) << m.output.substr(0, 2000);
+    EXPECT_TRUE(contains(m.output, where)) << m.output.substr(0, 2000);
+    EXPECT_LT(m.max_rss_kib, 64 << 10) << "topo " << verb << " used " << m.max_rss_kib << " KiB";
+    expect_nothing_left();
+  }
+  // `defaults` is copied into every node the same way.
+  std::string copied =
+      fmt::format("name: LAB\ndefaults: {{env: {{X: {}}}}}\nnodes:\n", std::string(1 << 20, 'x'));
+  for (int i = 1; i <= 40; i++) copied += fmt::format("  n{}: {{}}\n", i);
+  Measured m = run_measured({"up", write_lab(copied, "defaults.yaml")}, dir() + "/out.log");
+  EXPECT_EQ(m.status, 2) << m.output.substr(0, 2000);
+  EXPECT_TRUE(contains(m.output, ":2:1: `defaults` (1.0 MiB) copied into each of 40 nodes"))
+      << m.output.substr(0, 2000);
+  EXPECT_LT(m.max_rss_kib, 64 << 10);
   expect_nothing_left();
 }
 

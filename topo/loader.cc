@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "topo/addressing.h"
+#include "topo/expansion.h"
 #include "topo/suggest.h"
 #include "topo/units.h"
 #include "topo/validator.h"
@@ -703,6 +704,11 @@ LoadResult load_text(const std::string& label, std::string text, const std::stri
   if (!check_utf8(r.text, r.diagnostics)) return r;
   YAML::Node root;
   try {
+    // yaml-cpp shares what an alias names, but the model copies it at each use: measure first.
+    if (std::optional<ExpansionProblem> p = expansion_problem(r.text)) {
+      r.diagnostics.error(p->pos, p->message);
+      return r;
+    }
     root = YAML::Load(r.text);
   } catch (const YAML::ParserException& e) {
     r.diagnostics.error({e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
