@@ -59,11 +59,42 @@ TEST(Generate, MistakesSayWhatIsWrong) {
   EXPECT_EQ(error, "usage: topo generate tree DEPTH FANOUT");
   EXPECT_FALSE(generate_topology("linear", {0}, "", error));
   EXPECT_NE(error.find("at least 1"), std::string::npos);
-  EXPECT_FALSE(generate_topology("star", {300}, "", error));
-  EXPECT_NE(error.find("253 at most"), std::string::npos);
+  EXPECT_FALSE(generate_topology("star", {254}, "", error));
+  EXPECT_EQ(error,
+            "topo generate star 254: a star has at most 253 hosts (the hub's segment is "
+            "one /24)");
   EXPECT_FALSE(generate_topology("ring", {2}, "", error));
   EXPECT_FALSE(generate_topology("tree", {30, 30}, "", error));
   EXPECT_NE(error.find("at most"), std::string::npos);
+}
+
+TEST(Generate, AStarOfTheDocumentedMostHostsIsValid) {
+  std::string error;
+  std::optional<std::string> yaml = generate_topology("star", {253}, "", error);
+  ASSERT_TRUE(yaml) << error;
+  LoadResult r = load_text("gen.yaml", *yaml, "/");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  EXPECT_EQ(r.topology.nodes.size(), 254u);
+  EXPECT_EQ(r.topology.links.size(), 253u);
+}
+
+TEST(Generate, ATreeTooBigIsRefusedWithItsTrueNodeCount) {
+  std::string error;
+  // 1 + 20 + 400 + 8000 + 160000 + 3200000
+  EXPECT_FALSE(generate_topology("tree", {5, 20}, "", error));
+  EXPECT_EQ(error, "topo generate tree would make 3368421 nodes; 100000 at most");
+  // 20^20 alone is past what a long holds.
+  EXPECT_FALSE(generate_topology("tree", {20, 20}, "", error));
+  EXPECT_EQ(error, "topo generate tree would make more than 10^18 nodes; 100000 at most");
+  EXPECT_FALSE(generate_topology("tree", {200000, 1}, "", error));
+  EXPECT_EQ(error, "topo generate tree would make 200001 nodes; 100000 at most");
+  EXPECT_FALSE(generate_topology("grid", {1L << 40, 1L << 40}, "", error));
+  EXPECT_EQ(error, "topo generate grid would make more than 10^18 nodes; 100000 at most");
+  EXPECT_FALSE(generate_topology("clos", {1, 1L << 62, 4}, "", error));
+  EXPECT_EQ(error, "topo generate clos would make more than 10^18 nodes; 100000 at most");
+  std::optional<std::string> yaml = generate_topology("tree", {9, 2}, "", error);
+  ASSERT_TRUE(yaml) << error;
+  EXPECT_EQ(load_text("gen.yaml", *yaml, "/").topology.nodes.size(), 1023u);
 }
 
 }  // namespace

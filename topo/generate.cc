@@ -1,5 +1,6 @@
 #include "topo/generate.h"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -7,6 +8,9 @@
 namespace topo {
 
 namespace {
+
+// A star's hub is a bridge: it and its hosts share one /24 from the `lan` pool.
+constexpr long kStarHosts = 253;
 
 struct Shape {
   std::vector<std::string> params;
@@ -16,12 +20,42 @@ struct Shape {
 const std::map<std::string, Shape> kShapes = {
     {"linear", {{"N"}, 100000}},
     {"ring", {{"N"}, 100000}},
-    {"star", {{"N"}, 253}},
+    {"star", {{"N"}, kStarHosts + 1}},  // the hub and its hosts
     {"tree", {{"DEPTH", "FANOUT"}, 100000}},
     {"clos", {{"SPINES", "LEAVES", "HOSTS_PER_LEAF"}, 100000}},
     {"grid", {{"W", "H"}, 100000}},
     {"mesh", {{"N"}, 200}},
 };
+
+// Node counts are exact up to 10^18; past that, "more than 10^18" (arguments can be as large as
+// a long holds, and a tree's count is a power of them).
+constexpr long kCountCap = 1'000'000'000'000'000'001;
+
+long plus_capped(long a, long b) {
+  return std::min(kCountCap, std::min(a, kCountCap) + std::min(b, kCountCap));
+}
+
+long times_capped(long a, long b) {
+  long product;
+  if (__builtin_mul_overflow(a, b, &product)) return kCountCap;
+  return std::min(product, kCountCap);
+}
+
+std::string count_text(long n) {
+  return n >= kCountCap ? "more than 10^18" : std::to_string(n);
+}
+
+// 1 + FANOUT + FANOUT^2 + ... + FANOUT^DEPTH.
+long tree_nodes(long depth, long fanout) {
+  if (fanout == 1) return plus_capped(depth, 1);
+  long total = 0;
+  long width = 1;
+  for (long d = 0; d <= depth && total < kCountCap; d++) {
+    total = plus_capped(total, width);
+    width = times_capped(width, fanout);
+  }
+  return total;
+}
 
 class Writer {
  public:
@@ -78,8 +112,8 @@ std::optional<std::string> generate_topology(const std::string& shape, const std
     }
   auto too_big = [&](long nodes) {
     if (nodes <= s.most_nodes) return false;
-    error =
-        fmt::format("topo generate {} would make {} nodes; {} at most", shape, nodes, s.most_nodes);
+    error = fmt::format("topo generate {} would make {} nodes; {} at most", shape,
+                        count_text(nodes), s.most_nodes);
     return true;
   };
   std::string line = shape;
@@ -98,15 +132,20 @@ std::optional<std::string> generate_topology(const std::string& shape, const std
     for (long i = 1; i < n; i++) w.link(fmt::format("n{}", i), fmt::format("n{}", i + 1));
     if (shape == "ring") w.link(fmt::format("n{}", n), "n1");
   } else if (shape == "star") {
-    if (too_big(a[0] + 1)) return std::nullopt;
+    if (a[0] > kStarHosts) {
+      error = fmt::format(
+          "topo generate star {}: a star has at most {} hosts (the hub's "
+          "segment is one /24)",
+          a[0], kStarHosts);
+      return std::nullopt;
+    }
     w.node("hub", "bridge");
     for (long i = 1; i <= a[0]; i++) w.node(fmt::format("h{}", i), "host");
     for (long i = 1; i <= a[0]; i++) w.link("hub", fmt::format("h{}", i));
   } else if (shape == "tree") {
     // Level 0 is the root; nodes of the last level are hosts.
-    long depth = a[0], fanout = a[1], total = 0, width = 1;
-    for (long d = 0; d <= depth && total <= s.most_nodes; d++, width *= fanout) total += width;
-    if (too_big(total)) return std::nullopt;
+    long depth = a[0], fanout = a[1];
+    if (too_big(tree_nodes(depth, fanout))) return std::nullopt;
     std::vector<std::string> level = {"t0"};
     w.node("t0", depth == 0 ? "host" : "router");
     for (long d = 1; d <= depth; d++) {
@@ -122,7 +161,8 @@ std::optional<std::string> generate_topology(const std::string& shape, const std
     }
   } else if (shape == "clos") {
     long spines = a[0], leaves = a[1], hosts = a[2];
-    if (too_big(spines + leaves + leaves * hosts)) return std::nullopt;
+    if (too_big(plus_capped(plus_capped(spines, leaves), times_capped(leaves, hosts))))
+      return std::nullopt;
     for (long s2 = 1; s2 <= spines; s2++) w.node(fmt::format("spine{}", s2), "router");
     for (long l = 1; l <= leaves; l++) w.node(fmt::format("leaf{}", l), "router");
     for (long l = 1; l <= leaves; l++)
@@ -145,7 +185,7 @@ std::optional<std::string> generate_topology(const std::string& shape, const std
     }
   } else if (shape == "grid") {
     long width = a[0], height = a[1];
-    if (too_big(width * height)) return std::nullopt;
+    if (too_big(times_capped(width, height))) return std::nullopt;
     auto at = [](long x, long y) { return fmt::format("g{}_{}", x, y); };
     for (long y = 0; y < height; y++)
       for (long x = 0; x < width; x++) w.node(at(x, y), "router");
