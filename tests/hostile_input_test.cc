@@ -153,5 +153,39 @@ TEST_F(HostileInput, AnAliasBombIsRefusedAtItsAliasWithoutUsingMemory) {
   expect_nothing_left();
 }
 
+TEST_F(HostileInput, PlanOfALabBeingRemovedCreatesNothing) {
+  // What `plan` finds in the moment a `down` has removed the lab's state but not yet its
+  // directory: plan used to make state/ and state/lock again, and leave them.
+  std::string file =
+      write_lab("name: LAB\nnodes: {a: {}, b: {}}\nlinks:\n  - endpoints: [a:e0, b:e0]\n");
+  std::string lab_dir = "/run/topo/" + lab();
+  ASSERT_TRUE(std::filesystem::create_directories(lab_dir));
+  CmdResult plan = topo("plan " + file);
+  EXPECT_EQ(plan.status, 3) << plan.output;
+  EXPECT_TRUE(contains(plan.output, "a: create netns " + netns("a"))) << plan.output;
+  EXPECT_FALSE(std::filesystem::exists(lab_dir + "/state")) << "plan made the lab's state";
+  std::filesystem::remove(lab_dir);
+  expect_nothing_left();
+}
+
+TEST_F(HostileInput, LinkAndImpairOfALabBeingRemovedMakeNothingAgain) {
+  std::string file =
+      write_lab("name: LAB\nnodes: {a: {}, b: {}}\nlinks:\n  - endpoints: [a:e0, b:e0]\n");
+  ASSERT_EQ(topo("up " + file).status, 0);
+  // A `down` has removed the lock (its last step) after `link` read the journal.
+  std::string lock = "/run/topo/" + lab() + "/state/lock";
+  ASSERT_TRUE(std::filesystem::remove(lock));
+  for (const char* verb : {"link ", "impair "}) {
+    CmdResult r = topo(verb + lab() + " a:e0 " + (verb[0] == 'l' ? "down" : "--rate 10mbit"));
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_TRUE(contains(r.output, "error: lab " + lab() + " is not running")) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(lock)) << verb << "made the lock again";
+  }
+  json links = ip_json("ip -j -n " + netns("a") + " link show e0");
+  EXPECT_TRUE(contains(links[0]["flags"].dump(), "\"UP\"")) << "e0 was left as it was: " << links;
+  EXPECT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
 }  // namespace
 }  // namespace topo::testing

@@ -102,6 +102,19 @@ std::exception_ptr apply(const Convergence& c, const LabPaths& paths, const LabD
   return error;
 }
 
+// A lab that is not running: every action `up` would take. Exit status 3 if there is any.
+int print_actions(const Plan& plan, const std::string& lab, bool as_json) {
+  if (as_json) {
+    nlohmann::json actions = nlohmann::json::array();
+    for (const Action& a : plan.actions) actions.push_back(describe(plan, a));
+    std::printf("%s\n",
+                json_text({{"lab", lab}, {"running", false}, {"actions", actions}}).c_str());
+  } else {
+    for (const Action& a : plan.actions) std::printf("%s\n", describe(plan, a).c_str());
+  }
+  return plan.actions.empty() ? kOk : kChanges;
+}
+
 }  // namespace
 
 int cmd_plan(const std::string& file, bool as_json) {
@@ -111,24 +124,14 @@ int cmd_plan(const std::string& file, bool as_json) {
   Plan plan = make_plan(t);
   LabPaths paths = LabPaths::of(kRunDir, t.name);
   struct stat st;
-  bool running = stat(paths.lab_dir.c_str(), &st) == 0;
-  if (!running) {
-    // Not running: every action `up` would take.
-    if (as_json) {
-      nlohmann::json actions = nlohmann::json::array();
-      for (const Action& a : plan.actions) actions.push_back(describe(plan, a));
-      std::printf("%s\n",
-                  json_text({{"lab", t.name}, {"running", false}, {"actions", actions}}).c_str());
-    } else {
-      for (const Action& a : plan.actions) std::printf("%s\n", describe(plan, a).c_str());
-    }
-    return plan.actions.empty() ? kOk : kChanges;
-  }
+  if (stat(paths.lab_dir.c_str(), &st) != 0) return print_actions(plan, t.name, as_json);
   if (std::string why = missing_privileges("plan"); !why.empty())
     return fail(kFailed, "lab " + t.name + " is running, and reading it needs root: " + why);
   Convergence c;
   try {
-    LabLock lock = LabLock::acquire(paths, t.name, "plan");
+    // Takes the lock only if the lab has one: a lab that a `down` just removed is not made again.
+    std::optional<LabLock> lock = LabLock::acquire_existing(paths, t.name, "plan");
+    if (!lock) return print_actions(plan, t.name, as_json);
     std::optional<JournalState> journal = read_journal(paths.journal);
     if (!journal || journal->header.lab.empty())
       return fail(kFailed, "lab " + t.name + " has no state yet (an `up` is starting?)");

@@ -54,7 +54,12 @@ std::optional<End> open_end(const std::string& lab_or_file, const std::string& e
     }
     for (const JournalNetns& n : s->netns)
       if (n.node == e.node) e.netns = n.netns;
-    e.lock.emplace(LabLock::acquire(paths, e.lab, verb));
+    // A `down` may have removed the lab since the journal was read: then make nothing again.
+    e.lock = LabLock::acquire_existing(paths, e.lab, verb);
+    if (!e.lock) {
+      spdlog::error("error: lab {} is not running", e.lab);
+      return std::nullopt;
+    }
   } catch (const std::exception& ex) {
     spdlog::error("error: {}", ex.what());
     return std::nullopt;

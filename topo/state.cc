@@ -32,6 +32,23 @@ std::string read_holder(int fd) {
   return text.empty() ? "another topo process" : text;
 }
 
+// Locks an open lock file and writes its holder; false when the file was removed or replaced
+// since it was opened (a `down` finished meanwhile).
+bool hold(int fd, const LabPaths& paths, const std::string& lab, const std::string& verb) {
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) nl::throw_errno("", paths.lock, "lock", errno);
+    throw LabBusy(fmt::format("lab {} is busy: {} is working on it; try again when it is done", lab,
+                              read_holder(fd)));
+  }
+  struct stat held, now;
+  if (fstat(fd, &held) != 0) nl::throw_errno("", paths.lock, "stat lock", errno);
+  if (stat(paths.lock.c_str(), &now) != 0 || now.st_ino != held.st_ino) return false;
+  std::string holder = fmt::format("topo {} (pid {})\n", verb, getpid());
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, holder.data(), holder.size(), 0) < 0)
+    nl::throw_errno("", paths.lock, "write lock", errno);
+  return true;
+}
+
 }  // namespace
 
 LabLock LabLock::acquire(const LabPaths& paths, const std::string& lab, const std::string& verb) {
@@ -46,20 +63,21 @@ LabLock LabLock::acquire(const LabPaths& paths, const std::string& lab, const st
       if (errno == ENOENT) continue;
       nl::throw_errno("", paths.lock, "open lock", errno);
     }
-    if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-      if (errno != EWOULDBLOCK) nl::throw_errno("", paths.lock, "lock", errno);
-      throw LabBusy(fmt::format("lab {} is busy: {} is working on it; try again when it is done",
-                                lab, read_holder(fd.get())));
-    }
-    struct stat held, now;
-    if (fstat(fd.get(), &held) != 0) nl::throw_errno("", paths.lock, "stat lock", errno);
-    if (stat(paths.lock.c_str(), &now) != 0 || now.st_ino != held.st_ino) continue;
-    std::string holder = fmt::format("topo {} (pid {})\n", verb, getpid());
-    if (ftruncate(fd.get(), 0) != 0 || pwrite(fd.get(), holder.data(), holder.size(), 0) < 0)
-      nl::throw_errno("", paths.lock, "write lock", errno);
+    if (!hold(fd.get(), paths, lab, verb)) continue;
     return LabLock(paths, std::move(fd));
   }
   throw LabBusy(fmt::format("lab {} is busy: its state directory keeps changing under us", lab));
+}
+
+std::optional<LabLock> LabLock::acquire_existing(const LabPaths& paths, const std::string& lab,
+                                                 const std::string& verb) {
+  nl::Fd fd(::open(paths.lock.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return std::nullopt;
+    nl::throw_errno("", paths.lock, "open lock", errno);
+  }
+  if (!hold(fd.get(), paths, lab, verb)) return std::nullopt;
+  return LabLock(paths, std::move(fd));
 }
 
 void LabLock::remove_all() {

@@ -5,6 +5,7 @@
 //   /run/topo/<lab>/state/     0700  journal (0600) and lock (0600): root only
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -33,6 +34,10 @@ class LabLock {
   // Creates the lab's directories as needed and takes its lock without waiting. Throws LabBusy
   // (naming the holder's pid and verb) when another process has it.
   static LabLock acquire(const LabPaths& paths, const std::string& lab, const std::string& verb);
+  // The same for a verb that only looks at or changes a running lab: creates nothing, and
+  // nullopt when the lab has no lock file (it is not running, or a `down` just removed it).
+  static std::optional<LabLock> acquire_existing(const LabPaths& paths, const std::string& lab,
+                                                 const std::string& verb);
 
   // After `down`: removes the journal, the lock file and the directories, while still holding
   // the lock (a process that opened the old lock file notices it is gone and retries).
