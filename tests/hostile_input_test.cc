@@ -39,6 +39,11 @@ Measured run_measured(const std::vector<std::string>& args, const std::string& l
   return m;
 }
 
+// An interface name of the root namespace unique to this test process.
+std::string host_iface(const char* tag) {
+  return fmt::format("{}{}", tag, getpid() % 1000000);
+}
+
 class HostileInput : public LabTest {};
 
 TEST_F(HostileInput, InterfaceNamesTheKernelWouldRenameOrRefuseNeverReachUp) {
@@ -183,6 +188,43 @@ TEST_F(HostileInput, LinkAndImpairOfALabBeingRemovedMakeNothingAgain) {
   }
   json links = ip_json("ip -j -n " + netns("a") + " link show e0");
   EXPECT_TRUE(contains(links[0]["flags"].dump(), "\"UP\"")) << "e0 was left as it was: " << links;
+  EXPECT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
+TEST_F(HostileInput, LinkAndImpairWorkOnAHostEndThatIsStillTheLabs) {
+  std::string iface = host_iface("hh");
+  std::string file =
+      write_lab("name: LAB\nnodes: {a: {}}\nlinks:\n  - endpoints: [a:e0, host:" + iface + "]\n");
+  ASSERT_EQ(topo("up " + file).status, 0);
+  auto admin_up = [&] {
+    json l = ip_json("ip -j link show " + iface);
+    return contains(l[0]["flags"].dump(), "\"UP\"");
+  };
+  CmdResult down = topo("link " + lab() + " host:" + iface + " down");
+  EXPECT_EQ(down.status, 0) << down.output;
+  EXPECT_FALSE(admin_up());
+  EXPECT_EQ(topo("link " + lab() + " host:" + iface + " up").status, 0);
+  EXPECT_TRUE(admin_up());
+  CmdResult impair = topo("impair " + lab() + " host:" + iface + " --rate 10mbit");
+  EXPECT_EQ(impair.status, 0) << impair.output;
+  EXPECT_TRUE(contains(run("tc qdisc show dev " + iface).output, "qdisc tbf")) << impair.output;
+  EXPECT_EQ(topo("impair " + lab() + " host:" + iface + " --clear").status, 0);
+  EXPECT_FALSE(contains(run("tc qdisc show dev " + iface).output, "qdisc tbf"));
+
+  // Somebody replaces the lab's host end with an interface of their own of the same name.
+  ASSERT_EQ(run("ip link del " + iface + " && ip link add " + iface + " type veth peer name " +
+                iface + "p && ip link set " + iface + " up")
+                .status,
+            0);
+  CmdResult foreign = topo("link " + lab() + " host:" + iface + " down");
+  EXPECT_EQ(foreign.status, 1) << foreign.output;
+  EXPECT_TRUE(contains(foreign.output, "interface " + iface +
+                                           " of the root namespace is gone, or is not lab " +
+                                           lab() + "'s any more"))
+      << foreign.output;
+  EXPECT_TRUE(admin_up()) << "the foreign interface was left alone";
+  run("ip link del " + iface);
   EXPECT_EQ(topo("down " + lab()).status, 0);
   expect_nothing_left();
 }

@@ -4,9 +4,11 @@
 
 #include "netlink/link.h"
 #include "netlink/qdisc.h"
+#include "netlink/query.h"
 #include "topo/impair.h"
 #include "topo/journal.h"
 #include "topo/lab.h"
+#include "topo/model.h"
 #include "topo/privileges.h"
 #include "topo/state.h"
 
@@ -16,9 +18,10 @@ namespace {
 
 constexpr int kOk = 0, kFailed = 1, kInvalid = 2;
 
-// NODE:IFACE of a running lab, its namespace open, under the lab's lock.
+// NODE:IFACE of a running lab, under the lab's lock.
 struct End {
   std::string lab, node, iface, netns;
+  std::string host_mac;  // of a host:IFACE end, as the lab made it
   std::optional<LabLock> lock;
 };
 
@@ -37,7 +40,7 @@ std::optional<End> open_end(const std::string& lab_or_file, const std::string& e
     spdlog::error("error: {}", why);
     return std::nullopt;
   }
-  End e{*lab, end.substr(0, colon), end.substr(colon + 1), "", std::nullopt};
+  End e{*lab, end.substr(0, colon), end.substr(colon + 1), "", "", std::nullopt};
   try {
     LabPaths paths = LabPaths::of(kRunDir, e.lab);
     std::optional<JournalState> s = read_journal(paths.journal);
@@ -54,6 +57,8 @@ std::optional<End> open_end(const std::string& lab_or_file, const std::string& e
     }
     for (const JournalNetns& n : s->netns)
       if (n.node == e.node) e.netns = n.netns;
+    for (const JournalHostLink& h : s->host_links)
+      if (e.node == kHostNode && h.iface == e.iface) e.host_mac = h.mac;
     // A `down` may have removed the lab since the journal was read: then make nothing again.
     e.lock = LabLock::acquire_existing(paths, e.lab, verb);
     if (!e.lock) {
@@ -67,6 +72,27 @@ std::optional<End> open_end(const std::string& lab_or_file, const std::string& e
   return e;
 }
 
+// An end's interface and its namespace: its node's, or for host:IFACE the root namespace (this
+// process's), where the interface must still be the one the lab made: another may have its name.
+struct Iface {
+  nl::Netns ns;
+  int index;
+};
+Iface open_iface(const End& e) {
+  if (e.node != kHostNode) {
+    nl::Netns ns = nl::Netns::open(e.netns);
+    int index = nl::ifindex_of(ns, e.iface);
+    return {std::move(ns), index};
+  }
+  nl::Netns root = nl::Netns::current("");
+  for (const nl::LinkState& l : nl::list_links(root))
+    if (l.name == e.iface && l.mac == e.host_mac) return {std::move(root), l.ifindex};
+  throw std::runtime_error(
+      fmt::format("interface {} of the root namespace is gone, or is not "
+                  "lab {}'s any more (its MAC is not {})",
+                  e.iface, e.lab, e.host_mac));
+}
+
 }  // namespace
 
 int cmd_impair(const std::string& lab_or_file, const std::string& end,
@@ -75,8 +101,7 @@ int cmd_impair(const std::string& lab_or_file, const std::string& end,
   std::optional<End> e = open_end(lab_or_file, end, "impair", status);
   if (!e) return status;
   try {
-    nl::Netns ns = nl::Netns::open(e->netns);
-    int index = nl::ifindex_of(ns, e->iface);
+    auto [ns, index] = open_iface(*e);
     if (impairment && impairment->needs_netem())
       if (std::optional<std::string> why = nl::netem_unsupported())
         throw std::runtime_error(
@@ -102,8 +127,8 @@ int cmd_link(const std::string& lab_or_file, const std::string& end, bool up) {
   std::optional<End> e = open_end(lab_or_file, end, "link", status);
   if (!e) return status;
   try {
-    nl::Netns ns = nl::Netns::open(e->netns);
-    nl::set_link_state(ns, nl::ifindex_of(ns, e->iface), e->iface, up);
+    auto [ns, index] = open_iface(*e);
+    nl::set_link_state(ns, index, e->iface, up);
     JournalWriter::append_to(LabPaths::of(kRunDir, e->lab).journal).link_state(end, up);
     spdlog::info("{} is {}", end, up ? "up" : "down");
   } catch (const std::exception& ex) {
