@@ -229,5 +229,18 @@ TEST_F(HostileInput, LinkAndImpairWorkOnAHostEndThatIsStillTheLabs) {
   expect_nothing_left();
 }
 
+TEST_F(HostileInput, StatusWithoutRootSaysItNeedsRoot) {
+  if (access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv (util-linux) not installed";
+  std::string file = write_lab("name: LAB\nnodes: {a: {}}\n");
+  ASSERT_EQ(topo("up " + file).status, 0);
+  CmdResult r = run("setpriv --reuid=65534 --regid=65534 --clear-groups " +
+                    std::string(TOPO_BINARY) + " status");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "error: topo status must run as root")) << r.output;
+  EXPECT_FALSE(contains(r.output, "damaged")) << r.output;
+  EXPECT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
 }  // namespace
 }  // namespace topo::testing

@@ -80,6 +80,11 @@ std::string seconds_text(std::chrono::steady_clock::duration d) {
 
 int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json) {
   if (!lab_or_file) {
+    // Every lab's journal is root's alone: without root each would look unreadable.
+    if (std::string why = missing_privileges("status"); !why.empty()) {
+      spdlog::error("error: {}", why);
+      return kFailed;
+    }
     json labs = labs_summary();
     std::fputs(
         as_json ? (json_text(labs) + "\n").c_str() : summary_table(labs, colour_out()).c_str(),
