@@ -242,5 +242,24 @@ TEST_F(HostileInput, StatusWithoutRootSaysItNeedsRoot) {
   expect_nothing_left();
 }
 
+TEST_F(HostileInput, UpWithTooFewDescriptorsSaysWhichLimitAndHowMany) {
+  std::string file = chain(100);  // 100 namespaces: a socket each, and 64 more
+  CmdResult r = run("ulimit -n 64; " + std::string(TOPO_BINARY) + " up " + file);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "lab " + lab() +
+                                     " needs about 164 open file descriptors (a netlink socket "
+                                     "for each of its 100 namespaces, and 64 more), but the "
+                                     "limit of open files is 64 (RLIMIT_NOFILE, hard limit 64)"))
+      << r.output;
+  EXPECT_TRUE(contains(r.output, "`ulimit -n 1024`")) << r.output;
+  expect_nothing_left();
+  // As many as it says are enough.
+  CmdResult enough = run("ulimit -n 164; " + std::string(TOPO_BINARY) + " up " + file);
+  EXPECT_EQ(enough.status, 0) << enough.output;
+  EXPECT_EQ(netns_with_prefix(prefix()).size(), 100u);
+  EXPECT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
 }  // namespace
 }  // namespace topo::testing

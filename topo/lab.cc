@@ -80,6 +80,26 @@ void raise_fd_limit() {
   }
 }
 
+// Each namespace keeps its netlink socket open for the whole of `up`; topo needs some more
+// descriptors at a time (the journal, namespaces being made, commands' pipes and logs).
+constexpr rlim_t kSpareDescriptors = 64;
+
+// Why the first `up` of a lab would run out of descriptors with the limit as it is (after
+// raise_fd_limit), if it would: libnl says only "Unspecific failure", halfway through.
+std::optional<std::string> fd_limit_problem(const Plan& plan) {
+  rlimit lim;
+  rlim_t needed = plan.nodes.size() + kSpareDescriptors;
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY ||
+      lim.rlim_cur >= needed)
+    return std::nullopt;
+  return fmt::format(
+      "lab {} needs about {} open file descriptors (a netlink socket for each of its {} "
+      "namespaces, and {} more), but the limit of open files is {} (RLIMIT_NOFILE, hard limit "
+      "{}): raise it, e.g. `ulimit -n {}`, and try again; nothing was created",
+      plan.lab, needed, plan.nodes.size(), kSpareDescriptors, lim.rlim_cur, lim.rlim_max,
+      std::max<rlim_t>(needed, 1024));
+}
+
 std::string describe_error(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
@@ -232,6 +252,7 @@ int cmd_up(const UpOptions& options) {
   if (options.dry_run) return cmd_plan(options.file, false);
   Plan plan = make_plan(t);
   if (std::string why = missing_privileges("up"); !why.empty()) return fail(kFailed, why);
+  raise_fd_limit();
 
   LabPaths paths = LabPaths::of(kRunDir, t.name);
   std::optional<LabLock> lock;
@@ -265,8 +286,11 @@ int cmd_up(const UpOptions& options) {
     lock->remove_all();
     return fail(kFailed, *why + ". Nothing was created");
   }
+  if (std::optional<std::string> why = fd_limit_problem(plan)) {
+    lock->remove_all();
+    return fail(kFailed, *why);
+  }
 
-  raise_fd_limit();
   std::error_code ec;
   std::string file = t.file == "<stdin>" ? t.file : std::filesystem::absolute(t.file, ec).string();
   std::optional<JournalWriter> journal;
