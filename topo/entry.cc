@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "topo/cgroup.h"
+
 extern char** environ;
 
 namespace topo {
@@ -78,12 +80,15 @@ std::string make_node_dir(const std::string& node_dir) {
 }
 
 std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
-                          NodeEntry& entry) {
+                          NodeEntry& entry, const std::string& daemon) {
   if (std::string why = make_node_dir(node.node_dir); !why.empty()) return why;
   std::string netns_path = "/run/netns/" + node.netns;
   entry.netns.reset(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!entry.netns.valid())
     return "node " + node.node + ": cannot open " + netns_path + ": " + strerror(errno);
+  if (auto group = cgroup::process_cgroup(node.lab, node.node, daemon))
+    if (std::string why = group->open_for_joining(entry.cgroup); !why.empty())
+      return "node " + node.node + ": " + why;
   entry.netns_name = node.netns;
   entry.hostname = node.node;
   entry.cwd = node.lab_dir;
@@ -98,6 +103,7 @@ std::string prepare_entry(const NodeContext& node, const std::vector<std::string
 }
 
 const char* enter_and_exec(const NodeEntry& entry) {
+  if (entry.cgroup.valid() && !cgroup::join(entry.cgroup.get())) return "join the lab's cgroup";
   if (setns(entry.netns.get(), CLONE_NEWNET) != 0) return "enter the network namespace";
   if (unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0) return "unshare mount and UTS namespaces";
   // Mounts made here must not propagate back to the host.

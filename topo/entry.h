@@ -19,6 +19,7 @@ namespace topo {
 // Everything entering needs, made beforehand: after a fork only system calls follow.
 struct NodeEntry {
   nl::Fd netns;
+  nl::Fd cgroup;  // cgroup.procs of the cgroup the command joins (none: no cgroup hierarchy)
   std::string netns_name, hostname, cwd;
   std::vector<std::string> argv, env;
   std::vector<std::pair<std::string, std::string>> binds;  // /etc/netns/<netns>/X -> /etc/X
@@ -34,13 +35,15 @@ struct NodeEntry {
 // node may have had no need of it until now. The reason on failure, else empty.
 std::string make_node_dir(const std::string& node_dir);
 
-// Opens the node's namespace, makes its directory and gathers the rest. The reason on failure,
+// Opens the node's namespace and its cgroup (that of `daemon`, or with none the node's cgroup for
+// other commands: see cgroup.h), makes its directory and gathers the rest. The reason on failure,
 // else empty.
 std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
-                          NodeEntry& entry);
+                          NodeEntry& entry, const std::string& daemon = {});
 
-// Enters the node and execs the command (looked up in PATH). Returns only when a step failed:
-// which one, with errno saying why. Async-signal-safe: fit for a child between fork and exec.
+// Joins the cgroup, enters the node and execs the command (looked up in PATH). Returns only when a
+// step failed: which one, with errno saying why. Async-signal-safe: fit for a child between fork
+// and exec.
 const char* enter_and_exec(const NodeEntry& entry);
 inline constexpr const char* kExecStep = "run the command";
 
