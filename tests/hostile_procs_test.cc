@@ -3,6 +3,7 @@
 // /proc, left in the background by `topo exec` or `topo test`; and a daemon that forks into the
 // background, as `zebra -d` does, which is running while its child runs.
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,8 @@
 #include <sstream>
 
 #include "tests/lab_fixture.h"
+#include "topo/cgroup.h"
+#include "topo/processes.h"
 
 namespace topo::testing {
 namespace {
@@ -280,6 +283,77 @@ nodes:
   st = daemon_state();
   EXPECT_TRUE(contains(st["drift"].dump(), "daemon bg on node a")) << st;
   expect_down_kills(child);
+}
+
+TEST_F(HostileProcs, DownThatCannotRemoveACgroupFailsAndKeepsTheJournalForAnotherDown) {
+  std::string file = lab_file(R"(name: LAB
+nodes:
+  a:
+    exec: ["sleep 1000 >/dev/null 2>&1 & echo $! >> PIDS"]
+)");
+  CmdResult up = topo("up " + file);
+  ASSERT_EQ(up.status, 0) << up.output;
+  std::vector<Started> started = track(started_from(pids()));
+  ASSERT_EQ(started.size(), 1u);
+  std::string commands;
+  for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/freezer"})
+    if (std::string dir = mount + cgroup_of(started[0].pid); std::filesystem::exists(dir))
+      commands = dir;
+  ASSERT_FALSE(commands.empty()) << cgroup_of(started[0].pid);
+  // A directory mounted over the node's cgroup: it cannot be removed.
+  std::string cover = dir() + "/cover";
+  ASSERT_EQ(mkdir(cover.c_str(), 0755), 0);
+  ASSERT_EQ(mount(cover.c_str(), commands.c_str(), nullptr, MS_BIND, nullptr), 0)
+      << strerror(errno);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+  } unmount{commands};
+
+  CmdResult down = topo("down " + lab());
+  EXPECT_EQ(down.status, 1) << down.output;
+  EXPECT_TRUE(contains(down.output, "cannot remove cgroup " + commands)) << down.output;
+  EXPECT_TRUE(contains(down.output, "run `topo down " + lab() + "` again")) << down.output;
+  EXPECT_EQ(survivors(started), std::vector<pid_t>{}) << "its processes were killed all the same";
+  EXPECT_TRUE(std::filesystem::exists("/run/topo/" + lab() + "/state/journal"));
+
+  ASSERT_EQ(umount2(commands.c_str(), MNT_DETACH), 0) << strerror(errno);
+  expect_down_kills(started);
+}
+
+// A machine without cgroup v2 uses v1's freezer: a tree that forks on is frozen, then killed.
+TEST_F(HostileProcs, TheV1FreezerKillsATreeThatKeepsForking) {
+  std::istringstream lines(file_text("/proc/self/mountinfo"));
+  std::string without_v2;
+  for (std::string line; std::getline(lines, line);)
+    if (!contains(line, " - cgroup2 ")) without_v2 += line + "\n";
+  std::optional<cgroup::Hierarchy> v1 = cgroup::hierarchy_in_mountinfo(without_v2);
+  if (!v1) GTEST_SKIP() << "no cgroup v1 freezer hierarchy is mounted";
+  cgroup::Cgroup group{*v1, v1->mount + "/topo/lab-" + lab()};
+  cgroup::Cgroup commands = group.child("node-a").child("commands");
+  cgroup::Placement placement;
+  ASSERT_EQ(commands.open_placement(placement), "");
+  EXPECT_FALSE(placement.dir.valid()) << "v1 has no CLONE_INTO_CGROUP: the child moves itself";
+  bool joined;
+  pid_t shell = cgroup::fork_into(placement, joined);
+  if (shell == 0) {
+    if (!joined) _exit(127);
+    execl("/bin/sh", "sh", "-c", "trap '' TERM; while :; do sleep 1000 & sleep 0.01; done",
+          nullptr);
+    _exit(127);
+  }
+  placement = {};
+  ASSERT_TRUE(eventually([&] { return commands.processes().size() >= 10; }, 10s));
+  std::vector<Started> started;
+  for (pid_t pid : commands.processes())
+    if (std::optional<std::string> start = start_time(pid)) started.push_back({pid, *start});
+  track(started);
+
+  EXPECT_EQ(stop_processes({group}, {}, std::chrono::milliseconds(50)), std::vector<std::string>{});
+  EXPECT_EQ(wait_for(shell), 128 + SIGKILL);
+  EXPECT_EQ(survivors(started), std::vector<pid_t>{});
+  EXPECT_FALSE(group.exists()) << "it was removed, and so empty: no child forked later is left";
+  rmdir((v1->mount + "/topo").c_str());  // fails, harmlessly, while another lab uses it
 }
 
 }  // namespace

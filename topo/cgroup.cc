@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -178,29 +181,30 @@ std::string Cgroup::remove() const {
   return {};
 }
 
-std::string Cgroup::open_for_joining(nl::Fd& procs) const {
+std::string Cgroup::open_placement(Placement& placement) const {
   std::string file = path + "/cgroup.procs";
   int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0 && errno != ENOENT) return "cannot open " + file + ": " + strerror(errno);
-  procs.reset(fd);
-  if (procs.valid()) return {};
-  // Each directory from the hierarchy's mount down; only root can write there.
-  for (size_t at = hierarchy.mount.size() + 1; at <= path.size(); at++) {
-    if (at < path.size() && path[at] != '/') continue;
-    std::string dir = path.substr(0, at);
-    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-      return "cannot create cgroup " + dir + ": " + strerror(errno);
+  if (fd < 0 && errno == ENOENT) {
+    // Each directory from the hierarchy's mount down; only root can write there.
+    for (size_t at = hierarchy.mount.size() + 1; at <= path.size(); at++) {
+      if (at < path.size() && path[at] != '/') continue;
+      std::string dir = path.substr(0, at);
+      if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+        return "cannot create cgroup " + dir + ": " + strerror(errno);
+    }
+    fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
   }
-  fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return "cannot open " + file + ": " + strerror(errno);
-  procs.reset(fd);
+  placement.procs.reset(fd);
+  if (hierarchy.v2) {
+    placement.dir.reset(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!placement.dir.valid()) return "cannot open cgroup " + path + ": " + strerror(errno);
+  }
   return {};
 }
 
 void Cgroup::leave() const {
-  std::vector<pid_t> inside = processes();
-  if (std::find(inside.begin(), inside.end(), getpid()) != inside.end())
-    write_text(hierarchy.mount + kTopoDir + "/cgroup.procs", "0");
+  write_text(hierarchy.mount + kTopoDir + "/cgroup.procs", "0");
 }
 
 std::optional<Cgroup> lab_cgroup(const std::string& lab) {
@@ -220,6 +224,22 @@ std::optional<Cgroup> process_cgroup(const std::string& lab, const std::string& 
   std::optional<Cgroup> n = node_cgroup(lab, node);
   if (!n) return std::nullopt;
   return n->child(daemon.empty() ? "commands" : "daemon-" + daemon);
+}
+
+pid_t fork_into(const Placement& into, bool& joined) {
+  joined = true;
+  if (into.dir.valid()) {
+    clone_args args{};
+    args.flags = CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = static_cast<uint64_t>(into.dir.get());
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid >= 0) return static_cast<pid_t>(pid);
+    // ENOSYS: no clone3 (an old kernel, or a seccomp filter that hides it): moved by hand.
+  }
+  pid_t pid = fork();
+  if (pid == 0 && into.procs.valid()) joined = join(into.procs.get());
+  return pid;
 }
 
 bool join(int procs) {

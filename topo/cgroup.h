@@ -34,6 +34,14 @@ std::optional<Hierarchy> hierarchy_in_mountinfo(const std::string& mountinfo);
 // /proc/self/mountinfo (long where a big lab has mounted thousands of namespaces).
 const std::optional<Hierarchy>& hierarchy();
 
+// Where a new process of the lab goes: a cgroup's directory (for clone3's CLONE_INTO_CGROUP, on
+// cgroup v2) and its cgroup.procs (for a process that moves itself there). Neither open: no
+// cgroup hierarchy on this machine.
+struct Placement {
+  nl::Fd dir, procs;
+  bool valid() const { return procs.valid(); }
+};
+
 // One cgroup: a directory of a hierarchy.
 struct Cgroup {
   Hierarchy hierarchy;
@@ -54,11 +62,11 @@ struct Cgroup {
   bool wait_empty(std::chrono::steady_clock::time_point deadline) const;
   // Removes it and everything below (each must be empty). The reason on failure, else empty.
   std::string remove() const;
-  // Makes it (and its parents) if needed, and opens its cgroup.procs for join(). The reason on
-  // failure, else empty.
-  std::string open_for_joining(nl::Fd& procs) const;
-  // Moves this process out, to the `topo` cgroup, if it is in it or below (`topo down` run from
-  // a shell in the lab must not kill itself).
+  // Makes it (and its parents) if needed, and opens it for fork_into(). The reason on failure,
+  // else empty.
+  std::string open_placement(struct Placement& placement) const;
+  // Moves this process out of it, to the `topo` cgroup (`topo down` run from a shell in the lab
+  // must not kill itself).
   void leave() const;
 };
 
@@ -69,8 +77,15 @@ std::optional<Cgroup> node_cgroup(const std::string& lab, const std::string& nod
 std::optional<Cgroup> process_cgroup(const std::string& lab, const std::string& node,
                                      const std::string& daemon);
 
-// Moves the calling process into the cgroup whose cgroup.procs `procs` is. Async-signal-safe:
-// fit for a child between fork and exec.
+// Forks a child in the cgroup of `into` (or anywhere when it is not valid): born there with
+// clone3's CLONE_INTO_CGROUP (cgroup v2, Linux 5.7), else forked and moved by the child itself
+// writing to cgroup.procs — which waits for an RCU grace period (some 10 ms here), where being born
+// there costs nothing. As fork(): the child's pid, 0 in the child, -1 and errno. In the child,
+// `joined` is false when that write failed (errno says why). The child runs a raw clone: only
+// system calls until it execs.
+pid_t fork_into(const Placement& into, bool& joined);
+
+// Moves the calling process into the cgroup whose cgroup.procs `procs` is. Async-signal-safe.
 bool join(int procs);
 
 }  // namespace topo::cgroup

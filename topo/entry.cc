@@ -14,8 +14,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "topo/cgroup.h"
-
 extern char** environ;
 
 namespace topo {
@@ -87,7 +85,7 @@ std::string prepare_entry(const NodeContext& node, const std::vector<std::string
   if (!entry.netns.valid())
     return "node " + node.node + ": cannot open " + netns_path + ": " + strerror(errno);
   if (auto group = cgroup::process_cgroup(node.lab, node.node, daemon))
-    if (std::string why = group->open_for_joining(entry.cgroup); !why.empty())
+    if (std::string why = group->open_placement(entry.cgroup); !why.empty())
       return "node " + node.node + ": " + why;
   entry.netns_name = node.netns;
   entry.hostname = node.node;
@@ -103,7 +101,6 @@ std::string prepare_entry(const NodeContext& node, const std::vector<std::string
 }
 
 const char* enter_and_exec(const NodeEntry& entry) {
-  if (entry.cgroup.valid() && !cgroup::join(entry.cgroup.get())) return "join the lab's cgroup";
   if (setns(entry.netns.get(), CLONE_NEWNET) != 0) return "enter the network namespace";
   if (unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0) return "unshare mount and UTS namespaces";
   // Mounts made here must not propagate back to the host.

@@ -132,8 +132,15 @@ std::vector<cgroup::Cgroup> existing(const std::vector<std::optional<cgroup::Cgr
 std::vector<std::string> stop_processes(const std::vector<cgroup::Cgroup>& cgroups,
                                         std::vector<pid_t> pids, std::chrono::milliseconds grace) {
   for (const cgroup::Cgroup& g : cgroups) {
-    g.leave();
-    g.signal(SIGTERM);
+    std::vector<pid_t> inside = g.processes();
+    for (pid_t pid : inside) {
+      if (pid == getpid())
+        g.leave();
+      else
+        kill(pid, SIGTERM);
+      // The cgroup is waited for as a whole, not each of its processes.
+      pids.erase(std::remove(pids.begin(), pids.end(), pid), pids.end());
+    }
   }
   for (pid_t pid : pids) kill(pid, SIGTERM);
   if (!all_ended(cgroups, pids, std::chrono::steady_clock::now() + grace)) {
