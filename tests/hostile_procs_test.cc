@@ -321,6 +321,32 @@ nodes:
   expect_down_kills(started);
 }
 
+// A lab started by a topo older than its cgroups: its processes are where that topo left them.
+TEST_F(HostileProcs, DownOfALabStartedBeforeCgroupsStopsItsProcessesAsBefore) {
+  const std::optional<cgroup::Hierarchy>& h = cgroup::hierarchy();
+  if (!h) GTEST_SKIP() << "no cgroup hierarchy";
+  std::string file = lab_file(R"(name: LAB
+nodes:
+  a:
+    exec: ["sleep 1000 >/dev/null 2>&1 & echo $! >> PIDS"]
+    daemons:
+      - {name: d, cmd: "echo $$ >> PIDS; exec sleep 1000"}
+)");
+  CmdResult up = topo("up " + file);
+  ASSERT_EQ(up.status, 0) << up.output;
+  std::vector<Started> started = track(started_from(pids()));
+  ASSERT_EQ(started.size(), 2u);
+  // Out of the lab's cgroups, which are removed: as the older topo left them.
+  for (const Started& p : started) std::ofstream(h->mount + "/cgroup.procs") << p.pid << std::endl;
+  std::optional<cgroup::Cgroup> group = cgroup::lab_cgroup(lab());
+  ASSERT_TRUE(group);
+  EXPECT_EQ(group->remove(), "");
+  nlohmann::json st =
+      nlohmann::json::parse(topo("status " + lab() + " --json").output, nullptr, false);
+  EXPECT_EQ(st["nodes"][0]["daemons"][0]["running"], true) << st;
+  expect_down_kills(started);
+}
+
 // A machine without cgroup v2 uses v1's freezer: a tree that forks on is frozen, then killed.
 TEST_F(HostileProcs, TheV1FreezerKillsATreeThatKeepsForking) {
   std::istringstream lines(file_text("/proc/self/mountinfo"));
