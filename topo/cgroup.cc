@@ -235,7 +235,8 @@ pid_t fork_into(const Placement& into, bool& joined) {
     args.cgroup = static_cast<uint64_t>(into.dir.get());
     long pid = syscall(SYS_clone3, &args, sizeof args);
     if (pid >= 0) return static_cast<pid_t>(pid);
-    // ENOSYS: no clone3 (an old kernel, or a seccomp filter that hides it): moved by hand.
+    // Where clone3 cannot (ENOSYS: an old kernel, or a seccomp filter that hides it), the child
+    // moves itself.
   }
   pid_t pid = fork();
   if (pid == 0 && into.procs.valid()) joined = join(into.procs.get());

@@ -64,7 +64,7 @@ struct Cgroup {
   std::string remove() const;
   // Makes it (and its parents) if needed, and opens it for fork_into(). The reason on failure,
   // else empty.
-  std::string open_placement(struct Placement& placement) const;
+  std::string open_placement(Placement& placement) const;
   // Moves this process out of it, to the `topo` cgroup (`topo down` run from a shell in the lab
   // must not kill itself).
   void leave() const;

@@ -111,13 +111,13 @@ void NetlinkBackend::apply_change(const Plan& plan, const Action& action) {
     nl::delete_link_with_mac(ns(v->iface.node), v->iface.name, v->mac);
   } else if (auto* d = std::get_if<StopDaemon>(&action)) {
     const std::string& node = plan.nodes[d->node].name;
-    std::vector<cgroup::Cgroup> group =
+    std::vector<cgroup::Cgroup> cgroups =
         existing({cgroup::process_cgroup(dirs_.lab, node, d->name)});
     // A daemon started before topo used cgroups: its session.
     pid_t pid = static_cast<pid_t>(d->pid);
-    std::vector<pid_t> pids = group.empty() ? session_processes(pid) : std::vector<pid_t>{};
-    if (group.empty() && pids.empty() && pid > 0 && process_alive(pid)) pids.push_back(pid);
-    std::vector<std::string> failures = topo::stop_processes(group, pids, kGrace);
+    std::vector<pid_t> pids = cgroups.empty() ? session_processes(pid) : std::vector<pid_t>{};
+    if (cgroups.empty() && pids.empty() && pid > 0 && process_alive(pid)) pids.push_back(pid);
+    std::vector<std::string> failures = topo::stop_processes(cgroups, pids, kGrace);
     if (!failures.empty())
       throw nl::Error(plan.nodes[d->node].netns, "daemon " + d->name, "stop", EBUSY,
                       fmt::format("{}", fmt::join(failures, "; ")));
