@@ -91,8 +91,14 @@ TEST_F(Inspect, StatusShowsDriftAfterAVethIsDeletedByHand) {
   ASSERT_EQ(topo("up " + write_lab(kChain)).status, 0);
   ASSERT_EQ(run("ip -n " + netns("c") + " link del e0").status, 0);
   ASSERT_EQ(run("kill $(ip netns pids " + netns("a") + ")").status, 0);
-  json st = topo_json("status " + lab() + " --json");
-  std::string drift = st["drift"].dump();
+  // Once the daemon's processes (its shell and sleep) have ended: a signal takes effect later.
+  std::string drift;
+  EXPECT_TRUE(eventually(
+      [&] {
+        drift = topo_json("status " + lab() + " --json")["drift"].dump();
+        return contains(drift, "daemon idle on node a");
+      },
+      std::chrono::seconds(10)));
   EXPECT_TRUE(contains(drift, "interface c:e0 (veth to b:e1) is gone")) << drift;
   EXPECT_TRUE(contains(drift, "interface b:e1 (veth to c:e0) is gone")) << drift;
   EXPECT_TRUE(contains(drift, "daemon idle on node a")) << drift;

@@ -78,12 +78,15 @@ std::string make_node_dir(const std::string& node_dir) {
 }
 
 std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
-                          NodeEntry& entry) {
+                          NodeEntry& entry, const std::string& daemon) {
   if (std::string why = make_node_dir(node.node_dir); !why.empty()) return why;
   std::string netns_path = "/run/netns/" + node.netns;
   entry.netns.reset(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!entry.netns.valid())
     return "node " + node.node + ": cannot open " + netns_path + ": " + strerror(errno);
+  if (auto group = cgroup::process_cgroup(node.lab, node.node, daemon))
+    if (std::string why = group->open_placement(entry.cgroup); !why.empty())
+      return "node " + node.node + ": " + why;
   entry.netns_name = node.netns;
   entry.hostname = node.node;
   entry.cwd = node.lab_dir;

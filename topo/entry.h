@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "netlink/fd.h"
+#include "topo/cgroup.h"
 #include "topo/node_setup.h"
 #include "topo/runner.h"
 
@@ -19,6 +20,7 @@ namespace topo {
 // Everything entering needs, made beforehand: after a fork only system calls follow.
 struct NodeEntry {
   nl::Fd netns;
+  cgroup::Placement cgroup;  // where the command is started (cgroup::fork_into)
   std::string netns_name, hostname, cwd;
   std::vector<std::string> argv, env;
   std::vector<std::pair<std::string, std::string>> binds;  // /etc/netns/<netns>/X -> /etc/X
@@ -34,10 +36,11 @@ struct NodeEntry {
 // node may have had no need of it until now. The reason on failure, else empty.
 std::string make_node_dir(const std::string& node_dir);
 
-// Opens the node's namespace, makes its directory and gathers the rest. The reason on failure,
-// else empty.
+// Opens the node's namespace and the cgroup to start the command in (that of `daemon`, or with
+// none the node's cgroup for other commands: see cgroup.h), makes its directory and gathers the
+// rest. The reason on failure, else empty.
 std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
-                          NodeEntry& entry);
+                          NodeEntry& entry, const std::string& daemon = {});
 
 // Enters the node and execs the command (looked up in PATH). Returns only when a step failed:
 // which one, with errno saying why. Async-signal-safe: fit for a child between fork and exec.

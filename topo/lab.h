@@ -45,7 +45,8 @@ int cmd_impair(const std::string& lab_or_file, const std::string& end,
 int cmd_link(const std::string& lab_or_file, const std::string& end, bool up);
 
 // Runs `command` (or, when empty, an interactive shell) in a node of the running lab: the
-// command replaces this process. Returns only on failure, with topo's exit status.
+// command replaces this process, or is born in the lab's cgroup as its child and this process
+// stands in for it (relay.h). Returns only on failure, with topo's exit status.
 int exec_in_node(const std::string& lab, const std::string& node,
                  const std::vector<std::string>& command);
 int cmd_exec(const std::string& lab_or_file, const std::string& node,

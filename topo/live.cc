@@ -59,7 +59,7 @@ class LiveReader {
     }
     for (const JournalDaemon& d : journal_.daemons) {
       auto node = live_.nodes.find(d.node);
-      if (node != live_.nodes.end() && daemon_running(static_cast<pid_t>(d.pid), node->second.id))
+      if (node != live_.nodes.end() && daemon_running(journal_.header.lab, d, node->second.id))
         live_.daemons[d.node + "/" + d.name] = {"", "", d.pid};
     }
     live_.hosts = read_file(dirs_.etc_dir() + "/hosts");

@@ -20,6 +20,13 @@
 
 namespace topo {
 
+namespace {
+
+// What a process gets between SIGTERM and SIGKILL.
+constexpr std::chrono::seconds kGrace{5};
+
+}  // namespace
+
 nl::Netns& NetlinkBackend::root() {
   if (!root_) root_.emplace(nl::Netns::current(""));
   return *root_;
@@ -103,18 +110,29 @@ void NetlinkBackend::apply_change(const Plan& plan, const Action& action) {
   } else if (auto* v = std::get_if<DeleteVeth>(&action)) {
     nl::delete_link_with_mac(ns(v->iface.node), v->iface.name, v->mac);
   } else if (auto* d = std::get_if<StopDaemon>(&action)) {
+    const std::string& node = plan.nodes[d->node].name;
+    std::vector<cgroup::Cgroup> cgroups =
+        existing({cgroup::process_cgroup(dirs_.lab, node, d->name)});
+    // A daemon started before topo used cgroups: its session.
     pid_t pid = static_cast<pid_t>(d->pid);
-    std::vector<pid_t> pids = session_processes(pid);
-    if (pids.empty() && pid > 0 && process_alive(pid)) pids.push_back(pid);
-    for (pid_t left : topo::stop_processes(pids, std::chrono::seconds(5)))
+    std::vector<pid_t> pids = cgroups.empty() ? session_processes(pid) : std::vector<pid_t>{};
+    if (cgroups.empty() && pids.empty() && pid > 0 && process_alive(pid)) pids.push_back(pid);
+    std::vector<std::string> failures = topo::stop_processes(cgroups, pids, kGrace);
+    if (!failures.empty())
       throw nl::Error(plan.nodes[d->node].netns, "daemon " + d->name, "stop", EBUSY,
-                      fmt::format("process {} survived SIGKILL", left));
+                      fmt::format("{}", fmt::join(failures, "; ")));
   } else if (auto* f = std::get_if<RemoveFile>(&action)) {
     std::string path = dirs_.node_dir(plan.nodes[f->node].name) + "/" + f->name;
     if (unlink(path.c_str()) != 0 && errno != ENOENT) nl::throw_errno("", path, "remove", errno);
   } else if (auto* n = std::get_if<DeleteNode>(&action)) {
     const PlanNode& node = plan.nodes[n->node];
-    if (n->id) topo::stop_processes(lab_processes(dirs_.lab, {n->id}, {}), std::chrono::seconds(5));
+    // Its cgroup, and what a scan finds of processes started before topo used cgroups.
+    std::vector<pid_t> pids = n->id ? lab_processes(dirs_.lab, {n->id}, {}) : std::vector<pid_t>{};
+    std::vector<std::string> failures =
+        topo::stop_processes(existing({cgroup::node_cgroup(dirs_.lab, node.name)}), pids, kGrace);
+    if (!failures.empty())
+      throw nl::Error(node.netns, "node " + node.name, "stop the processes of", EBUSY,
+                      fmt::format("{}", fmt::join(failures, "; ")));
     if (node.role == PlanNode::Role::node) remove_etc_link(node.netns);
     netns_.at(n->node).reset();  // our socket in it must not keep it alive
     if (remove_netns(node.netns, n->id) == Removed::not_ours)
@@ -145,15 +163,17 @@ void NetlinkBackend::remove_etc_dir() {
 }  // fails, harmlessly, if in use
 
 std::vector<std::string> NetlinkBackend::stop_processes(const JournalState& state) {
+  const std::string& lab = state.header.lab;
+  // The lab's cgroup holds every process it started. A lab started before topo used cgroups has
+  // none (or only some): the scan of /proc that found its processes then still runs.
   std::set<uint64_t> ids;
   for (const JournalNetns& n : state.netns)
     if (n.id) ids.insert(n.id);
   std::vector<pid_t> journaled;
   for (const JournalDaemon& d : state.daemons) journaled.push_back(static_cast<pid_t>(d.pid));
-  std::vector<pid_t> pids = lab_processes(state.header.lab, ids, journaled);
-  std::vector<std::string> failures;
-  for (pid_t pid : topo::stop_processes(pids, std::chrono::seconds(5)))
-    failures.push_back(fmt::format("process {} of lab {} survived SIGKILL", pid, state.header.lab));
+  std::vector<std::string> failures = topo::stop_processes(
+      existing({cgroup::lab_cgroup(lab)}), lab_processes(lab, ids, journaled), kGrace);
+  for (std::string& f : failures) f = fmt::format("lab {}: {}", lab, f);
   return failures;
 }
 

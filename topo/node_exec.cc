@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "topo/entry.h"
 #include "topo/lab.h"
 #include "topo/privileges.h"
+#include "topo/relay.h"
 #include "topo/state.h"
 
 namespace topo {
@@ -68,16 +70,32 @@ int exec_in_node(const std::string& lab, const std::string& node,
   LabDirs dirs = LabDirs::of(lab, header.value("file", ""));
   NodeContext ctx{lab, node, netns, dirs.node_dir(node), dirs.lab_dir, read_node_env(dirs, node)};
 
-  // The command replaces topo, as with `ip netns exec`: its exit status and signals are its own.
+  // The command's exit status and signals are its own: it replaces topo, as with `ip netns exec`,
+  // or, in the lab's cgroup, topo relays them.
   NodeEntry entry;
   if (std::string why = prepare_entry(ctx, command.empty() ? shell_argv(ctx) : command, entry);
       !why.empty())
     return fail(127, why);
   std::fflush(nullptr);
-  const char* step = enter_and_exec(entry);
-  int err = errno;
-  std::string what = step == std::string_view(kExecStep) ? "run `" + entry.argv[0] + "`" : step;
-  return fail(127, "node " + node + ": cannot " + what + ": " + strerror(err));
+  auto cannot = [&](const char* step) {
+    int err = errno;
+    std::string what = step == std::string_view(kExecStep) ? "run `" + entry.argv[0] + "`" : step;
+    return fail(127, "node " + node + ": cannot " + what + ": " + strerror(err));
+  };
+  if (!entry.cgroup.valid()) return cannot(enter_and_exec(entry));
+  // The command is born in the lab's cgroup as topo's child, topo standing in for it: moving topo
+  // itself there would wait for an RCU grace period, longer than all the rest of `topo exec`.
+  sigset_t old = block_relayed_signals();
+  bool joined;
+  pid_t child = cgroup::fork_into(entry.cgroup, joined);
+  if (child < 0) return cannot("start a process");
+  if (child == 0) {
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+    _exit(cannot(joined ? enter_and_exec(entry) : "join the lab's cgroup"));
+  }
+  entry.netns.reset();  // topo must not keep the namespace alive
+  entry.cgroup = {};
+  relay(child, old);
 }
 
 }  // namespace topo

@@ -188,8 +188,14 @@ Daemon start_daemon(const NodeContext& node, const std::string& name, const std:
                                    null.get(),
                                    log.get(),
                                    log.get(),
-                                   /*new_session=*/true});
-  return {node.node, name, log_path, pid, std::chrono::steady_clock::now()};
+                                   /*new_session=*/true,
+                                   name});
+  return {node.node,
+          name,
+          log_path,
+          pid,
+          std::chrono::steady_clock::now(),
+          cgroup::process_cgroup(node.lab, node.node, name)};
 }
 
 void watch_daemons(std::vector<Daemon>& daemons, std::chrono::milliseconds grace) {
@@ -198,13 +204,18 @@ void watch_daemons(std::vector<Daemon>& daemons, std::chrono::milliseconds grace
     bool waiting = false;
     for (Daemon& d : daemons) {
       int raw;
-      if (waitpid(d.pid, &raw, WNOHANG) == d.pid) {
-        int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-        throw std::runtime_error(fmt::format(
-            "daemon {} on node {} exited with status {} within {} ms of its start; the end of "
-            "its log ({}):\n{}",
-            d.name, d.node, status, grace.count(), d.log, indent(tail_of_file(d.log, 10))));
+      std::optional<int> status;
+      if (!d.in_background && waitpid(d.pid, &raw, WNOHANG) == d.pid) {
+        status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+        d.in_background = *status == 0 && d.cgroup && d.cgroup->populated();
       }
+      if ((status && !d.in_background) || (d.in_background && !d.cgroup->populated()))
+        throw std::runtime_error(fmt::format(
+            "daemon {} on node {} {} within {} ms of its start; the end of its log ({}):\n{}",
+            d.name, d.node,
+            status ? fmt::format("exited with status {}", *status)
+                   : "went to the background, and its processes exited",
+            grace.count(), d.log, indent(tail_of_file(d.log, 10))));
       waiting = waiting || now - d.started < grace;
     }
     if (!waiting) return;

@@ -6,9 +6,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "topo/cgroup.h"
 #include "topo/model.h"
 #include "topo/runner.h"
 #include "topo/state.h"
@@ -55,12 +57,15 @@ struct Daemon {
   std::string node, name, log;
   pid_t pid = 0;
   std::chrono::steady_clock::time_point started;
+  std::optional<cgroup::Cgroup> cgroup;  // where it runs (none: no cgroup hierarchy)
+  bool in_background = false;            // its first process exited 0, leaving its children
 };
 // Starts /bin/sh -c CMD in the node, in a session of its own, its output appended to
 // $TOPO_NODE_DIR/<name>.log.
 Daemon start_daemon(const NodeContext& node, const std::string& name, const std::string& cmd);
 // Waits until each daemon has run for `grace`; throws, with the end of its log, for the first
-// one that exits sooner.
+// one that exits sooner. A daemon whose first process forks into the background and exits 0
+// (`zebra -d`) runs while its cgroup has a process.
 void watch_daemons(std::vector<Daemon>& daemons, std::chrono::milliseconds grace);
 
 // The last `lines` lines of a file (for messages).

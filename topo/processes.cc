@@ -11,6 +11,8 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
+
 namespace topo {
 
 namespace {
@@ -36,13 +38,33 @@ bool gone(pid_t pid) {
   return paren == std::string::npos || (paren + 2 < line.size() && line[paren + 2] == 'Z');
 }
 
+// How long a SIGKILL may take to end a process.
+constexpr std::chrono::seconds kKillWait{5};
+
+// Waits until every process of `cgroups` and each of `pids` has ended, or the deadline passes;
+// `pids` keeps those that have not. Whether all ended.
+bool all_ended(const std::vector<cgroup::Cgroup>& cgroups, std::vector<pid_t>& pids,
+               std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    pids.erase(std::remove_if(pids.begin(), pids.end(), gone), pids.end());
+    if (pids.empty() || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  bool ended = pids.empty();
+  for (const cgroup::Cgroup& g : cgroups) ended = g.wait_empty(deadline) && ended;
+  return ended;
+}
+
 }  // namespace
 
 bool process_alive(pid_t pid) {
   return !gone(pid);
 }
 
-bool daemon_running(pid_t pid, uint64_t netns_id) {
+bool daemon_running(const std::string& lab, const JournalDaemon& daemon, uint64_t netns_id) {
+  std::optional<cgroup::Cgroup> group = cgroup::process_cgroup(lab, daemon.node, daemon.name);
+  if (group && group->exists()) return group->populated();
+  pid_t pid = static_cast<pid_t>(daemon.pid);
   return pid > 0 && process_alive(pid) && (netns_id == 0 || process_netns(pid) == netns_id);
 }
 
@@ -100,23 +122,50 @@ std::vector<pid_t> lab_processes(const std::string& lab, const std::set<uint64_t
   return found;
 }
 
-std::vector<pid_t> stop_processes(const std::vector<pid_t>& pids, std::chrono::milliseconds grace) {
-  for (pid_t pid : pids) kill(pid, SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + grace;
-  std::vector<pid_t> left = pids;
-  for (int signal : {SIGTERM, SIGKILL}) {
-    if (signal == SIGKILL) {
-      for (pid_t pid : left) kill(pid, SIGKILL);
-      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+std::vector<cgroup::Cgroup> existing(const std::vector<std::optional<cgroup::Cgroup>>& cgroups) {
+  std::vector<cgroup::Cgroup> out;
+  for (const std::optional<cgroup::Cgroup>& g : cgroups)
+    if (g && g->exists()) out.push_back(*g);
+  return out;
+}
+
+std::vector<std::string> stop_processes(const std::vector<cgroup::Cgroup>& cgroups,
+                                        std::vector<pid_t> pids, std::chrono::milliseconds grace) {
+  for (const cgroup::Cgroup& g : cgroups) {
+    std::vector<pid_t> inside = g.processes();
+    for (pid_t pid : inside) {
+      if (pid == getpid())
+        g.leave();
+      else
+        kill(pid, SIGTERM);
+      // The cgroup is waited for as a whole, not each of its processes.
+      pids.erase(std::remove(pids.begin(), pids.end(), pid), pids.end());
     }
-    while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
-      left.erase(std::remove_if(left.begin(), left.end(), gone), left.end());
-      if (!left.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    left.erase(std::remove_if(left.begin(), left.end(), gone), left.end());
-    if (left.empty()) break;
   }
-  return left;
+  for (pid_t pid : pids) kill(pid, SIGTERM);
+  if (!all_ended(cgroups, pids, std::chrono::steady_clock::now() + grace)) {
+    for (const cgroup::Cgroup& g : cgroups) g.kill();
+    for (pid_t pid : pids) kill(pid, SIGKILL);
+    all_ended(cgroups, pids, std::chrono::steady_clock::now() + kKillWait);
+  }
+  std::vector<std::string> failures;
+  for (pid_t pid : pids) failures.push_back(fmt::format("process {} survived SIGKILL", pid));
+  for (const cgroup::Cgroup& g : cgroups) {
+    // A command may join between the kill and the removal (`topo exec` just then): killed too.
+    std::string why = g.remove();
+    for (int attempt = 0; attempt < 3 && !why.empty(); attempt++) {
+      g.kill();
+      g.wait_empty(std::chrono::steady_clock::now() + kKillWait);
+      why = g.remove();
+    }
+    std::vector<pid_t> left = why.empty() ? std::vector<pid_t>{} : g.processes();
+    if (!left.empty())
+      failures.push_back(
+          fmt::format("processes {} of cgroup {} survived SIGKILL", fmt::join(left, ", "), g.path));
+    else if (!why.empty())
+      failures.push_back(why);
+  }
+  return failures;
 }
 
 }  // namespace topo

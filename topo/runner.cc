@@ -40,13 +40,14 @@ struct ChildFailure {
 pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options) {
   // Everything the child needs is made before fork: after it, only system calls.
   NodeEntry entry;
-  if (std::string why = prepare_entry(node, options.argv, entry); !why.empty())
+  if (std::string why = prepare_entry(node, options.argv, entry, options.daemon); !why.empty())
     throw std::runtime_error(why);
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0)
     throw std::runtime_error(fmt::format("pipe: {}", nl::errno_text(errno)));
 
-  pid_t pid = fork();
+  bool joined;
+  pid_t pid = cgroup::fork_into(entry.cgroup, joined);
   if (pid < 0) {
     int err = errno;
     close(report[0]);
@@ -56,6 +57,7 @@ pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options) {
   if (pid == 0) {
     close(report[0]);
     int w = report[1];
+    if (!joined) child_fail(w, "join the lab's cgroup");
     if (options.new_session && setsid() < 0) child_fail(w, "setsid");
     for (auto [from, to] :
          {std::pair{options.stdin_fd, 0}, {options.stdout_fd, 1}, {options.stderr_fd, 2}})

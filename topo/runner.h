@@ -27,13 +27,15 @@ struct SpawnOptions {
   int stdout_fd = -1;
   int stderr_fd = -1;
   bool new_session = false;  // setsid(): a process group of its own, no controlling terminal
+  std::string daemon = {};   // the daemon it is, whose cgroup it joins; empty: not a daemon
 };
 
-// Forks a child that joins the node's network namespace, gets a private mount namespace as
-// `ip netns exec` makes it (/ rslave, a fresh /sys, /etc/netns/<netns>/* bound over /etc/*), a
-// UTS namespace whose hostname is the node's name, the TOPO_* variables and the node's env,
-// starts in TOPO_LAB_DIR and execs argv directly. Throws std::runtime_error, with the reason,
-// when any of that fails before the command starts (the child is reaped then).
+// Forks a child that joins the lab's cgroup for it (cgroup.h) and the node's network namespace,
+// gets a private mount namespace as `ip netns exec` makes it (/ rslave, a fresh /sys,
+// /etc/netns/<netns>/* bound over /etc/*), a UTS namespace whose hostname is the node's name, the
+// TOPO_* variables and the node's env, starts in TOPO_LAB_DIR and execs argv directly. Throws
+// std::runtime_error, with the reason, when any of that fails before the command starts (the child
+// is reaped then).
 pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options);
 
 // Waits for a child: its exit status, or 128+N after signal N.

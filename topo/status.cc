@@ -149,7 +149,7 @@ json lab_status(const JournalState& s) {
     json daemons = json::array();
     for (const JournalDaemon& d : s.daemons) {
       if (d.node != n.node) continue;
-      bool running = daemon_running(static_cast<pid_t>(d.pid), n.id);
+      bool running = daemon_running(s.header.lab, d, n.id);
       daemons.push_back({{"name", d.name}, {"pid", d.pid}, {"running", running}});
       if (!running)
         drift.push_back(
