@@ -73,7 +73,7 @@ LabSpec spec_of(const Plan& plan) {
   for (size_t n = 0; n < plan.nodes.size(); n++) {
     const PlanNode& p = plan.nodes[n];
     if (p.role == PlanNode::Role::root) continue;
-    s.nodes[p.name] = {p.netns, p.kind, p.env, {}, 0};
+    s.nodes[p.name] = {p.netns, p.kind, p.env, {}, {}};
     s.ifaces[p.name + ":lo"] = {"lo", "", 0, false, ""};
   }
   for (const Action& action : plan.actions) {

@@ -27,7 +27,7 @@ struct NodeSpec {
   std::string kind;                                      // host, router, bridge; "lan"
   std::vector<std::pair<std::string, std::string>> env;  // the node's env
   std::vector<std::string> exec;
-  uint64_t id = 0;  // live: the namespace's inode
+  nl::NetnsId id;  // live: the namespace's identity
 };
 
 struct IfaceSpec {
