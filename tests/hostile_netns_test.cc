@@ -1,5 +1,6 @@
 // Hostile namespaces: somebody else's namespace made under a lab's name at each step of `up`,
-// a namespace inode reused by the kernel. topo must never remove what it did not make.
+// a namespace inode reused by the kernel, the lab's /etc/netns links left behind or removed by
+// hand. topo must never remove what it did not make, and must know its own.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -52,6 +53,13 @@ class Foreign {
 uint64_t inode_at(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// A lab file with `more` nodes m1..mN added.
+std::string with_more_nodes(const std::string& yaml, int more) {
+  std::string y = yaml;
+  for (int i = 1; i <= more; i++) y += fmt::format("  m{}: {{}}\n", i);
+  return y;
 }
 
 // The journal's record of a namespace to be made (written before it is made).
@@ -146,6 +154,109 @@ TEST_F(HostileNetns, ANamespaceWithTheInodeOfTheLabsOwnIsNotTheLabs) {
   EXPECT_TRUE(contains(down.output, "left netns " + name + " alone")) << down.output;
   EXPECT_TRUE(same->still_there()) << "down removed a namespace that only had the lab's inode";
   EXPECT_EQ(netns_with_prefix(prefix()), std::vector<std::string>{name});
+}
+
+// An `up` changing a running lab killed after it made new nodes' /etc/netns links (on a thread
+// of their own) but not yet their namespaces: the next `up` knows the links as the lab's and
+// finishes the change.
+TEST_F(HostileNetns, AnUpKilledAfterLinkingEtcNetnsIsFinishedByTheNextUp) {
+  const char* v1 = "name: LAB\nnodes:\n  a: {}\n  b: {}\n";
+  std::string journal = "/run/topo/" + lab() + "/state/journal";
+  // A new node with its link and no namespace: what the kill is to leave.
+  auto linked_only = [&] {
+    for (int i = 1; i <= 300; i++) {
+      std::string name = netns(fmt::format("m{}", i));
+      if (std::filesystem::is_symlink(std::filesystem::symlink_status("/etc/netns/" + name)) &&
+          !std::filesystem::exists(std::filesystem::symlink_status("/run/netns/" + name)))
+        return true;
+    }
+    return false;
+  };
+  bool reached = false;
+  for (int attempt = 0; attempt < 5 && !reached; attempt++) {
+    std::string file = write_lab(v1);
+    ASSERT_EQ(topo("up " + file).status, 0);
+    write_lab(with_more_nodes(v1, 300));
+    pid_t up = spawn_topo({"up", file}, dir() + "/up.log");
+    // Killed once the new namespaces are journaled (their links are journaled before them).
+    bool journaled =
+        eventually([&] { return contains(file_text(journal), netns_record(netns("m300"))); }, 10s);
+    kill(up, SIGKILL);
+    wait_for(up);
+    ASSERT_TRUE(journaled) << file_text(dir() + "/up.log");
+    reached = linked_only();
+    if (!reached) {  // every namespace made first, or no link yet: try again
+      ASSERT_EQ(topo("down " + lab()).status, 0);
+      continue;
+    }
+    CmdResult again = topo("up " + file);
+    EXPECT_EQ(again.status, 0) << again.output;
+    EXPECT_EQ(netns_with_prefix(prefix()).size(), 302u);
+    CmdResult plan = topo("plan " + file);
+    EXPECT_EQ(plan.status, 0) << plan.output;
+    EXPECT_EQ(topo("down " + lab()).status, 0);
+    expect_nothing_left();
+    EXPECT_FALSE(linked_only());
+  }
+  EXPECT_TRUE(reached) << "five kills left no node with a link and no namespace";
+}
+
+// A node's namespace deleted by hand: `up` makes it again, its /etc/netns link being the lab's.
+TEST_F(HostileNetns, ANodeWhoseNamespaceWasDeletedIsMadeAgainByUp) {
+  std::string file = example("two-hosts.yaml");
+  ASSERT_EQ(topo("up " + file).status, 0);
+  ASSERT_EQ(run("ip netns delete " + quoted(netns("h2"))).status, 0);
+  CmdResult plan = topo("plan " + file);
+  EXPECT_EQ(plan.status, 3) << plan.output;
+  EXPECT_TRUE(contains(plan.output, "! node h2: its namespace is gone: made again")) << plan.output;
+  CmdResult up = topo("up " + file);
+  EXPECT_EQ(up.status, 0) << up.output;
+  EXPECT_EQ(topo("plan " + file).status, 0);
+  EXPECT_EQ(in_node("h2", "ip -br link show lo").status, 0);
+  EXPECT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
+// `rm /etc/netns/<netns>`: drift that `plan` shows and `up` puts back.
+TEST_F(HostileNetns, ARemovedEtcNetnsLinkIsDriftAndPutBack) {
+  std::string file = example("two-hosts.yaml");
+  ASSERT_EQ(topo("up " + file).status, 0);
+  std::string link = "/etc/netns/" + netns("h1");
+  ASSERT_EQ(unlink(link.c_str()), 0);
+  CmdResult plan = topo("plan " + file);
+  EXPECT_EQ(plan.status, 3) << plan.output;
+  EXPECT_TRUE(contains(plan.output, "! etc link " + link + ": missing: put back")) << plan.output;
+  CmdResult up = topo("up " + file);
+  EXPECT_EQ(up.status, 0) << up.output;
+  std::error_code ec;
+  EXPECT_EQ(std::filesystem::read_symlink(link, ec).string(), "/run/topo/" + lab() + "/etc");
+  EXPECT_EQ(topo("plan " + file).status, 0);
+  EXPECT_EQ(in_node("h1", "getent hosts h2").status, 0);
+  EXPECT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(link)));
+}
+
+// An empty file at a journaled name (an `up` killed between a namespace's file and its bind)
+// is the lab's leftover: `up` makes the namespace there again, `down` removes it.
+TEST_F(HostileNetns, AnEmptyFileLeftAtALabsNameIsCleanedUp) {
+  std::string file = example("two-hosts.yaml");
+  std::string path = "/run/netns/" + netns("h2");
+  for (const char* then : {"up", "down"}) {
+    SCOPED_TRACE(then);
+    ASSERT_EQ(topo("up " + file).status, 0);
+    ASSERT_EQ(run("ip netns delete " + quoted(netns("h2"))).status, 0);
+    ASSERT_EQ(run("touch " + testing::quoted(path)).status, 0);
+    if (std::string(then) == "up") {
+      CmdResult up = topo("up " + file);
+      EXPECT_EQ(up.status, 0) << up.output;
+      EXPECT_EQ(in_node("h2", "ip -br link show lo").status, 0);
+      EXPECT_EQ(topo("plan " + file).status, 0);
+    }
+    CmdResult down = topo("down " + lab());
+    EXPECT_EQ(down.status, 0) << down.output;
+    expect_nothing_left();
+  }
 }
 
 }  // namespace

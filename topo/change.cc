@@ -207,7 +207,7 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
     return kOk;
   }
   remove_placeholders(c.plan, running);
-  std::vector<std::string> taken = taken_names(c.plan);
+  std::vector<std::string> taken = taken_names(c.plan, dirs);
   if (!taken.empty())
     return fail(kFailed, fmt::format("{} already exist{} and {} not lab {}'s: nothing was changed",
                                      fmt::join(taken, ", "), taken.size() == 1 ? "s" : "",

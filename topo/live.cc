@@ -66,6 +66,10 @@ class LiveReader {
         live_.daemons[d.node + "/" + d.name] = {"", "", d.pid};
     }
     live_.hosts = read_file(dirs_.etc_dir() + "/hosts");
+    for (const std::string& node : known_.etc_links)
+      if (auto n = live_.nodes.find(node);
+          n != live_.nodes.end() && etc_link_is_labs(dirs_, n->second.netns))
+        live_.etc_links.insert(node);
     return std::move(live_);
   }
 
