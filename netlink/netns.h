@@ -66,7 +66,6 @@ class Netns {
   // A descriptor of the namespace for the caller to use and close.
   Fd descriptor() const;
   const NetnsId& id() const { return id_; }
-  uint64_t inode() const { return id_.inode; }
   Socket& socket() { return socket_; }
 
  private:
