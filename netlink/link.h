@@ -38,7 +38,6 @@ int ifindex_of(Netns& ns, const std::string& ifname);
 
 // Deletes an interface if it still has the MAC topo gave it; false when it is absent, or is
 // somebody else's (another MAC). Deleting a veth end deletes its peer too.
-enum class Deleted { yes, absent, not_ours };
 Deleted delete_link_with_mac(Netns& ns, const std::string& ifname, const Mac& mac);
 
 // The lowest ifindex no interface of a freshly made namespace has (lo is 1, but loaded tunnel

@@ -6,8 +6,11 @@
 #include <sched.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+
+#include <netlink/socket.h>
 
 #include "netlink/error.h"
 
@@ -20,11 +23,6 @@ int home_netns_fd() {
   thread_local Fd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!home.valid()) throw_errno("", "/proc/thread-self/ns/net", "open", errno);
   return home.get();
-}
-
-void return_home(const std::string& from) {
-  if (setns(home_netns_fd(), CLONE_NEWNET) != 0)
-    throw_errno(from, "thread", "return from netns", errno);
 }
 
 }  // namespace
@@ -52,6 +50,12 @@ void prepare_netns_run_dir() {
     throw_errno("", kNetnsRunDir, "make shared", errno);
 }
 
+bool NetnsId::matches(const NetnsId& live) const {
+  if (!known()) return false;
+  if (cookie == 0) return inode == live.inode;
+  return cookie == live.cookie && dev == live.dev && inode == live.inode;
+}
+
 bool netns_exists(const std::string& name) {
   struct stat st;
   return lstat(netns_path(name).c_str(), &st) == 0;
@@ -66,38 +70,74 @@ std::optional<uint64_t> netns_inode(const std::string& name) {
   return st.st_ino;
 }
 
-Netns Netns::create(const std::string& name, bool keep_descriptor) {
-  std::string path = netns_path(name);
-  int home = home_netns_fd();
-  // An empty file to bind onto; O_EXCL makes a namespace that exists already a clean failure.
-  Fd file(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0));
-  if (!file.valid()) throw_errno(name, path, "create", errno);
-  file.reset();
-  auto undo_file = [&](const char* operation, int err) {
-    unlink(path.c_str());
-    throw_errno(name, "namespace", operation, err);
-  };
-  if (unshare(CLONE_NEWNET) != 0) undo_file("unshare", errno);
-  // In a multithreaded process /proc/self is the main thread: bind this thread's namespace.
-  if (mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0) {
-    int err = errno;
-    setns(home, CLONE_NEWNET);
-    undo_file("bind mount", err);
-  }
-  Fd fd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-  int open_err = errno;
-  std::optional<Socket> socket;
-  try {
-    if (fd.valid()) socket.emplace(Socket::connect(name));
-  } catch (...) {
-    return_home(name);
-    throw;
-  }
-  return_home(name);
-  if (!fd.valid()) throw_errno(name, "namespace", "open", open_err);
+namespace {
+
+// The identity of the namespace `nsfs_fd` is, read through a socket already made in it.
+NetnsId id_of(const std::string& name, int nsfs_fd, int socket_fd) {
   struct stat st;
-  if (fstat(fd.get(), &st) != 0) throw_errno(name, "namespace", "stat", errno);
-  return Netns(name, keep_descriptor ? std::move(fd) : Fd(), std::move(*socket), st.st_ino);
+  if (fstat(nsfs_fd, &st) != 0) throw_errno(name, "namespace", "stat", errno);
+  uint64_t cookie = 0;
+  socklen_t size = sizeof cookie;
+  if (getsockopt(socket_fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &size) != 0)
+    throw_errno(name, "namespace", "read cookie (SO_NETNS_COOKIE, Linux 5.14)", errno);
+  return {cookie, static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+
+// The identity of the namespace `nsfs_fd` is: the thread enters it to make a socket there.
+NetnsId id_of(const std::string& name, int nsfs_fd) {
+  NetnsGuard in(nsfs_fd, name);
+  Fd probe(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!probe.valid()) throw_errno(name, "namespace", "open a socket", errno);
+  return id_of(name, nsfs_fd, probe.get());
+}
+
+// The empty file a namespace is bound onto; unlinked again unless the bind was made.
+class Placeholder {
+ public:
+  Placeholder(const std::string& name, std::string path) : path_(std::move(path)) {
+    // O_EXCL makes a name that exists already a clean failure.
+    Fd file(::open(path_.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0));
+    if (!file.valid()) throw_errno(name, path_, "create", errno);
+  }
+  ~Placeholder() {
+    if (!bound_) unlink(path_.c_str());
+  }
+  Placeholder(const Placeholder&) = delete;
+  Placeholder& operator=(const Placeholder&) = delete;
+  void bound() { bound_ = true; }
+
+ private:
+  std::string path_;
+  bool bound_ = false;
+};
+
+// Brings the thread back into its own namespace at the end of a scope, whatever happened.
+struct BackHome {
+  ~BackHome() {
+    // As in ~NetnsGuard: a thread lost in a node's namespace must not go on.
+    if (setns(home_netns_fd(), CLONE_NEWNET) != 0) std::terminate();
+  }
+};
+
+}  // namespace
+
+Netns Netns::create(const std::string& name, const BeforeBind& before_bind, bool keep_descriptor) {
+  std::string path = netns_path(name);
+  home_netns_fd();  // opened before leaving home, so that home is what it records
+  Placeholder placeholder(name, path);
+  if (unshare(CLONE_NEWNET) != 0) throw_errno(name, "namespace", "unshare", errno);
+  BackHome back_home;
+  Fd fd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) throw_errno(name, "namespace", "open", errno);
+  Socket socket = Socket::connect(name);
+  NetnsId id = id_of(name, fd.get(), nl_socket_get_fd(socket.get()));
+  before_bind(id);
+  // Bound last ("so I can watch for it", iproute2): only a recorded namespace gets the name.
+  // In a multithreaded process /proc/self is the main thread: bind this thread's namespace.
+  if (mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0)
+    throw_errno(name, "namespace", "bind mount", errno);
+  placeholder.bound();
+  return Netns(name, keep_descriptor ? std::move(fd) : Fd(), std::move(socket), id);
 }
 
 Fd Netns::descriptor() const {
@@ -120,23 +160,21 @@ Netns Netns::open(const std::string& name) {
   if (fstatfs(fd.get(), &fs) != 0) throw_errno(name, path, "statfs", errno);
   // A file in /run/netns that is not an nsfs mount is no namespace (a killed `add` leaves one).
   if (fs.f_type != NSFS_MAGIC) throw Error(name, path, "open", EINVAL, "not a network namespace");
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) throw_errno(name, path, "stat", errno);
   std::optional<Socket> socket;
   {
     NetnsGuard in(fd.get(), name);
     socket.emplace(Socket::connect(name));
   }
-  return Netns(name, Fd(), std::move(*socket), st.st_ino);
+  NetnsId id = id_of(name, fd.get(), nl_socket_get_fd(socket->get()));
+  return Netns(name, Fd(), std::move(*socket), id);
 }
 
 Netns Netns::current(const std::string& name) {
   Fd fd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) throw_errno(name, "/proc/thread-self/ns/net", "open", errno);
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) throw_errno(name, "namespace", "stat", errno);
   Socket socket = Socket::connect(name);
-  return Netns(name, std::move(fd), std::move(socket), st.st_ino);
+  NetnsId id = id_of(name, fd.get(), nl_socket_get_fd(socket.get()));
+  return Netns(name, std::move(fd), std::move(socket), id);
 }
 
 NetnsGuard::NetnsGuard(int netns_fd, const std::string& netns_name) : name_(netns_name) {
@@ -150,15 +188,51 @@ NetnsGuard::~NetnsGuard() {
   if (setns(home_netns_fd(), CLONE_NEWNET) != 0) std::terminate();
 }
 
-bool delete_netns(const std::string& name) {
+namespace {
+
+// An empty regular file: what a create killed before its bind leaves (never a namespace).
+bool is_placeholder(int fd) {
+  struct statfs fs;
+  struct stat st;
+  return fstatfs(fd, &fs) == 0 && fs.f_type != NSFS_MAGIC && fstat(fd, &st) == 0 &&
+         S_ISREG(st.st_mode) && st.st_size == 0;
+}
+
+}  // namespace
+
+bool remove_netns_placeholder(const std::string& name) {
   std::string path = netns_path(name);
-  bool mounted = umount2(path.c_str(), MNT_DETACH) == 0;
-  int umount_err = errno;
-  if (unlink(path.c_str()) == 0) return true;
-  if (errno == ENOENT && !mounted) return false;
-  if (errno != ENOENT) throw_errno(name, path, "unlink", errno);
-  if (!mounted && umount_err != EINVAL) throw_errno(name, path, "unmount", umount_err);
-  return true;
+  // O_NOFOLLOW: a symlink planted there is nobody's placeholder; O_NONBLOCK: nor is a FIFO.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.valid() || !is_placeholder(fd.get())) return false;
+  // A namespace bound there meanwhile makes it a mount point, which unlink refuses (EBUSY).
+  return unlink(path.c_str()) == 0;
+}
+
+Deleted delete_netns(const std::string& name, const NetnsId& id) {
+  std::string path = netns_path(name);
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return Deleted::absent;
+    if (errno == ELOOP) return Deleted::not_ours;
+    throw_errno(name, path, "open", errno);
+  }
+  struct statfs fs;
+  if (fstatfs(fd.get(), &fs) != 0) throw_errno(name, path, "statfs", errno);
+  if (fs.f_type != NSFS_MAGIC)
+    return remove_netns_placeholder(name) ? Deleted::yes : Deleted::not_ours;
+  if (!id.known()) return Deleted::not_ours;  // never bound by the lab: somebody else's
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) throw_errno(name, path, "stat", errno);
+  NetnsId there{0, static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+  // The cookie only when the rest says it may be ours, and one was recorded to compare it with:
+  // reading it means entering the namespace.
+  if (id.cookie != 0 && there.inode == id.inode) there = id_of(name, fd.get());
+  if (!id.matches(there)) return Deleted::not_ours;
+  fd.reset();
+  if (umount2(path.c_str(), MNT_DETACH) != 0) throw_errno(name, path, "unmount", errno);
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno(name, path, "unlink", errno);
+  return Deleted::yes;
 }
 
 }  // namespace nl

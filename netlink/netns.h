@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -11,6 +12,23 @@
 namespace nl {
 
 inline constexpr const char* kNetnsRunDir = "/run/netns";
+
+// What tells one network namespace from every other while the machine runs: the kernel's
+// cookie (SO_NETNS_COOKIE, never reused before a reboot) and the nsfs device and inode (the
+// inode number alone is given to the next namespace as soon as this one dies).
+struct NetnsId {
+  uint64_t cookie = 0;  // 0: not known (recorded by a topo that kept the inode alone)
+  uint64_t dev = 0;
+  uint64_t inode = 0;  // 0: no identity at all
+  bool known() const { return inode != 0; }
+  // Whether `live` is the namespace this identity was taken of; without a cookie, only the
+  // inode can be compared.
+  bool matches(const NetnsId& live) const;
+  bool operator==(const NetnsId&) const = default;
+};
+
+// Whether an object was removed, was not there, or is somebody else's and was left alone.
+enum class Deleted { yes, absent, not_ours };
 
 // Makes /run/netns exist and be a shared mount point, as `ip netns add` does, so that the
 // namespaces bound there are seen from every mount namespace.
@@ -29,9 +47,16 @@ std::optional<uint64_t> netns_inode(const std::string& name);
 // again costs ~100 us): descriptor() dups the kept one, or opens one.
 class Netns {
  public:
+  // Called with a new namespace's identity before the namespace is bound at its name.
+  using BeforeBind = std::function<void(const NetnsId&)>;
+
   // Creates /run/netns/NAME. Switches the calling thread into the new namespace to bind it and
   // to connect the socket, then back: call it on a thread that does nothing else meanwhile.
-  static Netns create(const std::string& name, bool keep_descriptor = false);
+  // The name is bound last (as iproute2 does): `before_bind` records the identity first, so
+  // that a name holding no recorded identity never holds a namespace this call made. If it
+  // throws, nothing is left.
+  static Netns create(const std::string& name, const BeforeBind& before_bind,
+                      bool keep_descriptor = false);
   // Opens an existing named namespace (checked to be an nsfs mount) and connects a socket in it.
   static Netns open(const std::string& name);
   // The namespace the calling thread is in now (for the root namespace: name it "").
@@ -40,16 +65,16 @@ class Netns {
   const std::string& name() const { return name_; }
   // A descriptor of the namespace for the caller to use and close.
   Fd descriptor() const;
-  uint64_t inode() const { return inode_; }
+  const NetnsId& id() const { return id_; }
   Socket& socket() { return socket_; }
 
  private:
-  Netns(std::string name, Fd fd, Socket socket, uint64_t inode)
-      : name_(std::move(name)), fd_(std::move(fd)), socket_(std::move(socket)), inode_(inode) {}
+  Netns(std::string name, Fd fd, Socket socket, NetnsId id)
+      : name_(std::move(name)), fd_(std::move(fd)), socket_(std::move(socket)), id_(id) {}
   std::string name_;
   Fd fd_;  // kept: always for Netns::current (no name under /run/netns), else when asked
   Socket socket_;
-  uint64_t inode_;
+  NetnsId id_;
 };
 
 // Puts the calling thread into a namespace for its scope, and back into the one it came from.
@@ -64,9 +89,15 @@ class NetnsGuard {
   std::string name_;
 };
 
-// Removes /run/netns/NAME as `ip netns delete` does: detach the bind mount, unlink the file.
-// The namespace (and every interface in it) goes when its last reference does. Returns false
-// when there was nothing to remove.
-bool delete_netns(const std::string& name);
+// Removes /run/netns/NAME as `ip netns delete` does (detach the bind mount, unlink the file),
+// if the namespace bound there is the one `id` names. With no identity (a create killed before
+// it recorded one) only the empty file such a create leaves is removed, never a namespace. The
+// namespace (and every interface in it) goes when its last reference does. Switches the
+// calling thread's namespace for a moment (to read the cookie): not on the main thread.
+Deleted delete_netns(const std::string& name, const NetnsId& id);
+
+// Removes /run/netns/NAME if it is an empty file that holds no namespace: what a create or
+// `ip netns add` killed before its bind leaves. Returns whether it did.
+bool remove_netns_placeholder(const std::string& name);
 
 }  // namespace nl

@@ -271,6 +271,48 @@ TEST(Converge, DriftIsPutBack) {
                               "! daemon h2/d3: not running: started again"}));
 }
 
+TEST(Converge, AMissingEtcNetnsLinkIsDriftPutBack) {
+  LabSpec live = running(spec(kBase));
+  live.etc_links.erase("h3");  // rm /etc/netns/c-h3
+  Result r = converge_live(live);
+  EXPECT_EQ(r.changes, Lines{"! etc link /etc/netns/c-h3: missing: put back"});
+  EXPECT_EQ(r.actions, Lines{"h3: link /etc/netns/c-h3 to the lab's hosts"});
+  // A node whose namespace is made again gets its link with it, not as a change of its own.
+  live = running(spec(kBase));
+  live.nodes.erase("h3");
+  live.etc_links.erase("h3");
+  r = converge_live(live);
+  EXPECT_EQ(
+      std::count_if(r.changes.begin(), r.changes.end(),
+                    [](const std::string& c) { return c.find("etc link") != std::string::npos; }),
+      0);
+  EXPECT_EQ(
+      std::count(r.actions.begin(), r.actions.end(), "h3: link /etc/netns/c-h3 to the lab's hosts"),
+      1);
+}
+
+TEST(Converge, ANamespaceDeletedByHandIsMadeAgainAfterTheEndItLeftIsRemoved) {
+  // `ip netns delete c-h3`: until the kernel destroys it, r1:eth2 is still there, its peer gone.
+  LabSpec live = running(spec(kBase));
+  live.nodes.erase("h3");
+  live.etc_links.erase("h3");
+  live.links.erase("h3:eth0 <-> r1:eth2");
+  for (auto it = live.ifaces.begin(); it != live.ifaces.end();)
+    it = it->first.rfind("h3:", 0) == 0 ? live.ifaces.erase(it) : std::next(it);
+  Result r = converge_live(live);
+  EXPECT_EQ(r.changes, Lines{"! node h3: its namespace is gone: made again"});
+  auto at = [&](const std::string& action) {
+    return std::find(r.actions.begin(), r.actions.end(), action) - r.actions.begin();
+  };
+  ptrdiff_t removed = at("r1: delete veth eth2 <-> h3:eth0");
+  ASSERT_LT(removed, ptrdiff_t(r.actions.size()));
+  EXPECT_LT(removed, at("h3: create netns c-h3"));
+  // An end someone else made under that name (another MAC) is not the lab's: left alone.
+  live.ifaces["r1:eth2"].mac = "02:00:00:00:00:99";
+  r = converge_live(live);
+  EXPECT_EQ(at("r1: delete veth eth2 <-> h3:eth0"), ptrdiff_t(r.actions.size()));
+}
+
 TEST(Converge, ALinkWhoseEndIsRenamedIsMadeAgainWithWhatWasOnIt) {
   Result r = converge_to(edit(kBase, "[r1:eth1, h2:eth0]", "[r1:eth7, h2:eth0]"));
   EXPECT_EQ(r.changes, (Lines{"- link h2:eth0 <-> r1:eth1", "+ link h2:eth0 <-> r1:eth7",

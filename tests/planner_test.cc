@@ -132,7 +132,7 @@ TEST_F(ApplierTest, AppliesEveryActionInOrderAndJournalsBeforeCreating) {
   EXPECT_TRUE(state->complete);
   ASSERT_EQ(state->netns.size(), 3u);
   EXPECT_EQ(state->netns[2].netns, "p-h3");
-  EXPECT_EQ(state->netns[2].id, 1002u);
+  EXPECT_EQ(state->netns[2].id, FakeBackend::id_of(2));
   ASSERT_EQ(state->veths.size(), 2u);
   EXPECT_EQ(state->veths[1].a, "r1:eth2");
   EXPECT_EQ(state->veths[1].b, "h3:eth0");
@@ -149,7 +149,9 @@ TEST_F(ApplierTest, AFailureLeavesAJournalThatTeardownUndoesNewestFirst) {
   EXPECT_FALSE(state->complete);
   // All three were journaled before the batch ran, so a kill here would be undone too.
   ASSERT_EQ(state->netns.size(), 3u);
-  EXPECT_EQ(state->netns[0].id, 0u);  // ids come after the batch, which did not finish
+  // Each identity is recorded as its namespace is made: none for the one that failed.
+  EXPECT_EQ(state->netns[0].id, FakeBackend::id_of(0));
+  EXPECT_FALSE(state->netns[2].id.known());
   backend.log.clear();
   EXPECT_TRUE(teardown(*state, backend).empty());
   EXPECT_EQ(backend.log, (std::vector<std::string>{"stop processes", "remove netns p-h3",
@@ -159,13 +161,15 @@ TEST_F(ApplierTest, AFailureLeavesAJournalThatTeardownUndoesNewestFirst) {
 
 TEST_F(ApplierTest, TeardownReportsWhatItCouldNotRemoveAndGoesOn) {
   struct Stubborn : FakeBackend {
-    Removed remove_netns(const std::string& netns, uint64_t id) override {
+    Removed remove_netns(const std::string& netns, const nl::NetnsId& id) override {
       if (netns == "p-h2") throw nl::Error(netns, "namespace", "remove", EBUSY, "busy");
       return FakeBackend::remove_netns(netns, id);
     }
   } backend;
   JournalState state;
-  state.netns = {{"p-r1", "r1", 1, "host"}, {"p-h2", "h2", 2, "host"}, {"p-h3", "h3", 3, "host"}};
+  state.netns = {{"p-r1", "r1", {1, 1, 1}, "host"},
+                 {"p-h2", "h2", {2, 1, 2}, "host"},
+                 {"p-h3", "h3", {3, 1, 3}, "host"}};
   backend.live_netns = {"p-r1", "p-h2", "p-h3"};
   std::vector<std::string> failures = teardown(state, backend);
   ASSERT_EQ(failures.size(), 1u);

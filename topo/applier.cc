@@ -93,7 +93,7 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
       std::vector<JournalNetns> batch;
       for (size_t i = begin; i < end; i++) {
         int n = std::get<CreateNetns>(actions[i]).node;
-        batch.push_back({plan.nodes[n].netns, plan.nodes[n].name, 0, plan.nodes[n].kind});
+        batch.push_back({plan.nodes[n].netns, plan.nodes[n].name, {}, plan.nodes[n].kind});
       }
       journal.netns(batch);
       std::vector<int> nodes;
@@ -102,13 +102,13 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
         nodes.push_back(std::get<CreateNetns>(actions[i]).node);
       }
       std::mutex counting;
-      backend.create_netns(plan, nodes, [&] {
+      backend.create_netns(plan, nodes, [&](int node, const nl::NetnsId& id) {
+        // Before the namespace gets its name: down removes only a recorded one.
+        journal.netns_id(plan.nodes[node].netns, id);
         std::lock_guard<std::mutex> lock(counting);
         done.netns_done++;
         if (progress) progress(done);
       });
-      for (size_t i = 0; i < nodes.size(); i++) batch[i].id = backend.netns_id(nodes[i]);
-      journal.netns_ids(batch);
     } else if (std::holds_alternative<CreateVeth>(actions[begin])) {
       end = run_end(actions, begin);
       std::vector<JournalVeth> batch;
@@ -184,17 +184,21 @@ std::vector<std::string> teardown(const JournalState& state, Backend& backend,
     }
   }
   if (state.etc_dir_made) backend.remove_etc_dir();
-  for (auto it = state.netns.rbegin(); it != state.netns.rend(); ++it) {
-    try {
-      if (backend.remove_netns(it->netns, it->id) == Backend::Removed::not_ours)
-        spdlog::warn("left netns {} alone: it is no longer the namespace this lab created",
-                     it->netns);
-      done.netns_done++;
-      if (progress) progress(done);
-    } catch (const std::exception& e) {
-      failures.push_back(e.what());
+  std::mutex reporting;
+  backend.remove_all_netns(state.netns, [&](const JournalNetns& n,
+                                            const Backend::NetnsRemoval& removal) {
+    std::lock_guard<std::mutex> lock(reporting);
+    if (!removal.failure.empty()) {
+      failures.push_back(removal.failure);
+      return;
     }
-  }
+    if (removal.removed == Backend::Removed::not_ours && n.id.known())
+      spdlog::warn("left netns {} alone: it is no longer the namespace this lab created", n.netns);
+    else if (removal.removed == Backend::Removed::not_ours)
+      spdlog::warn("left netns {} alone: this lab never bound a namespace there", n.netns);
+    done.netns_done++;
+    if (progress) progress(done);
+  });
   backend.release();
   return failures;
 }

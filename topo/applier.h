@@ -20,12 +20,13 @@ struct Progress {
 using ProgressFn = std::function<void(const Progress&)>;
 
 // Applies every action in order. Namespaces and veths are written to the journal in one batch
-// before the batch is created. Throws what the backend throws; the caller rolls back.
+// before the batch is created, and each namespace's identity before it is bound at its name.
+// Throws what the backend throws; the caller rolls back.
 void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
                 const ProgressFn& progress = {});
 
-// Removes what a journal says was created, newest first. Returns one line per object that could
-// not be removed (empty: everything is gone).
+// Removes what a journal says was created (a namespace only if it is the one recorded). Returns
+// one line per object that could not be removed (empty: everything is gone).
 std::vector<std::string> teardown(const JournalState& state, Backend& backend,
                                   const ProgressFn& progress = {});
 

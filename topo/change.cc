@@ -7,9 +7,11 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "netlink/netns.h"
 #include "netlink/sysctl.h"
 #include "topo/converge.h"
 #include "topo/json_text.h"
@@ -89,6 +91,17 @@ void settle_journal(const LabPaths& paths, const JournalHeader& header, const La
   for (const auto& [name, n] : want.nodes) state->nodes += n.kind != "lan";
   state->links = links;
   JournalWriter::rewrite(paths.journal, *state);
+}
+
+// An `up` killed between making a namespace's empty file and binding the namespace onto it
+// leaves the file. Where the lab will make a namespace under a name it journaled, such a file
+// is the lab's: removed, so that the name is free again.
+void remove_placeholders(const Plan& plan, const JournalState& running) {
+  std::set<std::string> journaled;
+  for (const JournalNetns& n : running.netns) journaled.insert(n.netns);
+  for (const Action& a : plan.actions)
+    if (auto* c = std::get_if<CreateNetns>(&a); c && journaled.count(plan.nodes[c->node].netns))
+      nl::remove_netns_placeholder(plan.nodes[c->node].netns);
 }
 
 // Applies a convergence through a new backend; the failure, if any.
@@ -195,7 +208,8 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
     spdlog::info("lab {} is up and matches {}: nothing to do", t.name, t.file);
     return kOk;
   }
-  std::vector<std::string> taken = taken_names(c.plan);
+  remove_placeholders(c.plan, running);
+  std::vector<std::string> taken = taken_names(c.plan, dirs);
   if (!taken.empty())
     return fail(kFailed, fmt::format("{} already exist{} and {} not lab {}'s: nothing was changed",
                                      fmt::join(taken, ", "), taken.size() == 1 ? "s" : "",

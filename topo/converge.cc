@@ -73,7 +73,7 @@ LabSpec spec_of(const Plan& plan) {
   for (size_t n = 0; n < plan.nodes.size(); n++) {
     const PlanNode& p = plan.nodes[n];
     if (p.role == PlanNode::Role::root) continue;
-    s.nodes[p.name] = {p.netns, p.kind, p.env, {}, 0};
+    s.nodes[p.name] = {p.netns, p.kind, p.env, {}, {}};
     s.ifaces[p.name + ":lo"] = {"lo", "", 0, false, ""};
   }
   for (const Action& action : plan.actions) {
@@ -101,6 +101,8 @@ LabSpec spec_of(const Plan& plan) {
       s.routes[name(r->node) + " " + r->dst.network().text()] = route;
     } else if (auto* h = std::get_if<WriteHosts>(&action)) {
       s.hosts = h->content;
+    } else if (auto* e = std::get_if<LinkEtc>(&action)) {
+      s.etc_links.insert(name(e->node));
     } else if (auto* p = std::get_if<PrepareNode>(&action)) {
       std::string all;
       for (const NodeFile& f : p->files) {
@@ -130,6 +132,7 @@ LabSpec merged(LabSpec first, const LabSpec& second) {
   first.files.insert(second.files.begin(), second.files.end());
   first.daemons.insert(second.daemons.begin(), second.daemons.end());
   if (!first.hosts) first.hosts = second.hosts;
+  first.etc_links.insert(second.etc_links.begin(), second.etc_links.end());
   return first;
 }
 
@@ -200,6 +203,7 @@ LabSpec renamed(const LabSpec& spec, const std::string& lab,
   out.files = spec.files;  // nodes of the file's own: never renamed
   out.daemons = spec.daemons;
   out.hosts = spec.hosts;
+  out.etc_links = spec.etc_links;  // nodes of the file's own: never renamed
   return out;
 }
 
@@ -404,6 +408,21 @@ class Converger {
       std::string peer = end == l.a ? l.b : l.a;
       auto mac = nl::parse_mac(live_.ifaces.at(end).mac);
       emit(DeleteVeth{ref(end), mac.value_or(nl::Mac{}), peer});
+    }
+    // An end of the lab's in a namespace that stays, whose peer's namespace was lost (deleted
+    // by hand): the kernel removes the pair only once it has destroyed that namespace, which
+    // may be later. Removed now, so that the link can be made again.
+    for (const auto& [key, l] : want_.links) {
+      if (live_.links.count(key) || !before_.links.count(key)) continue;
+      for (const auto& [end, peer] : {std::pair{l.a, l.b}, std::pair{l.b, l.a}}) {
+        auto live = live_.ifaces.find(end);
+        auto made = before_.ifaces.find(end);
+        if (!survives(node_of(end, ':')) || live == live_.ifaces.end() ||
+            made == before_.ifaces.end() || live->second.kind != "veth" ||
+            live->second.mac != made->second.mac)
+          continue;
+        emit(DeleteVeth{ref(end), nl::parse_mac(live->second.mac).value_or(nl::Mac{}), peer});
+      }
     }
     for (const std::string& name : gone_) {
       if (!want_.nodes.count(name)) change('-', "node", name);
@@ -610,6 +629,13 @@ class Converger {
     }
     for (const std::string& name : fresh_)
       if (want_.nodes.at(name).kind != "lan") emit(LinkEtc{node(name)});
+    for (const std::string& name : want_.etc_links)
+      if (survives(name) && !live_.etc_links.count(name)) {
+        bool lost = before_.etc_links.count(name);
+        change(added_or_drift(lost), "etc link", "/etc/netns/" + want_.nodes.at(name).netns,
+               lost ? "missing: put back" : "");
+        emit(LinkEtc{node(name)});
+      }
     // A node's directory, files and env: written again when any of them differs.
     std::map<std::string, std::vector<NodeFile>> files;
     for (const auto& [key, content] : want_.files)

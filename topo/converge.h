@@ -27,7 +27,7 @@ struct NodeSpec {
   std::string kind;                                      // host, router, bridge; "lan"
   std::vector<std::pair<std::string, std::string>> env;  // the node's env
   std::vector<std::string> exec;
-  uint64_t id = 0;  // live: the namespace's inode
+  nl::NetnsId id;  // live: the namespace's identity
 };
 
 struct IfaceSpec {
@@ -85,6 +85,7 @@ struct LabSpec {
   std::map<std::string, std::string> files;       // "node/NAME" -> content
   std::map<std::string, DaemonSpec> daemons;      // "node/NAME"
   std::optional<std::string> hosts;               // the lab's hosts file
+  std::set<std::string> etc_links;                // nodes with /etc/netns/<netns> -> the lab's
 };
 
 // What a plan builds (every object of a lab that is not running yet).
@@ -107,8 +108,8 @@ void align_lans(LabSpec& spec, const std::string& lab,
 
 struct Change {
   char op = '+';       // '+' added, '-' removed, '~' changed, '!' drift put back, '#' a note
-  std::string what;    // node, link, interface, address, route, sysctl, impairment, hosts, file,
-                       // env, daemon, exec
+  std::string what;    // node, link, interface, address, route, sysctl, impairment, hosts,
+                       // etc link, file, env, daemon, exec
   std::string object;  // "r1", "r1:eth1 <-> r2:eth1", "10.0.0.1/30 on r1:eth1", ...
   std::string detail;  // "mtu 1500 -> 9000", "missing", ...
 };

@@ -12,7 +12,15 @@ void FakeBackend::apply(const Plan& plan, const Action& action) {
   if (auto* c = std::get_if<CreateNetns>(&action)) live_netns.insert(plan.nodes[c->node].netns);
 }
 
-Backend::Removed FakeBackend::remove_netns(const std::string& netns, uint64_t) {
+void FakeBackend::create_netns(const Plan& plan, const std::vector<int>& nodes,
+                               const NetnsMade& made) {
+  for (int n : nodes) {
+    apply(plan, CreateNetns{n});
+    made(n, id_of(n));
+  }
+}
+
+Backend::Removed FakeBackend::remove_netns(const std::string& netns, const nl::NetnsId&) {
   log.push_back("remove netns " + netns);
   return live_netns.erase(netns) ? Removed::yes : Removed::absent;
 }

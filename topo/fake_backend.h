@@ -13,10 +13,16 @@ namespace topo {
 class FakeBackend : public Backend {
  public:
   void apply(const Plan& plan, const Action& action) override;
-  uint64_t netns_id(int node) override { return 1000 + node; }
+  // One after the other; each identity recorded once its CreateNetns was applied.
+  void create_netns(const Plan& plan, const std::vector<int>& nodes,
+                    const NetnsMade& made) override;
+  // The identity the fake gives a node's namespace.
+  static nl::NetnsId id_of(int node) {
+    return {5000 + static_cast<uint64_t>(node), 1, 1000 + static_cast<uint64_t>(node)};
+  }
   int64_t last_pid() override { return 4000 + static_cast<int64_t>(log.size()); }
   bool etc_netns_dir_exists() override { return etc_dir_exists; }
-  Removed remove_netns(const std::string& netns, uint64_t id) override;
+  Removed remove_netns(const std::string& netns, const nl::NetnsId& id) override;
   Removed remove_host_link(const std::string& iface, const std::string& mac) override;
   Removed remove_etc_link(const std::string& netns) override;
   void remove_etc_dir() override { log.push_back("remove /etc/netns"); }

@@ -23,13 +23,14 @@ JournalWriter JournalWriter::create(const std::string& path, const JournalHeader
   nl::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600));
   if (!fd.valid()) nl::throw_errno("", path, "create journal", errno);
   JournalWriter w(path, std::move(fd));
-  json rec = {{"t", "lab"},          {"lab", h.lab}, {"prefix", h.prefix},   {"file", h.file},
-              {"hash", h.file_hash}, {"pid", h.pid}, {"started", h.started}, {"version", 1}};
+  json rec = {
+      {"t", "lab"},          {"lab", h.lab}, {"prefix", h.prefix},   {"file", h.file},
+      {"hash", h.file_hash}, {"pid", h.pid}, {"started", h.started}, {"version", kJournalVersion}};
   w.write_lines(rec.dump() + "\n");
   return w;
 }
 
-void JournalWriter::write_lines(const std::string& lines) {
+void JournalWriter::write_lines(const std::string& lines) const {
   // One write per batch: O_APPEND keeps it whole; a kill can only tear the last line.
   size_t done = 0;
   while (done < lines.size()) {
@@ -48,11 +49,29 @@ void JournalWriter::netns(const std::vector<JournalNetns>& batch) {
   write_lines(lines);
 }
 
-void JournalWriter::netns_ids(const std::vector<JournalNetns>& batch) {
-  std::string lines;
-  for (const JournalNetns& n : batch)
-    lines += json{{"t", "netns-id"}, {"netns", n.netns}, {"id", n.id}}.dump() + "\n";
-  write_lines(lines);
+namespace {
+
+std::string netns_id_line(const std::string& netns, const nl::NetnsId& id) {
+  return json{{"t", "netns-id"},
+              {"netns", netns},
+              {"cookie", id.cookie},
+              {"dev", id.dev},
+              {"ino", id.inode}}
+             .dump() +
+         "\n";
+}
+
+// Version 1 recorded the inode alone ("id"); version 2 the cookie, device and inode.
+nl::NetnsId netns_id_of(const json& rec) {
+  if (!rec.contains("ino")) return {0, 0, rec.value("id", uint64_t{0})};
+  return {rec.value("cookie", uint64_t{0}), rec.value("dev", uint64_t{0}),
+          rec.value("ino", uint64_t{0})};
+}
+
+}  // namespace
+
+void JournalWriter::netns_id(const std::string& netns, const nl::NetnsId& id) const {
+  write_lines(netns_id_line(netns, id));
 }
 
 void JournalWriter::veths(const std::vector<JournalVeth>& batch,
@@ -111,7 +130,10 @@ void JournalWriter::rewrite(const std::string& path, const JournalState& s) {
   {
     JournalWriter w = create(next, s.header);
     w.netns(s.netns);
-    w.netns_ids(s.netns);
+    std::string ids;
+    for (const JournalNetns& n : s.netns)
+      if (n.id.known()) ids += netns_id_line(n.netns, n.id);
+    if (!ids.empty()) w.write_lines(ids);
     w.veths(s.veths, s.host_links);
     if (s.etc_dir_made || !s.etc_links.empty()) w.etc_links(s.etc_links, !s.etc_dir_made);
     for (const JournalDaemon& d : s.daemons) w.daemon(d);
@@ -157,13 +179,17 @@ std::optional<JournalState> read_journal(const std::string& path) {
     }
     const std::string t = rec.value("t", "");
     if (t == "lab") {
+      if (int version = rec.value("version", 1); version > kJournalVersion)
+        throw std::runtime_error(fmt::format(
+            "journal {} was written by a newer topo (journal version {}; this one reads up to {})",
+            path, version, kJournalVersion));
       s.header = {rec.value("lab", ""),         rec.value("prefix", ""),
                   rec.value("file", ""),        rec.value("hash", ""),
                   rec.value("pid", int64_t{0}), rec.value("started", int64_t{0})};
       header = true;
     } else if (t == "netns") {
       // Made again (a changed lab, or one whose namespace was lost): the newest record counts.
-      JournalNetns n{rec.value("netns", ""), rec.value("node", ""), 0, rec.value("kind", "")};
+      JournalNetns n{rec.value("netns", ""), rec.value("node", ""), {}, rec.value("kind", "")};
       auto it = netns_index.find(n.netns);
       if (it != netns_index.end()) {
         s.netns[it->second] = n;
@@ -193,7 +219,7 @@ std::optional<JournalState> read_journal(const std::string& path) {
       });
     } else if (t == "netns-id") {
       auto it = netns_index.find(rec.value("netns", ""));
-      if (it != netns_index.end()) s.netns[it->second].id = rec.value("id", uint64_t{0});
+      if (it != netns_index.end()) s.netns[it->second].id = netns_id_of(rec);
     } else if (t == "veth") {
       JournalVeth v{rec.value("a", ""), rec.value("b", "")};
       std::erase_if(s.veths, [&](const JournalVeth& o) { return o.a == v.a && o.b == v.b; });

@@ -3,6 +3,10 @@
 // One JSON object per line. `up` appends a record for each kernel object before it makes it,
 // a batch of records in one write(), so that after a kill -9 at any point `down` knows every
 // object that may exist. A torn last line (the kill fell inside a write) is ignored.
+//
+// Version 2: a namespace's identity is its cookie, device and inode, recorded by the thread that
+// made it before the namespace is bound at its name. Version 1 (still read) recorded the inode
+// alone, after the whole batch.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +16,11 @@
 #include <vector>
 
 #include "netlink/fd.h"
+#include "netlink/netns.h"
 
 namespace topo {
+
+inline constexpr int kJournalVersion = 2;
 
 struct JournalHeader {
   std::string lab;
@@ -27,7 +34,7 @@ struct JournalHeader {
 struct JournalNetns {
   std::string netns;
   std::string node;
-  uint64_t id = 0;   // the namespace's inode once created; 0 if `up` died before recording it
+  nl::NetnsId id;    // unknown: `up` died before the namespace was bound at its name
   std::string kind;  // host, router, bridge; "lan" for a LAN's own namespace
 };
 
@@ -65,8 +72,10 @@ class JournalWriter {
   // Creates the journal (it must not exist) and writes its header.
   static JournalWriter create(const std::string& path, const JournalHeader& header);
 
-  void netns(const std::vector<JournalNetns>& batch);      // before creating them
-  void netns_ids(const std::vector<JournalNetns>& batch);  // after, with their inodes
+  void netns(const std::vector<JournalNetns>& batch);  // before creating them
+  // A new namespace's identity, before it is bound at its name. One write: the threads that
+  // make namespaces may call it at once.
+  void netns_id(const std::string& netns, const nl::NetnsId& id) const;
   void veths(const std::vector<JournalVeth>& batch, const std::vector<JournalHostLink>& host);
   // Before linking /etc/netns/<netns> for each; `dir_exists`: whether /etc/netns did.
   void etc_links(const std::vector<std::string>& netns, bool dir_exists);
@@ -92,7 +101,7 @@ class JournalWriter {
 
  private:
   JournalWriter(std::string path, nl::Fd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
-  void write_lines(const std::string& lines);
+  void write_lines(const std::string& lines) const;
   std::string path_;
   nl::Fd fd_;
 };

@@ -148,9 +148,7 @@ bool take_down(const JournalState& state, const std::string& lab) {
   return failures.empty();
 }
 
-// What the plan would create that exists already (and so is not this lab's): namespaces, and
-// interfaces of the root namespace.
-std::vector<std::string> taken_names(const Plan& plan) {
+std::vector<std::string> taken_names(const Plan& plan, const LabDirs& dirs) {
   std::vector<std::string> taken;
   for (const Action& a : plan.actions) {
     if (auto* c = std::get_if<CreateNetns>(&a); c && nl::netns_exists(plan.nodes[c->node].netns))
@@ -159,9 +157,11 @@ std::vector<std::string> taken_names(const Plan& plan) {
       if (if_nametoindex(v->b.name.c_str()) != 0)
         taken.push_back("interface " + v->b.name + " (in the root namespace)");
     struct stat st;
+    // A link to the lab's own etc directory is the one the lab would make (left by a killed
+    // `up`, or by a node whose namespace was lost): not taken.
     if (auto* e = std::get_if<LinkEtc>(&a))
       if (std::string path = "/etc/netns/" + plan.nodes[e->node].netns;
-          lstat(path.c_str(), &st) == 0)
+          lstat(path.c_str(), &st) == 0 && !etc_link_is_labs(dirs, plan.nodes[e->node].netns))
         taken.push_back(path);
   }
   return taken;
@@ -270,7 +270,9 @@ int cmd_up(const UpOptions& options) {
   }
   if (running) std::remove(paths.journal.c_str());  // header never written: nothing was made
 
-  std::vector<std::string> taken = taken_names(plan);
+  std::error_code ec;
+  std::string file = t.file == "<stdin>" ? t.file : std::filesystem::absolute(t.file, ec).string();
+  std::vector<std::string> taken = taken_names(plan, LabDirs::of(t.name, file));
   if (!taken.empty()) {
     lock->remove_all();
     return fail(kFailed, fmt::format("{} already exist{} and {} not lab {}'s: remove {} or "
@@ -291,8 +293,6 @@ int cmd_up(const UpOptions& options) {
     return fail(kFailed, *why);
   }
 
-  std::error_code ec;
-  std::string file = t.file == "<stdin>" ? t.file : std::filesystem::absolute(t.file, ec).string();
   std::optional<JournalWriter> journal;
   try {
     nl::prepare_netns_run_dir();

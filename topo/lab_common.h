@@ -37,9 +37,9 @@ void raise_fd_limit();
 std::string describe_error(const std::exception_ptr& e);
 // Removes what the journal lists; true when everything is gone.
 bool take_down(const JournalState& state, const std::string& lab);
-// What the plan would create that exists already (and so is not this lab's): namespaces, and
-// interfaces of the root namespace.
-std::vector<std::string> taken_names(const Plan& plan);
+// What the plan would create that exists already (and so is not this lab's): namespaces,
+// interfaces of the root namespace, /etc/netns links that are not the lab's.
+std::vector<std::string> taken_names(const Plan& plan, const LabDirs& dirs);
 // Why a lab whose first `up` did not finish cannot be planned or changed.
 std::string unfinished_up(const JournalState& journal);
 // The impairments of a plan that need netem, when this kernel has none: the message saying so.

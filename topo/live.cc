@@ -37,11 +37,13 @@ class LiveReader {
     for (const JournalNetns& n : journal_.netns) journaled[n.netns] = &n;
     for (const auto& [name, n] : known_.nodes) {
       auto j = journaled.find(n.netns);
-      if (j == journaled.end()) continue;  // never made by this lab
-      std::optional<uint64_t> inode = nl::netns_inode(n.netns);
-      if (!inode || (j->second->id && *inode != j->second->id)) continue;  // lost or replaced
+      if (j == journaled.end()) continue;       // never made by this lab
+      if (!nl::netns_inode(n.netns)) continue;  // lost
       nl::Netns ns = nl::Netns::open(n.netns);
-      live_.nodes[name] = {n.netns, j->second->kind, read_node_env(dirs_, name), {}, *inode};
+      // Replaced by another namespace of that name, or never bound by the lab (an `up` killed
+      // first): not the lab's.
+      if (!j->second->id.matches(ns.id())) continue;
+      live_.nodes[name] = {n.netns, j->second->kind, read_node_env(dirs_, name), {}, ns.id()};
       read_namespace(name, ns);
     }
     bool host = false;
@@ -59,10 +61,15 @@ class LiveReader {
     }
     for (const JournalDaemon& d : journal_.daemons) {
       auto node = live_.nodes.find(d.node);
-      if (node != live_.nodes.end() && daemon_running(journal_.header.lab, d, node->second.id))
+      if (node != live_.nodes.end() &&
+          daemon_running(journal_.header.lab, d, node->second.id.inode))
         live_.daemons[d.node + "/" + d.name] = {"", "", d.pid};
     }
     live_.hosts = read_file(dirs_.etc_dir() + "/hosts");
+    for (const std::string& node : known_.etc_links)
+      if (auto n = live_.nodes.find(node);
+          n != live_.nodes.end() && etc_link_is_labs(dirs_, n->second.netns))
+        live_.etc_links.insert(node);
     return std::move(live_);
   }
 

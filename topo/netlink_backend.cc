@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
@@ -54,8 +55,8 @@ NodeContext NetlinkBackend::context(const Plan& plan, int node) const {
 void NetlinkBackend::apply(const Plan& plan, const Action& action) {
   root_node_ = plan.root;
   plan_ = &plan;
-  if (auto* a = std::get_if<CreateNetns>(&action)) {
-    create_netns(plan, {a->node}, [] {});
+  if (std::holds_alternative<CreateNetns>(action)) {
+    throw std::logic_error("namespaces are made by create_netns, which records their identity");
   } else if (auto* br = std::get_if<CreateBridge>(&action)) {
     nl::create_bridge(ns(br->bridge.node), br->bridge.name,
                       br->bridge.slot == kKernelSlot ? 0 : ifindex(br->bridge));
@@ -127,7 +128,8 @@ void NetlinkBackend::apply_change(const Plan& plan, const Action& action) {
   } else if (auto* n = std::get_if<DeleteNode>(&action)) {
     const PlanNode& node = plan.nodes[n->node];
     // Its cgroup, and what a scan finds of processes started before topo used cgroups.
-    std::vector<pid_t> pids = n->id ? lab_processes(dirs_.lab, {n->id}, {}) : std::vector<pid_t>{};
+    std::vector<pid_t> pids =
+        n->id.known() ? lab_processes(dirs_.lab, {n->id.inode}, {}) : std::vector<pid_t>{};
     std::vector<std::string> failures =
         topo::stop_processes(existing({cgroup::node_cgroup(dirs_.lab, node.name)}), pids, kGrace);
     if (!failures.empty())
@@ -168,7 +170,7 @@ std::vector<std::string> NetlinkBackend::stop_processes(const JournalState& stat
   // none (or only some): the scan of /proc that found its processes then still runs.
   std::set<uint64_t> ids;
   for (const JournalNetns& n : state.netns)
-    if (n.id) ids.insert(n.id);
+    if (n.id.known()) ids.insert(n.id.inode);
   std::vector<pid_t> journaled;
   for (const JournalDaemon& d : state.daemons) journaled.push_back(static_cast<pid_t>(d.pid));
   std::vector<std::string> failures = topo::stop_processes(
@@ -178,7 +180,7 @@ std::vector<std::string> NetlinkBackend::stop_processes(const JournalState& stat
 }
 
 void NetlinkBackend::create_netns(const Plan& plan, const std::vector<int>& nodes,
-                                  const std::function<void()>& created) {
+                                  const NetnsMade& made) {
   size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
   workers = std::min(workers, nodes.size());
   // Descriptors kept open while they fit well within the limit (two per node then).
@@ -193,8 +195,8 @@ void NetlinkBackend::create_netns(const Plan& plan, const std::vector<int>& node
       for (size_t i; !failed && (i = next++) < nodes.size();) {
         int n = nodes[i];
         // Each slot is written by one thread only.
-        netns_.at(n).emplace(nl::Netns::create(plan.nodes[n].netns, keep));
-        created();
+        netns_.at(n).emplace(nl::Netns::create(
+            plan.nodes[n].netns, [&](const nl::NetnsId& id) { made(n, id); }, keep));
       }
     } catch (...) {
       errors[w] = std::current_exception();
@@ -210,12 +212,30 @@ void NetlinkBackend::create_netns(const Plan& plan, const std::vector<int>& node
   if (!first_ifindex_ && !nodes.empty()) first_ifindex_ = nl::first_free_ifindex(ns(nodes.front()));
 }
 
-Backend::Removed NetlinkBackend::remove_netns(const std::string& netns, uint64_t id) {
-  if (id != 0) {
-    std::optional<uint64_t> now = nl::netns_inode(netns);
-    if (now && *now != id) return Removed::not_ours;
+Backend::Removed NetlinkBackend::remove_netns(const std::string& netns, const nl::NetnsId& id) {
+  switch (nl::delete_netns(netns, id)) {
+    case nl::Deleted::yes:
+      return Removed::yes;
+    case nl::Deleted::absent:
+      return Removed::absent;
+    case nl::Deleted::not_ours:
+      break;
   }
-  return nl::delete_netns(netns) ? Removed::yes : Removed::absent;
+  return Removed::not_ours;
+}
+
+void NetlinkBackend::remove_all_netns(const std::vector<JournalNetns>& netns,
+                                      const NetnsRemoved& removed) {
+  size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  workers = std::min(workers, netns.size());
+  std::atomic<size_t> next{0};
+  // Always on threads of their own: entering namespaces must not touch the caller's thread.
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < workers; w++)
+    threads.emplace_back([&] {
+      for (size_t i; (i = next++) < netns.size();) removed(netns[i], try_remove_netns(netns[i]));
+    });
+  for (std::thread& t : threads) t.join();
 }
 
 Backend::Removed NetlinkBackend::remove_host_link(const std::string& iface,

@@ -20,12 +20,15 @@ class NetlinkBackend : public Backend {
   void apply(const Plan& plan, const Action& action) override;
   // On as many threads as there are cores (at most 4): the kernel makes namespaces in parallel.
   void create_netns(const Plan& plan, const std::vector<int>& nodes,
-                    const std::function<void()>& created) override;
+                    const NetnsMade& made) override;
   bool links_etc_concurrently() const override { return true; }
-  uint64_t netns_id(int node) override { return netns_.at(node)->inode(); }
   int64_t last_pid() override { return daemons_.empty() ? 0 : daemons_.back().pid; }
   bool etc_netns_dir_exists() override;
-  Removed remove_netns(const std::string& netns, uint64_t id) override;
+  Removed remove_netns(const std::string& netns, const nl::NetnsId& id) override;
+  // On as many threads as there are cores (at most 4): each removal enters its namespace to
+  // check the cookie.
+  void remove_all_netns(const std::vector<JournalNetns>& netns,
+                        const NetnsRemoved& removed) override;
   Removed remove_host_link(const std::string& iface, const std::string& mac) override;
   Removed remove_etc_link(const std::string& netns) override;
   void remove_etc_dir() override;

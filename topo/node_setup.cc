@@ -78,23 +78,33 @@ void write_hosts(const LabDirs& dirs, const std::string& content) {
   write_file(dirs.etc_dir() + "/hosts", content, 0644);
 }
 
+bool etc_link_is_labs(const LabDirs& dirs, const std::string& netns) {
+  std::string link = std::string(kEtcNetns) + "/" + netns;
+  char target[4096];
+  ssize_t n = readlink(link.c_str(), target, sizeof target - 1);
+  return n >= 0 && std::string(target, n) == dirs.etc_dir();
+}
+
 void link_etc(const LabDirs& dirs, const std::string& netns) {
   std::string link = std::string(kEtcNetns) + "/" + netns;
   if (symlink(dirs.etc_dir().c_str(), link.c_str()) == 0) return;
+  int err = errno;
   // Only the first link of a machine without /etc/netns makes it (not a mkdir per node).
-  if (errno == ENOENT) {
+  if (err == ENOENT) {
     make_dir(kEtcNetns, 0755);
     if (symlink(dirs.etc_dir().c_str(), link.c_str()) == 0) return;
+    err = errno;
   }
-  nl::throw_errno(netns, link, "link to the lab's hosts", errno);
+  // Left by an `up` that was killed, or kept when the node's namespace was lost: already right.
+  if (err == EEXIST && etc_link_is_labs(dirs, netns)) return;
+  nl::throw_errno(netns, link, "link to the lab's hosts", err);
 }
 
 Unlinked unlink_etc(const LabDirs& dirs, const std::string& netns) {
   std::string link = std::string(kEtcNetns) + "/" + netns;
-  char target[4096];
-  ssize_t n = readlink(link.c_str(), target, sizeof target - 1);
-  if (n < 0) return errno == ENOENT ? Unlinked::absent : Unlinked::not_ours;
-  if (std::string(target, n) != dirs.etc_dir()) return Unlinked::not_ours;
+  struct stat st;
+  if (lstat(link.c_str(), &st) != 0 && errno == ENOENT) return Unlinked::absent;
+  if (!etc_link_is_labs(dirs, netns)) return Unlinked::not_ours;
   if (unlink(link.c_str()) != 0 && errno != ENOENT) nl::throw_errno(netns, link, "remove", errno);
   return Unlinked::yes;
 }

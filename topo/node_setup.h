@@ -40,7 +40,11 @@ void write_hosts(const LabDirs& dirs, const std::string& content);
 
 // /etc/netns/<netns> -> the lab's etc directory: `ip netns exec` and topo bind its hosts file
 // over /etc/hosts. One symlink per node, whatever the lab's size.
+// A link that is there already and points at the lab's etc directory is kept.
 void link_etc(const LabDirs& dirs, const std::string& netns);
+// Whether /etc/netns/<netns> is a symlink to the lab's etc directory (whoever made it: it is
+// the link the lab would make).
+bool etc_link_is_labs(const LabDirs& dirs, const std::string& netns);
 enum class Unlinked { yes, absent, not_ours };
 Unlinked unlink_etc(const LabDirs& dirs, const std::string& netns);
 

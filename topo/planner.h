@@ -129,7 +129,7 @@ struct RemoveFile {  // a file no longer in the node's `files`
 };
 struct DeleteNode {  // its processes stopped, its /etc/netns link and namespace removed
   int node = 0;
-  uint64_t id = 0;  // the namespace's inode as journaled
+  nl::NetnsId id;  // the namespace's identity, as read when the lab was compared
 };
 
 using Action = std::variant<CreateNetns, CreateBridge, CreateVeth, SetSysctl, AddAddress, SetLink,

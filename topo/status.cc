@@ -110,7 +110,7 @@ json lab_status(const JournalState& s) {
       node["present"] = true;
       try {
         nl::Netns ns = nl::Netns::open(n.netns);
-        if (n.id && ns.inode() != n.id)
+        if (!n.id.matches(ns.id()))
           drift.push_back(fmt::format("netns {} is not the one this lab created", n.netns));
         for (const nl::LinkState& l : nl::list_links(ns)) {
           json addrs = json::array();
@@ -149,7 +149,7 @@ json lab_status(const JournalState& s) {
     json daemons = json::array();
     for (const JournalDaemon& d : s.daemons) {
       if (d.node != n.node) continue;
-      bool running = daemon_running(s.header.lab, d, n.id);
+      bool running = daemon_running(s.header.lab, d, n.id.inode);
       daemons.push_back({{"name", d.name}, {"pid", d.pid}, {"running", running}});
       if (!running)
         drift.push_back(
