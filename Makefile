@@ -15,7 +15,7 @@ deps:
 	@sh scripts/deps.sh
 
 build: deps
-	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOPO_WERROR=ON >/dev/null
 	@$(CMAKE) --build $(BUILD) -j $(JOBS)
 
 test: build sanitize-test fuzz
@@ -23,7 +23,7 @@ test: build sanitize-test fuzz
 
 # The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize-test: deps
-	@$(CMAKE) -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTOPO_SANITIZE=ON >/dev/null
+	@$(CMAKE) -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTOPO_SANITIZE=ON -DTOPO_WERROR=ON >/dev/null
 	@$(CMAKE) --build $(ASAN_BUILD) -j $(JOBS) --target topo_unit_tests
 	$(ASAN_BUILD)/topo_unit_tests --gtest_brief=1
 
