@@ -44,9 +44,12 @@ NodeContext NetlinkBackend::context(const Plan& plan, int node) const {
   return {dirs_.lab, n.name, n.netns, dirs_.node_dir(n.name), dirs_.lab_dir, n.env};
 }
 
-void NetlinkBackend::apply(const Plan& plan, const Action& action) {
+void NetlinkBackend::begin(const Plan& plan) {
   root_node_ = plan.root;
   plan_ = &plan;
+}
+
+void NetlinkBackend::apply(const Plan& plan, const Action& action) {
   if (auto* a = std::get_if<CreateNetns>(&action)) {
     create_netns(plan, {a->node}, [] {});
   } else if (auto* br = std::get_if<CreateBridge>(&action)) {
