@@ -38,7 +38,7 @@ QdiscPtr new_qdisc(int ifindex, uint32_t parent, uint32_t handle, const char* ki
   return q;
 }
 
-void add(Netns& ns, rtnl_qdisc* q, const std::string& ifname, const char* what) {
+void add(Netns& ns, rtnl_qdisc* q, const std::string& ifname, const std::string& what) {
   int rc = rtnl_qdisc_add(ns.socket().get(), q, NLM_F_CREATE | NLM_F_REPLACE);
   ns.socket().check(rc, ifname, fmt::format("set {} qdisc on", what));
 }
@@ -66,34 +66,55 @@ uint32_t netem_probability(double percent) {
   return static_cast<uint32_t>(std::llround(p * std::numeric_limits<uint32_t>::max()));
 }
 
-void set_impairment(Netns& ns, int ifindex, const std::string& ifname, const Impairment& imp) {
-  if (!imp.needs_netem()) {
-    if (!imp.rate_bps) return clear_impairment(ns, ifindex, ifname);
-    QdiscPtr tbf = new_qdisc(ifindex, TC_H_ROOT, TC_HANDLE(1, 0), "tbf");
-    fill_tbf(tbf.get(), imp.rate_bps);
-    return add(ns, tbf.get(), ifname, "tbf");
-  }
-  QdiscPtr netem = new_qdisc(ifindex, TC_H_ROOT, TC_HANDLE(1, 0), "netem");
-  rtnl_netem_set_delay(netem.get(), static_cast<int>(imp.delay_us));  // microseconds
-  rtnl_netem_set_jitter(netem.get(), static_cast<int>(imp.jitter_us));
+std::vector<QdiscRequest> impairment_requests(const QdiscState& now, const Impairment& want) {
+  using Op = QdiscRequest::Op;
+  const uint32_t root = TC_HANDLE(1, 0), under_netem = TC_HANDLE(10, 0);
+  bool impaired = now.root_kind == "netem" || now.root_kind == "tbf";
+  std::string root_kind = want.needs_netem() ? "netem" : want.rate_bps ? "tbf" : "";
+  bool tbf_under = want.needs_netem() && want.rate_bps;
+  std::vector<QdiscRequest> out;
+  // Another kind at the root, or a tbf child that must go: start from the default qdisc.
+  if (impaired && (now.root_kind != root_kind || (now.tbf_under_netem && !tbf_under)))
+    out.push_back({Op::remove_root, "", TC_H_ROOT, 0});
+  if (root_kind.empty()) return out;
+  out.push_back({Op::add, root_kind, TC_H_ROOT, root});
+  if (tbf_under) out.push_back({Op::add, "tbf", TC_HANDLE(1, 1), under_netem});
+  return out;
+}
+
+namespace {
+
+void fill_netem(rtnl_qdisc* netem, const Impairment& imp) {
+  rtnl_netem_set_delay(netem, static_cast<int>(imp.delay_us));  // microseconds
+  rtnl_netem_set_jitter(netem, static_cast<int>(imp.jitter_us));
   // libnl takes the kernel's u32 probabilities as int: the same 32 bits.
-  rtnl_netem_set_loss(netem.get(), static_cast<int>(netem_probability(imp.loss)));
-  rtnl_netem_set_duplicate(netem.get(), static_cast<int>(netem_probability(imp.duplicate)));
-  rtnl_netem_set_corruption_probability(netem.get(),
-                                        static_cast<int>(netem_probability(imp.corrupt)));
+  rtnl_netem_set_loss(netem, static_cast<int>(netem_probability(imp.loss)));
+  rtnl_netem_set_duplicate(netem, static_cast<int>(netem_probability(imp.duplicate)));
+  rtnl_netem_set_corruption_probability(netem, static_cast<int>(netem_probability(imp.corrupt)));
   if (imp.reorder > 0) {
-    rtnl_netem_set_reorder_probability(netem.get(),
-                                       static_cast<int>(netem_probability(imp.reorder)));
-    rtnl_netem_set_gap(netem.get(), 1);  // as tc does: reordering needs a gap
+    rtnl_netem_set_reorder_probability(netem, static_cast<int>(netem_probability(imp.reorder)));
+    rtnl_netem_set_gap(netem, 1);  // as tc does: reordering needs a gap
   }
   // Queue as much as tbf would, so that a rate below still reaches what it promises.
-  rtnl_netem_set_limit(netem.get(), imp.rate_bps ? 10000 : 1000);
-  add(ns, netem.get(), ifname, "netem");
-  if (imp.rate_bps) {
-    QdiscPtr tbf = new_qdisc(ifindex, TC_HANDLE(1, 1), TC_HANDLE(10, 0), "tbf");
-    fill_tbf(tbf.get(), imp.rate_bps);
-    add(ns, tbf.get(), ifname, "tbf (under netem)");
-  }
+  rtnl_netem_set_limit(netem, imp.rate_bps ? 10000 : 1000);
+}
+
+void send(Netns& ns, int ifindex, const std::string& ifname, const QdiscRequest& r,
+          const Impairment& imp) {
+  if (r.op == QdiscRequest::Op::remove_root) return clear_impairment(ns, ifindex, ifname);
+  QdiscPtr q = new_qdisc(ifindex, r.parent, r.handle, r.kind.c_str());
+  if (r.kind == "netem")
+    fill_netem(q.get(), imp);
+  else
+    fill_tbf(q.get(), imp.rate_bps);
+  add(ns, q.get(), ifname, r.parent == TC_H_ROOT ? r.kind : r.kind + " (under netem)");
+}
+
+}  // namespace
+
+void set_impairment(Netns& ns, int ifindex, const std::string& ifname, const Impairment& imp) {
+  for (const QdiscRequest& r : impairment_requests(qdisc_state(ns, ifindex), imp))
+    send(ns, ifindex, ifname, r, imp);
 }
 
 void clear_impairment(Netns& ns, int ifindex, const std::string& ifname) {
@@ -106,16 +127,25 @@ void clear_impairment(Netns& ns, int ifindex, const std::string& ifname) {
   ns.socket().check(rc, ifname, "clear the qdisc of");
 }
 
-std::string root_qdisc_kind(Netns& ns, int ifindex) {
+QdiscState qdisc_state(Netns& ns, int ifindex) {
   nl_cache* raw = nullptr;
   ns.socket().check(rtnl_qdisc_alloc_cache(ns.socket().get(), &raw), "qdiscs", "list");
   CachePtr cache(raw);
+  QdiscState state;
   for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
     auto* q = reinterpret_cast<rtnl_qdisc*>(o);
-    if (rtnl_tc_get_ifindex(TC_CAST(q)) == ifindex && rtnl_tc_get_parent(TC_CAST(q)) == TC_H_ROOT)
-      return rtnl_tc_get_kind(TC_CAST(q)) ? rtnl_tc_get_kind(TC_CAST(q)) : "";
+    if (rtnl_tc_get_ifindex(TC_CAST(q)) != ifindex) continue;
+    const char* kind = rtnl_tc_get_kind(TC_CAST(q));
+    std::string k = kind ? kind : "";
+    if (rtnl_tc_get_parent(TC_CAST(q)) == TC_H_ROOT) state.root_kind = k;
+    if (rtnl_tc_get_parent(TC_CAST(q)) == TC_HANDLE(1, 1) && k == "tbf")
+      state.tbf_under_netem = true;
   }
-  return "";
+  return state;
+}
+
+std::string root_qdisc_kind(Netns& ns, int ifindex) {
+  return qdisc_state(ns, ifindex).root_kind;
 }
 
 std::optional<std::string> netem_unsupported() {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "netlink/netns.h"
 
@@ -29,8 +30,38 @@ TbfSizes tbf_sizes(uint64_t rate_bps);
 // A probability in percent on the kernel's u32 scale (0..UINT32_MAX is 0..100%).
 uint32_t netem_probability(double percent);
 
-// Replaces the interface's root qdisc: netem (handle 1:) with tbf as its child (handle 10:)
-// when both kinds of settings are given, netem or tbf alone otherwise. Replacing, not stacking.
+// netem's delay and jitter are u32 counts of the kernel's 64 ns ticks (libnl 3.7 sends no
+// 64-bit latency): 2^32 ticks is about 274.9 s, the most either can be.
+inline constexpr uint64_t kMaxNetemDelayUs = 274'000'000;
+
+// What an interface has now, as far as impairments go: its root qdisc's kind ("netem", "tbf",
+// "noqueue", ... or "" for none) and whether tbf hangs under a netem root (handle 10:).
+struct QdiscState {
+  std::string root_kind;
+  bool tbf_under_netem = false;
+};
+
+// One request topo sends for an impairment: add (create or replace) a qdisc, or remove the root
+// one (and so everything under it).
+struct QdiscRequest {
+  enum class Op { add, remove_root };
+  Op op = Op::add;
+  std::string kind;  // "netem" or "tbf" for add
+  uint32_t parent = 0, handle = 0;
+  bool operator==(const QdiscRequest&) const = default;
+};
+
+// The requests that take an interface from `now` to `want`: netem (handle 1:) with tbf as its
+// child (handle 10:) when both kinds of settings are given, netem or tbf alone otherwise. A root
+// of another kind, or a tbf child that is no longer wanted, is removed first: the kernel refuses
+// to replace a qdisc by one of another kind under the same handle.
+std::vector<QdiscRequest> impairment_requests(const QdiscState& now, const Impairment& want);
+
+// What the interface has now (one dump of the namespace's qdiscs).
+QdiscState qdisc_state(Netns& ns, int ifindex);
+
+// Sets the interface's impairment (`want` with nothing set: none), sending
+// impairment_requests(qdisc_state(...), want).
 void set_impairment(Netns& ns, int ifindex, const std::string& ifname, const Impairment& imp);
 
 // Back to the kernel's default root qdisc. Nothing to remove is not an error.

@@ -100,6 +100,10 @@ TEST_F(Cli, DryRunIsPlanAndNeedsNoRoot) {
   EXPECT_EQ(r.output.rfind("a: create netns dry-a\nb: create netns dry-b\na: create veth e", 0), 0u)
       << r.output;
   EXPECT_FALSE(std::filesystem::exists("/run/topo/dry"));
+  // From standard input, read once: the same plan as from the file.
+  CmdResult piped = topo("up --dry-run - < " + file);
+  EXPECT_EQ(piped.status, 3) << piped.output;
+  EXPECT_EQ(piped.output, r.output);
 }
 
 TEST_F(Cli, UsageMistakesExitTwo) {

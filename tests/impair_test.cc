@@ -146,6 +146,10 @@ TEST_F(Impair, Mistakes) {
   EXPECT_EQ(topo("impair " + lab() + " a:e0").status, 2) << "neither impairments nor --clear";
   EXPECT_EQ(topo("impair " + lab() + " a:e0 --rate 1mbit --clear").status, 2);
   EXPECT_EQ(topo("impair " + lab() + " a:e0 --jitter 1ms").status, 2);
+  CmdResult too_long = topo("impair " + lab() + " a:e0 --delay 300s");
+  EXPECT_EQ(too_long.status, 2);
+  EXPECT_TRUE(contains(too_long.output, "--delay 300s: not understood")) << too_long.output;
+  EXPECT_TRUE(contains(too_long.output, "at most 274s")) << too_long.output;
   EXPECT_EQ(topo("link " + lab() + " a:e0 sideways").status, 2);
   EXPECT_EQ(topo("link " + lab() + "-not-running a:e0 down").status, 1);
 }

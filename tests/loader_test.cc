@@ -369,6 +369,10 @@ TEST(Impair, ValuesAreChecked) {
   expect_error(base + "    impair: {rate: 100mbps}\n", 7, 20, "not a rate");
   expect_error(base + "    impair: {jitter: 1ms}\n", 7, 13, "`jitter` needs a `delay`");
   expect_error(base + "    impair: {delai: 1ms}\n", 7, 14, "did you mean `delay`");
+  // netem holds a delay in a u32 of 64 ns ticks: past ~274.9 s it would wrap.
+  expect_error(base + "    impair: {delay: 275s}\n", 7, 21, "at most 274s");
+  expect_error(base + "    impair: {delay: 1s, jitter: 2200s}\n", 7, 33, "at most 274s");
+  EXPECT_TRUE(load(base + "    impair: {delay: 274s, jitter: 274s}\n").diagnostics.empty());
 }
 
 TEST(Tests, AreParsedAndChecked) {

@@ -4,6 +4,8 @@
 
 #include <limits>
 
+#include <netlink/route/tc.h>
+
 #include "topo/impair.h"
 #include "topo/model.h"
 
@@ -24,6 +26,73 @@ TEST(Qdisc, NetemProbabilitiesUseTheKernelsU32Scale) {
   EXPECT_EQ(nl::netem_probability(100), std::numeric_limits<uint32_t>::max());
   EXPECT_EQ(nl::netem_probability(50), 2147483648u);
   EXPECT_NEAR(nl::netem_probability(0.5), 21474836.0, 1.0);
+}
+
+// The requests an impairment change sends, as the kernel sees them (this kernel has no netem,
+// so the sequence is the test: the kernel refuses a qdisc of another kind under handle 1:).
+using Op = nl::QdiscRequest::Op;
+const nl::QdiscRequest kRemoveRoot{Op::remove_root, "", TC_H_ROOT, 0};
+const nl::QdiscRequest kNetemRoot{Op::add, "netem", TC_H_ROOT, TC_HANDLE(1, 0)};
+const nl::QdiscRequest kTbfRoot{Op::add, "tbf", TC_H_ROOT, TC_HANDLE(1, 0)};
+const nl::QdiscRequest kTbfUnderNetem{Op::add, "tbf", TC_HANDLE(1, 1), TC_HANDLE(10, 0)};
+
+nl::Impairment delay() {
+  nl::Impairment i;
+  i.delay_us = 10000;
+  return i;
+}
+nl::Impairment rate() {
+  nl::Impairment i;
+  i.rate_bps = 1'000'000;
+  return i;
+}
+nl::Impairment delay_and_rate() {
+  nl::Impairment i = delay();
+  i.rate_bps = 1'000'000;
+  return i;
+}
+
+TEST(Qdisc, AFreshInterfaceGetsItsImpairmentWithoutARemoval) {
+  nl::QdiscState fresh{"noqueue", false};
+  EXPECT_EQ(nl::impairment_requests(fresh, delay()), std::vector{kNetemRoot});
+  EXPECT_EQ(nl::impairment_requests(fresh, rate()), std::vector{kTbfRoot});
+  EXPECT_EQ(nl::impairment_requests(fresh, delay_and_rate()),
+            (std::vector{kNetemRoot, kTbfUnderNetem}));
+  EXPECT_TRUE(nl::impairment_requests(fresh, nl::Impairment{}).empty());
+  EXPECT_TRUE(nl::impairment_requests({"", false}, nl::Impairment{}).empty());
+}
+
+TEST(Qdisc, TheSameKindIsReplacedInPlace) {
+  EXPECT_EQ(nl::impairment_requests({"netem", false}, delay()), std::vector{kNetemRoot});
+  EXPECT_EQ(nl::impairment_requests({"tbf", false}, rate()), std::vector{kTbfRoot});
+  EXPECT_EQ(nl::impairment_requests({"netem", true}, delay_and_rate()),
+            (std::vector{kNetemRoot, kTbfUnderNetem}));
+  EXPECT_EQ(nl::impairment_requests({"netem", false}, delay_and_rate()),
+            (std::vector{kNetemRoot, kTbfUnderNetem}));
+}
+
+TEST(Qdisc, AnotherKindAtTheRootIsRemovedFirst) {
+  // tbf alone -> netem: handle 1: would be reused with another kind.
+  EXPECT_EQ(nl::impairment_requests({"tbf", false}, delay()),
+            (std::vector{kRemoveRoot, kNetemRoot}));
+  EXPECT_EQ(nl::impairment_requests({"tbf", false}, delay_and_rate()),
+            (std::vector{kRemoveRoot, kNetemRoot, kTbfUnderNetem}));
+  // netem (+tbf) -> tbf alone.
+  EXPECT_EQ(nl::impairment_requests({"netem", true}, rate()), (std::vector{kRemoveRoot, kTbfRoot}));
+  EXPECT_EQ(nl::impairment_requests({"netem", false}, rate()),
+            (std::vector{kRemoveRoot, kTbfRoot}));
+}
+
+TEST(Qdisc, ATbfChildNoLongerWantedDoesNotStayBehind) {
+  EXPECT_EQ(nl::impairment_requests({"netem", true}, delay()),
+            (std::vector{kRemoveRoot, kNetemRoot}));
+}
+
+TEST(Qdisc, NoImpairmentRemovesOnlyWhatTopoSets) {
+  EXPECT_EQ(nl::impairment_requests({"netem", true}, nl::Impairment{}), std::vector{kRemoveRoot});
+  EXPECT_EQ(nl::impairment_requests({"tbf", false}, nl::Impairment{}), std::vector{kRemoveRoot});
+  // A qdisc topo does not set is not topo's to remove.
+  EXPECT_TRUE(nl::impairment_requests({"fq_codel", false}, nl::Impairment{}).empty());
 }
 
 TEST(Impairment, AnEndsSettingsOverrideTheLinksAndReadBack) {

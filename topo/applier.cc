@@ -52,6 +52,7 @@ void journal_removal(const Plan& plan, const Action& action, JournalWriter& jour
 void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
                 const ProgressFn& progress) {
   const std::vector<Action>& actions = plan.actions;
+  backend.begin(plan);
   Progress done;
   for (const Action& a : actions) {
     done.netns_total += std::holds_alternative<CreateNetns>(a);

@@ -17,6 +17,9 @@ class Backend {
  public:
   virtual ~Backend() = default;
 
+  // Called once before the plan's first action, before any other thread may call apply().
+  virtual void begin(const Plan& plan) { (void)plan; }
+
   // Carries out one action; throws (nl::Error for the kernel) when it fails.
   virtual void apply(const Plan& plan, const Action& action) = 0;
 

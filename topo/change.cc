@@ -133,7 +133,11 @@ int print_actions(const Plan& plan, const std::string& lab, bool as_json) {
 int cmd_plan(const std::string& file, bool as_json) {
   auto loaded = load_checked(file);
   if (!loaded) return kInvalid;
-  const Topology& t = loaded->topology;
+  return plan_loaded(*loaded, as_json);
+}
+
+int plan_loaded(const LoadResult& loaded, bool as_json) {
+  const Topology& t = loaded.topology;
   Plan plan = make_plan(t);
   LabPaths paths = LabPaths::of(kRunDir, t.name);
   struct stat st;

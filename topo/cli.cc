@@ -35,8 +35,8 @@ std::optional<nl::Impairment> impairment_from_options(
   for (const auto& [name, text] : options) {
     if (text.empty()) continue;
     bool ok = true;
-    if (name == "delay") ok = (imp.delay_us = parse_duration_us(text)).has_value();
-    if (name == "jitter") ok = (imp.jitter_us = parse_duration_us(text)).has_value();
+    if (name == "delay") ok = (imp.delay_us = parse_delay_us(text)).has_value();
+    if (name == "jitter") ok = (imp.jitter_us = parse_delay_us(text)).has_value();
     if (name == "loss") ok = (imp.loss = parse_percent(text)).has_value();
     if (name == "duplicate") ok = (imp.duplicate = parse_percent(text)).has_value();
     if (name == "corrupt") ok = (imp.corrupt = parse_percent(text)).has_value();
@@ -44,7 +44,7 @@ std::optional<nl::Impairment> impairment_from_options(
     if (name == "rate") ok = (imp.rate_bps = parse_rate_bps(text)).has_value();
     if (!ok) {
       spdlog::error(
-          "error: --{} {}: not understood (durations: 10ms, 500us, 1s; percentages: "
+          "error: --{} {}: not understood (durations: 10ms, 500us, 1s, at most 274s; percentages: "
           "0.5%; rates: 64kbit, 20mbit, 1gbit)",
           name, text);
       return std::nullopt;

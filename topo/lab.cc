@@ -249,7 +249,7 @@ int cmd_up(const UpOptions& options) {
   auto loaded = load_checked(options.file);
   if (!loaded) return kInvalid;
   const Topology& t = loaded->topology;
-  if (options.dry_run) return cmd_plan(options.file, false);
+  if (options.dry_run) return plan_loaded(*loaded, false);
   Plan plan = make_plan(t);
   if (std::string why = missing_privileges("up"); !why.empty()) return fail(kFailed, why);
   raise_fd_limit();

@@ -45,6 +45,9 @@ std::string unfinished_up(const JournalState& journal);
 // The impairments of a plan that need netem, when this kernel has none: the message saying so.
 std::optional<std::string> netem_missing_for(const Plan& plan);
 
+// `topo plan` of a file already loaded (`up --dry-run` reads standard input once).
+int plan_loaded(const LoadResult& loaded, bool as_json);
+
 // Changes a running lab to what `loaded` says (topo up on a running lab); returns the exit
 // status. The caller holds the lab's lock.
 int converge_running(const LoadResult& loaded, const JournalState& running,

@@ -433,10 +433,10 @@ class Loader {
       if (!field && v.IsScalar())
         diags_.error(pos_of(v), fmt::format("`{}: {}` is not {}", key, text, expected));
     };
-    const char* duration = "a duration like 10ms (units: us, ms, s)";
+    const char* duration = "a duration like 10ms (units: us, ms, s), at most 274s (netem's limit)";
     const char* percent = "a percentage from 0% to 100%, like 0.5%";
-    value("delay", parse_duration_us, imp.delay_us, duration);
-    value("jitter", parse_duration_us, imp.jitter_us, duration);
+    value("delay", parse_delay_us, imp.delay_us, duration);
+    value("jitter", parse_delay_us, imp.jitter_us, duration);
     value("loss", parse_percent, imp.loss, percent);
     value("duplicate", parse_percent, imp.duplicate, percent);
     value("corrupt", parse_percent, imp.corrupt, percent);

@@ -52,9 +52,12 @@ NodeContext NetlinkBackend::context(const Plan& plan, int node) const {
   return {dirs_.lab, n.name, n.netns, dirs_.node_dir(n.name), dirs_.lab_dir, n.env};
 }
 
-void NetlinkBackend::apply(const Plan& plan, const Action& action) {
+void NetlinkBackend::begin(const Plan& plan) {
   root_node_ = plan.root;
   plan_ = &plan;
+}
+
+void NetlinkBackend::apply(const Plan& plan, const Action& action) {
   if (std::holds_alternative<CreateNetns>(action)) {
     throw std::logic_error("namespaces are made by create_netns, which records their identity");
   } else if (auto* br = std::get_if<CreateBridge>(&action)) {

@@ -17,6 +17,8 @@ class NetlinkBackend : public Backend {
  public:
   NetlinkBackend(size_t nodes, LabDirs dirs) : netns_(nodes), dirs_(std::move(dirs)) {}
 
+  // Set once here: the /etc/netns thread and the main thread both call apply() afterwards.
+  void begin(const Plan& plan) override;
   void apply(const Plan& plan, const Action& action) override;
   // On as many threads as there are cores (at most 4): the kernel makes namespaces in parallel.
   void create_netns(const Plan& plan, const std::vector<int>& nodes,

@@ -48,6 +48,10 @@ class Planner {
         lan_of_[i] = add_ns(name, t_.netns_of(name), PlanNode::Role::lan);
         plan_.nodes.back().kind = "lan";
       }
+    // MACs the file gives are taken before any is chosen: a chosen one must differ from them.
+    for (const Link& l : t_.links)
+      for (const Endpoint& e : l.endpoints)
+        if (e.mac) macs_.insert(*e.mac);
     for (const Link& l : t_.links)
       for (const Endpoint& e : l.endpoints)
         if (e.on_host() && plan_.root < 0) {

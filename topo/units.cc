@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "netlink/qdisc.h"
+
 namespace topo {
 
 namespace {
@@ -33,6 +35,12 @@ std::optional<uint64_t> parse_duration_us(std::string_view text) {
   auto us = number_with_unit(text, kUnits);
   if (!us || *us > 3600e6) return std::nullopt;  // an hour is more than any lab needs
   return static_cast<uint64_t>(std::llround(*us));
+}
+
+std::optional<uint64_t> parse_delay_us(std::string_view text) {
+  std::optional<uint64_t> us = parse_duration_us(text);
+  if (!us || *us > nl::kMaxNetemDelayUs) return std::nullopt;
+  return us;
 }
 
 std::optional<double> parse_percent(std::string_view text) {

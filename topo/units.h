@@ -10,6 +10,8 @@ namespace topo {
 
 // "10ms", "2s", "500us", "1.5ms" -> microseconds.
 std::optional<uint64_t> parse_duration_us(std::string_view text);
+// A netem delay or jitter: a duration the kernel can hold (at most nl::kMaxNetemDelayUs).
+std::optional<uint64_t> parse_delay_us(std::string_view text);
 // "0.5%" -> 0.5; 0..100.
 std::optional<double> parse_percent(std::string_view text);
 // "100mbit", "64kbit", "1gbit" -> bits per second (SI: k = 1000).
