@@ -224,6 +224,18 @@ int cmd_graph(const std::string& file, const std::string& format, const std::str
   return kOk;
 }
 
+// Removes the lab's directories (lock held); false, with what is left said, when some remain.
+bool remove_lab_dirs(LabLock& lock, const std::string& lab) {
+  std::vector<std::string> left = lock.remove_all();
+  for (const std::string& what : left) spdlog::error("error: cannot remove {}", what);
+  if (!left.empty())
+    spdlog::error(
+        "error: lab {} is not fully removed: remove what is named above and run `topo "
+        "down {}` again",
+        lab, lab);
+  return left.empty();
+}
+
 int cmd_up(const UpOptions& options) {
   auto start = std::chrono::steady_clock::now();
   auto loaded = load_checked(options.file);
@@ -302,7 +314,7 @@ int cmd_up(const UpOptions& options) {
   try {
     std::optional<JournalState> made = read_journal(paths.journal);
     if (made && !take_down(*made, t.name)) return kFailed;
-    lock->remove_all();
+    if (!remove_lab_dirs(*lock, t.name)) return kFailed;
     spdlog::error("rolled back: lab {} created nothing that is left", t.name);
   } catch (const std::exception& e) {
     spdlog::error("error: rollback failed: {}", e.what());
@@ -327,12 +339,12 @@ int cmd_down(const std::string& lab_or_file) {
     LabLock lock = LabLock::acquire(paths, lab, "down");
     std::optional<JournalState> state = read_journal(paths.journal);
     if (!state || state->header.lab.empty()) {
-      lock.remove_all();
+      if (!remove_lab_dirs(lock, lab)) return kFailed;
       spdlog::info("lab {} is not running: nothing to do", lab);
       return kOk;
     }
     if (!take_down(*state, lab)) return kFailed;
-    lock.remove_all();
+    if (!remove_lab_dirs(lock, lab)) return kFailed;
     spdlog::info("lab {} is down: {} namespace{} removed in {:.3f} s", lab, state->netns.size(),
                  state->netns.size() == 1 ? "" : "s", seconds_since(start));
     return kOk;
