@@ -236,6 +236,11 @@ bool remove_lab_dirs(LabLock& lock, const std::string& lab) {
   return left.empty();
 }
 
+bool has_records(const JournalState& state) {
+  return !state.netns.empty() || !state.host_links.empty() || !state.etc_links.empty() ||
+         !state.daemons.empty();
+}
+
 int cmd_up(const UpOptions& options) {
   auto start = std::chrono::steady_clock::now();
   auto loaded = load_checked(options.file);
@@ -322,7 +327,7 @@ int cmd_up(const UpOptions& options) {
   return kFailed;
 }
 
-int cmd_down(const std::string& lab_or_file) {
+int cmd_down(const std::string& lab_or_file, bool force) {
   auto start = std::chrono::steady_clock::now();
   std::optional<std::string> name = lab_name_of(lab_or_file);
   if (!name) return kInvalid;
@@ -337,7 +342,13 @@ int cmd_down(const std::string& lab_or_file) {
   }
   try {
     LabLock lock = LabLock::acquire(paths, lab, "down");
-    std::optional<JournalState> state = read_journal(paths.journal);
+    // --force: a damaged journal's every readable record counts (it is the lab's, by its path).
+    std::vector<size_t> damaged;
+    std::optional<JournalState> state = read_journal(paths.journal, force ? &damaged : nullptr);
+    if (!damaged.empty())
+      spdlog::warn("warning: journal {}: skipped damaged line{} {}", paths.journal,
+                   damaged.size() == 1 ? "" : "s", fmt::join(damaged, ", "));
+    if (force && state && state->header.lab.empty() && has_records(*state)) state->header.lab = lab;
     if (!state || state->header.lab.empty()) {
       if (!remove_lab_dirs(lock, lab)) return kFailed;
       spdlog::info("lab {} is not running: nothing to do", lab);
