@@ -59,7 +59,9 @@ _topo() {
       esac ;;
     down|status|ping|test)
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+        local options="--json --help"
+        [ "$verb" = down ] && options="--force --help"
+        COMPREPLY=($(compgen -W "$options" -- "$cur"))
       elif [ ${#args[@]} -eq 0 ]; then
         COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))
       fi ;;

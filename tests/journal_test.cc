@@ -101,6 +101,53 @@ TEST_F(JournalTest, DamageBeforeTheEndIsAnError) {
   }
 }
 
+TEST_F(JournalTest, DamageSaysHowToRemoveTheLabAndAForcedReadSkipsOnlyTheDamagedLines) {
+  {
+    JournalWriter w = JournalWriter::create(path_, header_);
+    w.netns({{"lab1-a", "a", 0, "host"}});
+  }
+  append_raw("garbage\n{\"no\": \"type\"}\n");
+  {
+    JournalWriter w = JournalWriter::append_to(path_);
+    w.netns({{"lab1-b", "b", 0, "router"}});
+    w.netns_ids({{"lab1-a", "a", 7, ""}, {"lab1-b", "b", 8, ""}});
+    w.complete(2, 0);
+  }
+  try {
+    read_journal(path_);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("damaged at line 3: `topo down --force lab1` removes"),
+              std::string::npos)
+        << e.what();
+  }
+  std::vector<size_t> damaged;
+  std::optional<JournalState> s = read_journal(path_, &damaged);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(damaged, (std::vector<size_t>{3, 4}));
+  EXPECT_EQ(s->header.lab, "lab1");
+  ASSERT_EQ(s->netns.size(), 2u);
+  EXPECT_EQ(s->netns[0].id, 7u);
+  EXPECT_EQ(s->netns[1].id, 8u);
+  EXPECT_TRUE(s->complete);
+}
+
+TEST_F(JournalTest, AForcedReadOfAJournalWithoutItsHeaderStillNamesItsNamespaces) {
+  append_raw("{\"t\":\"lab\",\"lab\":\"la%%%%\n");
+  {
+    JournalWriter w = JournalWriter::append_to(path_);
+    w.netns({{"lab1-a", "a", 0, "host"}});
+  }
+  EXPECT_THROW(read_journal(path_), std::runtime_error);
+  std::vector<size_t> damaged;
+  std::optional<JournalState> s = read_journal(path_, &damaged);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(damaged, std::vector<size_t>{1});
+  EXPECT_TRUE(s->header.lab.empty());
+  ASSERT_EQ(s->netns.size(), 1u);
+  EXPECT_EQ(s->netns[0].netns, "lab1-a");
+}
+
 TEST_F(JournalTest, EmptyFileMeansNothingWasCreated) {
   append_raw("");
   auto s = read_journal(path_);

@@ -110,7 +110,7 @@ links:
 )");
   ASSERT_EQ(topo("up " + good).status, 0);
   EXPECT_EQ(file_text("/run/topo/" + lab() + "/nodes/a/order"), "first\nsecond\n");
-  EXPECT_TRUE(contains(file_text("/run/topo/" + lab() + "/nodes/a/exec.log"), "1 received"));
+  EXPECT_TRUE(contains(file_text("/run/topo/" + lab() + "/log/a/exec.log"), "1 received"));
   ASSERT_EQ(topo("down " + lab()).status, 0);
 
   std::string bad = write_lab(R"(name: LAB

@@ -81,9 +81,12 @@ int run_cli(int argc, char** argv) {
   plan_cmd->add_flag("--json", plan_json, "As JSON on standard output");
 
   std::string lab;
+  bool down_force = false;
   CLI::App* down_cmd =
       app.add_subcommand("down", "Remove everything a lab created, and nothing else");
   down_cmd->add_option("LAB", lab, "Lab name, or the lab's topology file")->required();
+  down_cmd->add_flag("--force", down_force,
+                     "Also with a damaged journal: remove what its readable records name");
 
   std::string file;
   CLI::App* validate_cmd = app.add_subcommand("validate", "Check a topology file; create nothing");
@@ -186,7 +189,7 @@ int run_cli(int argc, char** argv) {
   }
   setup_logging(verbose, quiet);
   if (*up_cmd) return cmd_up(up);
-  if (*down_cmd) return cmd_down(lab);
+  if (*down_cmd) return cmd_down(lab, down_force);
   if (*plan_cmd) return cmd_plan(plan_file, plan_json);
   if (*status_cmd)
     return cmd_status(status_lab.empty() ? std::nullopt : std::optional(status_lab), status_json);

@@ -5,14 +5,15 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <fstream>
-
 #include <nlohmann/json.hpp>
+
+#include "topo/safe_fs.h"
 
 extern char** environ;
 
@@ -63,29 +64,47 @@ std::vector<std::string> node_environment(const NodeContext& node) {
   return env;
 }
 
-std::string make_node_dir(const std::string& node_dir) {
-  // nodes/ 0711 (a daemon may run as another user and needs to reach its own), each node 0755,
-  // whatever the umask.
-  for (const auto& [path, mode] :
-       {std::pair<std::string, mode_t>{node_dir.substr(0, node_dir.rfind('/')), 0711},
-        {node_dir, 0755}}) {
-    if (mkdir(path.c_str(), mode) == 0)
-      chmod(path.c_str(), mode);
-    else if (errno != EEXIST)
-      return "cannot create " + path + ": " + strerror(errno);
+std::string LabDirHold::take(const std::string& lab_dir) {
+  std::string lab = lab_dir.substr(lab_dir.rfind('/') + 1);
+  dir_ = open_dir(lab_dir);
+  if (!dir_.valid())
+    return errno == ENOENT ? "lab " + lab + " is not running"
+                           : "cannot open " + lab_dir + ": " + strerror(errno);
+  while (flock(dir_.get(), LOCK_SH) != 0)
+    if (errno != EINTR) return "cannot lock " + lab_dir + ": " + strerror(errno);
+  struct stat st;
+  if (fstatat(dir_.get(), "state/journal", &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    dir_.reset();
+    return "lab " + lab + " is not running";
   }
   return {};
 }
 
+nl::Fd make_node_dir(const std::string& node_dir, std::string& why) {
+  size_t slash = node_dir.rfind('/');
+  std::string nodes_dir = node_dir.substr(0, slash), node = node_dir.substr(slash + 1);
+  LabDirHold hold;
+  if (why = hold.take(nodes_dir.substr(0, nodes_dir.rfind('/'))); !why.empty()) return nl::Fd();
+  // nodes/ 0711 (a daemon may run as another user and needs to reach its own), each node 0755,
+  // whatever the umask. A node's directory that is there is left as it is: it may be a daemon
+  // user's now.
+  nl::Fd nodes = make_dir_beneath(hold.dir(), "nodes", 0711);
+  nl::Fd dir = nodes.valid() ? make_dir_beneath(nodes.get(), node, 0755) : nl::Fd();
+  if (!dir.valid())
+    why = "cannot create " + (nodes.valid() ? node_dir : nodes_dir) + ": " + strerror(errno);
+  return dir;
+}
+
 std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
                           NodeEntry& entry, const std::string& daemon) {
-  if (std::string why = make_node_dir(node.node_dir); !why.empty()) return why;
+  std::string why;
+  if (!make_node_dir(node.node_dir, why).valid()) return why;
   std::string netns_path = "/run/netns/" + node.netns;
   entry.netns.reset(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!entry.netns.valid())
     return "node " + node.node + ": cannot open " + netns_path + ": " + strerror(errno);
   if (auto group = cgroup::process_cgroup(node.lab, node.node, daemon))
-    if (std::string why = group->open_placement(entry.cgroup); !why.empty())
+    if (why = group->open_placement(entry.cgroup); !why.empty())
       return "node " + node.node + ": " + why;
   entry.netns_name = node.netns;
   entry.hostname = node.node;
@@ -120,9 +139,9 @@ const char* enter_and_exec(const NodeEntry& entry) {
 
 std::vector<std::pair<std::string, std::string>> read_node_env(const LabDirs& dirs,
                                                                const std::string& node) {
-  std::ifstream in(dirs.env_file(node));
-  if (!in) return {};
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  std::optional<std::string> text = read_file(dirs.env_file(node));
+  if (!text) return {};
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
   std::vector<std::pair<std::string, std::string>> env;
   if (j.is_array())
     for (const auto& kv : j)

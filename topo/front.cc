@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "topo/lab.h"
+#include "topo/safe_fs.h"
 
 namespace {
 
@@ -52,6 +53,8 @@ int run_core(char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  topo::ensure_std_fds();  // before anything is opened (topo-core does it again: it may be run
+                           // alone)
   int verb = 1;
   while (verb < argc && is_output_flag(argv[verb])) verb++;
   // topo [-v|-q] exec LAB NODE [--] [CMD...]

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -26,6 +25,7 @@
 #include "topo/node_setup.h"
 #include "topo/privileges.h"
 #include "topo/runner.h"
+#include "topo/safe_fs.h"
 #include "topo/state.h"
 #include "topo/status.h"
 
@@ -217,12 +217,11 @@ int cmd_test(const std::string& lab_or_file, bool as_json) {
   std::optional<Running> r = running_lab(lab_or_file, "test", status);
   if (!r) return status;
   // The tests of the file as `up` read it, not as it may have been edited since.
-  std::ifstream in(LabPaths::of(kRunDir, r->lab).topology, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
+  // Read whole and closed (close-on-exec besides): the tests' commands inherit nothing of it.
+  std::optional<std::string> text = read_file(LabPaths::of(kRunDir, r->lab).topology);
   std::string file = r->state.header.file;
-  LoadResult loaded = load_text(file, text.str(), std::filesystem::path(file).parent_path());
-  if (!in || !loaded.diagnostics.empty()) {
+  LoadResult loaded = load_text(file, text.value_or(""), std::filesystem::path(file).parent_path());
+  if (!text || !loaded.diagnostics.empty()) {
     spdlog::error(
         "error: lab {} has no readable copy of its file: run `topo down {}` and `up` "
         "again",

@@ -5,7 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
+#include <filesystem>
+#include <sstream>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -14,10 +15,23 @@
 
 #include "netlink/error.h"
 #include "topo/hash.h"
+#include "topo/safe_fs.h"
 
 namespace topo {
 
 using nlohmann::json;
+
+namespace {
+
+// The lab of a journal whose header cannot be read: the journal is /run/topo/<lab>/state/journal.
+std::string damaged(const std::string& path, std::string lab, size_t line_no) {
+  if (lab.empty()) lab = std::filesystem::path(path).parent_path().parent_path().filename();
+  return fmt::format(
+      "journal {} is damaged at line {}: `topo down --force {}` removes what it still names", path,
+      line_no, lab);
+}
+
+}  // namespace
 
 JournalWriter JournalWriter::create(const std::string& path, const JournalHeader& h) {
   nl::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600));
@@ -157,13 +171,15 @@ void JournalWriter::complete(size_t nodes, size_t links) {
   write_lines(json{{"t", "complete"}, {"nodes", nodes}, {"links", links}}.dump() + "\n");
 }
 
-std::optional<JournalState> read_journal(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
+std::optional<JournalState> read_journal(const std::string& path,
+                                         std::vector<size_t>* damaged_lines) {
+  std::optional<std::string> text = read_file(path);
+  if (!text) {
     if (errno == ENOENT) return std::nullopt;
     throw std::runtime_error(
         fmt::format("cannot read journal {}: {}", path, nl::errno_text(errno)));
   }
+  std::istringstream in(*text);
   JournalState s;
   std::unordered_map<std::string, size_t> netns_index;
   bool header = false;
@@ -175,7 +191,9 @@ std::optional<JournalState> read_journal(const std::string& path) {
     // A kill inside the last write leaves a torn line; nothing after it can exist.
     if (rec.is_discarded() || !rec.is_object() || !rec.contains("t")) {
       if (in.peek() == EOF) break;
-      throw std::runtime_error(fmt::format("journal {} is damaged at line {}", path, line_no));
+      if (!damaged_lines) throw std::runtime_error(damaged(path, s.header.lab, line_no));
+      damaged_lines->push_back(line_no);
+      continue;
     }
     const std::string t = rec.value("t", "");
     if (t == "lab") {
@@ -253,7 +271,8 @@ std::optional<JournalState> read_journal(const std::string& path) {
   if (!header) {
     // Killed before the header reached the file: nothing was created yet.
     if (line_no == 0 || (s.netns.empty() && s.host_links.empty())) return JournalState{};
-    throw std::runtime_error(fmt::format("journal {} has no header", path));
+    if (damaged_lines) return s;  // what it names is removed all the same
+    throw std::runtime_error(damaged(path, s.header.lab, 1));
   }
   return s;
 }

@@ -107,8 +107,11 @@ class JournalWriter {
 };
 
 // Reads a journal; nullopt when there is none. Throws std::runtime_error when it is unreadable
-// or its header is damaged.
-std::optional<JournalState> read_journal(const std::string& path);
+// or damaged (a line that is not a record, other than a torn last one; no header) — unless
+// `damaged_lines` is given (`down --force`): then every record that can be read counts, and the
+// numbers of the lines that cannot go there.
+std::optional<JournalState> read_journal(const std::string& path,
+                                         std::vector<size_t>* damaged_lines = nullptr);
 
 // A short, stable fingerprint of bytes (FNV-1a 64, hex).
 std::string content_hash(const std::string& bytes);

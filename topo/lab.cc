@@ -244,6 +244,23 @@ int cmd_graph(const std::string& file, const std::string& format, const std::str
   return kOk;
 }
 
+// Removes the lab's directories (lock held); false, with what is left said, when some remain.
+bool remove_lab_dirs(LabLock& lock, const std::string& lab) {
+  std::vector<std::string> left = lock.remove_all();
+  for (const std::string& what : left) spdlog::error("error: cannot remove {}", what);
+  if (!left.empty())
+    spdlog::error(
+        "error: lab {} is not fully removed: remove what is named above and run `topo "
+        "down {}` again",
+        lab, lab);
+  return left.empty();
+}
+
+bool has_records(const JournalState& state) {
+  return !state.netns.empty() || !state.host_links.empty() || !state.etc_links.empty() ||
+         !state.daemons.empty();
+}
+
 int cmd_up(const UpOptions& options) {
   auto start = std::chrono::steady_clock::now();
   auto loaded = load_checked(options.file);
@@ -326,7 +343,7 @@ int cmd_up(const UpOptions& options) {
   try {
     std::optional<JournalState> made = read_journal(paths.journal);
     if (made && !take_down(*made, t.name)) return kFailed;
-    lock->remove_all();
+    if (!remove_lab_dirs(*lock, t.name)) return kFailed;
     spdlog::error("rolled back: lab {} created nothing that is left", t.name);
   } catch (const std::exception& e) {
     spdlog::error("error: rollback failed: {}", e.what());
@@ -334,7 +351,7 @@ int cmd_up(const UpOptions& options) {
   return kFailed;
 }
 
-int cmd_down(const std::string& lab_or_file) {
+int cmd_down(const std::string& lab_or_file, bool force) {
   auto start = std::chrono::steady_clock::now();
   std::optional<std::string> name = lab_name_of(lab_or_file);
   if (!name) return kInvalid;
@@ -349,14 +366,20 @@ int cmd_down(const std::string& lab_or_file) {
   }
   try {
     LabLock lock = LabLock::acquire(paths, lab, "down");
-    std::optional<JournalState> state = read_journal(paths.journal);
+    // --force: a damaged journal's every readable record counts (it is the lab's, by its path).
+    std::vector<size_t> damaged;
+    std::optional<JournalState> state = read_journal(paths.journal, force ? &damaged : nullptr);
+    if (!damaged.empty())
+      spdlog::warn("warning: journal {}: skipped damaged line{} {}", paths.journal,
+                   damaged.size() == 1 ? "" : "s", fmt::join(damaged, ", "));
+    if (force && state && state->header.lab.empty() && has_records(*state)) state->header.lab = lab;
     if (!state || state->header.lab.empty()) {
-      lock.remove_all();
+      if (!remove_lab_dirs(lock, lab)) return kFailed;
       spdlog::info("lab {} is not running: nothing to do", lab);
       return kOk;
     }
     if (!take_down(*state, lab)) return kFailed;
-    lock.remove_all();
+    if (!remove_lab_dirs(lock, lab)) return kFailed;
     spdlog::info("lab {} is down: {} namespace{} removed in {:.3f} s", lab, state->netns.size(),
                  state->netns.size() == 1 ? "" : "s", seconds_since(start));
     return kOk;

@@ -26,7 +26,8 @@ int cmd_up(const UpOptions& options);
 // one, the changes (+ added, - removed, ~ changed, ! drift put back). Exit status 0 when
 // nothing would change, 3 when something would.
 int cmd_plan(const std::string& file, bool as_json);
-int cmd_down(const std::string& lab_or_file);
+// Removes what the lab's journal lists. `force`: a damaged journal too (its readable records).
+int cmd_down(const std::string& lab_or_file, bool force = false);
 int cmd_validate(const std::string& file);
 
 // Draws a lab from its file: format dot, mermaid or svg (through Graphviz's dot); to `out`, or

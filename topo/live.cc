@@ -1,8 +1,5 @@
 #include "topo/live.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "netlink/netns.h"
 #include "netlink/qdisc.h"
 #include "netlink/query.h"
@@ -10,18 +7,11 @@
 #include "netlink/sysctl.h"
 #include "topo/entry.h"
 #include "topo/processes.h"
+#include "topo/safe_fs.h"
 
 namespace topo {
 
 namespace {
-
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 struct Ends {  // for pairing veth ends
   int ifindex = 0, peer = 0;
@@ -110,10 +100,15 @@ class LiveReader {
       if (s.node == node)
         if (std::optional<std::string> v = nl::read_sysctl(ns, s.key))
           live_.sysctls[key] = {node, s.key, *v};
-    for (const auto& [key, content] : known_.files)
-      if (key.compare(0, node.size() + 1, node + "/") == 0)
-        if (auto text = read_file(dirs_.node_dir(node) + "/" + key.substr(node.size() + 1)))
+    // The node's directory may be a user's: a symlink, FIFO or device there reads as missing.
+    nl::Fd dir;
+    for (const auto& [key, content] : known_.files) {
+      if (key.compare(0, node.size() + 1, node + "/") != 0) continue;
+      if (!dir.valid()) dir = open_dir(dirs_.node_dir(node));
+      if (dir.valid())
+        if (auto text = read_file_beneath(dir.get(), key.substr(node.size() + 1)))
           live_.files[key] = *text;
+    }
   }
 };
 

@@ -3,8 +3,10 @@
 #include <exception>
 
 #include "topo/cli.h"
+#include "topo/safe_fs.h"
 
 int main(int argc, char** argv) {
+  topo::ensure_std_fds();  // before anything is opened: a log line must never land in a file
   try {
     return topo::run_cli(argc, argv);
   } catch (const std::exception& e) {

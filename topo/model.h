@@ -44,7 +44,7 @@ struct NodeFile {  // written to $TOPO_NODE_DIR/<name> before exec
 };
 
 struct Command {     // an exec: line, or a daemon's cmd
-  std::string name;  // the daemon's name (its log is $TOPO_NODE_DIR/<name>.log); "" for exec
+  std::string name;  // the daemon's name (its log: <name>.log in LabDirs::log_dir); "" for exec
   std::string cmd;   // run with /bin/sh -c
   Pos pos;
 };

@@ -92,9 +92,9 @@ void NetlinkBackend::apply(const Plan& plan, const Action& action) {
   } else if (auto* p = std::get_if<PrepareNode>(&action)) {
     prepare_node(dirs_, plan.nodes[p->node].name, p->files, plan.nodes[p->node].env);
   } else if (auto* x = std::get_if<RunExec>(&action)) {
-    run_exec(context(plan, x->node), x->cmd);
+    run_exec(dirs_, context(plan, x->node), x->cmd);
   } else if (auto* d = std::get_if<StartDaemon>(&action)) {
-    daemons_.push_back(start_daemon(context(plan, d->node), d->name, d->cmd));
+    daemons_.push_back(start_daemon(dirs_, context(plan, d->node), d->name, d->cmd));
   } else if (std::holds_alternative<WatchDaemons>(action)) {
     watch_daemons(daemons_, std::chrono::seconds(1));
   } else {

@@ -1,14 +1,13 @@
 // `topo exec`: a command, or a shell, inside a node of a running lab. Linked into the lean
 // `topo` front end too: no logging or formatting library here (see entry.h).
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +15,7 @@
 #include "topo/lab.h"
 #include "topo/privileges.h"
 #include "topo/relay.h"
+#include "topo/safe_fs.h"
 #include "topo/state.h"
 
 namespace topo {
@@ -27,21 +27,28 @@ int fail(int status, const std::string& message) {
   return status;
 }
 
-// The interactive shell: $SHELL (else /bin/sh), its prompt showing lab and node.
-std::vector<std::string> shell_argv(const NodeContext& node) {
+// The interactive shell: $SHELL (else /bin/sh), its prompt showing lab and node. bash sets its
+// prompt in ~/.bashrc: an rc file of the lab's runs that, then puts lab and node in front. The
+// file is root's, in the lab's state directory (a node's directory may be a user's, who could
+// put anything under its name), made once, under a hold on the lab's directory.
+std::vector<std::string> shell_argv(const LabPaths& paths, std::string& why) {
   const char* env_shell = getenv("SHELL");
   std::string shell = env_shell && *env_shell ? env_shell : "/bin/sh";
-  if (std::filesystem::path(shell).filename() == "bash") {
-    // bash sets its prompt in ~/.bashrc: run that, then put lab and node in front. The file
-    // lives in the node's directory, made now if the node had none.
-    make_node_dir(node.node_dir);
-    std::string rc = node.node_dir + "/.topo-bashrc";
-    std::ofstream(rc) << "[ -f ~/.bashrc ] && . ~/.bashrc\n"
-                      << "PS1=\"[" << node.lab << ":" << node.node
-                      << "] ${PS1:-\\\\h:\\\\w\\\\$ }\"\n";
-    return {shell, "--rcfile", rc, "-i"};
+  if (std::filesystem::path(shell).filename() != "bash") return {shell, "-i"};
+  LabDirHold hold;
+  if (why = hold.take(paths.lab_dir); !why.empty()) return {};
+  std::string rc_name = std::filesystem::path(paths.bashrc).filename();
+  nl::Fd state = open_beneath(hold.dir(), "state", O_RDONLY | O_DIRECTORY);
+  int err = state.valid() ? 0 : errno;
+  struct stat st;
+  if (!err && fstatat(state.get(), rc_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    const char* rc =
+        "[ -f ~/.bashrc ] && . ~/.bashrc\n"
+        "PS1=\"[$TOPO_LAB:$TOPO_NODE] ${PS1:-\\\\h:\\\\w\\\\$ }\"\n";
+    err = replace_file(state.get(), rc_name, rc, 0600);
   }
-  return {shell, "-i"};
+  if (err) why = "cannot write " + paths.bashrc + ": " + strerror(err);
+  return {shell, "--rcfile", paths.bashrc, "-i"};
 }
 
 }  // namespace
@@ -52,11 +59,9 @@ int exec_in_node(const std::string& lab, const std::string& node,
   // Only the journal's header and this node's record are needed: no parse of the whole lab, so
   // that exec costs the same in a lab of 10 nodes or 10,000.
   LabPaths paths = LabPaths::of(kRunDir, lab);
-  std::ifstream in(paths.journal);
-  if (!in) return fail(1, "lab " + lab + " is not running");
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string journal = text.str();
+  std::optional<std::string> text = read_file(paths.journal);
+  if (!text) return fail(1, "lab " + lab + " is not running");
+  const std::string& journal = *text;
   nlohmann::json header =
       nlohmann::json::parse(journal.substr(0, journal.find('\n')), nullptr, false);
   if (!header.is_object() || header.value("t", "") != "lab")
@@ -72,10 +77,11 @@ int exec_in_node(const std::string& lab, const std::string& node,
 
   // The command's exit status and signals are its own: it replaces topo, as with `ip netns exec`,
   // or, in the lab's cgroup, topo relays them.
+  std::string why;
+  std::vector<std::string> argv = command.empty() ? shell_argv(paths, why) : command;
+  if (!why.empty()) return fail(1, why);
   NodeEntry entry;
-  if (std::string why = prepare_entry(ctx, command.empty() ? shell_argv(ctx) : command, entry);
-      !why.empty())
-    return fail(127, why);
+  if (why = prepare_entry(ctx, argv, entry); !why.empty()) return fail(127, why);
   std::fflush(nullptr);
   auto cannot = [&](const char* step) {
     int err = errno;

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <deque>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -20,6 +19,7 @@
 #include "netlink/error.h"
 #include "netlink/fd.h"
 #include "topo/entry.h"
+#include "topo/safe_fs.h"
 
 namespace topo {
 
@@ -35,26 +35,32 @@ void make_dir(const std::string& path, mode_t mode) {
   if (errno != EEXIST) nl::throw_errno("", path, "create directory", errno);
 }
 
-void ensure_node_dir(const std::string& node_dir) {
-  if (std::string why = make_node_dir(node_dir); !why.empty()) throw std::runtime_error(why);
+nl::Fd open_dir_or_throw(const std::string& path) {
+  nl::Fd dir = open_dir(path);
+  if (!dir.valid()) nl::throw_errno("", path, "open directory", errno);
+  return dir;
 }
 
-void write_file(const std::string& path, const std::string& content, mode_t mode) {
-  nl::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
-  if (!fd.valid()) nl::throw_errno("", path, "write", errno);
-  fchmod(fd.get(), mode);
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) nl::throw_errno("", path, "write", errno);
-    done += n;
-  }
+nl::Fd make_dir_or_throw(int parent, const std::string& parent_path, const std::string& name,
+                         mode_t mode) {
+  nl::Fd dir = make_dir_beneath(parent, name, mode);
+  if (!dir.valid()) nl::throw_errno("", parent_path + "/" + name, "create directory", errno);
+  return dir;
 }
 
-nl::Fd open_append(const std::string& path) {
-  nl::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-  if (!fd.valid()) nl::throw_errno("", path, "open", errno);
+void replace_or_throw(int dir, const std::string& dir_path, const std::string& name,
+                      const std::string& content, mode_t mode) {
+  if (int err = replace_file(dir, name, content, mode))
+    nl::throw_errno("", dir_path + "/" + name, "write", err);
+}
+
+// The node's log directory (root's: log/ and log/<node>, 0755) and `name` in it, to append to.
+nl::Fd open_log(const LabDirs& dirs, const std::string& node, const std::string& name) {
+  nl::Fd run = open_dir_or_throw(dirs.run_dir);
+  nl::Fd logs = make_dir_or_throw(run.get(), dirs.run_dir, "log", 0755);
+  nl::Fd dir = make_dir_or_throw(logs.get(), dirs.run_dir + "/log", node, 0755);
+  nl::Fd fd = open_beneath(dir.get(), name, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (!fd.valid()) nl::throw_errno("", dirs.log_dir(node) + "/" + name, "open", errno);
   return fd;
 }
 
@@ -74,8 +80,18 @@ std::string indent(const std::string& text) {
 }  // namespace
 
 void write_hosts(const LabDirs& dirs, const std::string& content) {
-  make_dir(dirs.etc_dir(), 0755);
-  write_file(dirs.etc_dir() + "/hosts", content, 0644);
+  nl::Fd run = open_dir_or_throw(dirs.run_dir);
+  nl::Fd etc = make_dir_or_throw(run.get(), dirs.run_dir, "etc", 0755);
+  // In place, not replaced: what `ip netns exec` and topo bound over /etc/hosts is this inode.
+  std::string path = dirs.etc_dir() + "/hosts";
+  nl::Fd fd = open_beneath(etc.get(), "hosts", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (!fd.valid() || fchmod(fd.get(), 0644) != 0) nl::throw_errno("", path, "write", errno);
+  for (size_t done = 0; done < content.size();) {
+    ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) nl::throw_errno("", path, "write", errno);
+    done += static_cast<size_t>(n);
+  }
 }
 
 bool etc_link_is_labs(const LabDirs& dirs, const std::string& netns) {
@@ -111,20 +127,23 @@ Unlinked unlink_etc(const LabDirs& dirs, const std::string& netns) {
 
 void prepare_node(const LabDirs& dirs, const std::string& node, const std::vector<NodeFile>& files,
                   const std::vector<std::pair<std::string, std::string>>& env) {
-  std::string dir = dirs.node_dir(node);
-  ensure_node_dir(dir);
-  for (const NodeFile& f : files) write_file(dir + "/" + f.name, f.content, 0644);
+  std::string why, dir_path = dirs.node_dir(node);
+  nl::Fd dir = make_node_dir(dir_path, why);
+  if (!dir.valid()) throw std::runtime_error(why);
+  for (const NodeFile& f : files) replace_or_throw(dir.get(), dir_path, f.name, f.content, 0644);
+  nl::Fd state = open_dir_or_throw(dirs.state_dir());
+  std::string env_name = "env." + node;
   if (!env.empty()) {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& [k, v] : env) j.push_back({k, v});
-    write_file(dirs.env_file(node), j.dump(), 0600);
-  } else if (unlink(dirs.env_file(node).c_str()) != 0 && errno != ENOENT) {
+    replace_or_throw(state.get(), dirs.state_dir(), env_name, j.dump(), 0600);
+  } else if (unlinkat(state.get(), env_name.c_str(), 0) != 0 && errno != ENOENT) {
     nl::throw_errno("", dirs.env_file(node), "remove", errno);
   }
 }
 
 std::string tail_of_file(const std::string& path, size_t lines) {
-  std::ifstream in(path);
+  std::istringstream in(read_file(path).value_or(""));
   std::deque<std::string> last;
   for (std::string line; std::getline(in, line);) {
     last.push_back(line);
@@ -135,12 +154,12 @@ std::string tail_of_file(const std::string& path, size_t lines) {
   return out;
 }
 
-void run_exec(const NodeContext& node, const std::string& cmd) {
-  ensure_node_dir(node.node_dir);
-  nl::Fd log = open_append(node.node_dir + "/exec.log");
+void run_exec(const LabDirs& dirs, const NodeContext& node, const std::string& cmd) {
+  std::string log_path = dirs.log_dir(node.node) + "/exec.log";
+  nl::Fd log = open_log(dirs, node.node, "exec.log");
   std::string header = fmt::format("$ {}\n", cmd);
   if (::write(log.get(), header.data(), header.size()) < 0)
-    nl::throw_errno("", node.node_dir + "/exec.log", "write", errno);
+    nl::throw_errno("", log_path, "write", errno);
   nl::Fd null = open_null();
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) nl::throw_errno("", "pipe", "create", errno);
@@ -184,13 +203,13 @@ void run_exec(const NodeContext& node, const std::string& cmd) {
   throw std::runtime_error(
       fmt::format("exec on node {} failed: `{}` exited with status {}; the "
                   "last lines of its output ({}):\n{}",
-                  node.node, cmd, status, node.node_dir + "/exec.log", indent(tail)));
+                  node.node, cmd, status, log_path, indent(tail)));
 }
 
-Daemon start_daemon(const NodeContext& node, const std::string& name, const std::string& cmd) {
-  ensure_node_dir(node.node_dir);
-  std::string log_path = node.node_dir + "/" + name + ".log";
-  nl::Fd log = open_append(log_path);
+Daemon start_daemon(const LabDirs& dirs, const NodeContext& node, const std::string& name,
+                    const std::string& cmd) {
+  std::string log_path = dirs.log_dir(node.node) + "/" + name + ".log";
+  nl::Fd log = open_log(dirs, node.node, name + ".log");
   nl::Fd null = open_null();
   // Not "exec CMD": CMD may be a list ("trap '' TERM; sleep 9"). The shell and what it starts
   // share the session; down stops them all.

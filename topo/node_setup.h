@@ -25,7 +25,11 @@ struct LabDirs {
 
   std::string etc_dir() const { return run_dir + "/etc"; }
   std::string node_dir(const std::string& node) const { return run_dir + "/nodes/" + node; }
-  std::string env_file(const std::string& node) const { return run_dir + "/state/env." + node; }
+  std::string state_dir() const { return run_dir + "/state"; }
+  std::string env_file(const std::string& node) const { return state_dir() + "/env." + node; }
+  // The output of a node's exec: lines and daemons: root's, out of the node's directory (which
+  // a daemon's user may own).
+  std::string log_dir(const std::string& node) const { return run_dir + "/log/" + node; }
 
   // A lab's directories, from its topology file as the journal has it: an absolute path, or
   // "<stdin>" (whose lab directory is /: nothing of the reading shell's is recorded).
@@ -48,14 +52,15 @@ bool etc_link_is_labs(const LabDirs& dirs, const std::string& netns);
 enum class Unlinked { yes, absent, not_ours };
 Unlinked unlink_etc(const LabDirs& dirs, const std::string& netns);
 
-// $TOPO_NODE_DIR with the node's files (0644), and its env for `topo exec`.
+// $TOPO_NODE_DIR with the node's files (0644, each replacing whatever had its name), and its
+// env for `topo exec`.
 void prepare_node(const LabDirs& dirs, const std::string& node, const std::vector<NodeFile>& files,
                   const std::vector<std::pair<std::string, std::string>>& env);
 
-// Runs /bin/sh -c CMD in the node, appending its output to $TOPO_NODE_DIR/exec.log (and to the
-// debug log, line by line). Throws, with the exit status and the last lines of the output,
-// when it exits non-zero.
-void run_exec(const NodeContext& node, const std::string& cmd);
+// Runs /bin/sh -c CMD in the node, appending its output to the node's exec.log in
+// dirs.log_dir (and to the debug log, line by line). Throws, with the exit status and the last
+// lines of the output, when it exits non-zero.
+void run_exec(const LabDirs& dirs, const NodeContext& node, const std::string& cmd);
 
 struct Daemon {
   std::string node, name, log;
@@ -65,8 +70,9 @@ struct Daemon {
   bool in_background = false;            // its first process exited 0, leaving its children
 };
 // Starts /bin/sh -c CMD in the node, in a session of its own, its output appended to
-// $TOPO_NODE_DIR/<name>.log.
-Daemon start_daemon(const NodeContext& node, const std::string& name, const std::string& cmd);
+// <name>.log in dirs.log_dir.
+Daemon start_daemon(const LabDirs& dirs, const NodeContext& node, const std::string& name,
+                    const std::string& cmd);
 // Waits until each daemon has run for `grace`; throws, with the end of its log, for the first
 // one that exits sooner. A daemon whose first process forks into the background and exits 0
 // (`zebra -d`) runs while its cgroup has a process.

@@ -62,6 +62,9 @@ pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options) {
     for (auto [from, to] :
          {std::pair{options.stdin_fd, 0}, {options.stdout_fd, 1}, {options.stderr_fd, 2}})
       if (from >= 0 && dup2(from, to) < 0) child_fail(w, "redirect standard streams");
+    // The command gets 0-2 and nothing else, whatever topo itself was given (the report pipe
+    // still reports a failure up to the exec). Best effort: kernels before 5.11 lack it.
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     child_fail(w, enter_and_exec(entry));
   }
   close(report[1]);

@@ -6,11 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "netlink/error.h"
+#include "topo/safe_fs.h"
 
 namespace topo {
 
@@ -22,6 +25,17 @@ void make_dir(const std::string& path, mode_t mode) {
     return;
   }
   if (errno != EEXIST) nl::throw_errno("", path, "create directory", errno);
+}
+
+// Waits, at most 10 s, for the shared holds of commands starting in the lab to end.
+bool lock_exclusively(int fd) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if ((errno != EWOULDBLOCK && errno != EINTR) || std::chrono::steady_clock::now() > deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
 }
 
 std::string read_holder(int fd) {
@@ -80,16 +94,43 @@ std::optional<LabLock> LabLock::acquire_existing(const LabPaths& paths, const st
   return LabLock(paths, std::move(fd));
 }
 
-void LabLock::remove_all() {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(paths_.lab_dir, ec))
-    if (entry.path() != paths_.state_dir) std::filesystem::remove_all(entry.path(), ec);
+std::vector<std::string> LabLock::remove_all() {
+  nl::Fd lab = open_dir(paths_.lab_dir);
+  if (!lab.valid())
+    return errno == ENOENT
+               ? std::vector<std::string>{}
+               : std::vector{fmt::format("{}: {}", paths_.lab_dir, nl::errno_text(errno))};
+  // Commands starting in the lab make their node's directory under a shared hold on the lab's
+  // (LabDirHold): held exclusively, none is made while it goes, and none after (the journal goes
+  // with it, and they check for it).
+  if (!lock_exclusively(lab.get()))
+    return {fmt::format("{}: held by another process (a command starting in the lab) for 10 s",
+                        paths_.lab_dir)};
+  std::string state_name = std::filesystem::path(paths_.state_dir).filename();
+  std::string lock_name = std::filesystem::path(paths_.lock).filename();
+  std::vector<std::string> left;
+  // Everything in `dir` but `keep`.
+  auto remove = [&](int dir, const std::string& dir_path, const std::string& keep) {
+    errno = 0;
+    std::vector<std::string> names = dir_entries(dir);
+    if (errno) left.push_back(fmt::format("{}: {}", dir_path, nl::errno_text(errno)));
+    for (const std::string& name : names)
+      if (name != keep)
+        for (std::string& failure : remove_tree(dir, name, dir_path + "/" + name))
+          left.push_back(std::move(failure));
+  };
+  remove(lab.get(), paths_.lab_dir, state_name);
+  nl::Fd state = open_beneath(lab.get(), state_name, O_RDONLY | O_DIRECTORY);
+  if (state.valid())
+    remove(state.get(), paths_.state_dir, lock_name);
+  else if (errno != ENOENT)
+    left.push_back(fmt::format("{}: {}", paths_.state_dir, nl::errno_text(errno)));
+  if (!left.empty()) return left;
   // The lock goes last: until then, a new `up` of the lab waits for us (or fails fast).
-  for (const auto& entry : std::filesystem::directory_iterator(paths_.state_dir, ec))
-    if (entry.path() != paths_.lock) std::filesystem::remove_all(entry.path(), ec);
   unlink(paths_.lock.c_str());
   rmdir(paths_.state_dir.c_str());  // ENOTEMPTY: a new `up` made its lock here already
   rmdir(paths_.lab_dir.c_str());
+  return {};
 }
 
 }  // namespace topo

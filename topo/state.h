@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "netlink/fd.h"
 
@@ -18,9 +19,15 @@ inline constexpr const char* kRunDir = "/run/topo";
 struct LabPaths {
   std::string lab_dir, state_dir, journal, lock;
   std::string topology;  // the topology file as `up` read it, for `topo test`
+  std::string bashrc;    // the rc file of `topo exec` bash shells
   static LabPaths of(const std::string& run_dir, const std::string& lab) {
     std::string dir = run_dir + "/" + lab, state = dir + "/state";
-    return {dir, state, state + "/journal", state + "/lock", state + "/topology.yaml"};
+    return {dir,
+            state,
+            state + "/journal",
+            state + "/lock",
+            state + "/topology.yaml",
+            state + "/bashrc"};
   }
 };
 
@@ -39,9 +46,11 @@ class LabLock {
   static std::optional<LabLock> acquire_existing(const LabPaths& paths, const std::string& lab,
                                                  const std::string& verb);
 
-  // After `down`: removes the journal, the lock file and the directories, while still holding
-  // the lock (a process that opened the old lock file notices it is gone and retries).
-  void remove_all();
+  // After `down`: removes the lab's directories and all in them, the journal and the lock file
+  // last, while still holding the lock (a process that opened the old lock file notices it is
+  // gone and retries); never through a symlink (a node's directory may be a user's). Returns
+  // what could not be removed ("PATH: reason"): empty when nothing of the lab is left.
+  std::vector<std::string> remove_all();
 
  private:
   LabLock(LabPaths paths, nl::Fd fd) : paths_(std::move(paths)), fd_(std::move(fd)) {}

@@ -201,15 +201,8 @@ class Validator {
                                     "whose log would be exec.log)",
                                     n.name, d.name));
     }
-    for (const NodeFile& f : n.files) {
-      std::string why = file_name_problem(f.name, "file");
-      if (!why.empty())
-        d_.error(f.pos, why);
-      else if (logs.count(f.name))
-        d_.error(f.pos, fmt::format("file `{}` would be overwritten by a log topo keeps in "
-                                    "$TOPO_NODE_DIR",
-                                    f.name));
-    }
+    for (const NodeFile& f : n.files)
+      if (std::string why = file_name_problem(f.name, "file"); !why.empty()) d_.error(f.pos, why);
   }
 
   void check_links() {
