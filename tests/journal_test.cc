@@ -104,13 +104,14 @@ TEST_F(JournalTest, DamageBeforeTheEndIsAnError) {
 TEST_F(JournalTest, DamageSaysHowToRemoveTheLabAndAForcedReadSkipsOnlyTheDamagedLines) {
   {
     JournalWriter w = JournalWriter::create(path_, header_);
-    w.netns({{"lab1-a", "a", 0, "host"}});
+    w.netns({{"lab1-a", "a", {}, "host"}});
   }
   append_raw("garbage\n{\"no\": \"type\"}\n");
   {
     JournalWriter w = JournalWriter::append_to(path_);
-    w.netns({{"lab1-b", "b", 0, "router"}});
-    w.netns_ids({{"lab1-a", "a", 7, ""}, {"lab1-b", "b", 8, ""}});
+    w.netns({{"lab1-b", "b", {}, "router"}});
+    w.netns_id("lab1-a", {70, 3, 7});
+    w.netns_id("lab1-b", {80, 3, 8});
     w.complete(2, 0);
   }
   try {
@@ -127,8 +128,8 @@ TEST_F(JournalTest, DamageSaysHowToRemoveTheLabAndAForcedReadSkipsOnlyTheDamaged
   EXPECT_EQ(damaged, (std::vector<size_t>{3, 4}));
   EXPECT_EQ(s->header.lab, "lab1");
   ASSERT_EQ(s->netns.size(), 2u);
-  EXPECT_EQ(s->netns[0].id, 7u);
-  EXPECT_EQ(s->netns[1].id, 8u);
+  EXPECT_EQ(s->netns[0].id, (nl::NetnsId{70, 3, 7}));
+  EXPECT_EQ(s->netns[1].id, (nl::NetnsId{80, 3, 8}));
   EXPECT_TRUE(s->complete);
 }
 
@@ -136,7 +137,7 @@ TEST_F(JournalTest, AForcedReadOfAJournalWithoutItsHeaderStillNamesItsNamespaces
   append_raw("{\"t\":\"lab\",\"lab\":\"la%%%%\n");
   {
     JournalWriter w = JournalWriter::append_to(path_);
-    w.netns({{"lab1-a", "a", 0, "host"}});
+    w.netns({{"lab1-a", "a", {}, "host"}});
   }
   EXPECT_THROW(read_journal(path_), std::runtime_error);
   std::vector<size_t> damaged;
