@@ -233,8 +233,15 @@ TEST_F(HostileInput, StatusWithoutRootSaysItNeedsRoot) {
   if (access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv (util-linux) not installed";
   std::string file = write_lab("name: LAB\nnodes: {a: {}}\n");
   ASSERT_EQ(topo("up " + file).status, 0);
-  CmdResult r = run("setpriv --reuid=65534 --regid=65534 --clear-groups " +
-                    std::string(TOPO_BINARY) + " status");
+  // The binaries where nobody may run them (a build tree may be in a directory of root's alone,
+  // as a fresh clone under mktemp -d is).
+  std::string bin = dir() + "/bin-for-nobody";
+  std::string build = std::filesystem::path(TOPO_BINARY).parent_path();
+  ASSERT_EQ(run("mkdir -m 0755 " + bin + " && cp " + build + "/topo " + build + "/topo-core " +
+                bin + "/ && chmod 0755 " + dir())
+                .status,
+            0);
+  CmdResult r = run("setpriv --reuid=65534 --regid=65534 --clear-groups " + bin + "/topo status");
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "error: topo status must run as root")) << r.output;
   EXPECT_FALSE(contains(r.output, "damaged")) << r.output;
