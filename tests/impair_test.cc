@@ -6,6 +6,7 @@
 
 #include "netlink/qdisc.h"
 #include "tests/lab_fixture.h"
+#include "topo/state.h"
 
 namespace topo::testing {
 namespace {
@@ -152,6 +153,25 @@ TEST_F(Impair, Mistakes) {
   EXPECT_TRUE(contains(too_long.output, "at most 274s")) << too_long.output;
   EXPECT_EQ(topo("link " + lab() + " a:e0 sideways").status, 2);
   EXPECT_EQ(topo("link " + lab() + "-not-running a:e0 down").status, 1);
+}
+
+// While another topo holds the lab (an `up` changing it, its journal half written), impair and
+// link read nothing of it: they say the lab is busy, whatever the end they were given.
+TEST_F(Impair, ABusyLabIsNotReadBeforeItsLockIsTaken) {
+  ASSERT_EQ(topo("up " + write_lab(kRateLab)).status, 0);
+  {
+    std::optional<LabLock> held =
+        LabLock::acquire_existing(LabPaths::of(kRunDir, lab()), lab(), "up");
+    ASSERT_TRUE(held);
+    for (const std::string& verb :
+         {"impair " + lab() + " a:e9 --rate 1mbit", "link " + lab() + " a:e9 down"}) {
+      CmdResult r = topo(verb);
+      EXPECT_EQ(r.status, 1) << verb << "\n" << r.output;
+      EXPECT_TRUE(contains(r.output, "lab " + lab() + " is busy: topo up (pid ")) << r.output;
+      EXPECT_FALSE(contains(r.output, "has no link end")) << r.output;
+    }
+  }
+  EXPECT_EQ(topo("impair " + lab() + " a:e0 --rate 1mbit").status, 0) << "the lock is free again";
 }
 
 }  // namespace
