@@ -9,13 +9,13 @@ void FakeBackend::apply(const Plan& plan, const Action& action) {
   if (fail_on && text.find(*fail_on) != std::string::npos)
     throw nl::Error("fake", text, "apply", EIO, "injected failure");
   log.push_back(text);
-  if (auto* c = std::get_if<CreateNetns>(&action)) live_netns.insert(plan.nodes[c->node].netns);
 }
 
 void FakeBackend::create_netns(const Plan& plan, const std::vector<int>& nodes,
                                const NetnsMade& made) {
   for (int n : nodes) {
     apply(plan, CreateNetns{n});
+    live_netns.insert(plan.nodes[n].netns);
     made(n, id_of(n));
   }
 }

@@ -13,7 +13,7 @@ namespace topo {
 class FakeBackend : public Backend {
  public:
   void apply(const Plan& plan, const Action& action) override;
-  // One after the other; each identity recorded once its CreateNetns was applied.
+  // One after the other; each live, and its identity recorded, once its CreateNetns was applied.
   void create_netns(const Plan& plan, const std::vector<int>& nodes,
                     const NetnsMade& made) override;
   // The identity the fake gives a node's namespace.

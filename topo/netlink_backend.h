@@ -41,7 +41,11 @@ class NetlinkBackend : public Backend {
   }
 
  private:
-  void apply_change(const Plan& plan, const Action& action);
+  // The handlers of apply(), one per action kind (std::visit checks that none is missing).
+  auto building(const Plan& plan);
+  auto changing(const Plan& plan);
+  void stop_daemon(const Plan& plan, const StopDaemon& d);
+  void delete_node(const Plan& plan, const DeleteNode& n);
   nl::Netns& ns(int node);
   nl::Netns& root();
   int ifindex(const IfaceRef& iface);
