@@ -30,40 +30,54 @@ void log_action(const Plan& plan, const Action& action) {
   if (spdlog::should_log(spdlog::level::debug)) spdlog::debug("{}", describe(plan, action));
 }
 
+// Carries out one action. A veth end the change removes that has another MAC than the lab gave
+// it is not the lab's any more: left alone, as teardown leaves one, and said so.
+void apply_one(const Plan& plan, const Action& action, Backend& backend) {
+  auto* veth = std::get_if<DeleteVeth>(&action);
+  if (!veth) return backend.apply(plan, action);
+  if (backend.remove_veth(plan, *veth) != Backend::Removed::not_ours) return;
+  const std::string& netns = plan.nodes[veth->iface.node].netns;
+  spdlog::warn(
+      "left interface {} of {} alone: it is no longer the veth this lab made (its MAC is not "
+      "{}); lab {} forgets it",
+      veth->iface.name, netns.empty() ? "the root namespace" : "netns " + netns,
+      nl::mac_text(veth->mac), plan.lab);
+}
+
 // What the journal learns once an action has been applied. A daemon cannot be journaled before
 // it exists: its pid comes from starting it (if up dies in between, down still finds it by its
 // namespace and its TOPO_LAB). After a removal, the journal forgets what was removed.
 void journal_applied(const Plan& plan, const Action& action, Backend& backend,
                      JournalWriter& journal) {
-  std::visit(
-      overloaded{[&](const StartDaemon& d) {
-                   journal.daemon({plan.nodes[d.node].name, d.name, backend.last_pid()});
-                 },
-                 [&](const SetImpair& i) {
-                   journal.impairment(endpoint(plan, i.iface), impairment_text(i.impairment));
-                 },
-                 [&](const ClearImpair& i) { journal.impairment(endpoint(plan, i.iface), ""); },
-                 [&](const DeleteVeth& v) {
-                   std::string end = endpoint(plan, v.iface);
-                   journal.veth_gone(end, v.peer);
-                   journal.veth_gone(v.peer, end);
-                   for (const std::string& e : {end, v.peer})
-                     if (e.rfind(std::string(kHostNode) + ":", 0) == 0)
-                       journal.host_link_gone(e.substr(5));
-                 },
-                 [&](const StopDaemon& d) { journal.daemon_gone(plan.nodes[d.node].name, d.name); },
-                 [&](const DeleteNode& n) {
-                   journal.etc_link_gone(plan.nodes[n.node].netns);
-                   journal.netns_gone(plan.nodes[n.node].netns);
-                 },
-                 // Journaled before they are made (so that a down after a kill removes them).
-                 [](const OneOf<CreateNetns, CreateVeth, LinkEtc> auto&) {},
-                 // Nothing that down needs to know: it goes with the node's namespace or directory,
-                 // or is made again from the file.
-                 [](const OneOf<CreateBridge, SetSysctl, AddAddress, SetLink, AddRoute, WriteHosts,
-                                PrepareNode, RunExec, WatchDaemons, ChangeLink, DeleteAddress,
-                                DeleteRoute, RemoveFile> auto&) {}},
-      action);
+  auto learn = overloaded{
+      [&](const StartDaemon& d) {
+        journal.daemon({plan.nodes[d.node].name, d.name, backend.last_pid()});
+      },
+      [&](const SetImpair& i) {
+        journal.impairment(endpoint(plan, i.iface), impairment_text(i.impairment));
+      },
+      [&](const ClearImpair& i) { journal.impairment(endpoint(plan, i.iface), ""); },
+      // Removed, or left as not the lab's (apply_one): the lab has it no more either way.
+      [&](const DeleteVeth& v) {
+        std::string end = endpoint(plan, v.iface);
+        journal.veth_gone(end, v.peer);
+        journal.veth_gone(v.peer, end);
+        for (const std::string& e : {end, v.peer})
+          if (e.rfind(std::string(kHostNode) + ":", 0) == 0) journal.host_link_gone(e.substr(5));
+      },
+      [&](const StopDaemon& d) { journal.daemon_gone(plan.nodes[d.node].name, d.name); },
+      [&](const DeleteNode& n) {
+        journal.etc_link_gone(plan.nodes[n.node].netns);
+        journal.netns_gone(plan.nodes[n.node].netns);
+      },
+      // Journaled before they are made (so that a down after a kill removes them).
+      [](const OneOf<CreateNetns, CreateVeth, LinkEtc> auto&) {},
+      // Nothing that down needs to know: it goes with the node's namespace or directory, or is
+      // made again from the file.
+      [](const OneOf<CreateBridge, SetSysctl, AddAddress, SetLink, AddRoute, WriteHosts,
+                     PrepareNode, RunExec, WatchDaemons, ChangeLink, DeleteAddress, DeleteRoute,
+                     RemoveFile> auto&) {}};
+  std::visit(learn, action);
 }
 
 }  // namespace
@@ -159,7 +173,7 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
       // Commands in nodes may resolve names: the links must all be there.
       if (std::holds_alternative<PrepareNode>(actions[begin])) wait_etc_links();
       log_action(plan, actions[begin]);
-      backend.apply(plan, actions[begin]);
+      apply_one(plan, actions[begin], backend);
       journal_applied(plan, actions[begin], backend, journal);
     }
     begin = end;

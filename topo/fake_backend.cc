@@ -25,6 +25,12 @@ Backend::Removed FakeBackend::remove_netns(const std::string& netns, const nl::N
   return live_netns.erase(netns) ? Removed::yes : Removed::absent;
 }
 
+Backend::Removed FakeBackend::remove_veth(const Plan& plan, const DeleteVeth& veth) {
+  apply(plan, veth);
+  std::string end = plan.nodes[veth.iface.node].name + ":" + veth.iface.name;
+  return not_ours.count(end) ? Removed::not_ours : Removed::yes;
+}
+
 Backend::Removed FakeBackend::remove_host_link(const std::string& iface, const std::string&) {
   log.push_back("remove host link " + iface);
   return Removed::yes;

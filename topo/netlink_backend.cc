@@ -119,7 +119,11 @@ auto NetlinkBackend::changing(const Plan& plan) {
       [&](const ClearImpair& i) {
         nl::clear_impairment(ns(i.iface.node), ifindex(i.iface), i.iface.name);
       },
-      [&](const DeleteVeth& v) { nl::delete_link_with_mac(ns(v.iface.node), v.iface.name, v.mac); },
+      [](const DeleteVeth&) {
+        throw std::logic_error(
+            "veth ends are removed by remove_veth, which says whether one was "
+            "still the lab's");
+      },
       [&](const StopDaemon& d) { stop_daemon(plan, d); },
       [&](const RemoveFile& f) {
         std::string path = dirs_.node_dir(plan.nodes[f.node].name) + "/" + f.name;
@@ -258,19 +262,31 @@ void NetlinkBackend::remove_all_netns(const std::vector<JournalNetns>& netns,
   for (std::thread& t : threads) t.join();
 }
 
+namespace {
+
+Backend::Removed removed(nl::Deleted deleted) {
+  switch (deleted) {
+    case nl::Deleted::yes:
+      return Backend::Removed::yes;
+    case nl::Deleted::absent:
+      return Backend::Removed::absent;
+    case nl::Deleted::not_ours:
+      break;
+  }
+  return Backend::Removed::not_ours;
+}
+
+}  // namespace
+
+Backend::Removed NetlinkBackend::remove_veth(const Plan&, const DeleteVeth& veth) {
+  return removed(nl::delete_link_with_mac(ns(veth.iface.node), veth.iface.name, veth.mac));
+}
+
 Backend::Removed NetlinkBackend::remove_host_link(const std::string& iface,
                                                   const std::string& mac) {
   std::optional<nl::Mac> m = nl::parse_mac(mac);
   if (!m) return Removed::not_ours;
-  switch (nl::delete_link_with_mac(root(), iface, *m)) {
-    case nl::Deleted::yes:
-      return Removed::yes;
-    case nl::Deleted::absent:
-      return Removed::absent;
-    case nl::Deleted::not_ours:
-      break;
-  }
-  return Removed::not_ours;
+  return removed(nl::delete_link_with_mac(root(), iface, *m));
 }
 
 }  // namespace topo

@@ -31,6 +31,7 @@ class NetlinkBackend : public Backend {
   // check the cookie.
   void remove_all_netns(const std::vector<JournalNetns>& netns,
                         const NetnsRemoved& removed) override;
+  Removed remove_veth(const Plan& plan, const DeleteVeth& veth) override;
   Removed remove_host_link(const std::string& iface, const std::string& mac) override;
   Removed remove_etc_link(const std::string& netns) override;
   void remove_etc_dir() override;
