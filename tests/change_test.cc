@@ -294,6 +294,34 @@ TEST_F(Change, AChangeThatCannotBeMadeIsRefusedBeforeAnythingChanges) {
   unchanged("damaged state");
 }
 
+// The file being applied is stored first (for an `up` killed halfway to be finished or undone
+// by the next): when it cannot be, nothing is changed.
+TEST_F(Change, AFileThatCannotBeStoredChangesNothing) {
+  std::string file = write_lab(kLab);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  auto before = ifindexes({"r1", "r2", "h3"});
+  std::string state = "/run/topo/" + lab() + "/state";
+  std::string journal = file_text(state + "/journal");
+  // Nothing can be created in an immutable directory, not even by root.
+  if (run("chattr +i " + state + " 2>/dev/null").status != 0)
+    GTEST_SKIP() << "this file system has no immutable directories";
+  struct Thaw {
+    std::string dir;
+    ~Thaw() { run("chattr -i " + dir); }
+  } thaw{state};
+  write_lab(replaced(kLab, "  h3: {}\n", "  h3: {}\n  h5: {}\n"));
+  CmdResult r = topo("up " + file);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "error: cannot write " + state +
+                                     "/topology.yaml.next: Operation not permitted: nothing "
+                                     "was changed"))
+      << r.output;
+  EXPECT_FALSE(contains(r.output, "back as it was")) << r.output;
+  EXPECT_EQ(inode("h5"), 0u);
+  EXPECT_EQ(ifindexes({"r1", "r2", "h3"}), before);
+  EXPECT_EQ(file_text(state + "/journal"), journal);
+}
+
 TEST_F(Change, ALanKeepsItsNamespaceWhenLinksBeforeItAndItsMembersChange) {
   const char* v1 = R"(name: LAB
 nodes: {r: {}, a: {}, b: {}, c: {}, d: {}}

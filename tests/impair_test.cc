@@ -6,6 +6,7 @@
 
 #include "netlink/qdisc.h"
 #include "tests/lab_fixture.h"
+#include "topo/state.h"
 
 namespace topo::testing {
 namespace {
@@ -142,16 +143,47 @@ links:
 TEST_F(Impair, Mistakes) {
   ASSERT_EQ(topo("up " + write_lab(kRateLab)).status, 0);
   EXPECT_EQ(topo("impair " + lab() + " a:nope --rate 1mbit").status, 2);
-  EXPECT_EQ(topo("impair " + lab() + " a:e0 --rate 5mbps").status, 2);
-  EXPECT_EQ(topo("impair " + lab() + " a:e0").status, 2) << "neither impairments nor --clear";
-  EXPECT_EQ(topo("impair " + lab() + " a:e0 --rate 1mbit --clear").status, 2);
-  EXPECT_EQ(topo("impair " + lab() + " a:e0 --jitter 1ms").status, 2);
+  // Each mistake is one error, and nothing is changed.
+  CmdResult rate = topo("impair " + lab() + " a:e0 --rate 5mbps");
+  EXPECT_EQ(rate.status, 2);
+  EXPECT_EQ(rate.output,
+            "--rate: 5mbps is not understood: a rate like 64kbit, 20mbit or 1gbit (8kbit to "
+            "16gbit)\nRun with --help for more information.\n");
+  CmdResult neither = topo("impair " + lab() + " a:e0");
+  EXPECT_EQ(neither.status, 2) << "neither impairments nor --clear";
+  EXPECT_TRUE(contains(neither.output, "At least 1 option from [--delay,")) << neither.output;
+  CmdResult both = topo("impair " + lab() + " a:e0 --rate 1mbit --clear");
+  EXPECT_EQ(both.status, 2);
+  EXPECT_TRUE(contains(both.output, "--rate excludes --clear")) << both.output;
+  CmdResult jitter = topo("impair " + lab() + " a:e0 --jitter 1ms");
+  EXPECT_EQ(jitter.status, 2);
+  EXPECT_TRUE(contains(jitter.output, "--jitter requires --delay")) << jitter.output;
   CmdResult too_long = topo("impair " + lab() + " a:e0 --delay 300s");
   EXPECT_EQ(too_long.status, 2);
-  EXPECT_TRUE(contains(too_long.output, "--delay 300s: not understood")) << too_long.output;
+  EXPECT_TRUE(contains(too_long.output, "--delay: 300s is not understood")) << too_long.output;
   EXPECT_TRUE(contains(too_long.output, "at most 274s")) << too_long.output;
+  EXPECT_EQ(end_status("a", "e0")["impairment"], "rate 20mbit") << "nothing was changed";
   EXPECT_EQ(topo("link " + lab() + " a:e0 sideways").status, 2);
   EXPECT_EQ(topo("link " + lab() + "-not-running a:e0 down").status, 1);
+}
+
+// While another topo holds the lab (an `up` changing it, its journal half written), impair and
+// link read nothing of it: they say the lab is busy, whatever the end they were given.
+TEST_F(Impair, ABusyLabIsNotReadBeforeItsLockIsTaken) {
+  ASSERT_EQ(topo("up " + write_lab(kRateLab)).status, 0);
+  {
+    std::optional<LabLock> held =
+        LabLock::acquire_existing(LabPaths::of(kRunDir, lab()), lab(), "up");
+    ASSERT_TRUE(held);
+    for (const std::string& verb :
+         {"impair " + lab() + " a:e9 --rate 1mbit", "link " + lab() + " a:e9 down"}) {
+      CmdResult r = topo(verb);
+      EXPECT_EQ(r.status, 1) << verb << "\n" << r.output;
+      EXPECT_TRUE(contains(r.output, "lab " + lab() + " is busy: topo up (pid ")) << r.output;
+      EXPECT_FALSE(contains(r.output, "has no link end")) << r.output;
+    }
+  }
+  EXPECT_EQ(topo("impair " + lab() + " a:e0 --rate 1mbit").status, 0) << "the lock is free again";
 }
 
 }  // namespace

@@ -232,6 +232,24 @@ TEST_F(Up, AnInvalidFileExitsTwoAndCreatesNothing) {
   EXPECT_EQ(bad_name.status, 2) << bad_name.output;
 }
 
+// The copy of the file that later `up`s and `topo test` compare with must be written, or the
+// lab is not made.
+TEST_F(Up, AFileCopyThatCannotBeStoredFailsTheUpAndCreatesNothing) {
+  std::string file =
+      write_lab("name: LAB\nnodes: {a: {}, b: {}}\nlinks: [{endpoints: [a:e0, b:e0]}]\n");
+  std::string state = "/run/topo/" + lab() + "/state";
+  ASSERT_EQ(run("mkdir -p -m 0711 /run/topo/" + lab() + " && mkdir -m 0700 " + state +
+                " && mkdir " + state + "/topology.yaml")
+                .status,
+            0);
+  CmdResult up = topo("up " + file);
+  EXPECT_EQ(up.status, 1) << up.output;
+  EXPECT_TRUE(
+      contains(up.output, "error: cannot write " + state + "/topology.yaml: Is a directory"))
+      << up.output;
+  expect_nothing_left();
+}
+
 TEST_F(Up, WithoutCapabilitiesOneSentenceAndExitOne) {
   if (access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv (util-linux) not installed";
   std::string file = example("two-hosts.yaml");

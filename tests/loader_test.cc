@@ -108,7 +108,60 @@ links:
 }
 
 TEST(Loader, YamlSyntaxError) {
-  expect_error("name: t\nnodes: {a: {}\n", 3, 1, "YAML syntax");
+  expect_error("name: t\nnodes: {a: {}}}\n", 2, 15, "YAML syntax: illegal flow end");
+}
+
+// An unclosed `[` or `{` is pointed at where it was opened, not where the parser gave up (the
+// end of the file, or a line further on).
+TEST(Loader, AnUnclosedFlowMappingIsPointedAtWhereItOpened) {
+  expect_error("name: t\nnodes: {a: {}\n", 2, 8, "YAML syntax: `{` opened here is never closed");
+}
+
+TEST(Loader, AnUnclosedFlowSequenceInABlockMappingIsPointedAtWhereItOpened) {
+  expect_error(R"(name: t
+nodes: {a: {}, b: {}}
+links:
+  - endpoints: [a:e0, b:e0
+    mtu: 1500
+  - endpoints: [a:e1, b:e1]
+)",
+               4, 16, "YAML syntax: `[` opened here is never closed");
+}
+
+TEST(Loader, OfNestedUnclosedBracketsTheInnermostIsPointedAt) {
+  expect_error("name: t\nnodes: {a: {}, b: {exec: [x, y]\n", 2, 19,
+               "`{` opened here is never closed");
+}
+
+TEST(Loader, ABracketInAQuotedStringOrACommentIsNotTaken) {
+  expect_error(R"(name: t
+nodes: [a, "b]", 'c'']',  # ] not this one
+  d
+links: []
+)",
+               2, 8, "`[` opened here is never closed");
+  expect_error(R"(name: t
+nodes:
+  a: {exec: ["echo }", 'x}'],  # }
+      env: {X: "{"}
+)",
+               3, 6, "`{` opened here is never closed");
+}
+
+TEST(Loader, QuotesInWordsAndBlockScalarsOpenNothing) {
+  // `it's` is a word, and the block scalar's lines are text: neither hides the `{` after them.
+  expect_error(R"(name: t
+nodes:
+  a:
+    exec:
+      - echo it's here
+    files:
+      motd: |
+        "Welcome [
+  b: {kind: host
+  c: {env: {X: '1'}}
+)",
+               9, 6, "`{` opened here is never closed");
 }
 
 TEST(Loader, EmptyFile) {

@@ -4,7 +4,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 #include <set>
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "netlink/error.h"
 #include "topo/applier.h"
@@ -271,6 +276,65 @@ links:
   const auto& sw_bridge = std::get<CreateBridge>(plan.actions[5]);
   EXPECT_EQ(sw_bridge.bridge.slot, 1);
   EXPECT_EQ(std::get<CreateVeth>(plan.actions[7]).a.slot, 2);
+}
+
+// Warnings logged while it lives.
+class CapturedWarnings {
+ public:
+  CapturedWarnings()
+      : previous_(spdlog::default_logger()),
+        logger_(std::make_shared<spdlog::logger>(
+            "captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(text_))) {
+    logger_->set_pattern("%l: %v");
+    spdlog::set_default_logger(logger_);
+  }
+  ~CapturedWarnings() { spdlog::set_default_logger(previous_); }
+  std::string text() const { return text_.str(); }
+
+ private:
+  std::ostringstream text_;
+  std::shared_ptr<spdlog::logger> previous_, logger_;
+};
+
+// A change removes the link a:e0 <-> b:e0 of a running lab.
+Plan removal_of_a_link() {
+  Plan plan;
+  plan.lab = "p";
+  plan.nodes = {{"a", "p-a", PlanNode::Role::node, "host", {}},
+                {"b", "p-b", PlanNode::Role::node, "host", {}}};
+  plan.actions = {DeleteVeth{{0, "e0", kKernelSlot}, {0x02, 0, 0, 0, 0, 0xa0}, "b:e0"}};
+  return plan;
+}
+
+TEST_F(ApplierTest, AVethEndNoLongerTheLabsIsLeftAloneAndSaidSo) {
+  Plan plan = removal_of_a_link();
+  FakeBackend backend;
+  backend.not_ours = {"a:e0"};  // something else has its name now: another MAC
+  JournalWriter j = journal();
+  j.veths({{"a:e0", "b:e0"}}, {});
+  CapturedWarnings warnings;
+  apply_plan(plan, backend, j);
+  EXPECT_EQ(backend.log, (std::vector<std::string>{"a: delete veth e0 <-> b:e0"}));
+  EXPECT_EQ(warnings.text(),
+            "warning: left interface e0 of netns p-a alone: it is no longer the veth this lab "
+            "made (its MAC is not 02:00:00:00:00:a0); lab p forgets it\n");
+  auto state = read_journal(dir_ + "/journal");
+  ASSERT_TRUE(state);
+  EXPECT_TRUE(state->veths.empty()) << "a down must not count it as the lab's";
+}
+
+TEST_F(ApplierTest, AVethEndStillTheLabsIsRemovedWithoutAWord) {
+  Plan plan = removal_of_a_link();
+  FakeBackend backend;
+  JournalWriter j = journal();
+  j.veths({{"a:e0", "b:e0"}}, {});
+  CapturedWarnings warnings;
+  apply_plan(plan, backend, j);
+  EXPECT_EQ(backend.log, (std::vector<std::string>{"a: delete veth e0 <-> b:e0"}));
+  EXPECT_EQ(warnings.text(), "");
+  auto state = read_journal(dir_ + "/journal");
+  ASSERT_TRUE(state);
+  EXPECT_TRUE(state->veths.empty());
 }
 
 TEST_F(ApplierTest, HostEndsAreJournaledAndRemovedFirst) {

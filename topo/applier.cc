@@ -1,6 +1,7 @@
 #include "topo/applier.h"
 
 #include "topo/impair.h"
+#include "topo/overloaded.h"
 
 #include <future>
 #include <mutex>
@@ -29,22 +30,54 @@ void log_action(const Plan& plan, const Action& action) {
   if (spdlog::should_log(spdlog::level::debug)) spdlog::debug("{}", describe(plan, action));
 }
 
-// After a change to a running lab removed something: the journal forgets it.
-void journal_removal(const Plan& plan, const Action& action, JournalWriter& journal) {
-  if (auto* i = std::get_if<ClearImpair>(&action)) {
-    journal.impairment(endpoint(plan, i->iface), "");
-  } else if (auto* v = std::get_if<DeleteVeth>(&action)) {
-    std::string end = endpoint(plan, v->iface);
-    journal.veth_gone(end, v->peer);
-    journal.veth_gone(v->peer, end);
-    for (const std::string& e : {end, v->peer})
-      if (e.rfind(std::string(kHostNode) + ":", 0) == 0) journal.host_link_gone(e.substr(5));
-  } else if (auto* d = std::get_if<StopDaemon>(&action)) {
-    journal.daemon_gone(plan.nodes[d->node].name, d->name);
-  } else if (auto* n = std::get_if<DeleteNode>(&action)) {
-    journal.etc_link_gone(plan.nodes[n->node].netns);
-    journal.netns_gone(plan.nodes[n->node].netns);
-  }
+// Carries out one action. A veth end the change removes that has another MAC than the lab gave
+// it is not the lab's any more: left alone, as teardown leaves one, and said so.
+void apply_one(const Plan& plan, const Action& action, Backend& backend) {
+  auto* veth = std::get_if<DeleteVeth>(&action);
+  if (!veth) return backend.apply(plan, action);
+  if (backend.remove_veth(plan, *veth) != Backend::Removed::not_ours) return;
+  const std::string& netns = plan.nodes[veth->iface.node].netns;
+  spdlog::warn(
+      "left interface {} of {} alone: it is no longer the veth this lab made (its MAC is not "
+      "{}); lab {} forgets it",
+      veth->iface.name, netns.empty() ? "the root namespace" : "netns " + netns,
+      nl::mac_text(veth->mac), plan.lab);
+}
+
+// What the journal learns once an action has been applied. A daemon cannot be journaled before
+// it exists: its pid comes from starting it (if up dies in between, down still finds it by its
+// namespace and its TOPO_LAB). After a removal, the journal forgets what was removed.
+void journal_applied(const Plan& plan, const Action& action, Backend& backend,
+                     JournalWriter& journal) {
+  auto learn = overloaded{
+      [&](const StartDaemon& d) {
+        journal.daemon({plan.nodes[d.node].name, d.name, backend.last_pid()});
+      },
+      [&](const SetImpair& i) {
+        journal.impairment(endpoint(plan, i.iface), impairment_text(i.impairment));
+      },
+      [&](const ClearImpair& i) { journal.impairment(endpoint(plan, i.iface), ""); },
+      // Removed, or left as not the lab's (apply_one): the lab has it no more either way.
+      [&](const DeleteVeth& v) {
+        std::string end = endpoint(plan, v.iface);
+        journal.veth_gone(end, v.peer);
+        journal.veth_gone(v.peer, end);
+        for (const std::string& e : {end, v.peer})
+          if (e.rfind(std::string(kHostNode) + ":", 0) == 0) journal.host_link_gone(e.substr(5));
+      },
+      [&](const StopDaemon& d) { journal.daemon_gone(plan.nodes[d.node].name, d.name); },
+      [&](const DeleteNode& n) {
+        journal.etc_link_gone(plan.nodes[n.node].netns);
+        journal.netns_gone(plan.nodes[n.node].netns);
+      },
+      // Journaled before they are made (so that a down after a kill removes them).
+      [](const OneOf<CreateNetns, CreateVeth, LinkEtc> auto&) {},
+      // Nothing that down needs to know: it goes with the node's namespace or directory, or is
+      // made again from the file.
+      [](const OneOf<CreateBridge, SetSysctl, AddAddress, SetLink, AddRoute, WriteHosts,
+                     PrepareNode, RunExec, WatchDaemons, ChangeLink, DeleteAddress, DeleteRoute,
+                     RemoveFile> auto&) {}};
+  std::visit(learn, action);
 }
 
 }  // namespace
@@ -140,14 +173,8 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
       // Commands in nodes may resolve names: the links must all be there.
       if (std::holds_alternative<PrepareNode>(actions[begin])) wait_etc_links();
       log_action(plan, actions[begin]);
-      backend.apply(plan, actions[begin]);
-      // A daemon cannot be journaled before it exists: its pid comes from starting it. If up
-      // dies in between, down still finds it by its namespace and its TOPO_LAB.
-      if (auto* d = std::get_if<StartDaemon>(&actions[begin]))
-        journal.daemon({plan.nodes[d->node].name, d->name, backend.last_pid()});
-      if (auto* i = std::get_if<SetImpair>(&actions[begin]))
-        journal.impairment(endpoint(plan, i->iface), impairment_text(i->impairment));
-      journal_removal(plan, actions[begin], journal);
+      apply_one(plan, actions[begin], backend);
+      journal_applied(plan, actions[begin], backend, journal);
     }
     begin = end;
   }

@@ -20,7 +20,8 @@ class Backend {
   // Called once before the plan's first action, before any other thread may call apply().
   virtual void begin(const Plan& plan) { (void)plan; }
 
-  // Carries out one action; throws (nl::Error for the kernel) when it fails.
+  // Carries out one action; throws (nl::Error for the kernel) when it fails. The applier
+  // gives CreateNetns to create_netns and DeleteVeth to remove_veth instead.
   virtual void apply(const Plan& plan, const Action& action) = 0;
 
   // Creates the namespaces of these CreateNetns actions, in any order or in parallel. Calls
@@ -54,6 +55,9 @@ class Backend {
                                 const NetnsRemoved& removed) {
     for (auto it = netns.rbegin(); it != netns.rend(); ++it) removed(*it, try_remove_netns(*it));
   }
+  // A DeleteVeth of a change to a running lab: removes the end (and its peer with it) if it
+  // still has the MAC topo gave it; not_ours, and left alone, when it has another.
+  virtual Removed remove_veth(const Plan& plan, const DeleteVeth& veth) = 0;
   // Removes a lab's veth end in the root namespace if it still has the MAC topo gave it.
   virtual Removed remove_host_link(const std::string& iface, const std::string& mac) = 0;
   // Removes /etc/netns/<netns> if it is still the lab's link.

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -202,7 +201,7 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
   if (!c.changes_anything()) {
     try {  // the file may differ in what makes no difference (comments, order)
       if (running.header.file_hash != header.file_hash || running.header.file != file) {
-        std::ofstream(paths.topology, std::ios::binary) << loaded.text;
+        write_state_file(paths.topology, loaded.text);
         settle_journal(paths, header, want, want_plan.links);
       }
       std::filesystem::remove(paths.topology + ".next");  // an `up` killed after its work
@@ -223,10 +222,15 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
   for (const Change& ch : c.changes)
     if (ch.op != '#') spdlog::info("{}", change_text(ch));
 
+  // The file being applied, for the next `up` to compare with should this one be killed.
   std::string next = paths.topology + ".next";
+  try {
+    write_state_file(next, loaded.text);
+  } catch (const std::exception& e) {
+    return fail(kFailed, std::string(e.what()) + ": nothing was changed");
+  }
   std::exception_ptr error;
   try {
-    std::ofstream(next, std::ios::binary) << loaded.text;
     error = apply(c, paths, dirs);
     if (!error) {
       settle_journal(paths, header, want, want_plan.links);

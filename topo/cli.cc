@@ -25,37 +25,73 @@ void setup_logging(int verbose, bool quiet) {
   spdlog::set_default_logger(logger);
 }
 
-}  // namespace
-
-// The --delay ... --rate options as an impairment; nullopt (with the reason printed) when a
-// value is not understood.
-std::optional<nl::Impairment> impairment_from_options(
-    const std::vector<std::pair<std::string, std::string>>& options) {
-  Impair imp;
-  for (const auto& [name, text] : options) {
-    if (text.empty()) continue;
-    bool ok = true;
-    if (name == "delay") ok = (imp.delay_us = parse_delay_us(text)).has_value();
-    if (name == "jitter") ok = (imp.jitter_us = parse_delay_us(text)).has_value();
-    if (name == "loss") ok = (imp.loss = parse_percent(text)).has_value();
-    if (name == "duplicate") ok = (imp.duplicate = parse_percent(text)).has_value();
-    if (name == "corrupt") ok = (imp.corrupt = parse_percent(text)).has_value();
-    if (name == "reorder") ok = (imp.reorder = parse_percent(text)).has_value();
-    if (name == "rate") ok = (imp.rate_bps = parse_rate_bps(text)).has_value();
-    if (!ok) {
-      spdlog::error(
-          "error: --{} {}: not understood (durations: 10ms, 500us, 1s, at most 274s; percentages: "
-          "0.5%; rates: 64kbit, 20mbit, 1gbit)",
-          name, text);
-      return std::nullopt;
-    }
-  }
-  if ((imp.jitter_us || imp.reorder) && !imp.delay_us) {
-    spdlog::error("error: --jitter and --reorder need a --delay");
-    return std::nullopt;
-  }
-  return effective_impairment(nullptr, &imp);
+// A CLI11 check that `parse` understands a value: "VALUE is not understood: WHAT" otherwise.
+template <class Parse>
+CLI::Validator understood(Parse parse, const std::string& what) {
+  return CLI::Validator(
+      [parse, what](std::string& text) {
+        return parse(text) ? std::string() : text + " is not understood: " + what;
+      },
+      "");
 }
+
+// `topo impair LAB NODE:IFACE` with impairments or --clear.
+struct ImpairArgs {
+  std::string lab, end;
+  std::string delay, jitter, loss, duplicate, corrupt, reorder, rate;
+  bool clear = false;
+  std::optional<nl::Impairment> impairment;  // none with --clear
+};
+
+// Each value checked as it is read, --clear alone, --jitter and --reorder with a --delay: every
+// mistake is one error of CLI11's, exit 2.
+CLI::App* add_impair(CLI::App& app, ImpairArgs& args) {
+  CLI::App* cmd = app.add_subcommand(
+      "impair", "Set (replace) or --clear the impairment of one link end of a running lab");
+  cmd->add_option("LAB", args.lab, "Lab name, or the lab's topology file")->required();
+  cmd->add_option("NODE:IFACE", args.end, "The link end")->required();
+  auto duration = understood(parse_delay_us, "a duration like 10ms, 500us or 1s, at most " +
+                                                 duration_text(nl::kMaxNetemDelayUs));
+  auto percent = understood(parse_percent, "a percentage like 0.5%, at most 100%");
+  auto rate = understood(parse_rate_bps, "a rate like 64kbit, 20mbit or 1gbit (8kbit to 16gbit)");
+  CLI::Option_group* what = cmd->add_option_group("impairment", "What to set, or --clear");
+  auto value = [what](const std::string& name, std::string& text, const std::string& help,
+                      const CLI::Validator& check, const std::string& type) {
+    return what->add_option(name, text, help)->check(check)->type_name(type);
+  };
+  CLI::Option* delay = value("--delay", args.delay, "Delay, like 10ms", duration, "DURATION");
+  std::vector<CLI::Option*> set = {
+      delay,
+      value("--jitter", args.jitter, "Jitter, like 2ms (with --delay)", duration, "DURATION")
+          ->needs(delay),
+      value("--loss", args.loss, "Loss, like 0.5%", percent, "PERCENT"),
+      value("--duplicate", args.duplicate, "Duplication, like 0.1%", percent, "PERCENT"),
+      value("--corrupt", args.corrupt, "Corruption, like 0.1%", percent, "PERCENT"),
+      value("--reorder", args.reorder, "Reordering, like 1% (with --delay)", percent, "PERCENT")
+          ->needs(delay),
+      value("--rate", args.rate, "Rate, like 20mbit", rate, "RATE")};
+  CLI::Option* clear = what->add_flag("--clear", args.clear, "Remove every impairment of the end");
+  for (CLI::Option* option : set) clear->excludes(option);
+  what->require_option(1, 0);
+  cmd->callback([&args] {
+    if (args.clear) return;
+    Impair imp;
+    if (!args.delay.empty()) imp.delay_us = parse_delay_us(args.delay);
+    if (!args.jitter.empty()) imp.jitter_us = parse_delay_us(args.jitter);
+    if (!args.loss.empty()) imp.loss = parse_percent(args.loss);
+    if (!args.duplicate.empty()) imp.duplicate = parse_percent(args.duplicate);
+    if (!args.corrupt.empty()) imp.corrupt = parse_percent(args.corrupt);
+    if (!args.reorder.empty()) imp.reorder = parse_percent(args.reorder);
+    if (!args.rate.empty()) imp.rate_bps = parse_rate_bps(args.rate);
+    args.impairment = effective_impairment(nullptr, &imp);
+    if (!args.impairment->needs_netem() && !args.impairment->rate_bps)
+      throw CLI::ValidationError(args.end,
+                                 "these values impair nothing: --clear removes an impairment");
+  });
+  return cmd;
+}
+
+}  // namespace
 
 int run_cli(int argc, char** argv) {
   CLI::App app{"topo: declarative network-namespace labs, built in-process through netlink",
@@ -125,21 +161,8 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"dot", "mermaid", "svg"}));
   graph_cmd->add_option("-o,--output", graph_out, "Write to this file instead of standard output");
 
-  std::string impair_lab, impair_end, imp_delay, imp_jitter, imp_loss, imp_dup, imp_corrupt,
-      imp_reorder, imp_rate;
-  bool impair_clear = false;
-  CLI::App* impair_cmd = app.add_subcommand(
-      "impair", "Set (replace) or --clear the impairment of one link end of a running lab");
-  impair_cmd->add_option("LAB", impair_lab, "Lab name, or the lab's topology file")->required();
-  impair_cmd->add_option("NODE:IFACE", impair_end, "The link end")->required();
-  impair_cmd->add_option("--delay", imp_delay, "Delay, like 10ms");
-  impair_cmd->add_option("--jitter", imp_jitter, "Jitter, like 2ms (with --delay)");
-  impair_cmd->add_option("--loss", imp_loss, "Loss, like 0.5%");
-  impair_cmd->add_option("--duplicate", imp_dup, "Duplication, like 0.1%");
-  impair_cmd->add_option("--corrupt", imp_corrupt, "Corruption, like 0.1%");
-  impair_cmd->add_option("--reorder", imp_reorder, "Reordering, like 1% (with --delay)");
-  impair_cmd->add_option("--rate", imp_rate, "Rate, like 20mbit");
-  impair_cmd->add_flag("--clear", impair_clear, "Remove every impairment of the end");
+  ImpairArgs impair;
+  CLI::App* impair_cmd = add_impair(app, impair);
 
   std::string link_lab, link_end, link_state;
   CLI::App* link_cmd =
@@ -211,23 +234,7 @@ int run_cli(int argc, char** argv) {
     std::fputs(yaml->c_str(), stdout);
     return 0;
   }
-  if (*impair_cmd) {
-    std::optional<nl::Impairment> imp = impairment_from_options({{"delay", imp_delay},
-                                                                 {"jitter", imp_jitter},
-                                                                 {"loss", imp_loss},
-                                                                 {"duplicate", imp_dup},
-                                                                 {"corrupt", imp_corrupt},
-                                                                 {"reorder", imp_reorder},
-                                                                 {"rate", imp_rate}});
-    bool any = imp && (imp->needs_netem() || imp->rate_bps);
-    if (impair_clear == any) {
-      spdlog::error("error: give impairments (--delay, --rate, ...) or --clear, not {}",
-                    any ? "both" : "neither");
-      return 2;
-    }
-    if (!imp) return 2;
-    return cmd_impair(impair_lab, impair_end, impair_clear ? std::nullopt : imp);
-  }
+  if (*impair_cmd) return cmd_impair(impair.lab, impair.end, impair.impairment);
   if (*test_cmd) return cmd_test(test_lab, test_json);
   if (*exec_cmd) {
     std::vector<std::string> command = exec_cmd->remaining();

@@ -7,6 +7,7 @@
 #include "topo/hash.h"
 #include "topo/impair.h"
 #include "topo/journal.h"
+#include "topo/overloaded.h"
 
 namespace topo {
 
@@ -76,48 +77,59 @@ LabSpec spec_of(const Plan& plan) {
     s.nodes[p.name] = {p.netns, p.kind, p.env, {}, {}};
     s.ifaces[p.name + ":lo"] = {"lo", "", 0, false, ""};
   }
-  for (const Action& action : plan.actions) {
-    if (auto* b = std::get_if<CreateBridge>(&action)) {
-      s.ifaces[end(b->bridge)] = {"bridge", "", 0, true, ""};
-    } else if (auto* v = std::get_if<CreateVeth>(&action)) {
-      int mtu = v->mtu.value_or(kVethMtu);
-      s.ifaces[end(v->a)] = {"veth", nl::mac_text(v->mac_a), mtu, v->up,
-                             v->master_a ? v->master_a->name : ""};
-      s.ifaces[end(v->b)] = {"veth", nl::mac_text(v->mac_b), mtu, false, ""};
-      s.links[link_key(end(v->a), end(v->b))] = {end(v->a), end(v->b)};
-    } else if (auto* l = std::get_if<SetLink>(&action)) {
-      IfaceSpec& i = s.ifaces[end(l->iface)];
-      i.up = l->up;
-      if (l->master) i.master = l->master->name;
-    } else if (auto* y = std::get_if<SetSysctl>(&action)) {
-      s.sysctls[name(y->node) + " " + y->key] = {name(y->node), y->key, y->value};
-    } else if (auto* a = std::get_if<AddAddress>(&action)) {
-      s.addresses[end(a->iface) + " " + a->address.text()] = {end(a->iface), a->address};
-    } else if (auto* i = std::get_if<SetImpair>(&action)) {
-      s.impairments[end(i->iface)] = {impairment_text(i->impairment), i->impairment};
-    } else if (auto* r = std::get_if<AddRoute>(&action)) {
-      RouteSpec route{name(r->node), r->dst, {}};
-      for (const RouteHop& h : r->hops) route.hops.push_back({h.gateway, h.dev ? h.dev->name : ""});
-      s.routes[name(r->node) + " " + r->dst.network().text()] = route;
-    } else if (auto* h = std::get_if<WriteHosts>(&action)) {
-      s.hosts = h->content;
-    } else if (auto* e = std::get_if<LinkEtc>(&action)) {
-      s.etc_links.insert(name(e->node));
-    } else if (auto* p = std::get_if<PrepareNode>(&action)) {
-      std::string all;
-      for (const NodeFile& f : p->files) {
-        s.files[name(p->node) + "/" + f.name] = f.content;
-        all += f.name + "\n" + f.content + "\n";
-      }
-      files_of[p->node] = all;
-    } else if (auto* x = std::get_if<RunExec>(&action)) {
-      s.nodes[name(x->node)].exec.push_back(x->cmd);
-    } else if (auto* d = std::get_if<StartDaemon>(&action)) {
-      std::string config = d->cmd + "\n" + files_of[d->node];
-      for (const auto& [k, v] : plan.nodes[d->node].env) config += k + "=" + v + "\n";
-      s.daemons[name(d->node) + "/" + d->name] = {d->cmd, content_hash(config), 0};
-    }
-  }
+  auto read = overloaded{
+      [&](const CreateBridge& b) {
+        s.ifaces[end(b.bridge)] = {"bridge", "", 0, true, ""};
+      },
+      [&](const CreateVeth& v) {
+        int mtu = v.mtu.value_or(kVethMtu);
+        s.ifaces[end(v.a)] = {"veth", nl::mac_text(v.mac_a), mtu, v.up,
+                              v.master_a ? v.master_a->name : ""};
+        s.ifaces[end(v.b)] = {"veth", nl::mac_text(v.mac_b), mtu, false, ""};
+        s.links[link_key(end(v.a), end(v.b))] = {end(v.a), end(v.b)};
+      },
+      [&](const SetLink& l) {
+        IfaceSpec& i = s.ifaces[end(l.iface)];
+        i.up = l.up;
+        if (l.master) i.master = l.master->name;
+      },
+      [&](const SetSysctl& y) {
+        s.sysctls[name(y.node) + " " + y.key] = {name(y.node), y.key, y.value};
+      },
+      [&](const AddAddress& a) {
+        s.addresses[end(a.iface) + " " + a.address.text()] = {end(a.iface), a.address};
+      },
+      [&](const SetImpair& i) {
+        s.impairments[end(i.iface)] = {impairment_text(i.impairment), i.impairment};
+      },
+      [&](const AddRoute& r) {
+        RouteSpec route{name(r.node), r.dst, {}};
+        for (const RouteHop& h : r.hops)
+          route.hops.push_back({h.gateway, h.dev ? h.dev->name : ""});
+        s.routes[name(r.node) + " " + r.dst.network().text()] = route;
+      },
+      [&](const WriteHosts& h) { s.hosts = h.content; },
+      [&](const LinkEtc& e) { s.etc_links.insert(name(e.node)); },
+      [&](const PrepareNode& p) {
+        std::string all;
+        for (const NodeFile& f : p.files) {
+          s.files[name(p.node) + "/" + f.name] = f.content;
+          all += f.name + "\n" + f.content + "\n";
+        }
+        files_of[p.node] = all;
+      },
+      [&](const RunExec& x) { s.nodes[name(x.node)].exec.push_back(x.cmd); },
+      [&](const StartDaemon& d) {
+        std::string config = d.cmd + "\n" + files_of[d.node];
+        for (const auto& [k, v] : plan.nodes[d.node].env) config += k + "=" + v + "\n";
+        s.daemons[name(d.node) + "/" + d.name] = {d.cmd, content_hash(config), 0};
+      },
+      // Namespaces are read from the plan's nodes above; the watch leaves nothing behind.
+      [](const OneOf<CreateNetns, WatchDaemons> auto&) {},
+      // A plan made from a file has none of these: they change a running lab.
+      [](const OneOf<ChangeLink, DeleteAddress, DeleteRoute, ClearImpair, DeleteVeth, StopDaemon,
+                     RemoveFile, DeleteNode> auto&) {}};
+  for (const Action& action : plan.actions) std::visit(read, action);
   return s;
 }
 

@@ -9,13 +9,13 @@ void FakeBackend::apply(const Plan& plan, const Action& action) {
   if (fail_on && text.find(*fail_on) != std::string::npos)
     throw nl::Error("fake", text, "apply", EIO, "injected failure");
   log.push_back(text);
-  if (auto* c = std::get_if<CreateNetns>(&action)) live_netns.insert(plan.nodes[c->node].netns);
 }
 
 void FakeBackend::create_netns(const Plan& plan, const std::vector<int>& nodes,
                                const NetnsMade& made) {
   for (int n : nodes) {
     apply(plan, CreateNetns{n});
+    live_netns.insert(plan.nodes[n].netns);
     made(n, id_of(n));
   }
 }
@@ -23,6 +23,12 @@ void FakeBackend::create_netns(const Plan& plan, const std::vector<int>& nodes,
 Backend::Removed FakeBackend::remove_netns(const std::string& netns, const nl::NetnsId&) {
   log.push_back("remove netns " + netns);
   return live_netns.erase(netns) ? Removed::yes : Removed::absent;
+}
+
+Backend::Removed FakeBackend::remove_veth(const Plan& plan, const DeleteVeth& veth) {
+  apply(plan, veth);
+  std::string end = plan.nodes[veth.iface.node].name + ":" + veth.iface.name;
+  return not_ours.count(end) ? Removed::not_ours : Removed::yes;
 }
 
 Backend::Removed FakeBackend::remove_host_link(const std::string& iface, const std::string&) {

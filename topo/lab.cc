@@ -315,7 +315,7 @@ int cmd_up(const UpOptions& options) {
     nl::prepare_netns_run_dir();
     journal.emplace(JournalWriter::create(
         paths.journal, {t.name, t.prefix, file, hash, getpid(), std::time(nullptr)}));
-    std::ofstream(paths.topology, std::ios::binary) << loaded->text;
+    write_state_file(paths.topology, loaded->text);
   } catch (const std::exception& e) {
     lock->remove_all();
     return fail(kFailed, e.what());

@@ -17,6 +17,7 @@
 
 #include "topo/addressing.h"
 #include "topo/expansion.h"
+#include "topo/flow_brackets.h"
 #include "topo/suggest.h"
 #include "topo/units.h"
 #include "topo/validator.h"
@@ -695,6 +696,21 @@ bool check_utf8(const std::string& text, Diagnostics& diags) {
   return ok;
 }
 
+// yaml-cpp notices a `[` or `{` that is never closed where the text stops making sense, often
+// the end of the file: the error points at the bracket instead, where a person looks.
+void syntax_error(const std::string& text, const YAML::ParserException& e, Diagnostics& diags) {
+  char expected = e.msg == YAML::ErrorMsg::END_OF_SEQ_FLOW   ? '['
+                  : e.msg == YAML::ErrorMsg::END_OF_MAP_FLOW ? '{'
+                                                             : 0;
+  std::optional<OpenBracket> open;
+  if (expected && e.mark.pos >= 0) open = unclosed_bracket(text, size_t(e.mark.pos));
+  if (open && open->bracket == expected) {
+    diags.error(open->pos, fmt::format("YAML syntax: `{}` opened here is never closed", expected));
+    return;
+  }
+  diags.error({e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
+}
+
 }  // namespace
 
 LoadResult load_text(const std::string& label, std::string text, const std::string& dir) {
@@ -711,7 +727,7 @@ LoadResult load_text(const std::string& label, std::string text, const std::stri
     }
     root = YAML::Load(r.text);
   } catch (const YAML::ParserException& e) {
-    r.diagnostics.error({e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
+    syntax_error(r.text, e, r.diagnostics);
     return r;
   }
   if (root.IsNull()) {

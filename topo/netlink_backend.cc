@@ -5,6 +5,7 @@
 #include "netlink/qdisc.h"
 #include "netlink/route.h"
 #include "netlink/sysctl.h"
+#include "topo/overloaded.h"
 #include "topo/processes.h"
 
 #include <sys/resource.h>
@@ -57,93 +58,113 @@ void NetlinkBackend::begin(const Plan& plan) {
   plan_ = &plan;
 }
 
-void NetlinkBackend::apply(const Plan& plan, const Action& action) {
-  if (std::holds_alternative<CreateNetns>(action)) {
-    throw std::logic_error("namespaces are made by create_netns, which records their identity");
-  } else if (auto* br = std::get_if<CreateBridge>(&action)) {
-    nl::create_bridge(ns(br->bridge.node), br->bridge.name,
-                      br->bridge.slot == kKernelSlot ? 0 : ifindex(br->bridge));
-  } else if (auto* v = std::get_if<CreateVeth>(&action)) {
-    // An end without a slot gets the ifindex the kernel chooses; it is looked up when needed.
-    int a_index = v->a.slot == kKernelSlot ? 0 : ifindex(v->a);
-    int b_index = v->b.slot == kKernelSlot ? 0 : ifindex(v->b);
-    nl::VethEnd a{&ns(v->a.node), v->a.name, a_index,
-                  v->mac_a,       v->up,     v->master_a ? ifindex(*v->master_a) : 0};
-    nl::VethEnd b{&ns(v->b.node), v->b.name, b_index, v->mac_b, false, 0};
-    nl::create_veth(a, b, v->mtu);
-  } else if (auto* s = std::get_if<SetSysctl>(&action)) {
-    nl::write_sysctl(ns(s->node), s->key, s->value);
-  } else if (auto* ad = std::get_if<AddAddress>(&action)) {
-    nl::add_address(ns(ad->iface.node), ifindex(ad->iface), ad->iface.name, ad->address);
-  } else if (auto* l = std::get_if<SetLink>(&action)) {
-    nl::change_link(ns(l->iface.node), ifindex(l->iface), l->iface.name, l->up,
-                    l->master ? ifindex(*l->master) : 0);
-  } else if (auto* r = std::get_if<AddRoute>(&action)) {
-    std::vector<nl::Nexthop> hops;
-    for (const RouteHop& h : r->hops)
-      hops.push_back({h.gateway, h.dev ? ifindex(*h.dev) : 0, h.dev ? h.dev->name : ""});
-    nl::add_route(ns(r->node), r->dst, hops, r->replace);
-  } else if (auto* i = std::get_if<SetImpair>(&action)) {
-    nl::set_impairment(ns(i->iface.node), ifindex(i->iface), i->iface.name, i->impairment);
-  } else if (auto* h = std::get_if<WriteHosts>(&action)) {
-    write_hosts(dirs_, h->content);
-  } else if (auto* e = std::get_if<LinkEtc>(&action)) {
-    link_etc(dirs_, plan.nodes[e->node].netns);
-  } else if (auto* p = std::get_if<PrepareNode>(&action)) {
-    prepare_node(dirs_, plan.nodes[p->node].name, p->files, plan.nodes[p->node].env);
-  } else if (auto* x = std::get_if<RunExec>(&action)) {
-    run_exec(dirs_, context(plan, x->node), x->cmd);
-  } else if (auto* d = std::get_if<StartDaemon>(&action)) {
-    daemons_.push_back(start_daemon(dirs_, context(plan, d->node), d->name, d->cmd));
-  } else if (std::holds_alternative<WatchDaemons>(action)) {
-    watch_daemons(daemons_, std::chrono::seconds(1));
-  } else {
-    apply_change(plan, action);
-  }
+// What a fresh `up` does: the network, then the nodes' files and processes.
+auto NetlinkBackend::building(const Plan& plan) {
+  return overloaded{
+      [](const CreateNetns&) {
+        throw std::logic_error("namespaces are made by create_netns, which records their identity");
+      },
+      [&](const CreateBridge& br) {
+        nl::create_bridge(ns(br.bridge.node), br.bridge.name,
+                          br.bridge.slot == kKernelSlot ? 0 : ifindex(br.bridge));
+      },
+      [&](const CreateVeth& v) {
+        // An end without a slot gets the ifindex the kernel chooses; it is looked up when needed.
+        int a_index = v.a.slot == kKernelSlot ? 0 : ifindex(v.a);
+        int b_index = v.b.slot == kKernelSlot ? 0 : ifindex(v.b);
+        nl::VethEnd a{&ns(v.a.node), v.a.name, a_index,
+                      v.mac_a,       v.up,     v.master_a ? ifindex(*v.master_a) : 0};
+        nl::VethEnd b{&ns(v.b.node), v.b.name, b_index, v.mac_b, false, 0};
+        nl::create_veth(a, b, v.mtu);
+      },
+      [&](const SetSysctl& s) { nl::write_sysctl(ns(s.node), s.key, s.value); },
+      [&](const AddAddress& a) {
+        nl::add_address(ns(a.iface.node), ifindex(a.iface), a.iface.name, a.address);
+      },
+      [&](const SetLink& l) {
+        nl::change_link(ns(l.iface.node), ifindex(l.iface), l.iface.name, l.up,
+                        l.master ? ifindex(*l.master) : 0);
+      },
+      [&](const AddRoute& r) {
+        std::vector<nl::Nexthop> hops;
+        for (const RouteHop& h : r.hops)
+          hops.push_back({h.gateway, h.dev ? ifindex(*h.dev) : 0, h.dev ? h.dev->name : ""});
+        nl::add_route(ns(r.node), r.dst, hops, r.replace);
+      },
+      [&](const SetImpair& i) {
+        nl::set_impairment(ns(i.iface.node), ifindex(i.iface), i.iface.name, i.impairment);
+      },
+      [&](const WriteHosts& h) { write_hosts(dirs_, h.content); },
+      [&](const LinkEtc& e) { link_etc(dirs_, plan.nodes[e.node].netns); },
+      [&](const PrepareNode& p) {
+        prepare_node(dirs_, plan.nodes[p.node].name, p.files, plan.nodes[p.node].env);
+      },
+      [&](const RunExec& x) { run_exec(dirs_, context(plan, x.node), x.cmd); },
+      [&](const StartDaemon& d) {
+        daemons_.push_back(start_daemon(dirs_, context(plan, d.node), d.name, d.cmd));
+      },
+      [&](const WatchDaemons&) { watch_daemons(daemons_, std::chrono::seconds(1)); }};
 }
 
-void NetlinkBackend::apply_change(const Plan& plan, const Action& action) {
-  if (auto* c = std::get_if<ChangeLink>(&action)) {
-    nl::modify_link(ns(c->iface.node), ifindex(c->iface), c->iface.name, {c->mtu, c->mac, c->up});
-  } else if (auto* a = std::get_if<DeleteAddress>(&action)) {
-    nl::delete_address(ns(a->iface.node), ifindex(a->iface), a->iface.name, a->address);
-  } else if (auto* r = std::get_if<DeleteRoute>(&action)) {
-    nl::delete_route(ns(r->node), r->dst);
-  } else if (auto* i = std::get_if<ClearImpair>(&action)) {
-    nl::clear_impairment(ns(i->iface.node), ifindex(i->iface), i->iface.name);
-  } else if (auto* v = std::get_if<DeleteVeth>(&action)) {
-    nl::delete_link_with_mac(ns(v->iface.node), v->iface.name, v->mac);
-  } else if (auto* d = std::get_if<StopDaemon>(&action)) {
-    const std::string& node = plan.nodes[d->node].name;
-    std::vector<cgroup::Cgroup> cgroups =
-        existing({cgroup::process_cgroup(dirs_.lab, node, d->name)});
-    // A daemon started before topo used cgroups: its session.
-    pid_t pid = static_cast<pid_t>(d->pid);
-    std::vector<pid_t> pids = cgroups.empty() ? session_processes(pid) : std::vector<pid_t>{};
-    if (cgroups.empty() && pids.empty() && pid > 0 && process_alive(pid)) pids.push_back(pid);
-    std::vector<std::string> failures = topo::stop_processes(cgroups, pids, kGrace);
-    if (!failures.empty())
-      throw nl::Error(plan.nodes[d->node].netns, "daemon " + d->name, "stop", EBUSY,
-                      fmt::format("{}", fmt::join(failures, "; ")));
-  } else if (auto* f = std::get_if<RemoveFile>(&action)) {
-    std::string path = dirs_.node_dir(plan.nodes[f->node].name) + "/" + f->name;
-    if (unlink(path.c_str()) != 0 && errno != ENOENT) nl::throw_errno("", path, "remove", errno);
-  } else if (auto* n = std::get_if<DeleteNode>(&action)) {
-    const PlanNode& node = plan.nodes[n->node];
-    // Its cgroup, and what a scan finds of processes started before topo used cgroups.
-    std::vector<pid_t> pids =
-        n->id.known() ? lab_processes(dirs_.lab, {n->id.inode}, {}) : std::vector<pid_t>{};
-    std::vector<std::string> failures =
-        topo::stop_processes(existing({cgroup::node_cgroup(dirs_.lab, node.name)}), pids, kGrace);
-    if (!failures.empty())
-      throw nl::Error(node.netns, "node " + node.name, "stop the processes of", EBUSY,
-                      fmt::format("{}", fmt::join(failures, "; ")));
-    if (node.role == PlanNode::Role::node) remove_etc_link(node.netns);
-    netns_.at(n->node).reset();  // our socket in it must not keep it alive
-    if (remove_netns(node.netns, n->id) == Removed::not_ours)
-      throw nl::Error(node.netns, "netns " + node.netns, "delete", EEXIST,
-                      "it is no longer the namespace this lab made");
-  }
+// What a change to a running lab does besides: in place, or removals of what the lab made.
+auto NetlinkBackend::changing(const Plan& plan) {
+  return overloaded{
+      [&](const ChangeLink& c) {
+        nl::modify_link(ns(c.iface.node), ifindex(c.iface), c.iface.name, {c.mtu, c.mac, c.up});
+      },
+      [&](const DeleteAddress& a) {
+        nl::delete_address(ns(a.iface.node), ifindex(a.iface), a.iface.name, a.address);
+      },
+      [&](const DeleteRoute& r) { nl::delete_route(ns(r.node), r.dst); },
+      [&](const ClearImpair& i) {
+        nl::clear_impairment(ns(i.iface.node), ifindex(i.iface), i.iface.name);
+      },
+      [](const DeleteVeth&) {
+        throw std::logic_error(
+            "veth ends are removed by remove_veth, which says whether one was "
+            "still the lab's");
+      },
+      [&](const StopDaemon& d) { stop_daemon(plan, d); },
+      [&](const RemoveFile& f) {
+        std::string path = dirs_.node_dir(plan.nodes[f.node].name) + "/" + f.name;
+        if (unlink(path.c_str()) != 0 && errno != ENOENT)
+          nl::throw_errno("", path, "remove", errno);
+      },
+      [&](const DeleteNode& n) { delete_node(plan, n); }};
+}
+
+void NetlinkBackend::apply(const Plan& plan, const Action& action) {
+  std::visit(overloaded{building(plan), changing(plan)}, action);
+}
+
+void NetlinkBackend::stop_daemon(const Plan& plan, const StopDaemon& d) {
+  const std::string& node = plan.nodes[d.node].name;
+  std::vector<cgroup::Cgroup> cgroups = existing({cgroup::process_cgroup(dirs_.lab, node, d.name)});
+  // A daemon started before topo used cgroups: its session.
+  pid_t pid = static_cast<pid_t>(d.pid);
+  std::vector<pid_t> pids = cgroups.empty() ? session_processes(pid) : std::vector<pid_t>{};
+  if (cgroups.empty() && pids.empty() && pid > 0 && process_alive(pid)) pids.push_back(pid);
+  std::vector<std::string> failures = topo::stop_processes(cgroups, pids, kGrace);
+  if (!failures.empty())
+    throw nl::Error(plan.nodes[d.node].netns, "daemon " + d.name, "stop", EBUSY,
+                    fmt::format("{}", fmt::join(failures, "; ")));
+}
+
+void NetlinkBackend::delete_node(const Plan& plan, const DeleteNode& n) {
+  const PlanNode& node = plan.nodes[n.node];
+  // Its cgroup, and what a scan finds of processes started before topo used cgroups.
+  std::vector<pid_t> pids =
+      n.id.known() ? lab_processes(dirs_.lab, {n.id.inode}, {}) : std::vector<pid_t>{};
+  std::vector<std::string> failures =
+      topo::stop_processes(existing({cgroup::node_cgroup(dirs_.lab, node.name)}), pids, kGrace);
+  if (!failures.empty())
+    throw nl::Error(node.netns, "node " + node.name, "stop the processes of", EBUSY,
+                    fmt::format("{}", fmt::join(failures, "; ")));
+  if (node.role == PlanNode::Role::node) remove_etc_link(node.netns);
+  netns_.at(n.node).reset();  // our socket in it must not keep it alive
+  if (remove_netns(node.netns, n.id) == Removed::not_ours)
+    throw nl::Error(node.netns, "netns " + node.netns, "delete", EEXIST,
+                    "it is no longer the namespace this lab made");
 }
 
 bool NetlinkBackend::etc_netns_dir_exists() {
@@ -241,19 +262,31 @@ void NetlinkBackend::remove_all_netns(const std::vector<JournalNetns>& netns,
   for (std::thread& t : threads) t.join();
 }
 
+namespace {
+
+Backend::Removed removed(nl::Deleted deleted) {
+  switch (deleted) {
+    case nl::Deleted::yes:
+      return Backend::Removed::yes;
+    case nl::Deleted::absent:
+      return Backend::Removed::absent;
+    case nl::Deleted::not_ours:
+      break;
+  }
+  return Backend::Removed::not_ours;
+}
+
+}  // namespace
+
+Backend::Removed NetlinkBackend::remove_veth(const Plan&, const DeleteVeth& veth) {
+  return removed(nl::delete_link_with_mac(ns(veth.iface.node), veth.iface.name, veth.mac));
+}
+
 Backend::Removed NetlinkBackend::remove_host_link(const std::string& iface,
                                                   const std::string& mac) {
   std::optional<nl::Mac> m = nl::parse_mac(mac);
   if (!m) return Removed::not_ours;
-  switch (nl::delete_link_with_mac(root(), iface, *m)) {
-    case nl::Deleted::yes:
-      return Removed::yes;
-    case nl::Deleted::absent:
-      return Removed::absent;
-    case nl::Deleted::not_ours:
-      break;
-  }
-  return Removed::not_ours;
+  return removed(nl::delete_link_with_mac(root(), iface, *m));
 }
 
 }  // namespace topo

@@ -31,6 +31,7 @@ class NetlinkBackend : public Backend {
   // check the cookie.
   void remove_all_netns(const std::vector<JournalNetns>& netns,
                         const NetnsRemoved& removed) override;
+  Removed remove_veth(const Plan& plan, const DeleteVeth& veth) override;
   Removed remove_host_link(const std::string& iface, const std::string& mac) override;
   Removed remove_etc_link(const std::string& netns) override;
   void remove_etc_dir() override;
@@ -41,7 +42,11 @@ class NetlinkBackend : public Backend {
   }
 
  private:
-  void apply_change(const Plan& plan, const Action& action);
+  // The handlers of apply(), one per action kind (std::visit checks that none is missing).
+  auto building(const Plan& plan);
+  auto changing(const Plan& plan);
+  void stop_daemon(const Plan& plan, const StopDaemon& d);
+  void delete_node(const Plan& plan, const DeleteNode& n);
   nl::Netns& ns(int node);
   nl::Netns& root();
   int ifindex(const IfaceRef& iface);

@@ -9,6 +9,7 @@
 #include "topo/hash.h"
 #include "topo/hosts.h"
 #include "topo/impair.h"
+#include "topo/overloaded.h"
 #include "topo/validator.h"
 
 namespace topo {
@@ -255,87 +256,115 @@ Plan make_plan(const Topology& topology) {
   return Planner(topology).run();
 }
 
-std::string describe(const Plan& plan, const Action& action) {
-  auto node = [&](int n) -> const std::string& { return plan.nodes[n].name; };
-  auto end = [&](const IfaceRef& r) { return node(r.node) + ":" + r.name; };
-  return std::visit(
-      [&](const auto& a) -> std::string {
-        using T = std::decay_t<decltype(a)>;
-        if constexpr (std::is_same_v<T, CreateNetns>) {
-          return fmt::format("{}: create netns {}", node(a.node), plan.nodes[a.node].netns);
-        } else if constexpr (std::is_same_v<T, CreateBridge>) {
-          return fmt::format("{}: create bridge {}", node(a.bridge.node), a.bridge.name);
-        } else if constexpr (std::is_same_v<T, CreateVeth>) {
-          std::string text =
-              fmt::format("{}: create veth {} ({}) <-> {} ({})", node(a.a.node), a.a.name,
-                          nl::mac_text(a.mac_a), end(a.b), nl::mac_text(a.mac_b));
-          if (a.mtu) text += fmt::format(" mtu {}", *a.mtu);
-          if (a.master_a) text += fmt::format(" master {}", a.master_a->name);
-          return text + (a.up ? "" : " down");
-        } else if constexpr (std::is_same_v<T, SetSysctl>) {
-          return fmt::format("{}: sysctl {}={}", node(a.node), a.key, a.value);
-        } else if constexpr (std::is_same_v<T, AddAddress>) {
-          return fmt::format("{}: address {} on {}", node(a.iface.node), a.address.text(),
-                             a.iface.name);
-        } else if constexpr (std::is_same_v<T, SetImpair>) {
-          return fmt::format("{}: impair {}: {}", node(a.iface.node), a.iface.name,
-                             impairment_text(a.impairment));
-        } else if constexpr (std::is_same_v<T, WriteHosts>) {
-          return fmt::format("all: hosts file ({} lines)",
-                             std::count(a.content.begin(), a.content.end(), '\n'));
-        } else if constexpr (std::is_same_v<T, LinkEtc>) {
-          return fmt::format("{}: link /etc/netns/{} to the lab's hosts", node(a.node),
-                             plan.nodes[a.node].netns);
-        } else if constexpr (std::is_same_v<T, PrepareNode>) {
-          std::string text = fmt::format("{}: node directory", node(a.node));
-          for (size_t i = 0; i < a.files.size(); i++)
-            text += (i ? ", " : ", files ") + a.files[i].name;
-          return text;
-        } else if constexpr (std::is_same_v<T, RunExec>) {
-          return fmt::format("{}: exec `{}`", node(a.node), a.cmd);
-        } else if constexpr (std::is_same_v<T, StartDaemon>) {
-          return fmt::format("{}: start daemon {}: `{}`", node(a.node), a.name, a.cmd);
-        } else if constexpr (std::is_same_v<T, WatchDaemons>) {
-          return "all: check that every daemon still runs 1 s after its start";
-        } else if constexpr (std::is_same_v<T, ChangeLink>) {
-          std::string text = fmt::format("{}: set {}", node(a.iface.node), a.iface.name);
-          if (a.mtu) text += fmt::format(" mtu {}", *a.mtu);
-          if (a.mac) text += " address " + nl::mac_text(*a.mac);
-          if (a.up) text += *a.up ? " up" : " down";
-          return text;
-        } else if constexpr (std::is_same_v<T, DeleteAddress>) {
-          return fmt::format("{}: remove address {} from {}", node(a.iface.node), a.address.text(),
-                             a.iface.name);
-        } else if constexpr (std::is_same_v<T, DeleteRoute>) {
-          return fmt::format("{}: remove route {}", node(a.node),
-                             a.dst.len == 0 ? "default" : a.dst.network().text());
-        } else if constexpr (std::is_same_v<T, ClearImpair>) {
-          return fmt::format("{}: clear impairment of {}", node(a.iface.node), a.iface.name);
-        } else if constexpr (std::is_same_v<T, DeleteVeth>) {
-          return fmt::format("{}: delete veth {} <-> {}", node(a.iface.node), a.iface.name, a.peer);
-        } else if constexpr (std::is_same_v<T, StopDaemon>) {
-          return fmt::format("{}: stop daemon {} (pid {})", node(a.node), a.name, a.pid);
-        } else if constexpr (std::is_same_v<T, RemoveFile>) {
-          return fmt::format("{}: remove file {}", node(a.node), a.name);
-        } else if constexpr (std::is_same_v<T, DeleteNode>) {
-          return fmt::format("{}: stop its processes, delete netns {}", node(a.node),
-                             plan.nodes[a.node].netns);
-        } else if constexpr (std::is_same_v<T, SetLink>) {
-          std::string text = fmt::format("{}: set {}", node(a.iface.node), a.iface.name);
-          if (a.master) text += " master " + a.master->name;
-          return text + (a.up ? " up" : "");
-        } else {
-          std::string text =
-              fmt::format("{}: {} {}", node(a.node), a.replace ? "replace route" : "route",
-                          a.dst.len == 0 ? "default" : a.dst.network().text());
-          for (const RouteHop& h : a.hops) {
-            if (h.gateway) text += " via " + h.gateway->address_text();
-            if (h.dev) text += " dev " + h.dev->name;
-          }
-          return text;
-        }
+namespace {
+
+// The text of each action of a fresh `up`, and of each change to a running lab.
+// Each handler holds the plan by pointer (never a copy of it).
+auto describing_building(const Plan* plan) {
+  auto node = [plan](int n) -> const std::string& { return plan->nodes[n].name; };
+  auto end = [node](const IfaceRef& r) { return node(r.node) + ":" + r.name; };
+  return overloaded{
+      [=](const CreateNetns& a) {
+        return fmt::format("{}: create netns {}", node(a.node), plan->nodes[a.node].netns);
       },
-      action);
+      [=](const CreateBridge& a) {
+        return fmt::format("{}: create bridge {}", node(a.bridge.node), a.bridge.name);
+      },
+      [=](const CreateVeth& a) {
+        std::string text =
+            fmt::format("{}: create veth {} ({}) <-> {} ({})", node(a.a.node), a.a.name,
+                        nl::mac_text(a.mac_a), end(a.b), nl::mac_text(a.mac_b));
+        if (a.mtu) text += fmt::format(" mtu {}", *a.mtu);
+        if (a.master_a) text += fmt::format(" master {}", a.master_a->name);
+        return text + (a.up ? "" : " down");
+      },
+      [=](const SetSysctl& a) {
+        return fmt::format("{}: sysctl {}={}", node(a.node), a.key, a.value);
+      },
+      [=](const AddAddress& a) {
+        return fmt::format("{}: address {} on {}", node(a.iface.node), a.address.text(),
+                           a.iface.name);
+      },
+      [=](const SetLink& a) {
+        std::string text = fmt::format("{}: set {}", node(a.iface.node), a.iface.name);
+        if (a.master) text += " master " + a.master->name;
+        return text + (a.up ? " up" : "");
+      },
+      [=](const SetImpair& a) {
+        return fmt::format("{}: impair {}: {}", node(a.iface.node), a.iface.name,
+                           impairment_text(a.impairment));
+      },
+      [=](const AddRoute& a) {
+        std::string text =
+            fmt::format("{}: {} {}", node(a.node), a.replace ? "replace route" : "route",
+                        a.dst.len == 0 ? "default" : a.dst.network().text());
+        for (const RouteHop& h : a.hops) {
+          if (h.gateway) text += " via " + h.gateway->address_text();
+          if (h.dev) text += " dev " + h.dev->name;
+        }
+        return text;
+      },
+      [=](const WriteHosts& a) {
+        return fmt::format("all: hosts file ({} lines)",
+                           std::count(a.content.begin(), a.content.end(), '\n'));
+      },
+      [=](const LinkEtc& a) {
+        return fmt::format("{}: link /etc/netns/{} to the lab's hosts", node(a.node),
+                           plan->nodes[a.node].netns);
+      },
+      [=](const PrepareNode& a) {
+        std::string text = fmt::format("{}: node directory", node(a.node));
+        for (size_t i = 0; i < a.files.size(); i++)
+          text += (i ? ", " : ", files ") + a.files[i].name;
+        return text;
+      },
+      [=](const RunExec& a) { return fmt::format("{}: exec `{}`", node(a.node), a.cmd); },
+      [=](const StartDaemon& a) {
+        return fmt::format("{}: start daemon {}: `{}`", node(a.node), a.name, a.cmd);
+      },
+      [](const WatchDaemons&) {
+        return std::string("all: check that every daemon still runs 1 s after its start");
+      }};
+}
+
+auto describing_changes(const Plan* plan) {
+  auto node = [plan](int n) -> const std::string& { return plan->nodes[n].name; };
+  return overloaded{
+      [=](const ChangeLink& a) {
+        std::string text = fmt::format("{}: set {}", node(a.iface.node), a.iface.name);
+        if (a.mtu) text += fmt::format(" mtu {}", *a.mtu);
+        if (a.mac) text += " address " + nl::mac_text(*a.mac);
+        if (a.up) text += *a.up ? " up" : " down";
+        return text;
+      },
+      [=](const DeleteAddress& a) {
+        return fmt::format("{}: remove address {} from {}", node(a.iface.node), a.address.text(),
+                           a.iface.name);
+      },
+      [=](const DeleteRoute& a) {
+        return fmt::format("{}: remove route {}", node(a.node),
+                           a.dst.len == 0 ? "default" : a.dst.network().text());
+      },
+      [=](const ClearImpair& a) {
+        return fmt::format("{}: clear impairment of {}", node(a.iface.node), a.iface.name);
+      },
+      [=](const DeleteVeth& a) {
+        return fmt::format("{}: delete veth {} <-> {}", node(a.iface.node), a.iface.name, a.peer);
+      },
+      [=](const StopDaemon& a) {
+        return fmt::format("{}: stop daemon {} (pid {})", node(a.node), a.name, a.pid);
+      },
+      [=](const RemoveFile& a) { return fmt::format("{}: remove file {}", node(a.node), a.name); },
+      [=](const DeleteNode& a) {
+        return fmt::format("{}: stop its processes, delete netns {}", node(a.node),
+                           plan->nodes[a.node].netns);
+      }};
+}
+
+}  // namespace
+
+std::string describe(const Plan& plan, const Action& action) {
+  return std::visit(overloaded{describing_building(&plan), describing_changes(&plan)}, action);
 }
 
 }  // namespace topo

@@ -43,6 +43,13 @@ std::optional<End> open_end(const std::string& lab_or_file, const std::string& e
   End e{*lab, end.substr(0, colon), end.substr(colon + 1), "", "", std::nullopt};
   try {
     LabPaths paths = LabPaths::of(kRunDir, e.lab);
+    // The lock first: another topo changing the lab (an `up`) may be writing its journal, and a
+    // `down` may be removing the lab; then nothing is read or made again.
+    e.lock = LabLock::acquire_existing(paths, e.lab, verb);
+    if (!e.lock) {
+      spdlog::error("error: lab {} is not running", e.lab);
+      return std::nullopt;
+    }
     std::optional<JournalState> s = read_journal(paths.journal);
     if (!s || s->header.lab.empty()) {
       spdlog::error("error: lab {} is not running", e.lab);
@@ -59,12 +66,6 @@ std::optional<End> open_end(const std::string& lab_or_file, const std::string& e
       if (n.node == e.node) e.netns = n.netns;
     for (const JournalHostLink& h : s->host_links)
       if (e.node == kHostNode && h.iface == e.iface) e.host_mac = h.mac;
-    // A `down` may have removed the lab since the journal was read: then make nothing again.
-    e.lock = LabLock::acquire_existing(paths, e.lab, verb);
-    if (!e.lock) {
-      spdlog::error("error: lab {} is not running", e.lab);
-      return std::nullopt;
-    }
   } catch (const std::exception& ex) {
     spdlog::error("error: {}", ex.what());
     return std::nullopt;

@@ -65,6 +65,13 @@ bool hold(int fd, const LabPaths& paths, const std::string& lab, const std::stri
 
 }  // namespace
 
+void write_state_file(const std::string& path, std::string_view content) {
+  std::filesystem::path p(path);
+  nl::Fd dir = open_dir(p.parent_path().string());
+  int err = dir.valid() ? replace_file(dir.get(), p.filename().string(), content, 0600) : errno;
+  if (err) throw std::runtime_error(fmt::format("cannot write {}: {}", path, nl::errno_text(err)));
+}
+
 LabLock LabLock::acquire(const LabPaths& paths, const std::string& lab, const std::string& verb) {
   std::string run_dir = std::filesystem::path(paths.lab_dir).parent_path().string();
   // A concurrent `down` may remove the directories between our steps: start again then.

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "netlink/fd.h"
@@ -30,6 +31,11 @@ struct LabPaths {
             state + "/bashrc"};
   }
 };
+
+// Replaces a file of the lab's state directory (the stored copy of its topology file) with
+// `content`: written beside it and renamed over it, so that it is whole or not changed. Throws
+// "cannot write PATH: REASON" when it cannot.
+void write_state_file(const std::string& path, std::string_view content);
 
 // Another topo process holds the lab.
 struct LabBusy : std::runtime_error {

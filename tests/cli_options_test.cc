@@ -1,0 +1,117 @@
+// The command line's option rules, in process: each mistake is one error and exit status 2,
+// found before anything runs (tests/cli_test.cc runs the binary as a user would).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "topo/cli.h"
+
+namespace topo {
+namespace {
+
+// What is written on descriptor 2 while it lives (std::cerr and stderr alike).
+class CapturedStderr {
+ public:
+  CapturedStderr() : file_(tmpfile()), saved_(dup(2)) {
+    std::cerr.flush();
+    fflush(stderr);
+    dup2(fileno(file_), 2);
+  }
+  ~CapturedStderr() {
+    restore();
+    fclose(file_);
+  }
+  std::string text() {
+    restore();
+    std::string out;
+    rewind(file_);
+    for (int c; (c = fgetc(file_)) != EOF;) out += static_cast<char>(c);
+    return out;
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    std::cerr.flush();
+    fflush(stderr);
+    dup2(saved_, 2);
+    close(saved_);
+    saved_ = -1;
+  }
+  FILE* file_;
+  int saved_;
+};
+
+struct Outcome {
+  int status;
+  std::string errors;  // standard error
+};
+
+Outcome topo(std::vector<std::string> args) {
+  args.insert(args.begin(), "topo");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  CapturedStderr captured;
+  int status = run_cli(static_cast<int>(args.size()), argv.data());
+  return {status, captured.text()};
+}
+
+const std::string kHint = "Run with --help for more information.\n";
+
+TEST(CliOptions, AnImpairmentValueNotUnderstoodIsOneError) {
+  Outcome rate = topo({"impair", "lab", "a:e0", "--rate", "5mbps"});
+  EXPECT_EQ(rate.status, 2);
+  EXPECT_EQ(rate.errors,
+            "--rate: 5mbps is not understood: a rate like 64kbit, 20mbit or 1gbit (8kbit to "
+            "16gbit)\n" +
+                kHint);
+  Outcome delay = topo({"impair", "lab", "a:e0", "--delay", "300s"});
+  EXPECT_EQ(delay.status, 2);
+  EXPECT_EQ(
+      delay.errors,
+      "--delay: 300s is not understood: a duration like 10ms, 500us or 1s, at most 274s\n" + kHint);
+  Outcome loss = topo({"impair", "lab", "a:e0", "--delay", "1ms", "--loss", "101%"});
+  EXPECT_EQ(loss.status, 2);
+  EXPECT_EQ(loss.errors,
+            "--loss: 101% is not understood: a percentage like 0.5%, at most 100%\n" + kHint);
+}
+
+TEST(CliOptions, ClearWithImpairmentsIsOneError) {
+  Outcome both = topo({"impair", "lab", "a:e0", "--rate", "1mbit", "--clear"});
+  EXPECT_EQ(both.status, 2);
+  EXPECT_EQ(both.errors, "--rate excludes --clear\n" + kHint);
+}
+
+TEST(CliOptions, NeitherImpairmentsNorClearIsOneError) {
+  Outcome neither = topo({"impair", "lab", "a:e0"});
+  EXPECT_EQ(neither.status, 2);
+  EXPECT_EQ(neither.errors,
+            "At least 1 option from "
+            "[--delay,--jitter,--loss,--duplicate,--corrupt,--reorder,--rate,--clear] is "
+            "required\n" +
+                kHint);
+}
+
+TEST(CliOptions, JitterAndReorderNeedADelay) {
+  for (const char* option : {"--jitter", "--reorder"}) {
+    Outcome alone = topo({"impair", "lab", "a:e0", option, option[2] == 'j' ? "1ms" : "1%"});
+    EXPECT_EQ(alone.status, 2) << option;
+    EXPECT_EQ(alone.errors, std::string(option) + " requires --delay\n" + kHint);
+  }
+}
+
+TEST(CliOptions, ValuesThatImpairNothingAreOneError) {
+  Outcome nothing = topo({"impair", "lab", "a:e0", "--loss", "0%", "--delay", "0ms"});
+  EXPECT_EQ(nothing.status, 2);
+  EXPECT_EQ(nothing.errors,
+            "a:e0: these values impair nothing: --clear removes an impairment\n" + kHint);
+}
+
+}  // namespace
+}  // namespace topo
