@@ -131,6 +131,14 @@ void LabTest::TearDown() {
   std::vector<std::string> left = netns_with_prefix(prefix());
   EXPECT_TRUE(left.empty()) << "topo down left " << left.size() << " namespaces";
   for (const std::string& n : left) run("ip netns delete " + quoted(n));
+  // Nor a cgroup of the lab's (only this test's lab is looked at, and only its empty cgroups
+  // are removed).
+  for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/freezer"})
+    if (std::string group = std::string(mount) + "/topo/lab-" + lab_;
+        std::filesystem::exists(group)) {
+      ADD_FAILURE() << "topo down left the cgroup " << group;
+      run("find " + testing::quoted(group) + " -depth -type d -exec rmdir {} +");
+    }
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }

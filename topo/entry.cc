@@ -80,11 +80,25 @@ std::string LabDirHold::take(const std::string& lab_dir) {
   return {};
 }
 
+namespace {
+
+// /run/topo/<lab> of /run/topo/<lab>/nodes/<node>.
+std::string lab_dir_of(const std::string& node_dir) {
+  std::string nodes_dir = node_dir.substr(0, node_dir.rfind('/'));
+  return nodes_dir.substr(0, nodes_dir.rfind('/'));
+}
+
+}  // namespace
+
 nl::Fd make_node_dir(const std::string& node_dir, std::string& why) {
+  LabDirHold hold;
+  if (why = hold.take(lab_dir_of(node_dir)); !why.empty()) return nl::Fd();
+  return make_node_dir(hold, node_dir, why);
+}
+
+nl::Fd make_node_dir(const LabDirHold& hold, const std::string& node_dir, std::string& why) {
   size_t slash = node_dir.rfind('/');
   std::string nodes_dir = node_dir.substr(0, slash), node = node_dir.substr(slash + 1);
-  LabDirHold hold;
-  if (why = hold.take(nodes_dir.substr(0, nodes_dir.rfind('/'))); !why.empty()) return nl::Fd();
   // nodes/ 0711 (a daemon may run as another user and needs to reach its own), each node 0755,
   // whatever the umask. A node's directory that is there is left as it is: it may be a daemon
   // user's now.
@@ -98,7 +112,8 @@ nl::Fd make_node_dir(const std::string& node_dir, std::string& why) {
 std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
                           NodeEntry& entry, const std::string& daemon) {
   std::string why;
-  if (!make_node_dir(node.node_dir, why).valid()) return why;
+  if (why = entry.hold.take(lab_dir_of(node.node_dir)); !why.empty()) return why;
+  if (!make_node_dir(entry.hold, node.node_dir, why).valid()) return why;
   std::string netns_path = "/run/netns/" + node.netns;
   entry.netns.reset(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!entry.netns.valid())

@@ -17,8 +17,27 @@
 
 namespace topo {
 
+// A shared hold on a running lab's directory (/run/topo/<lab>), for making something in it.
+// `down` removes that directory, journal included, only while it holds it exclusively: under
+// this hold, either the journal is there and what is made is removed by a later `down`, or the
+// journal is gone and nothing is made (a lab being taken down is not brought back).
+class LabDirHold {
+ public:
+  // The reason the lab cannot be held (it is not running, or being taken down), else empty.
+  std::string take(const std::string& lab_dir);
+  int dir() const { return dir_.get(); }
+  void release() { dir_.reset(); }
+
+ private:
+  nl::Fd dir_;
+};
+
 // Everything entering needs, made beforehand: after a fork only system calls follow.
 struct NodeEntry {
+  // Held from before the node's directory and cgroup are made until the command is born in its
+  // cgroup (release() it then): `down` cannot stop the lab's processes and remove its cgroups
+  // in between, and so leave a command (or a cgroup) behind.
+  LabDirHold hold;
   nl::Fd netns;
   cgroup::Placement cgroup;  // where the command is started (cgroup::fork_into)
   std::string netns_name, hostname, cwd;
@@ -32,24 +51,12 @@ struct NodeEntry {
   NodeEntry& operator=(const NodeEntry&) = delete;
 };
 
-// A shared hold on a running lab's directory (/run/topo/<lab>), for making something in it.
-// `down` removes that directory, journal included, only while it holds it exclusively: under
-// this hold, either the journal is there and what is made is removed by a later `down`, or the
-// journal is gone and nothing is made (a lab being taken down is not brought back).
-class LabDirHold {
- public:
-  // The reason the lab cannot be held (it is not running, or being taken down), else empty.
-  std::string take(const std::string& lab_dir);
-  int dir() const { return dir_.get(); }
-
- private:
-  nl::Fd dir_;
-};
-
 // $TOPO_NODE_DIR (and the lab's nodes/ directory), made if need be and opened, under a
 // LabDirHold: for a command about to run in the node (a node may have had no need of it until
 // now), or files to write there. Invalid, with the reason in `why`, on failure.
 nl::Fd make_node_dir(const std::string& node_dir, std::string& why);
+// The same under a hold the caller has.
+nl::Fd make_node_dir(const LabDirHold& hold, const std::string& node_dir, std::string& why);
 
 // Opens the node's namespace and the cgroup to start the command in (that of `daemon`, or with
 // none the node's cgroup for other commands: see cgroup.h), makes its directory and gathers the

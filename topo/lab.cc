@@ -342,6 +342,7 @@ int cmd_up(const UpOptions& options) {
   }
   try {
     std::optional<JournalState> made = read_journal(paths.journal);
+    if (std::string why = lock->keep_commands_out(); !why.empty()) return fail(kFailed, why);
     if (made && !take_down(*made, t.name)) return kFailed;
     if (!remove_lab_dirs(*lock, t.name)) return kFailed;
     spdlog::error("rolled back: lab {} created nothing that is left", t.name);
@@ -378,6 +379,8 @@ int cmd_down(const std::string& lab_or_file, bool force) {
       spdlog::info("lab {} is not running: nothing to do", lab);
       return kOk;
     }
+    // No command may start in the lab once its processes are being stopped.
+    if (std::string why = lock.keep_commands_out(); !why.empty()) return fail(kFailed, why);
     if (!take_down(*state, lab)) return kFailed;
     if (!remove_lab_dirs(lock, lab)) return kFailed;
     spdlog::info("lab {} is down: {} namespace{} removed in {:.3f} s", lab, state->netns.size(),

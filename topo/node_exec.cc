@@ -101,6 +101,7 @@ int exec_in_node(const std::string& lab, const std::string& node,
   }
   entry.netns.reset();  // topo must not keep the namespace alive
   entry.cgroup = {};
+  entry.hold.release();  // the command is in the lab's cgroup: `down` may go ahead
   relay(child, old);
 }
 

@@ -101,18 +101,25 @@ std::optional<LabLock> LabLock::acquire_existing(const LabPaths& paths, const st
   return LabLock(paths, std::move(fd));
 }
 
-std::vector<std::string> LabLock::remove_all() {
+std::string LabLock::keep_commands_out() {
+  if (lab_dir_.valid()) return {};
   nl::Fd lab = open_dir(paths_.lab_dir);
-  if (!lab.valid())
-    return errno == ENOENT
-               ? std::vector<std::string>{}
-               : std::vector{fmt::format("{}: {}", paths_.lab_dir, nl::errno_text(errno))};
+  if (!lab.valid()) return fmt::format("{}: {}", paths_.lab_dir, nl::errno_text(errno));
+  if (!lock_exclusively(lab.get()))
+    return fmt::format("{}: held by another process (a command starting in the lab) for 10 s",
+                       paths_.lab_dir);
+  lab_dir_ = std::move(lab);
+  return {};
+}
+
+std::vector<std::string> LabLock::remove_all() {
   // Commands starting in the lab make their node's directory under a shared hold on the lab's
   // (LabDirHold): held exclusively, none is made while it goes, and none after (the journal goes
   // with it, and they check for it).
-  if (!lock_exclusively(lab.get()))
-    return {fmt::format("{}: held by another process (a command starting in the lab) for 10 s",
-                        paths_.lab_dir)};
+  struct stat st;
+  if (!lab_dir_.valid() && lstat(paths_.lab_dir.c_str(), &st) != 0 && errno == ENOENT) return {};
+  if (std::string why = keep_commands_out(); !why.empty()) return {why};
+  int lab = lab_dir_.get();
   std::string state_name = std::filesystem::path(paths_.state_dir).filename();
   std::string lock_name = std::filesystem::path(paths_.lock).filename();
   std::vector<std::string> left;
@@ -126,8 +133,8 @@ std::vector<std::string> LabLock::remove_all() {
         for (std::string& failure : remove_tree(dir, name, dir_path + "/" + name))
           left.push_back(std::move(failure));
   };
-  remove(lab.get(), paths_.lab_dir, state_name);
-  nl::Fd state = open_beneath(lab.get(), state_name, O_RDONLY | O_DIRECTORY);
+  remove(lab, paths_.lab_dir, state_name);
+  nl::Fd state = open_beneath(lab, state_name, O_RDONLY | O_DIRECTORY);
   if (state.valid())
     remove(state.get(), paths_.state_dir, lock_name);
   else if (errno != ENOENT)

@@ -58,10 +58,17 @@ class LabLock {
   // what could not be removed ("PATH: reason"): empty when nothing of the lab is left.
   std::vector<std::string> remove_all();
 
+  // Before `down` stops the lab's processes: from now until the lock goes, no command starts in
+  // the lab (each holds the lab's directory shared while it starts, until it is in the lab's
+  // cgroup: see LabDirHold), so none can start after the processes were stopped. Waits at most
+  // 10 s for those starting now. The reason on failure, else empty.
+  std::string keep_commands_out();
+
  private:
   LabLock(LabPaths paths, nl::Fd fd) : paths_(std::move(paths)), fd_(std::move(fd)) {}
   LabPaths paths_;
   nl::Fd fd_;
+  nl::Fd lab_dir_;  // held exclusively (keep_commands_out)
 };
 
 }  // namespace topo
