@@ -42,7 +42,7 @@ tsan-test: deps
 
 # The loader and validator under libFuzzer (clang), seeded with the examples, for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 30
-FUZZ_SOURCES = tests/fuzz_loader.cc topo/loader.cc topo/validator.cc topo/addressing.cc topo/expansion.cc \
+FUZZ_SOURCES = tests/fuzz_loader.cc topo/loader.cc topo/validator.cc topo/addressing.cc topo/expansion.cc topo/flow_brackets.cc \
 	topo/diag.cc topo/model.cc topo/suggest.cc topo/units.cc netlink/ip.cc
 $(BUILD)/fuzz_loader: $(FUZZ_SOURCES) $(wildcard topo/*.h netlink/*.h)
 	@mkdir -p $(BUILD)
