@@ -42,9 +42,9 @@ tsan-test: deps
 
 # The loader and validator under libFuzzer (clang), seeded with the examples, for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 30
-FUZZ_SOURCES = tests/fuzz_loader.cc topo/loader.cc topo/validator.cc topo/addressing.cc topo/expansion.cc topo/flow_brackets.cc \
-	topo/diag.cc topo/model.cc topo/suggest.cc topo/units.cc netlink/ip.cc
-$(BUILD)/fuzz_loader: $(FUZZ_SOURCES) $(wildcard topo/*.h netlink/*.h)
+# The fuzzer builds the language layer and the model under it: every .cc of those two folders.
+FUZZ_SOURCES = tests/fuzz_loader.cc $(wildcard topo/language/*.cc) $(wildcard topo/model/*.cc)
+$(BUILD)/fuzz_loader: $(FUZZ_SOURCES) $(wildcard topo/language/*.h topo/model/*.h)
 	@mkdir -p $(BUILD)
 	clang++ -std=c++20 -O1 -g -I. -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $(FUZZ_SOURCES) -o $@ -lyaml-cpp -lfmt
@@ -77,7 +77,7 @@ install: build
 	$(CMAKE) --install $(BUILD)
 
 format:
-	clang-format -i netlink/*.h netlink/*.cc topo/*.h topo/*.cc tests/*.cc
+	clang-format -i netlink/*.h netlink/*.cc topo/*.cc topo/*/*.h topo/*/*.cc tests/*.cc tests/*/*.h tests/*/*.cc
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

@@ -9,7 +9,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 
-#include "netlink/ip.h"
+#include "topo/model/ip.h"
 
 namespace nl {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "netlink/ip.h"
 #include "netlink/netns.h"
+#include "topo/model/ip.h"
 
 namespace nl {
 

@@ -50,12 +50,6 @@ void prepare_netns_run_dir() {
     throw_errno("", kNetnsRunDir, "make shared", errno);
 }
 
-bool NetnsId::matches(const NetnsId& live) const {
-  if (!known()) return false;
-  if (cookie == 0) return inode == live.inode;
-  return cookie == live.cookie && dev == live.dev && inode == live.inode;
-}
-
 bool netns_exists(const std::string& name) {
   struct stat st;
   return lstat(netns_path(name).c_str(), &st) == 0;

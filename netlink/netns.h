@@ -6,26 +6,13 @@
 #include <optional>
 #include <string>
 
-#include "netlink/fd.h"
 #include "netlink/rtnl_socket.h"
+#include "topo/model/fd.h"
+#include "topo/model/netns_id.h"
 
 namespace nl {
 
 inline constexpr const char* kNetnsRunDir = "/run/netns";
-
-// What tells one network namespace from every other while the machine runs: the kernel's
-// cookie (SO_NETNS_COOKIE, never reused before a reboot) and the nsfs device and inode (the
-// inode number alone is given to the next namespace as soon as this one dies).
-struct NetnsId {
-  uint64_t cookie = 0;  // 0: not known (recorded by a topo that kept the inode alone)
-  uint64_t dev = 0;
-  uint64_t inode = 0;  // 0: no identity at all
-  bool known() const { return inode != 0; }
-  // Whether `live` is the namespace this identity was taken of; without a cookie, only the
-  // inode can be compared.
-  bool matches(const NetnsId& live) const;
-  bool operator==(const NetnsId&) const = default;
-};
 
 // Whether an object was removed, was not there, or is somebody else's and was left alone.
 enum class Deleted { yes, absent, not_ours };

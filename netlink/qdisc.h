@@ -8,17 +8,9 @@
 #include <vector>
 
 #include "netlink/netns.h"
+#include "topo/model/impairment.h"
 
 namespace nl {
-
-struct Impairment {
-  uint64_t delay_us = 0, jitter_us = 0;
-  double loss = 0, duplicate = 0, corrupt = 0, reorder = 0;  // percent
-  uint64_t rate_bps = 0;                                     // 0: unlimited
-  bool needs_netem() const {
-    return delay_us || jitter_us || loss > 0 || duplicate > 0 || corrupt > 0 || reorder > 0;
-  }
-};
 
 // The tbf sizing for a rate: a bucket of 4 ms of traffic (at least 16 kB, so a burst of
 // full-size segments passes) and a queue of 50 ms more, so TCP finds room to reach the rate.
@@ -29,10 +21,6 @@ TbfSizes tbf_sizes(uint64_t rate_bps);
 
 // A probability in percent on the kernel's u32 scale (0..UINT32_MAX is 0..100%).
 uint32_t netem_probability(double percent);
-
-// netem's delay and jitter are u32 counts of the kernel's 64 ns ticks (libnl 3.7 sends no
-// 64-bit latency): 2^32 ticks is about 274.9 s, the most either can be.
-inline constexpr uint64_t kMaxNetemDelayUs = 274'000'000;
 
 // What an interface has now, as far as impairments go: its root qdisc's kind ("netem", "tbf",
 // "noqueue", ... or "" for none) and whether tbf hangs under a netem root (handle 10:).

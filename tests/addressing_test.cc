@@ -1,8 +1,8 @@
-#include "topo/addressing.h"
+#include "topo/language/addressing.h"
 
 #include <gtest/gtest.h>
 
-#include "topo/loader.h"
+#include "topo/language/loader.h"
 
 namespace topo {
 namespace {

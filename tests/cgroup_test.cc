@@ -1,4 +1,4 @@
-#include "topo/cgroup.h"
+#include "topo/entry/cgroup.h"
 
 #include <gtest/gtest.h>
 

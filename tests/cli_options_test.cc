@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "topo/cli.h"
+#include "topo/verbs/cli.h"
 
 namespace topo {
 namespace {

@@ -1,11 +1,11 @@
 // Converging a running lab, without a kernel: specs from files, the live lab simulated.
-#include "topo/converge.h"
+#include "topo/plan/converge.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "topo/loader.h"
+#include "topo/language/loader.h"
 
 namespace topo {
 namespace {

@@ -1,4 +1,4 @@
-#include "topo/diag.h"
+#include "topo/language/diag.h"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,10 @@
-#include "topo/expansion.h"
+#include "topo/language/expansion.h"
 
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
 
-#include "topo/loader.h"
+#include "topo/language/loader.h"
 
 namespace topo {
 namespace {

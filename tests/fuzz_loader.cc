@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "topo/loader.h"
+#include "topo/language/loader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   topo::LoadResult r =

@@ -1,8 +1,8 @@
-#include "topo/generate.h"
+#include "topo/language/generate.h"
 
 #include <gtest/gtest.h>
 
-#include "topo/loader.h"
+#include "topo/language/loader.h"
 
 namespace topo {
 namespace {

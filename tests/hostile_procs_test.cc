@@ -13,8 +13,8 @@
 #include <sstream>
 
 #include "tests/lab_fixture.h"
-#include "topo/cgroup.h"
-#include "topo/processes.h"
+#include "topo/entry/cgroup.h"
+#include "topo/run/processes.h"
 
 namespace topo::testing {
 namespace {

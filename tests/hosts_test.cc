@@ -1,8 +1,8 @@
-#include "topo/hosts.h"
+#include "topo/plan/hosts.h"
 
 #include <gtest/gtest.h>
 
-#include "topo/loader.h"
+#include "topo/language/loader.h"
 
 namespace topo {
 namespace {

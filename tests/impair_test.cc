@@ -6,7 +6,7 @@
 
 #include "netlink/qdisc.h"
 #include "tests/lab_fixture.h"
-#include "topo/state.h"
+#include "topo/run/state.h"
 
 namespace topo::testing {
 namespace {

@@ -1,4 +1,4 @@
-#include "netlink/ip.h"
+#include "topo/model/ip.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "topo/journal.h"
+#include "topo/run/journal.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

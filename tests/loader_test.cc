@@ -1,4 +1,4 @@
-#include "topo/loader.h"
+#include "topo/language/loader.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

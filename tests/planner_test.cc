@@ -1,4 +1,4 @@
-#include "topo/planner.h"
+#include "topo/plan/planner.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,9 +12,9 @@
 #include <spdlog/spdlog.h>
 
 #include "netlink/error.h"
-#include "topo/applier.h"
-#include "topo/fake_backend.h"
-#include "topo/loader.h"
+#include "tests/fakes/fake_backend.h"
+#include "topo/language/loader.h"
+#include "topo/run/applier.h"
 
 namespace topo {
 namespace {

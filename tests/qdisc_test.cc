@@ -6,8 +6,8 @@
 
 #include <netlink/route/tc.h>
 
-#include "topo/impair.h"
-#include "topo/model.h"
+#include "topo/model/impair.h"
+#include "topo/model/model.h"
 
 namespace {
 

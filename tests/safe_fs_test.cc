@@ -1,6 +1,6 @@
 // Files opened where a user may write: what a planted symlink, FIFO or hard link can and cannot
 // make these functions do. No root needed: the "root-only" file is one this test owns.
-#include "topo/safe_fs.h"
+#include "topo/entry/safe_fs.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // A lab's state directory: the stored copy of its file is written whole, or the write fails
 // with the path and the reason.
-#include "topo/state.h"
+#include "topo/run/state.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

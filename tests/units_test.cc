@@ -1,4 +1,4 @@
-#include "topo/units.h"
+#include "topo/model/units.h"
 
 #include <gtest/gtest.h>
 

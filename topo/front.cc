@@ -16,8 +16,8 @@
 #include <string_view>
 #include <vector>
 
-#include "topo/lab.h"
-#include "topo/safe_fs.h"
+#include "topo/entry/node_exec.h"
+#include "topo/entry/safe_fs.h"
 
 namespace {
 

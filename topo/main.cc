@@ -2,8 +2,8 @@
 #include <cstdio>
 #include <exception>
 
-#include "topo/cli.h"
-#include "topo/safe_fs.h"
+#include "topo/entry/safe_fs.h"
+#include "topo/verbs/cli.h"
 
 int main(int argc, char** argv) {
   topo::ensure_std_fds();  // before anything is opened: a log line must never land in a file

@@ -1,0 +1,168 @@
+#include "topo/entry/entry.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "topo/entry/safe_fs.h"
+
+extern char** environ;
+
+namespace topo {
+
+namespace {
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// /etc/netns/<netns>/NAME -> /etc/NAME, for each NAME that exists in both (as iproute2 does).
+std::vector<std::pair<std::string, std::string>> etc_binds(const std::string& netns) {
+  std::vector<std::pair<std::string, std::string>> binds;
+  std::string dir = "/etc/netns/" + netns;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return binds;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    std::string target = "/etc/" + name;
+    if (access(target.c_str(), F_OK) == 0) binds.emplace_back(dir + "/" + name, target);
+  }
+  closedir(d);
+  return binds;
+}
+
+}  // namespace
+
+std::vector<std::string> node_environment(const NodeContext& node) {
+  std::vector<std::pair<std::string, std::string>> set = {
+      {"TOPO_LAB", node.lab},           {"TOPO_NODE", node.node},       {"TOPO_NETNS", node.netns},
+      {"TOPO_NODE_DIR", node.node_dir}, {"TOPO_LAB_DIR", node.lab_dir},
+  };
+  set.insert(set.end(), node.env.begin(), node.env.end());
+  std::vector<std::string> env;
+  for (char** e = environ; *e; e++) {
+    std::string_view entry(*e);
+    std::string_view key = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (const auto& [k, v] : set) replaced = replaced || key == k;
+    if (!replaced) env.emplace_back(entry);
+  }
+  for (const auto& [k, v] : set) env.push_back(k + "=" + v);
+  return env;
+}
+
+std::string LabDirHold::take(const std::string& lab_dir) {
+  std::string lab = lab_dir.substr(lab_dir.rfind('/') + 1);
+  dir_ = open_dir(lab_dir);
+  if (!dir_.valid())
+    return errno == ENOENT ? "lab " + lab + " is not running"
+                           : "cannot open " + lab_dir + ": " + strerror(errno);
+  while (flock(dir_.get(), LOCK_SH) != 0)
+    if (errno != EINTR) return "cannot lock " + lab_dir + ": " + strerror(errno);
+  struct stat st;
+  if (fstatat(dir_.get(), "state/journal", &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    dir_.reset();
+    return "lab " + lab + " is not running";
+  }
+  return {};
+}
+
+namespace {
+
+// /run/topo/<lab> of /run/topo/<lab>/nodes/<node>.
+std::string lab_dir_of(const std::string& node_dir) {
+  std::string nodes_dir = node_dir.substr(0, node_dir.rfind('/'));
+  return nodes_dir.substr(0, nodes_dir.rfind('/'));
+}
+
+}  // namespace
+
+nl::Fd make_node_dir(const std::string& node_dir, std::string& why) {
+  LabDirHold hold;
+  if (why = hold.take(lab_dir_of(node_dir)); !why.empty()) return nl::Fd();
+  return make_node_dir(hold, node_dir, why);
+}
+
+nl::Fd make_node_dir(const LabDirHold& hold, const std::string& node_dir, std::string& why) {
+  size_t slash = node_dir.rfind('/');
+  std::string nodes_dir = node_dir.substr(0, slash), node = node_dir.substr(slash + 1);
+  // nodes/ 0711 (a daemon may run as another user and needs to reach its own), each node 0755,
+  // whatever the umask. A node's directory that is there is left as it is: it may be a daemon
+  // user's now.
+  nl::Fd nodes = make_dir_beneath(hold.dir(), "nodes", 0711);
+  nl::Fd dir = nodes.valid() ? make_dir_beneath(nodes.get(), node, 0755) : nl::Fd();
+  if (!dir.valid())
+    why = "cannot create " + (nodes.valid() ? node_dir : nodes_dir) + ": " + strerror(errno);
+  return dir;
+}
+
+std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
+                          NodeEntry& entry, const std::string& daemon) {
+  std::string why;
+  if (why = entry.hold.take(lab_dir_of(node.node_dir)); !why.empty()) return why;
+  if (!make_node_dir(entry.hold, node.node_dir, why).valid()) return why;
+  std::string netns_path = "/run/netns/" + node.netns;
+  entry.netns.reset(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!entry.netns.valid())
+    return "node " + node.node + ": cannot open " + netns_path + ": " + strerror(errno);
+  if (auto group = cgroup::process_cgroup(node.lab, node.node, daemon))
+    if (why = group->open_placement(entry.cgroup); !why.empty())
+      return "node " + node.node + ": " + why;
+  entry.netns_name = node.netns;
+  entry.hostname = node.node;
+  entry.cwd = node.lab_dir;
+  entry.argv = argv;
+  entry.env = node_environment(node);
+  entry.binds = etc_binds(node.netns);
+  struct statvfs sys;
+  entry.sys_flags = statvfs("/sys", &sys) == 0 && (sys.f_flag & ST_RDONLY) ? MS_RDONLY : 0;
+  entry.argv_pointers = pointers(entry.argv);
+  entry.env_pointers = pointers(entry.env);
+  return {};
+}
+
+const char* enter_and_exec(const NodeEntry& entry) {
+  if (setns(entry.netns.get(), CLONE_NEWNET) != 0) return "enter the network namespace";
+  if (unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0) return "unshare mount and UTS namespaces";
+  // Mounts made here must not propagate back to the host.
+  if (mount("", "/", "none", MS_SLAVE | MS_REC, nullptr) != 0) return "make / rslave";
+  // A /sys that shows this namespace's interfaces. No sysfs mounted there before is fine.
+  umount2("/sys", MNT_DETACH);
+  if (mount(entry.netns_name.c_str(), "/sys", "sysfs", entry.sys_flags, nullptr) != 0)
+    return "mount /sys";
+  for (const auto& [from, to] : entry.binds)
+    if (mount(from.c_str(), to.c_str(), "none", MS_BIND, nullptr) != 0)
+      return "bind /etc/netns files over /etc";
+  if (sethostname(entry.hostname.data(), entry.hostname.size()) != 0) return "set the hostname";
+  if (chdir(entry.cwd.c_str()) != 0) return "change to TOPO_LAB_DIR";
+  execvpe(entry.argv_pointers[0], entry.argv_pointers.data(), entry.env_pointers.data());
+  return kExecStep;
+}
+
+std::vector<std::pair<std::string, std::string>> read_node_env(const LabDirs& dirs,
+                                                               const std::string& node) {
+  std::optional<std::string> text = read_file(dirs.env_file(node));
+  if (!text) return {};
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+  std::vector<std::pair<std::string, std::string>> env;
+  if (j.is_array())
+    for (const auto& kv : j)
+      if (kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string())
+        env.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
+  return env;
+}
+
+}  // namespace topo

@@ -1,0 +1,23 @@
+#include "topo/model/model.h"
+
+namespace topo {
+
+const char* kind_name(NodeKind kind) {
+  switch (kind) {
+    case NodeKind::host:
+      return "host";
+    case NodeKind::router:
+      return "router";
+    case NodeKind::bridge:
+      return "bridge";
+  }
+  return "?";
+}
+
+const Node* Topology::find_node(const std::string& name) const {
+  for (const Node& n : nodes)
+    if (n.name == name) return &n;
+  return nullptr;
+}
+
+}  // namespace topo

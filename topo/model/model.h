@@ -1,0 +1,142 @@
+// model.h - what a topology file says, after loading: plain values, no kernel state.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "topo/model/ip.h"
+
+namespace topo {
+
+// A place in the topology file, 1-based; 0 when the value did not come from the file.
+struct Pos {
+  int line = 0;
+  int col = 0;
+};
+
+// The root network namespace, as a node name in endpoints (`host:IFACE`).
+inline constexpr const char* kHostNode = "host";
+
+// The interface a bridge node's bridge gets.
+inline constexpr const char* kBridgeIface = "br0";
+
+enum class NodeKind { host, router, bridge };
+const char* kind_name(NodeKind kind);
+
+struct Route {
+  nl::IpPrefix dst;               // prefix length 0 for "default"
+  std::vector<nl::IpPrefix> via;  // gateways; two or more: ECMP
+  std::string dev;                // optional outgoing interface
+  std::string text;               // as written, for messages
+  Pos pos;
+};
+
+struct Setting {  // a sysctl or an environment variable
+  std::string key;
+  std::string value;
+  Pos pos;
+};
+
+struct NodeFile {  // written to $TOPO_NODE_DIR/<name> before exec
+  std::string name;
+  std::string content;
+  Pos pos;
+};
+
+struct Command {     // an exec: line, or a daemon's cmd
+  std::string name;  // the daemon's name (its log: <name>.log in LabDirs::log_dir); "" for exec
+  std::string cmd;   // run with /bin/sh -c
+  Pos pos;
+};
+
+struct Node {
+  std::string name;
+  NodeKind kind = NodeKind::host;
+  std::vector<nl::IpPrefix> loopback;
+  std::vector<Pos> loopback_pos;
+  std::vector<Setting> sysctls;
+  std::vector<Setting> env;
+  std::vector<Route> routes;
+  std::vector<NodeFile> files;
+  std::vector<Command> exec;
+  std::vector<Command> daemons;
+  Pos pos;
+  // Whether topo runs anything in the node at up, and so needs its directory.
+  bool runs_anything() const { return !files.empty() || !exec.empty() || !daemons.empty(); }
+};
+
+// Link impairments, as the file gives them (see impair.h for what an end gets).
+struct Impair {
+  std::optional<uint64_t> delay_us, jitter_us;
+  std::optional<double> loss, duplicate, corrupt, reorder;  // percent
+  std::optional<uint64_t> rate_bps;
+  Pos pos;
+};
+
+struct Endpoint {
+  std::string node;
+  std::string iface;
+  std::optional<nl::Mac> mac;
+  std::vector<nl::IpPrefix> addresses;
+  std::vector<Pos> address_pos;
+  std::optional<Impair> impair;
+  Pos pos;
+  bool on_host() const { return node == kHostNode; }
+};
+
+struct Link {
+  std::vector<Endpoint> endpoints;
+  size_t declared_endpoints = 0;  // as written, counting any the loader could not read
+  bool addresses_given = false;   // the link-level `addresses` key was present
+  std::optional<int> mtu;
+  Pos mtu_pos;
+  bool up = true;  // false: `state: down`
+  std::optional<Impair> impair;
+  Pos pos;
+  bool is_lan() const { return endpoints.size() >= 3; }
+};
+
+// Address pools for what the file does not address itself.
+struct Pool {
+  nl::IpPrefix prefix;
+  Pos pos;
+};
+struct Addressing {
+  std::optional<Pool> p2p, lan, loopback, ipv6;
+  int p2p_prefix = 30;  // 30 or 31
+};
+
+struct TestCase {
+  std::string name;
+  Pos pos;
+  // ping: from a node to a node's first address or to an address
+  std::string from, to;
+  // exec: a shell command on a node
+  std::string node, cmd;
+  bool expect_success = true;
+  std::optional<int> expect_exit;
+  std::optional<std::string> expect_output;  // a regex searched in stdout
+  uint64_t timeout_us = 0;                   // 0: one try
+  bool is_ping() const { return !from.empty(); }
+};
+
+struct Topology {
+  std::string file;  // as given on the command line
+  std::string dir;   // the file's directory, absolute
+  std::string name;
+  Pos name_pos;
+  std::string prefix;  // namespace name prefix, "<name>-" unless set
+  Pos prefix_pos;
+  Addressing addressing;
+  std::vector<Node> nodes;
+  std::vector<Link> links;
+  std::vector<TestCase> tests;
+
+  std::string netns_of(const std::string& node) const { return prefix + node; }
+  const Node* find_node(const std::string& name) const;
+};
+
+}  // namespace topo

@@ -1,0 +1,165 @@
+// planner.h - a topology turned into an ordered list of kernel actions, without a syscall.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "topo/model/impairment.h"
+#include "topo/model/ip.h"
+#include "topo/model/model.h"
+#include "topo/model/netns_id.h"
+
+namespace topo {
+
+// A namespace the plan acts in: a node's, a LAN's (topo's own, for the LAN's bridge), or the
+// root namespace (for `host:IFACE` ends; never created, never removed).
+struct PlanNode {
+  enum class Role { node, lan, root };
+  std::string name;   // node name; "_lanN" for a LAN; "host" for the root namespace
+  std::string netns;  // empty for the root namespace
+  Role role = Role::node;
+  std::string kind;                                      // host, router, bridge; "lan"; "root"
+  std::vector<std::pair<std::string, std::string>> env;  // a node's `env`
+};
+
+// An interface of a namespace. `slot` numbers a namespace's interfaces: 0 is lo, 1.. the others
+// in the order they are created, so a backend can know ifindexes without asking the kernel.
+// kKernelSlot: the kernel chooses (the root namespace, where topo owns too little to choose).
+inline constexpr int kKernelSlot = -1;
+struct IfaceRef {
+  int node = 0;
+  std::string name;
+  int slot = 0;
+};
+
+struct CreateNetns {
+  int node = 0;
+};
+struct CreateBridge {
+  IfaceRef bridge;  // created up
+};
+struct CreateVeth {
+  IfaceRef a, b;  // sent from a's namespace; b is born in b's
+  nl::Mac mac_a, mac_b;
+  std::optional<int> mtu;
+  std::optional<IfaceRef> master_a;  // a is born a port of this bridge
+  bool up = true;                    // a comes up at creation; b with its own SetLink
+};
+struct SetSysctl {
+  int node = 0;
+  std::string key, value;
+};
+struct AddAddress {
+  IfaceRef iface;
+  nl::IpPrefix address;
+};
+struct SetLink {  // one request: up, and/or a port of a bridge
+  IfaceRef iface;
+  bool up = true;
+  std::optional<IfaceRef> master;
+};
+struct SetImpair {  // the end's root qdisc: netem and/or tbf
+  IfaceRef iface;
+  nl::Impairment impairment;
+};
+struct RouteHop {
+  std::optional<nl::IpPrefix> gateway;
+  std::optional<IfaceRef> dev;
+};
+struct AddRoute {
+  int node = 0;
+  nl::IpPrefix dst;
+  std::vector<RouteHop> hops;
+  bool replace = false;  // the route to dst that is there is replaced (a running lab's change)
+};
+
+// After the network: files and processes.
+struct WriteHosts {  // the lab's one hosts file
+  std::string content;
+};
+struct LinkEtc {  // /etc/netns/<netns> -> the lab's etc directory (which holds hosts)
+  int node = 0;
+};
+struct PrepareNode {  // $TOPO_NODE_DIR, the node's files in it, its env for `topo exec`
+  int node = 0;
+  std::vector<NodeFile> files;
+};
+struct RunExec {  // /bin/sh -c CMD in the node; a non-zero exit fails up
+  int node = 0;
+  std::string cmd;
+};
+struct StartDaemon {  // /bin/sh -c CMD in the node, in the background
+  int node = 0;
+  std::string name, cmd;
+};
+struct WatchDaemons {};  // fails up when a daemon dies within its first second
+
+// Changes to a running lab (converge.h): in place, or removals of what the lab made.
+struct ChangeLink {  // MTU, MAC and/or admin state of an existing interface (same ifindex)
+  IfaceRef iface;
+  std::optional<int> mtu;
+  std::optional<nl::Mac> mac;
+  std::optional<bool> up;
+};
+struct DeleteAddress {
+  IfaceRef iface;
+  nl::IpPrefix address;
+};
+struct DeleteRoute {
+  int node = 0;
+  nl::IpPrefix dst;
+};
+struct ClearImpair {
+  IfaceRef iface;
+};
+struct DeleteVeth {  // one end (its peer goes with it), if it still has the MAC topo gave it
+  IfaceRef iface;
+  nl::Mac mac;
+  std::string peer;  // "node:iface", for the journal
+};
+struct StopDaemon {  // the daemon's whole session: SIGTERM, then SIGKILL
+  int node = 0;
+  std::string name;
+  int64_t pid = 0;
+};
+struct RemoveFile {  // a file no longer in the node's `files`
+  int node = 0;
+  std::string name;
+};
+struct DeleteNode {  // its processes stopped, its /etc/netns link and namespace removed
+  int node = 0;
+  nl::NetnsId id;  // the namespace's identity, as read when the lab was compared
+};
+
+using Action = std::variant<CreateNetns, CreateBridge, CreateVeth, SetSysctl, AddAddress, SetLink,
+                            SetImpair, AddRoute, WriteHosts, LinkEtc, PrepareNode, RunExec,
+                            StartDaemon, WatchDaemons, ChangeLink, DeleteAddress, DeleteRoute,
+                            ClearImpair, DeleteVeth, StopDaemon, RemoveFile, DeleteNode>;
+
+struct Plan {
+  std::string lab;
+  std::vector<PlanNode> nodes;
+  std::vector<Action> actions;
+  size_t links = 0;
+  int root = -1;  // index of the root namespace in `nodes`, if any end is there
+};
+
+// Namespaces first (nodes, then LANs), their early sysctls, bridges, every veth (born in place),
+// bridge ports of the far ends, then node by node: sysctls, lo up, addresses, ends up,
+// impairments, routes;
+// the root namespace's ends last. Then the hosts file and each node's link to it, node
+// directories and files, exec: node by node, daemons, and the watch on daemons.
+// A topology with diagnostics must not be planned.
+Plan make_plan(const Topology& topology);
+
+// One line per action, e.g. "r1: create veth eth1 <-> r2:eth1 mtu 9000".
+std::string describe(const Plan& plan, const Action& action);
+
+// The MAC topo gives an interface with none in the file: locally administered, unicast, and
+// the same for the same lab, node and interface every time.
+nl::Mac default_mac(const std::string& lab, const std::string& node, const std::string& iface,
+                    unsigned attempt = 0);
+
+}  // namespace topo

@@ -1,0 +1,117 @@
+// journal.h - the append-only record of what a lab created, written before each creation.
+//
+// One JSON object per line. `up` appends a record for each kernel object before it makes it,
+// a batch of records in one write(), so that after a kill -9 at any point `down` knows every
+// object that may exist. A torn last line (the kill fell inside a write) is ignored.
+//
+// Version 2: a namespace's identity is its cookie, device and inode, recorded by the thread that
+// made it before the namespace is bound at its name. Version 1 (still read) recorded the inode
+// alone, after the whole batch.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "netlink/netns.h"
+#include "topo/model/fd.h"
+#include "topo/model/hash.h"
+
+namespace topo {
+
+inline constexpr int kJournalVersion = 2;
+
+struct JournalHeader {
+  std::string lab;
+  std::string prefix;
+  std::string file;       // absolute path of the topology file ("<stdin>" when read from stdin)
+  std::string file_hash;  // of the file's bytes, to tell an unchanged file
+  int64_t pid = 0;
+  int64_t started = 0;  // unix seconds
+};
+
+struct JournalNetns {
+  std::string netns;
+  std::string node;
+  nl::NetnsId id;    // unknown: `up` died before the namespace was bound at its name
+  std::string kind;  // host, router, bridge; "lan" for a LAN's own namespace
+};
+
+struct JournalVeth {
+  std::string a, b;  // "node:iface"
+};
+
+// A veth end in the root namespace: removed by name on down, if it still has its MAC.
+struct JournalHostLink {
+  std::string iface;
+  std::string mac;
+};
+
+struct JournalDaemon {
+  std::string node, name;
+  int64_t pid = 0;
+};
+
+struct JournalState {
+  JournalHeader header;
+  std::vector<JournalNetns> netns;
+  std::vector<JournalVeth> veths;
+  std::vector<JournalHostLink> host_links;
+  std::vector<std::string> etc_links;  // /etc/netns/<netns> symlinks
+  bool etc_dir_made = false;           // /etc/netns did not exist before this lab
+  std::vector<JournalDaemon> daemons;
+  std::map<std::string, std::string> impairments;  // "node:iface" -> its impairment ("": none)
+  std::map<std::string, bool> link_states;         // "node:iface" -> set up (true) or down
+  bool complete = false;                           // `up` finished
+  size_t nodes = 0, links = 0;                     // as the complete record counts them
+};
+
+class JournalWriter {
+ public:
+  // Creates the journal (it must not exist) and writes its header.
+  static JournalWriter create(const std::string& path, const JournalHeader& header);
+
+  void netns(const std::vector<JournalNetns>& batch);  // before creating them
+  // A new namespace's identity, before it is bound at its name. One write: the threads that
+  // make namespaces may call it at once.
+  void netns_id(const std::string& netns, const nl::NetnsId& id) const;
+  void veths(const std::vector<JournalVeth>& batch, const std::vector<JournalHostLink>& host);
+  // Before linking /etc/netns/<netns> for each; `dir_exists`: whether /etc/netns did.
+  void etc_links(const std::vector<std::string>& netns, bool dir_exists);
+  void daemon(const JournalDaemon& daemon);  // after it started
+  // What an end has been set to (at up, or at run time by `topo impair` / `topo link`).
+  void impairment(const std::string& end, const std::string& text);
+  void link_state(const std::string& end, bool up);
+
+  // What a change to a running lab removed (after removing it).
+  void netns_gone(const std::string& netns);
+  void veth_gone(const std::string& a, const std::string& b);
+  void host_link_gone(const std::string& iface);
+  void etc_link_gone(const std::string& netns);
+  void daemon_gone(const std::string& node, const std::string& name);
+
+  // Appends to the journal of a running lab (the caller holds the lab's lock).
+  static JournalWriter append_to(const std::string& path);
+  void complete(size_t nodes, size_t links);
+
+  // Replaces the journal with one that holds `state` alone (written beside it, then renamed
+  // over it): after a running lab was changed, the records of what it removed go.
+  static void rewrite(const std::string& path, const JournalState& state);
+
+ private:
+  JournalWriter(std::string path, nl::Fd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+  void write_lines(const std::string& lines) const;
+  std::string path_;
+  nl::Fd fd_;
+};
+
+// Reads a journal; nullopt when there is none. Throws std::runtime_error when it is unreadable
+// or damaged (a line that is not a record, other than a torn last one; no header) — unless
+// `damaged_lines` is given (`down --force`): then every record that can be read counts, and the
+// numbers of the lines that cannot go there.
+std::optional<JournalState> read_journal(const std::string& path,
+                                         std::vector<size_t>* damaged_lines = nullptr);
+
+}  // namespace topo

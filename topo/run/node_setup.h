@@ -1,0 +1,62 @@
+// node_setup.h - the files and processes of a lab's nodes: hosts, /etc/netns links, node
+// directories, exec: commands and daemons. Used by the system backend.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "topo/entry/cgroup.h"
+#include "topo/entry/places.h"
+#include "topo/model/model.h"
+#include "topo/run/runner.h"
+#include "topo/run/state.h"
+
+namespace topo {
+
+void write_hosts(const LabDirs& dirs, const std::string& content);
+
+// /etc/netns/<netns> -> the lab's etc directory: `ip netns exec` and topo bind its hosts file
+// over /etc/hosts. One symlink per node, whatever the lab's size.
+// A link that is there already and points at the lab's etc directory is kept.
+void link_etc(const LabDirs& dirs, const std::string& netns);
+// Whether /etc/netns/<netns> is a symlink to the lab's etc directory (whoever made it: it is
+// the link the lab would make).
+bool etc_link_is_labs(const LabDirs& dirs, const std::string& netns);
+enum class Unlinked { yes, absent, not_ours };
+Unlinked unlink_etc(const LabDirs& dirs, const std::string& netns);
+
+// $TOPO_NODE_DIR with the node's files (0644, each replacing whatever had its name), and its
+// env for `topo exec`.
+void prepare_node(const LabDirs& dirs, const std::string& node, const std::vector<NodeFile>& files,
+                  const std::vector<std::pair<std::string, std::string>>& env);
+
+// Runs /bin/sh -c CMD in the node, appending its output to the node's exec.log in
+// dirs.log_dir (and to the debug log, line by line). Throws, with the exit status and the last
+// lines of the output, when it exits non-zero.
+void run_exec(const LabDirs& dirs, const NodeContext& node, const std::string& cmd);
+
+struct Daemon {
+  std::string node, name, log;
+  pid_t pid = 0;
+  std::chrono::steady_clock::time_point started;
+  std::optional<cgroup::Cgroup> cgroup;  // where it runs (none: no cgroup hierarchy)
+  bool in_background = false;            // its first process exited 0, leaving its children
+};
+// Starts /bin/sh -c CMD in the node, in a session of its own, its output appended to
+// <name>.log in dirs.log_dir.
+Daemon start_daemon(const LabDirs& dirs, const NodeContext& node, const std::string& name,
+                    const std::string& cmd);
+// Waits until each daemon has run for `grace`; throws, with the end of its log, for the first
+// one that exits sooner. A daemon whose first process forks into the background and exits 0
+// (`zebra -d`) runs while its cgroup has a process.
+void watch_daemons(std::vector<Daemon>& daemons, std::chrono::milliseconds grace);
+
+// The last `lines` lines of a file (for messages).
+std::string tail_of_file(const std::string& path, size_t lines);
+
+}  // namespace topo

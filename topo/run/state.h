@@ -1,0 +1,58 @@
+// state.h - where a lab's run-time state lives, and the lock that makes one writer per lab.
+//
+//   /run/topo/                 0755
+//   /run/topo/<lab>/           0711  (node directories go here: daemons may need to reach them)
+//   /run/topo/<lab>/state/     0700  journal (0600) and lock (0600): root only
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "topo/entry/places.h"
+#include "topo/model/fd.h"
+
+namespace topo {
+
+// Replaces a file of the lab's state directory (the stored copy of its topology file) with
+// `content`: written beside it and renamed over it, so that it is whole or not changed. Throws
+// "cannot write PATH: REASON" when it cannot.
+void write_state_file(const std::string& path, std::string_view content);
+
+// Another topo process holds the lab.
+struct LabBusy : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class LabLock {
+ public:
+  // Creates the lab's directories as needed and takes its lock without waiting. Throws LabBusy
+  // (naming the holder's pid and verb) when another process has it.
+  static LabLock acquire(const LabPaths& paths, const std::string& lab, const std::string& verb);
+  // The same for a verb that only looks at or changes a running lab: creates nothing, and
+  // nullopt when the lab has no lock file (it is not running, or a `down` just removed it).
+  static std::optional<LabLock> acquire_existing(const LabPaths& paths, const std::string& lab,
+                                                 const std::string& verb);
+
+  // After `down`: removes the lab's directories and all in them, the journal and the lock file
+  // last, while still holding the lock (a process that opened the old lock file notices it is
+  // gone and retries); never through a symlink (a node's directory may be a user's). Returns
+  // what could not be removed ("PATH: reason"): empty when nothing of the lab is left.
+  std::vector<std::string> remove_all();
+
+  // Before `down` stops the lab's processes: from now until the lock goes, no command starts in
+  // the lab (each holds the lab's directory shared while it starts, until it is in the lab's
+  // cgroup: see LabDirHold), so none can start after the processes were stopped. Waits at most
+  // 10 s for those starting now. The reason on failure, else empty.
+  std::string keep_commands_out();
+
+ private:
+  LabLock(LabPaths paths, nl::Fd fd) : paths_(std::move(paths)), fd_(std::move(fd)) {}
+  LabPaths paths_;
+  nl::Fd fd_;
+  nl::Fd lab_dir_;  // held exclusively (keep_commands_out)
+};
+
+}  // namespace topo

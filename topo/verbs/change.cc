@@ -1,0 +1,276 @@
+// `topo plan`, and `topo up` on a running lab: the difference between a file and the lab, shown
+// and then applied, with a failure rolled back to the lab as it was.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "netlink/netns.h"
+#include "netlink/sysctl.h"
+#include "topo/entry/privileges.h"
+#include "topo/plan/converge.h"
+#include "topo/run/live.h"
+#include "topo/run/netlink_backend.h"
+#include "topo/run/state.h"
+#include "topo/verbs/json_text.h"
+#include "topo/verbs/lab.h"
+#include "topo/verbs/lab_common.h"
+
+namespace topo {
+
+namespace {
+
+// What a lab was built from: its last file, and the file of an `up` that changed it and did not
+// finish (its objects may exist too).
+LabSpec built_from(const LabPaths& paths) {
+  LabSpec spec;
+  for (const std::string& path : {paths.topology, paths.topology + ".next"}) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) continue;
+    LoadResult r = load_file(path);
+    if (!r.diagnostics.empty())
+      throw std::runtime_error(
+          fmt::format("cannot read {} (the file the running lab was built "
+                      "from): {}",
+                      path, r.diagnostics.render()));
+    spec = merged(std::move(spec), spec_of(make_plan(r.topology)));
+  }
+  return spec;
+}
+
+// The sysctls no longer wanted, and the values a new namespace has for them.
+std::map<std::string, std::string> fresh_values(const LabSpec& want, const LabSpec& before) {
+  std::vector<std::string> keys;
+  for (const auto& [key, s] : before.sysctls)
+    if (!want.sysctls.count(key)) keys.push_back(s.key);
+  if (keys.empty()) return {};
+  return nl::fresh_netns_sysctls(keys);
+}
+
+Convergence compare(const std::string& lab, LabSpec want, LabSpec before,
+                    const JournalState& journal, const LabDirs& dirs) {
+  std::vector<std::pair<std::string, std::string>> veths;
+  for (const JournalVeth& v : journal.veths) veths.emplace_back(v.a, v.b);
+  align_lans(want, lab, veths);
+  align_lans(before, lab, veths);
+  LabSpec live;
+  std::map<std::string, std::string> fresh;
+  std::exception_ptr error = on_own_thread([&] {
+    live = read_live(merged(want, before), journal, dirs);
+    fresh = fresh_values(want, before);
+  });
+  if (error) std::rethrow_exception(error);
+  return converge(lab, want, before, live, fresh);
+}
+
+std::string absolute_file(const Topology& t) {
+  std::error_code ec;
+  return t.file == "<stdin>" ? t.file : std::filesystem::absolute(t.file, ec).string();
+}
+
+// The journal of a lab changed to `want` (or rolled back to it): only what it holds now, under
+// the header of the file it now matches.
+void settle_journal(const LabPaths& paths, const JournalHeader& header, const LabSpec& want,
+                    size_t links) {
+  std::optional<JournalState> state = read_journal(paths.journal);
+  if (!state) throw std::runtime_error("the journal of lab " + header.lab + " is gone");
+  state->header = header;
+  for (JournalNetns& n : state->netns) {
+    auto node = want.nodes.find(n.node);
+    if (node != want.nodes.end()) n.kind = node->second.kind;
+  }
+  state->link_states.clear();  // the file says each end's state again
+  state->complete = true;
+  state->nodes = 0;
+  for (const auto& [name, n] : want.nodes) state->nodes += n.kind != "lan";
+  state->links = links;
+  JournalWriter::rewrite(paths.journal, *state);
+}
+
+// An `up` killed between making a namespace's empty file and binding the namespace onto it
+// leaves the file. Where the lab will make a namespace under a name it journaled, such a file
+// is the lab's: removed, so that the name is free again.
+void remove_placeholders(const Plan& plan, const JournalState& running) {
+  std::set<std::string> journaled;
+  for (const JournalNetns& n : running.netns) journaled.insert(n.netns);
+  for (const Action& a : plan.actions)
+    if (auto* c = std::get_if<CreateNetns>(&a); c && journaled.count(plan.nodes[c->node].netns))
+      nl::remove_netns_placeholder(plan.nodes[c->node].netns);
+}
+
+// Applies a convergence through a new backend; the failure, if any.
+std::exception_ptr apply(const Convergence& c, const LabPaths& paths, const LabDirs& dirs) {
+  JournalWriter journal = JournalWriter::append_to(paths.journal);
+  NetlinkBackend backend(c.plan.nodes.size(), dirs);
+  ProgressLine line("up");
+  ProgressFn progress = line.fn();
+  std::exception_ptr error = on_own_thread([&] { apply_plan(c.plan, backend, journal, progress); });
+  backend.release();
+  return error;
+}
+
+// A lab that is not running: every action `up` would take. Exit status 3 if there is any.
+int print_actions(const Plan& plan, const std::string& lab, bool as_json) {
+  if (as_json) {
+    nlohmann::json actions = nlohmann::json::array();
+    for (const Action& a : plan.actions) actions.push_back(describe(plan, a));
+    std::printf("%s\n",
+                json_text({{"lab", lab}, {"running", false}, {"actions", actions}}).c_str());
+  } else {
+    for (const Action& a : plan.actions) std::printf("%s\n", describe(plan, a).c_str());
+  }
+  return plan.actions.empty() ? kOk : kChanges;
+}
+
+}  // namespace
+
+int cmd_plan(const std::string& file, bool as_json) {
+  auto loaded = load_checked(file);
+  if (!loaded) return kInvalid;
+  return plan_loaded(*loaded, as_json);
+}
+
+int plan_loaded(const LoadResult& loaded, bool as_json) {
+  const Topology& t = loaded.topology;
+  Plan plan = make_plan(t);
+  LabPaths paths = LabPaths::of(kRunDir, t.name);
+  struct stat st;
+  if (stat(paths.lab_dir.c_str(), &st) != 0) return print_actions(plan, t.name, as_json);
+  if (std::string why = missing_privileges("plan"); !why.empty())
+    return fail(kFailed, "lab " + t.name + " is running, and reading it needs root: " + why);
+  Convergence c;
+  try {
+    // Takes the lock only if the lab has one: a lab that a `down` just removed is not made again.
+    std::optional<LabLock> lock = LabLock::acquire_existing(paths, t.name, "plan");
+    if (!lock) return print_actions(plan, t.name, as_json);
+    std::optional<JournalState> journal = read_journal(paths.journal);
+    if (!journal || journal->header.lab.empty())
+      return fail(kFailed, "lab " + t.name + " has no state yet (an `up` is starting?)");
+    if (!journal->complete) return fail(kFailed, unfinished_up(*journal));
+    c = compare(t.name, spec_of(plan), built_from(paths), *journal,
+                LabDirs::of(t.name, absolute_file(t)));
+  } catch (const std::exception& e) {
+    return fail(kFailed, e.what());
+  }
+  if (as_json) {
+    nlohmann::json changes = nlohmann::json::array();
+    for (const Change& ch : c.changes)
+      changes.push_back({{"op", ch.op == '#' ? std::string("note") : std::string(1, ch.op)},
+                         {"kind", ch.what},
+                         {"object", ch.object},
+                         {"detail", ch.detail}});
+    std::printf("%s\n",
+                json_text({{"lab", t.name}, {"running", true}, {"changes", changes}}).c_str());
+  } else if (c.changes.empty()) {
+    std::printf("lab %s matches %s: no changes\n", t.name.c_str(), t.file.c_str());
+  } else {
+    for (const Change& change : c.changes) std::printf("%s\n", change_text(change).c_str());
+  }
+  return c.changes_anything() ? kChanges : kOk;
+}
+
+int converge_running(const LoadResult& loaded, const JournalState& running,
+                     std::chrono::steady_clock::time_point start) {
+  const Topology& t = loaded.topology;
+  LabPaths paths = LabPaths::of(kRunDir, t.name);
+  if (running.header.prefix != t.prefix)
+    return fail(kFailed, fmt::format("lab {} runs with prefix `{}`; the file says `{}`: every "
+                                     "namespace would be renamed. Run `topo down {}` first",
+                                     t.name, running.header.prefix, t.prefix, t.name));
+  Plan want_plan = make_plan(t);
+  LabSpec want = spec_of(want_plan);
+  std::string file = absolute_file(t);
+  LabDirs dirs = LabDirs::of(t.name, file);
+  JournalHeader header{t.name,   t.prefix,          file, content_hash(loaded.text),
+                       getpid(), std::time(nullptr)};
+  LabSpec before;
+  Convergence c;
+  try {
+    before = built_from(paths);
+    c = compare(t.name, want, before, running, dirs);
+  } catch (const std::exception& e) {
+    return fail(kFailed, e.what());
+  }
+  for (const Change& n : c.changes)
+    if (n.op == '#') spdlog::info("{}", change_text(n));
+  if (!c.changes_anything()) {
+    try {  // the file may differ in what makes no difference (comments, order)
+      if (running.header.file_hash != header.file_hash || running.header.file != file) {
+        write_state_file(paths.topology, loaded.text);
+        settle_journal(paths, header, want, want_plan.links);
+      }
+      std::filesystem::remove(paths.topology + ".next");  // an `up` killed after its work
+    } catch (const std::exception& e) {
+      return fail(kFailed, e.what());
+    }
+    spdlog::info("lab {} is up and matches {}: nothing to do", t.name, t.file);
+    return kOk;
+  }
+  remove_placeholders(c.plan, running);
+  std::vector<std::string> taken = taken_names(c.plan, dirs);
+  if (!taken.empty())
+    return fail(kFailed, fmt::format("{} already exist{} and {} not lab {}'s: nothing was changed",
+                                     fmt::join(taken, ", "), taken.size() == 1 ? "s" : "",
+                                     taken.size() == 1 ? "is" : "are", t.name));
+  if (std::optional<std::string> why = netem_missing_for(c.plan))
+    return fail(kFailed, *why + ". Nothing was changed");
+  for (const Change& ch : c.changes)
+    if (ch.op != '#') spdlog::info("{}", change_text(ch));
+
+  // The file being applied, for the next `up` to compare with should this one be killed.
+  std::string next = paths.topology + ".next";
+  try {
+    write_state_file(next, loaded.text);
+  } catch (const std::exception& e) {
+    return fail(kFailed, std::string(e.what()) + ": nothing was changed");
+  }
+  std::exception_ptr error;
+  try {
+    error = apply(c, paths, dirs);
+    if (!error) {
+      settle_journal(paths, header, want, want_plan.links);
+      std::filesystem::rename(next, paths.topology);
+    }
+  } catch (const std::exception&) {
+    error = std::current_exception();
+  }
+  if (!error) {
+    size_t n = 0;
+    for (const Change& ch : c.changes) n += ch.op != '#';
+    spdlog::info("lab {} is up: {} change{} in {:.3f} s", t.name, n, n == 1 ? "" : "s",
+                 seconds_since(start));
+    return kOk;
+  }
+  spdlog::error("error: {}", describe_error(error));
+  // Back to the lab the last file made: what this run made is the lab's now too (so it may be
+  // removed), and the live lab is read again.
+  try {
+    std::optional<JournalState> now = read_journal(paths.journal);
+    if (!now) throw std::runtime_error("the journal is gone");
+    Convergence back = compare(t.name, before, merged(want, before), *now,
+                               LabDirs::of(t.name, running.header.file));
+    if (std::exception_ptr e = apply(back, paths, LabDirs::of(t.name, running.header.file)))
+      std::rethrow_exception(e);
+    size_t links = 0;
+    if (auto old = load_file(paths.topology); old.diagnostics.empty())
+      links = make_plan(old.topology).links;
+    settle_journal(paths, running.header, before, links);
+    std::filesystem::remove(next);
+  } catch (const std::exception& e) {
+    spdlog::error(
+        "error: rolling lab {} back failed too: {}; `topo up` with either file tries "
+        "again, `topo down {}` removes the lab",
+        t.name, e.what(), t.name);
+    return kFailed;
+  }
+  spdlog::error("lab {} is back as it was before this change (as {} had it)", t.name,
+                running.header.file);
+  return kFailed;
+}
+
+}  // namespace topo

@@ -1,0 +1,51 @@
+// lab.h - the verbs that act on a whole lab. Each returns the process exit status:
+// 0 success, 1 a run-time failure, 2 invalid input.
+#pragma once
+
+#include <optional>
+
+#include <string>
+#include <vector>
+#include "netlink/qdisc.h"
+
+namespace topo {
+
+struct UpOptions {
+  std::string file;
+  bool dry_run = false;
+  bool keep_on_failure = false;
+};
+
+// The lab a verb's LAB argument names: a lab's name, or a topology file (whose `name` is read).
+// nullopt, with the reason (or the file's errors) printed, when it is neither: exit status 2.
+std::optional<std::string> lab_name_of(const std::string& lab_or_file);
+
+// Builds the lab; on a running lab, changes only what differs from the file (see plan).
+int cmd_up(const UpOptions& options);
+// What `up` would do, creating nothing: on a lab that is not running, its actions; on a running
+// one, the changes (+ added, - removed, ~ changed, ! drift put back). Exit status 0 when
+// nothing would change, 3 when something would.
+int cmd_plan(const std::string& file, bool as_json);
+// Removes what the lab's journal lists. `force`: a damaged journal too (its readable records).
+int cmd_down(const std::string& lab_or_file, bool force = false);
+int cmd_validate(const std::string& file);
+
+// Draws a lab from its file: format dot, mermaid or svg (through Graphviz's dot); to `out`, or
+// standard output when it is empty.
+int cmd_graph(const std::string& file, const std::string& format, const std::string& out);
+
+// Looking at a running lab (LAB: its name or file). With `as_json`, JSON on stdout.
+int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json);
+int cmd_ping(const std::string& lab_or_file, bool as_json);  // 1 when any pair fails
+int cmd_test(const std::string& lab_or_file, bool as_json);  // 1 when any test fails
+
+// At run time, one end (NODE:IFACE) of a running lab: its impairment (none: clear it), and its
+// administrative state. Recorded in the journal; the peer sees the carrier go and come.
+int cmd_impair(const std::string& lab_or_file, const std::string& end,
+               const std::optional<nl::Impairment>& impairment);
+int cmd_link(const std::string& lab_or_file, const std::string& end, bool up);
+
+int cmd_exec(const std::string& lab_or_file, const std::string& node,
+             const std::vector<std::string>& command);
+
+}  // namespace topo
