@@ -13,6 +13,7 @@ struct Impairment {
   bool needs_netem() const {
     return delay_us || jitter_us || loss > 0 || duplicate > 0 || corrupt > 0 || reorder > 0;
   }
+  bool operator==(const Impairment&) const = default;
 };
 
 // netem's delay and jitter are u32 counts of the kernel's 64 ns ticks (libnl 3.7 sends no

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,8 +24,11 @@ inline constexpr const char* kHostNode = "host";
 // The interface a bridge node's bridge gets.
 inline constexpr const char* kBridgeIface = "br0";
 
-enum class NodeKind { host, router, bridge };
+// lan: a LAN's own namespace (topo's, for the LAN's bridge); never a kind in the file.
+enum class NodeKind { host, router, bridge, lan };
 const char* kind_name(NodeKind kind);
+// The kind a name (as kind_name gives it) stands for; nullopt for any other text.
+std::optional<NodeKind> parse_kind(std::string_view name);
 
 struct Route {
   nl::IpPrefix dst;               // prefix length 0 for "default"

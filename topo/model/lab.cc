@@ -1,0 +1,60 @@
+#include "topo/model/lab.h"
+
+#include <fmt/format.h>
+
+namespace topo {
+
+std::optional<End> End::parse(std::string_view text) {
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size())
+    return std::nullopt;
+  return End{std::string(text.substr(0, colon)), std::string(text.substr(colon + 1))};
+}
+
+std::string lan_name(size_t position) {
+  return fmt::format("_lan{}", position);
+}
+
+bool is_lan_name(std::string_view node) {
+  return node.substr(0, 4) == "_lan";
+}
+
+std::string lan_port_name(size_t member) {
+  return fmt::format("p{}", member);
+}
+
+const char* iface_type_name(IfaceType type) {
+  switch (type) {
+    case IfaceType::lo:
+      return "lo";
+    case IfaceType::veth:
+      return "veth";
+    case IfaceType::bridge:
+      return "bridge";
+  }
+  return "?";
+}
+
+const BuiltIface* BuiltNode::find_iface(std::string_view iface) const {
+  for (const BuiltIface& i : ifaces)
+    if (i.name == iface) return &i;
+  return nullptr;
+}
+
+const BuiltNode* Lab::find_node(std::string_view node) const {
+  for (const BuiltNode& n : nodes)
+    if (n.name == node) return &n;
+  return nullptr;
+}
+
+const BuiltIface* Lab::find_iface(const End& end) const {
+  if (end.on_host()) {
+    for (const BuiltIface& i : host_ifaces)
+      if (i.name == end.iface) return &i;
+    return nullptr;
+  }
+  const BuiltNode* node = find_node(end.node);
+  return node ? node->find_iface(end.iface) : nullptr;
+}
+
+}  // namespace topo

@@ -1,0 +1,123 @@
+// lab.h - a lab as built: everything its file asks for, fully resolved (addresses from pools,
+// MACs, the LANs' namespaces and ports, each interface's slot), in the order `up` makes it.
+//
+// The language resolves a file into one (language/resolve.h); the journal stores the one a
+// running lab was built from (run/journal.h), so that what a lab was built from is read, never
+// recomputed; the live reader describes what a running lab has now in the same terms; and
+// plan/ compares what is wanted with what was built and what is live. A first `up` is that
+// comparison against nothing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "topo/model/impairment.h"
+#include "topo/model/ip.h"
+#include "topo/model/model.h"
+#include "topo/model/netns_id.h"
+
+namespace topo {
+
+// One end of a link: an interface of a node, written `node:iface` (`host:iface` for the root
+// namespace). Parsed and printed here only.
+struct End {
+  std::string node, iface;
+
+  // Split at the first colon; nullopt when there is none or either side is empty.
+  static std::optional<End> parse(std::string_view text);
+  std::string text() const { return node + ":" + iface; }
+  bool on_host() const { return node == kHostNode; }
+  auto operator<=>(const End&) const = default;
+};
+
+// A LAN (a link of three ends or more) is a bridge in a namespace of its own, named after the
+// LAN's position among the file's links (`_lan3`), with one port per member (`p1`, `p2`, ...).
+// No node of the file can have such a name (names start with a letter or digit).
+std::string lan_name(size_t position);  // 1-based
+bool is_lan_name(std::string_view node);
+std::string lan_port_name(size_t member);  // 1-based
+
+// slot numbers a namespace's interfaces in the order they are made: 0 is lo, 1.. the others,
+// so that a backend knows their ifindexes without asking the kernel. kKernelSlot: the kernel
+// chooses (the root namespace, where topo owns too little to choose, or a namespace that
+// already exists).
+inline constexpr int kKernelSlot = -1;
+
+enum class IfaceType { lo, veth, bridge };
+const char* iface_type_name(IfaceType type);  // "lo", "veth", "bridge"
+
+using KeyValue = std::pair<std::string, std::string>;
+
+struct BuiltIface {
+  std::string name;
+  IfaceType type = IfaceType::veth;
+  std::optional<nl::Mac> mac;  // veths; none for lo and bridges (the kernel's)
+  int mtu = 0;                 // 0: the kernel's default
+  bool up = false;
+  std::string master;  // the bridge it is a port of (in the same namespace); "" for none
+  int slot = kKernelSlot;
+  std::vector<nl::IpPrefix> addresses;  // in the order they are added (a subnet's first is
+                                        // its primary)
+  std::optional<nl::Impairment> impairment;
+};
+
+struct BuiltRoute {
+  nl::IpPrefix dst;  // prefix length 0: the default route
+  struct Hop {
+    std::optional<nl::IpPrefix> gateway;
+    std::string dev;  // "" when the file names none (the kernel finds it)
+    bool operator==(const Hop&) const = default;
+  };
+  std::vector<Hop> hops;  // two or more: ECMP
+};
+
+struct BuiltFile {  // written to $TOPO_NODE_DIR/<name>
+  std::string name, content;
+};
+
+struct BuiltDaemon {
+  std::string name, cmd;
+  std::string config;  // a hash of cmd, the node's env and files: a change restarts it
+  int64_t pid = 0;     // live only: the running daemon
+};
+
+struct BuiltNode {
+  std::string name, netns;
+  NodeKind kind = NodeKind::host;  // NodeKind::lan for a LAN's namespace
+  std::vector<KeyValue> env;
+  std::vector<KeyValue> sysctls;   // in the order they are set
+  std::vector<BuiltIface> ifaces;  // lo first, then by slot
+  std::vector<BuiltRoute> routes;
+  std::vector<BuiltFile> files;
+  std::vector<std::string> exec;     // run once, when the node is made
+  std::vector<BuiltDaemon> daemons;  // in the file's order: started in it
+  bool etc_link = false;             // /etc/netns/<netns> links to the lab's etc directory
+  nl::NetnsId id;                    // live only: the namespace's identity
+
+  const BuiltIface* find_iface(std::string_view iface) const;
+};
+
+struct BuiltLink {  // a veth pair: `a` sends the request (born a port of a's bridge, if any)
+  End a, b;
+};
+
+struct Lab {
+  std::string name, prefix;
+  std::vector<BuiltNode> nodes;         // the file's nodes in its order, then the LANs'
+  std::vector<BuiltIface> host_ifaces;  // the lab's ends in the root namespace (`host:IFACE`)
+  std::vector<BuiltLink> links;         // in the order they are made
+  std::optional<std::string> hosts;     // the lab's hosts file
+  size_t file_links = 0;                // links as the file counts them (a LAN is one)
+
+  const BuiltNode* find_node(std::string_view node) const;
+  // The interface an end names (a `host:` end among host_ifaces); null when there is none.
+  const BuiltIface* find_iface(const End& end) const;
+  std::string netns_of(std::string_view node) const { return prefix + std::string(node); }
+};
+
+}  // namespace topo
