@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace topo::cgroup {
 
@@ -173,15 +174,13 @@ bool Cgroup::wait_empty(std::chrono::steady_clock::time_point deadline) const {
   }
 }
 
-std::string Cgroup::remove() const {
-  for (const std::string& dir : children(path))
-    if (std::string why = Cgroup{hierarchy, dir}.remove(); !why.empty()) return why;
+void Cgroup::remove() const {
+  for (const std::string& dir : children(path)) Cgroup{hierarchy, dir}.remove();
   if (rmdir(path.c_str()) != 0 && errno != ENOENT)
-    return "cannot remove cgroup " + path + ": " + strerror(errno);
-  return {};
+    throw std::runtime_error("cannot remove cgroup " + path + ": " + strerror(errno));
 }
 
-std::string Cgroup::open_placement(Placement& placement) const {
+void Cgroup::open_placement(Placement& placement) const {
   std::string file = path + "/cgroup.procs";
   int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT) {
@@ -190,17 +189,17 @@ std::string Cgroup::open_placement(Placement& placement) const {
       if (at < path.size() && path[at] != '/') continue;
       std::string dir = path.substr(0, at);
       if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-        return "cannot create cgroup " + dir + ": " + strerror(errno);
+        throw std::runtime_error("cannot create cgroup " + dir + ": " + strerror(errno));
     }
     fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
   }
-  if (fd < 0) return "cannot open " + file + ": " + strerror(errno);
+  if (fd < 0) throw std::runtime_error("cannot open " + file + ": " + strerror(errno));
   placement.procs.reset(fd);
   if (hierarchy.v2) {
     placement.dir.reset(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!placement.dir.valid()) return "cannot open cgroup " + path + ": " + strerror(errno);
+    if (!placement.dir.valid())
+      throw std::runtime_error("cannot open cgroup " + path + ": " + strerror(errno));
   }
-  return {};
 }
 
 void Cgroup::leave() const {

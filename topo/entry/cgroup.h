@@ -60,11 +60,12 @@ struct Cgroup {
   void kill() const;
   // Waits until nothing lives in it or below, or the deadline passes; whether it is empty.
   bool wait_empty(std::chrono::steady_clock::time_point deadline) const;
-  // Removes it and everything below (each must be empty). The reason on failure, else empty.
-  std::string remove() const;
-  // Makes it (and its parents) if needed, and opens it for fork_into(). The reason on failure,
-  // else empty.
-  std::string open_placement(Placement& placement) const;
+  // Removes it and everything below (each must be empty). Throws std::runtime_error ("cannot
+  // remove cgroup PATH: REASON") when it cannot.
+  void remove() const;
+  // Makes it (and its parents) if needed, and opens it for fork_into(). Throws
+  // std::runtime_error saying what could not be made or opened.
+  void open_placement(Placement& placement) const;
   // Moves this process out of it, to the `topo` cgroup (`topo down` run from a shell in the lab
   // must not kill itself).
   void leave() const;

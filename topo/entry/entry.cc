@@ -11,6 +11,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 
 #include "topo/entry/safe_fs.h"
@@ -64,20 +66,28 @@ std::vector<std::string> node_environment(const NodeContext& node) {
   return env;
 }
 
-std::string LabDirHold::take(const std::string& lab_dir) {
+void LabDirHold::acquire(const std::string& lab_dir) {
   std::string lab = lab_dir.substr(lab_dir.rfind('/') + 1);
   dir_ = open_dir(lab_dir);
   if (!dir_.valid())
-    return errno == ENOENT ? "lab " + lab + " is not running"
-                           : "cannot open " + lab_dir + ": " + strerror(errno);
+    throw std::runtime_error(errno == ENOENT ? "lab " + lab + " is not running"
+                                             : "cannot open " + lab_dir + ": " + strerror(errno));
   while (flock(dir_.get(), LOCK_SH) != 0)
-    if (errno != EINTR) return "cannot lock " + lab_dir + ": " + strerror(errno);
+    if (errno != EINTR) throw std::runtime_error("cannot lock " + lab_dir + ": " + strerror(errno));
   struct stat st;
   if (fstatat(dir_.get(), "state/journal", &st, AT_SYMLINK_NOFOLLOW) != 0) {
     dir_.reset();
-    return "lab " + lab + " is not running";
+    throw std::runtime_error("lab " + lab + " is not running");
   }
-  return {};
+}
+
+std::string LabDirHold::take(const std::string& lab_dir) {
+  try {
+    acquire(lab_dir);
+    return {};
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
 }
 
 namespace {
@@ -90,13 +100,13 @@ std::string lab_dir_of(const std::string& node_dir) {
 
 }  // namespace
 
-nl::Fd make_node_dir(const std::string& node_dir, std::string& why) {
+nl::Fd make_node_dir(const std::string& node_dir) {
   LabDirHold hold;
-  if (why = hold.take(lab_dir_of(node_dir)); !why.empty()) return nl::Fd();
-  return make_node_dir(hold, node_dir, why);
+  hold.acquire(lab_dir_of(node_dir));
+  return make_node_dir(hold, node_dir);
 }
 
-nl::Fd make_node_dir(const LabDirHold& hold, const std::string& node_dir, std::string& why) {
+nl::Fd make_node_dir(const LabDirHold& hold, const std::string& node_dir) {
   size_t slash = node_dir.rfind('/');
   std::string nodes_dir = node_dir.substr(0, slash), node = node_dir.substr(slash + 1);
   // nodes/ 0711 (a daemon may run as another user and needs to reach its own), each node 0755,
@@ -105,33 +115,47 @@ nl::Fd make_node_dir(const LabDirHold& hold, const std::string& node_dir, std::s
   nl::Fd nodes = make_dir_beneath(hold.dir(), "nodes", 0711);
   nl::Fd dir = nodes.valid() ? make_dir_beneath(nodes.get(), node, 0755) : nl::Fd();
   if (!dir.valid())
-    why = "cannot create " + (nodes.valid() ? node_dir : nodes_dir) + ": " + strerror(errno);
+    throw std::runtime_error("cannot create " + (nodes.valid() ? node_dir : nodes_dir) + ": " +
+                             strerror(errno));
   return dir;
+}
+
+void NodeEntry::prepare(const NodeContext& node, const std::vector<std::string>& command,
+                        const std::string& daemon) {
+  hold.acquire(lab_dir_of(node.node_dir));
+  make_node_dir(hold, node.node_dir);
+  std::string netns_path = "/run/netns/" + node.netns;
+  netns.reset(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!netns.valid())
+    throw std::runtime_error("node " + node.node + ": cannot open " + netns_path + ": " +
+                             strerror(errno));
+  if (auto group = cgroup::process_cgroup(node.lab, node.node, daemon)) {
+    try {
+      group->open_placement(cgroup);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error("node " + node.node + ": " + e.what());
+    }
+  }
+  netns_name = node.netns;
+  hostname = node.node;
+  cwd = node.lab_dir;
+  argv = command;
+  env = node_environment(node);
+  binds = etc_binds(node.netns);
+  struct statvfs sys;
+  sys_flags = statvfs("/sys", &sys) == 0 && (sys.f_flag & ST_RDONLY) ? MS_RDONLY : 0;
+  argv_pointers = pointers(argv);
+  env_pointers = pointers(env);
 }
 
 std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
                           NodeEntry& entry, const std::string& daemon) {
-  std::string why;
-  if (why = entry.hold.take(lab_dir_of(node.node_dir)); !why.empty()) return why;
-  if (!make_node_dir(entry.hold, node.node_dir, why).valid()) return why;
-  std::string netns_path = "/run/netns/" + node.netns;
-  entry.netns.reset(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!entry.netns.valid())
-    return "node " + node.node + ": cannot open " + netns_path + ": " + strerror(errno);
-  if (auto group = cgroup::process_cgroup(node.lab, node.node, daemon))
-    if (why = group->open_placement(entry.cgroup); !why.empty())
-      return "node " + node.node + ": " + why;
-  entry.netns_name = node.netns;
-  entry.hostname = node.node;
-  entry.cwd = node.lab_dir;
-  entry.argv = argv;
-  entry.env = node_environment(node);
-  entry.binds = etc_binds(node.netns);
-  struct statvfs sys;
-  entry.sys_flags = statvfs("/sys", &sys) == 0 && (sys.f_flag & ST_RDONLY) ? MS_RDONLY : 0;
-  entry.argv_pointers = pointers(entry.argv);
-  entry.env_pointers = pointers(entry.env);
-  return {};
+  try {
+    entry.prepare(node, argv, daemon);
+    return {};
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
 }
 
 const char* enter_and_exec(const NodeEntry& entry) {

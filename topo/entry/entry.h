@@ -22,7 +22,10 @@ namespace topo {
 // journal is gone and nothing is made (a lab being taken down is not brought back).
 class LabDirHold {
  public:
-  // The reason the lab cannot be held (it is not running, or being taken down), else empty.
+  // Takes the hold; throws std::runtime_error when the lab cannot be held (it is not running,
+  // or being taken down), saying so.
+  void acquire(const std::string& lab_dir);
+  // acquire() for callers not yet moved to it (node_exec.cc): the reason, else empty.
   std::string take(const std::string& lab_dir);
   int dir() const { return dir_.get(); }
   void release() { dir_.reset(); }
@@ -48,20 +51,24 @@ struct NodeEntry {
   NodeEntry() = default;
   NodeEntry(const NodeEntry&) = delete;  // the pointers point into this object
   NodeEntry& operator=(const NodeEntry&) = delete;
+
+  // Opens the node's namespace and the cgroup to start the command in (that of `daemon`, or
+  // with none the node's cgroup for other commands: see cgroup.h), makes its directory and
+  // gathers the rest. Throws std::runtime_error saying what failed.
+  void prepare(const NodeContext& node, const std::vector<std::string>& argv,
+               const std::string& daemon = {});
 };
+
+// NodeEntry::prepare for callers not yet moved to it (node_exec.cc): the reason, else empty.
+std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
+                          NodeEntry& entry, const std::string& daemon = {});
 
 // $TOPO_NODE_DIR (and the lab's nodes/ directory), made if need be and opened, under a
 // LabDirHold: for a command about to run in the node (a node may have had no need of it until
-// now), or files to write there. Invalid, with the reason in `why`, on failure.
-nl::Fd make_node_dir(const std::string& node_dir, std::string& why);
+// now), or files to write there. Throws std::runtime_error ("cannot create PATH: REASON").
+nl::Fd make_node_dir(const std::string& node_dir);
 // The same under a hold the caller has.
-nl::Fd make_node_dir(const LabDirHold& hold, const std::string& node_dir, std::string& why);
-
-// Opens the node's namespace and the cgroup to start the command in (that of `daemon`, or with
-// none the node's cgroup for other commands: see cgroup.h), makes its directory and gathers the
-// rest. The reason on failure, else empty.
-std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
-                          NodeEntry& entry, const std::string& daemon = {});
+nl::Fd make_node_dir(const LabDirHold& hold, const std::string& node_dir);
 
 // Enters the node and execs the command (looked up in PATH). Returns only when a step failed:
 // which one, with errno saying why. Async-signal-safe: fit for a child between fork and exec.

@@ -127,9 +127,8 @@ Unlinked unlink_etc(const LabDirs& dirs, const std::string& netns) {
 
 void prepare_node(const LabDirs& dirs, const std::string& node, const std::vector<NodeFile>& files,
                   const std::vector<std::pair<std::string, std::string>>& env) {
-  std::string why, dir_path = dirs.node_dir(node);
-  nl::Fd dir = make_node_dir(dir_path, why);
-  if (!dir.valid()) throw std::runtime_error(why);
+  std::string dir_path = dirs.node_dir(node);
+  nl::Fd dir = make_node_dir(dir_path);
   for (const NodeFile& f : files) replace_or_throw(dir.get(), dir_path, f.name, f.content, 0644);
   nl::Fd state = open_dir_or_throw(dirs.state_dir());
   std::string env_name = "env." + node;

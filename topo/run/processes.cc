@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
@@ -53,6 +54,21 @@ bool all_ended(const std::vector<cgroup::Cgroup>& cgroups, std::vector<pid_t>& p
   bool ended = pids.empty();
   for (const cgroup::Cgroup& g : cgroups) ended = g.wait_empty(deadline) && ended;
   return ended;
+}
+
+// Removes a cgroup. A command may join between the kill and the removal (`topo exec` just
+// then): killed too, three times at most; throws std::runtime_error when it cannot.
+void remove_killing(const cgroup::Cgroup& g) {
+  for (int attempt = 0;; attempt++) {
+    try {
+      g.remove();
+      return;
+    } catch (const std::runtime_error&) {
+      if (attempt == 3) throw;
+    }
+    g.kill();
+    g.wait_empty(std::chrono::steady_clock::now() + kKillWait);
+  }
 }
 
 }  // namespace
@@ -151,19 +167,14 @@ std::vector<std::string> stop_processes(const std::vector<cgroup::Cgroup>& cgrou
   std::vector<std::string> failures;
   for (pid_t pid : pids) failures.push_back(fmt::format("process {} survived SIGKILL", pid));
   for (const cgroup::Cgroup& g : cgroups) {
-    // A command may join between the kill and the removal (`topo exec` just then): killed too.
-    std::string why = g.remove();
-    for (int attempt = 0; attempt < 3 && !why.empty(); attempt++) {
-      g.kill();
-      g.wait_empty(std::chrono::steady_clock::now() + kKillWait);
-      why = g.remove();
+    try {
+      remove_killing(g);
+    } catch (const std::runtime_error& e) {
+      std::vector<pid_t> left = g.processes();
+      failures.push_back(left.empty() ? e.what()
+                                      : fmt::format("processes {} of cgroup {} survived SIGKILL",
+                                                    fmt::join(left, ", "), g.path));
     }
-    std::vector<pid_t> left = why.empty() ? std::vector<pid_t>{} : g.processes();
-    if (!left.empty())
-      failures.push_back(
-          fmt::format("processes {} of cgroup {} survived SIGKILL", fmt::join(left, ", "), g.path));
-    else if (!why.empty())
-      failures.push_back(why);
   }
   return failures;
 }

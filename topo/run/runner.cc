@@ -40,8 +40,7 @@ struct ChildFailure {
 pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options) {
   // Everything the child needs is made before fork: after it, only system calls.
   NodeEntry entry;
-  if (std::string why = prepare_entry(node, options.argv, entry, options.daemon); !why.empty())
-    throw std::runtime_error(why);
+  entry.prepare(node, options.argv, options.daemon);
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0)
     throw std::runtime_error(fmt::format("pipe: {}", nl::errno_text(errno)));

@@ -101,15 +101,24 @@ std::optional<LabLock> LabLock::acquire_existing(const LabPaths& paths, const st
   return LabLock(paths, std::move(fd));
 }
 
-std::string LabLock::keep_commands_out() {
-  if (lab_dir_.valid()) return {};
+void LabLock::shut_out_commands() {
+  if (lab_dir_.valid()) return;
   nl::Fd lab = open_dir(paths_.lab_dir);
-  if (!lab.valid()) return fmt::format("{}: {}", paths_.lab_dir, nl::errno_text(errno));
+  if (!lab.valid())
+    throw std::runtime_error(fmt::format("{}: {}", paths_.lab_dir, nl::errno_text(errno)));
   if (!lock_exclusively(lab.get()))
-    return fmt::format("{}: held by another process (a command starting in the lab) for 10 s",
-                       paths_.lab_dir);
+    throw std::runtime_error(fmt::format(
+        "{}: held by another process (a command starting in the lab) for 10 s", paths_.lab_dir));
   lab_dir_ = std::move(lab);
-  return {};
+}
+
+std::string LabLock::keep_commands_out() {
+  try {
+    shut_out_commands();
+    return {};
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
 }
 
 std::vector<std::string> LabLock::remove_all() {
@@ -118,7 +127,11 @@ std::vector<std::string> LabLock::remove_all() {
   // with it, and they check for it).
   struct stat st;
   if (!lab_dir_.valid() && lstat(paths_.lab_dir.c_str(), &st) != 0 && errno == ENOENT) return {};
-  if (std::string why = keep_commands_out(); !why.empty()) return {why};
+  try {
+    shut_out_commands();
+  } catch (const std::runtime_error& e) {
+    return {e.what()};  // what could not be removed: the whole lab
+  }
   int lab = lab_dir_.get();
   std::string state_name = std::filesystem::path(paths_.state_dir).filename();
   std::string lock_name = std::filesystem::path(paths_.lock).filename();

@@ -45,14 +45,16 @@ class LabLock {
   // Before `down` stops the lab's processes: from now until the lock goes, no command starts in
   // the lab (each holds the lab's directory shared while it starts, until it is in the lab's
   // cgroup: see LabDirHold), so none can start after the processes were stopped. Waits at most
-  // 10 s for those starting now. The reason on failure, else empty.
+  // 10 s for those starting now. Throws std::runtime_error ("PATH: REASON") on failure.
+  void shut_out_commands();
+  // shut_out_commands for callers not yet moved to it (lab.cc): the reason, else empty.
   std::string keep_commands_out();
 
  private:
   LabLock(LabPaths paths, nl::Fd fd) : paths_(std::move(paths)), fd_(std::move(fd)) {}
   LabPaths paths_;
   nl::Fd fd_;
-  nl::Fd lab_dir_;  // held exclusively (keep_commands_out)
+  nl::Fd lab_dir_;  // held exclusively (shut_out_commands)
 };
 
 }  // namespace topo
