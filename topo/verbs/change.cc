@@ -246,7 +246,7 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
                  seconds_since(start));
     return kOk;
   }
-  spdlog::error("error: {}", describe_error(error));
+  spdlog::error("{}", describe_error(error));
   // Back to the lab the last file made: what this run made is the lab's now too (so it may be
   // removed), and the live lab is read again.
   try {
@@ -263,12 +263,12 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
     std::filesystem::remove(next);
   } catch (const std::exception& e) {
     spdlog::error(
-        "error: rolling lab {} back failed too: {}; `topo up` with either file tries "
+        "rolling lab {} back failed too: {}; `topo up` with either file tries "
         "again, `topo down {}` removes the lab",
         t.name, e.what(), t.name);
     return kFailed;
   }
-  spdlog::error("lab {} is back as it was before this change (as {} had it)", t.name,
+  error_outcome("lab {} is back as it was before this change (as {} had it)", t.name,
                 running.header.file);
   return kFailed;
 }

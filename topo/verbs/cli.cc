@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -11,19 +10,11 @@
 #include "topo/model/impair.h"
 #include "topo/model/units.h"
 #include "topo/verbs/lab.h"
+#include "topo/verbs/log.h"
 
 namespace topo {
 
 namespace {
-
-void setup_logging(int verbose, bool quiet) {
-  auto logger = spdlog::stderr_color_mt("topo");
-  logger->set_pattern("%^%v%$");
-  logger->set_level(quiet     ? spdlog::level::warn
-                    : verbose ? spdlog::level::debug
-                              : spdlog::level::info);
-  spdlog::set_default_logger(logger);
-}
 
 // A CLI11 check that `parse` understands a value: "VALUE is not understood: WHAT" otherwise.
 template <class Parse>
@@ -223,12 +214,12 @@ int run_cli(int argc, char** argv) {
     std::string error;
     std::optional<std::string> yaml = generate_topology(gen_shape, gen_args, gen_name, error);
     if (!yaml) {
-      spdlog::error("error: {}", error);
+      spdlog::error("{}", error);
       return 2;
     }
     if (!gen_name.empty())
       if (std::string why = lab_name_problem(gen_name); !why.empty()) {
-        spdlog::error("error: {}", why);
+        spdlog::error("{}", why);
         return 2;
       }
     std::fputs(yaml->c_str(), stdout);

@@ -49,17 +49,17 @@ std::optional<Running> running_lab(const std::string& lab_or_file, const std::st
   if (!lab) return std::nullopt;
   status = kFailed;
   if (std::string why = missing_privileges(verb); !why.empty()) {
-    spdlog::error("error: {}", why);
+    spdlog::error("{}", why);
     return std::nullopt;
   }
   try {
     std::optional<JournalState> s = read_journal(LabPaths::of(kRunDir, *lab).journal);
     if (s && !s->header.lab.empty()) return Running{*lab, std::move(*s)};
   } catch (const std::exception& e) {
-    spdlog::error("error: {}", e.what());
+    spdlog::error("{}", e.what());
     return std::nullopt;
   }
-  spdlog::error("error: lab {} is not running", *lab);
+  spdlog::error("lab {} is not running", *lab);
   return std::nullopt;
 }
 
@@ -82,7 +82,7 @@ int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json) {
   if (!lab_or_file) {
     // Every lab's journal is root's alone: without root each would look unreadable.
     if (std::string why = missing_privileges("status"); !why.empty()) {
-      spdlog::error("error: {}", why);
+      spdlog::error("{}", why);
       return kFailed;
     }
     json labs = labs_summary();
@@ -131,7 +131,7 @@ int cmd_ping(const std::string& lab_or_file, bool as_json) {
             }
       }
     } catch (const std::exception& e) {
-      spdlog::error("error: {}", e.what());
+      spdlog::error("{}", e.what());
       return kFailed;
     }
     nodes.push_back(std::move(t));
@@ -161,7 +161,7 @@ int cmd_ping(const std::string& lab_or_file, bool as_json) {
             {{"ping", "-c1", "-W1", p.address.address_text()}, null.get(), null.get(), null.get()});
         running[pid] = next;
       } catch (const std::exception& e) {
-        spdlog::error("error: {}", e.what());
+        spdlog::error("{}", e.what());
       }
       next++;
     }
@@ -223,7 +223,7 @@ int cmd_test(const std::string& lab_or_file, bool as_json) {
   LoadResult loaded = load_text(file, text.value_or(""), std::filesystem::path(file).parent_path());
   if (!text || !loaded.diagnostics.empty()) {
     spdlog::error(
-        "error: lab {} has no readable copy of its file: run `topo down {}` and `up` "
+        "lab {} has no readable copy of its file: run `topo down {}` and `up` "
         "again",
         r->lab, r->lab);
     return kFailed;

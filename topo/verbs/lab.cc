@@ -39,7 +39,7 @@ extern "C" char** environ;
 namespace topo {
 
 int fail(int status, const std::string& message) {
-  spdlog::error("error: {}", message);
+  spdlog::error("{}", message);
   return status;
 }
 
@@ -52,7 +52,7 @@ std::optional<LoadResult> load_checked(const std::string& file) {
   LoadResult r = load_file(file);
   if (r.diagnostics.empty()) return r;
   std::fputs(r.diagnostics.render().c_str(), stderr);
-  spdlog::error("{}: {} error{}; nothing was created",
+  error_outcome("{}: {} error{}; nothing was created",
                 r.topology.file.empty() ? file : r.topology.file, r.diagnostics.size(),
                 r.diagnostics.size() == 1 ? "" : "s");
   return std::nullopt;
@@ -140,10 +140,10 @@ bool take_down(const JournalState& state, const std::string& lab) {
     ProgressLine line("down");
     failures = teardown(state, backend, line.fn());
   }
-  for (const std::string& f : failures) spdlog::error("error: {}", f);
+  for (const std::string& f : failures) spdlog::error("{}", f);
   if (!failures.empty())
     spdlog::error(
-        "error: lab {} is not fully removed; its journal is kept: run `topo down {}` "
+        "lab {} is not fully removed; its journal is kept: run `topo down {}` "
         "again",
         lab, lab);
   return failures.empty();
@@ -248,10 +248,10 @@ int cmd_graph(const std::string& file, const std::string& format, const std::str
 // Removes the lab's directories (lock held); false, with what is left said, when some remain.
 bool remove_lab_dirs(LabLock& lock, const std::string& lab) {
   std::vector<std::string> left = lock.remove_all();
-  for (const std::string& what : left) spdlog::error("error: cannot remove {}", what);
+  for (const std::string& what : left) spdlog::error("cannot remove {}", what);
   if (!left.empty())
     spdlog::error(
-        "error: lab {} is not fully removed: remove what is named above and run `topo "
+        "lab {} is not fully removed: remove what is named above and run `topo "
         "down {}` again",
         lab, lab);
   return left.empty();
@@ -335,10 +335,10 @@ int cmd_up(const UpOptions& options) {
                  seconds_since(start));
     return kOk;
   }
-  spdlog::error("error: {}", describe_error(error));
+  spdlog::error("{}", describe_error(error));
   backend.release();
   if (options.keep_on_failure) {
-    spdlog::error("kept what was created (--keep-on-failure): `topo down {}` removes it", t.name);
+    error_outcome("kept what was created (--keep-on-failure): `topo down {}` removes it", t.name);
     return kFailed;
   }
   try {
@@ -346,9 +346,9 @@ int cmd_up(const UpOptions& options) {
     if (std::string why = lock->keep_commands_out(); !why.empty()) return fail(kFailed, why);
     if (made && !take_down(*made, t.name)) return kFailed;
     if (!remove_lab_dirs(*lock, t.name)) return kFailed;
-    spdlog::error("rolled back: lab {} created nothing that is left", t.name);
+    error_outcome("rolled back: lab {} created nothing that is left", t.name);
   } catch (const std::exception& e) {
-    spdlog::error("error: rollback failed: {}", e.what());
+    spdlog::error("rollback failed: {}", e.what());
   }
   return kFailed;
 }
@@ -372,7 +372,7 @@ int cmd_down(const std::string& lab_or_file, bool force) {
     std::vector<size_t> damaged;
     std::optional<JournalState> state = read_journal(paths.journal, force ? &damaged : nullptr);
     if (!damaged.empty())
-      spdlog::warn("warning: journal {}: skipped damaged line{} {}", paths.journal,
+      spdlog::warn("journal {}: skipped damaged line{} {}", paths.journal,
                    damaged.size() == 1 ? "" : "s", fmt::join(damaged, ", "));
     if (force && state && state->header.lab.empty() && has_records(*state)) state->header.lab = lab;
     if (!state || state->header.lab.empty()) {

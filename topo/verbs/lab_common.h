@@ -19,13 +19,14 @@
 #include "topo/run/applier.h"
 #include "topo/run/journal.h"
 #include "topo/run/node_setup.h"
+#include "topo/verbs/log.h"
 
 namespace topo {
 
 // Exit statuses: success, a run-time failure, invalid input; `plan`: there are changes.
 inline constexpr int kOk = 0, kFailed = 1, kInvalid = 2, kChanges = 3;
 
-// Prints "error: MESSAGE"; returns `status`.
+// Logs MESSAGE as an error ("error: MESSAGE"); returns `status`.
 int fail(int status, const std::string& message);
 double seconds_since(std::chrono::steady_clock::time_point start);
 // Loads and checks a file; prints its diagnostics when there are any.

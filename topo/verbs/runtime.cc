@@ -32,12 +32,12 @@ std::optional<End> open_end(const std::string& lab_or_file, const std::string& e
   if (!lab) return std::nullopt;
   auto colon = end.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == end.size()) {
-    spdlog::error("error: `{}` is not NODE:IFACE", end);
+    spdlog::error("`{}` is not NODE:IFACE", end);
     return std::nullopt;
   }
   status = kFailed;
   if (std::string why = missing_privileges(verb); !why.empty()) {
-    spdlog::error("error: {}", why);
+    spdlog::error("{}", why);
     return std::nullopt;
   }
   End e{*lab, end.substr(0, colon), end.substr(colon + 1), "", "", std::nullopt};
@@ -47,19 +47,19 @@ std::optional<End> open_end(const std::string& lab_or_file, const std::string& e
     // `down` may be removing the lab; then nothing is read or made again.
     e.lock = LabLock::acquire_existing(paths, e.lab, verb);
     if (!e.lock) {
-      spdlog::error("error: lab {} is not running", e.lab);
+      spdlog::error("lab {} is not running", e.lab);
       return std::nullopt;
     }
     std::optional<JournalState> s = read_journal(paths.journal);
     if (!s || s->header.lab.empty()) {
-      spdlog::error("error: lab {} is not running", e.lab);
+      spdlog::error("lab {} is not running", e.lab);
       return std::nullopt;
     }
     bool known = false;
     for (const JournalVeth& v : s->veths) known = known || v.a == end || v.b == end;
     if (!known) {
       status = kInvalid;
-      spdlog::error("error: lab {} has no link end {}", e.lab, end);
+      spdlog::error("lab {} has no link end {}", e.lab, end);
       return std::nullopt;
     }
     for (const JournalNetns& n : s->netns)
@@ -67,7 +67,7 @@ std::optional<End> open_end(const std::string& lab_or_file, const std::string& e
     for (const JournalHostLink& h : s->host_links)
       if (e.node == kHostNode && h.iface == e.iface) e.host_mac = h.mac;
   } catch (const std::exception& ex) {
-    spdlog::error("error: {}", ex.what());
+    spdlog::error("{}", ex.what());
     return std::nullopt;
   }
   return e;
@@ -117,7 +117,7 @@ int cmd_impair(const std::string& lab_or_file, const std::string& end,
     JournalWriter::append_to(LabPaths::of(kRunDir, e->lab).journal).impairment(end, text);
     spdlog::info("{}: {}", end, text.empty() ? "no impairment" : text);
   } catch (const std::exception& ex) {
-    spdlog::error("error: {}", ex.what());
+    spdlog::error("{}", ex.what());
     return kFailed;
   }
   return kOk;
@@ -133,7 +133,7 @@ int cmd_link(const std::string& lab_or_file, const std::string& end, bool up) {
     JournalWriter::append_to(LabPaths::of(kRunDir, e->lab).journal).link_state(end, up);
     spdlog::info("{} is {}", end, up ? "up" : "down");
   } catch (const std::exception& ex) {
-    spdlog::error("error: {}", ex.what());
+    spdlog::error("{}", ex.what());
     return kFailed;
   }
   return kOk;
