@@ -58,6 +58,83 @@ std::string paint(const std::string& text, bool colour, fmt::color c) {
   return colour ? fmt::format(fmt::fg(c), "{}", text) : text;
 }
 
+using Peers = std::map<std::string, std::string>;
+
+// One interface as the kernel has it; an impairment the journal has and the kernel not is drift.
+json interface_status(const JournalState& s, nl::Netns& ns, const std::string& node,
+                      const nl::LinkState& l, const Peers& peer_of, json& drift) {
+  json addrs = json::array();
+  for (const nl::IpPrefix& a : l.addresses)
+    if (!a.is_loopback()) addrs.push_back(a.text());
+  std::string end = node + ":" + l.name;
+  json impairment = nullptr;
+  if (auto it = s.impairments.find(end); it != s.impairments.end() && !it->second.empty()) {
+    impairment = it->second;
+    if (!nl::has_impairment(ns, l.ifindex))
+      drift.push_back(fmt::format("the impairment of {} ({}) is gone", end, it->second));
+  }
+  auto peer = peer_of.find(end);
+  return {{"name", l.name},
+          {"state", l.admin_up ? (l.operstate == "unknown" ? "up" : l.operstate) : "down"},
+          {"mac", l.mac},
+          {"mtu", l.mtu},
+          {"addresses", addrs},
+          {"peer", peer != peer_of.end() ? json(peer->second) : json(nullptr)},
+          {"impairment", impairment},
+          {"rx_packets", l.rx_packets},
+          {"tx_packets", l.tx_packets}};
+}
+
+// A node's interfaces, live; its namespace gone or replaced, or a veth of the journal missing,
+// is drift.
+json interfaces_status(const JournalState& s, const JournalNetns& n, const Peers& peer_of,
+                       json& drift) {
+  json ifaces = json::array();
+  std::vector<std::string> seen;
+  try {
+    nl::Netns ns = nl::Netns::open(n.netns);
+    if (!n.id.matches(ns.id()))
+      drift.push_back(fmt::format("netns {} is not the one this lab created", n.netns));
+    for (const nl::LinkState& l : nl::list_links(ns)) {
+      ifaces.push_back(interface_status(s, ns, n.node, l, peer_of, drift));
+      seen.push_back(l.name);
+    }
+  } catch (const std::exception& e) {
+    drift.push_back(fmt::format("netns {} cannot be read: {}", n.netns, e.what()));
+  }
+  for (const auto& [end, peer] : peer_of) {
+    auto colon = end.find(':');
+    std::string node = end.substr(0, colon), iface = end.substr(colon + 1);
+    if (node == n.node && std::find(seen.begin(), seen.end(), iface) == seen.end())
+      drift.push_back(fmt::format("interface {}:{} (veth to {}) is gone", n.node, iface, peer));
+  }
+  return ifaces;
+}
+
+// A node's daemons; one that is not running is drift.
+json daemons_status(const JournalState& s, const JournalNetns& n, json& drift) {
+  json daemons = json::array();
+  for (const JournalDaemon& d : s.daemons) {
+    if (d.node != n.node) continue;
+    bool running = daemon_running(s.header.lab, d, n.id.inode);
+    daemons.push_back({{"name", d.name}, {"pid", d.pid}, {"running", running}});
+    if (!running)
+      drift.push_back(
+          fmt::format("daemon {} on node {} (pid {}) is not running", d.name, d.node, d.pid));
+  }
+  return daemons;
+}
+
+json node_status(const JournalState& s, const JournalNetns& n, const Peers& peer_of, json& drift) {
+  json node = {{"name", n.node}, {"netns", n.netns}, {"kind", n.kind}};
+  bool present = nl::netns_inode(n.netns).has_value();
+  node["present"] = present;
+  if (!present) drift.push_back(fmt::format("netns {} of node {} is gone", n.netns, n.node));
+  node["interfaces"] = present ? interfaces_status(s, n, peer_of, drift) : json::array();
+  node["daemons"] = daemons_status(s, n, drift);
+  return node;
+}
+
 }  // namespace
 
 json labs_summary() {
@@ -90,74 +167,8 @@ json labs_summary() {
 json lab_status(const JournalState& s) {
   std::map<std::string, std::string> peer_of = peers(s);
   json nodes = json::array(), lans = json::array(), drift = json::array();
-  std::map<std::string, const JournalNetns*> netns_of;
-  for (const JournalNetns& n : s.netns) netns_of[n.node] = &n;
-  // node -> interfaces the journal expects there
-  std::map<std::string, std::vector<std::string>> expected;
-  for (const auto& [end, peer] : peer_of) {
-    auto colon = end.find(':');
-    expected[end.substr(0, colon)].push_back(end.substr(colon + 1));
-  }
-
-  for (const JournalNetns& n : s.netns) {
-    json node = {{"name", n.node}, {"netns", n.netns}, {"kind", n.kind}};
-    json ifaces = json::array();
-    std::vector<std::string> seen;
-    if (!nl::netns_inode(n.netns)) {
-      drift.push_back(fmt::format("netns {} of node {} is gone", n.netns, n.node));
-      node["present"] = false;
-    } else {
-      node["present"] = true;
-      try {
-        nl::Netns ns = nl::Netns::open(n.netns);
-        if (!n.id.matches(ns.id()))
-          drift.push_back(fmt::format("netns {} is not the one this lab created", n.netns));
-        for (const nl::LinkState& l : nl::list_links(ns)) {
-          json addrs = json::array();
-          for (const nl::IpPrefix& a : l.addresses)
-            if (!a.is_loopback()) addrs.push_back(a.text());
-          std::string end = n.node + ":" + l.name;
-          json impairment = nullptr;
-          if (auto it = s.impairments.find(end); it != s.impairments.end() && !it->second.empty()) {
-            impairment = it->second;
-            if (!nl::has_impairment(ns, l.ifindex))
-              drift.push_back(fmt::format("the impairment of {} ({}) is gone", end, it->second));
-          }
-          ifaces.push_back(
-              {{"name", l.name},
-               {"state", l.admin_up ? (l.operstate == "unknown" ? "up" : l.operstate) : "down"},
-               {"mac", l.mac},
-               {"mtu", l.mtu},
-               {"addresses", addrs},
-               {"peer", peer_of.count(end) ? json(peer_of[end]) : json(nullptr)},
-               {"impairment", impairment},
-               {"rx_packets", l.rx_packets},
-               {"tx_packets", l.tx_packets}});
-          seen.push_back(l.name);
-        }
-      } catch (const std::exception& e) {
-        drift.push_back(fmt::format("netns {} cannot be read: {}", n.netns, e.what()));
-      }
-      for (const std::string& iface : expected[n.node])
-        if (std::find(seen.begin(), seen.end(), iface) != seen.end())
-          continue;
-        else
-          drift.push_back(fmt::format("interface {}:{} (veth to {}) is gone", n.node, iface,
-                                      peer_of[n.node + ":" + iface]));
-    }
-    node["interfaces"] = ifaces;
-    json daemons = json::array();
-    for (const JournalDaemon& d : s.daemons) {
-      if (d.node != n.node) continue;
-      bool running = daemon_running(s.header.lab, d, n.id.inode);
-      daemons.push_back({{"name", d.name}, {"pid", d.pid}, {"running", running}});
-      if (!running)
-        drift.push_back(
-            fmt::format("daemon {} on node {} (pid {}) is not running", d.name, d.node, d.pid));
-    }
-    node["daemons"] = daemons;
-    (n.kind == "lan" ? lans : nodes).push_back(node);
-  }
+  for (const JournalNetns& n : s.netns)
+    (n.kind == "lan" ? lans : nodes).push_back(node_status(s, n, peer_of, drift));
   json host = json::array();
   for (const JournalHostLink& h : s.host_links) host.push_back({{"name", h.iface}, {"mac", h.mac}});
   return {{"lab", s.header.lab},
@@ -197,9 +208,8 @@ std::string status_table(const json& st, bool colour) {
       std::vector<std::vector<std::string>> rows = {
           {"IFACE", "STATE", "MAC", "MTU", "ADDRESSES", "PEER", "IMPAIR", "RX", "TX"}};
       for (const json& i : n["interfaces"]) {
-        std::string addrs;
-        for (const json& a : i["addresses"])
-          addrs += (addrs.empty() ? "" : ",") + a.get<std::string>();
+        std::string addrs =
+            fmt::format("{}", fmt::join(i["addresses"].get<std::vector<std::string>>(), ","));
         std::string state = i.value("state", "");
         rows.push_back(
             {i.value("name", ""), state, i.value("mac", "").empty() ? "-" : i.value("mac", ""),
