@@ -1,6 +1,8 @@
 #include "topo/verbs/cli.h"
 
 #include <algorithm>
+#include <functional>
+#include <memory>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -82,6 +84,187 @@ CLI::App* add_impair(CLI::App& app, ImpairArgs& args) {
   return cmd;
 }
 
+// A verb: its subcommand, and what runs when it is the one given.
+struct Verb {
+  CLI::App* cmd;
+  std::function<int()> run;
+};
+using Verbs = std::vector<Verb>;
+
+// Each verb's arguments live as long as its `run`, which holds them.
+template <class Args>
+std::shared_ptr<Args> args_of(Verbs& verbs, CLI::App* cmd, std::function<int(const Args&)> run) {
+  auto args = std::make_shared<Args>();
+  verbs.push_back({cmd, [args, run] { return run(*args); }});
+  return args;
+}
+
+// One positional LAB, required unless `optional`.
+CLI::Option* add_lab(CLI::App* cmd, std::string& lab, bool optional = false) {
+  CLI::Option* option = cmd->add_option("LAB", lab, "Lab name, or the lab's topology file");
+  return optional ? option : option->required();
+}
+
+// up, plan, down, validate: a whole lab, from its file.
+void add_lab_verbs(CLI::App& app, Verbs& verbs) {
+  CLI::App* up = app.add_subcommand("up", "Build the lab a topology file describes");
+  auto u = args_of<UpOptions>(verbs, up, cmd_up);
+  up->add_option("FILE", u->file, "Topology file (- for standard input)")->required();
+  up->add_flag("--dry-run", u->dry_run, "The same as `topo plan FILE`");
+  up->add_flag("--keep-on-failure", u->keep_on_failure,
+               "On failure, keep what was created (for a look) instead of rolling back");
+
+  struct PlanArgs {
+    std::string file;
+    bool json = false;
+  };
+  CLI::App* plan = app.add_subcommand(
+      "plan", "Show what up would change (exit status 3 when something would); create nothing");
+  auto p =
+      args_of<PlanArgs>(verbs, plan, [](const PlanArgs& a) { return cmd_plan(a.file, a.json); });
+  plan->add_option("FILE", p->file, "Topology file (- for standard input)")->required();
+  plan->add_flag("--json", p->json, "As JSON on standard output");
+
+  struct DownArgs {
+    std::string lab;
+    bool force = false;
+  };
+  CLI::App* down = app.add_subcommand("down", "Remove everything a lab created, and nothing else");
+  auto d =
+      args_of<DownArgs>(verbs, down, [](const DownArgs& a) { return cmd_down(a.lab, a.force); });
+  add_lab(down, d->lab);
+  down->add_flag("--force", d->force,
+                 "Also with a damaged journal: remove what its readable records name");
+
+  CLI::App* validate = app.add_subcommand("validate", "Check a topology file; create nothing");
+  auto v = args_of<std::string>(verbs, validate, cmd_validate);
+  validate->add_option("FILE", *v, "Topology file (- for standard input)")->required();
+}
+
+// status, ping, test: looking at a running lab, with --json.
+void add_look_verbs(CLI::App& app, Verbs& verbs) {
+  struct LookArgs {
+    std::string lab;
+    bool json = false;
+  };
+  auto add = [&](const char* name, const char* help, std::function<int(const LookArgs&)> run,
+                 bool lab_optional) {
+    CLI::App* cmd = app.add_subcommand(name, help);
+    auto a = args_of<LookArgs>(verbs, cmd, std::move(run));
+    add_lab(cmd, a->lab, lab_optional);
+    cmd->add_flag("--json", a->json, "JSON on standard output");
+  };
+  add(
+      "status", "Show a lab live from the kernel (no LAB: every running lab)",
+      [](const LookArgs& a) {
+        return cmd_status(a.lab.empty() ? std::nullopt : std::optional(a.lab), a.json);
+      },
+      true);
+  add(
+      "ping", "Ping every node's addresses from every other node; exit 1 when any fails",
+      [](const LookArgs& a) { return cmd_ping(a.lab, a.json); }, false);
+  add(
+      "test", "Run the lab file's tests, in order; exit 1 when any fails",
+      [](const LookArgs& a) { return cmd_test(a.lab, a.json); }, false);
+}
+
+// impair and link: one end of a running lab.
+void add_end_verbs(CLI::App& app, Verbs& verbs) {
+  auto impair = std::make_shared<ImpairArgs>();
+  verbs.push_back({add_impair(app, *impair),
+                   [impair] { return cmd_impair(impair->lab, impair->end, impair->impairment); }});
+
+  struct LinkArgs {
+    std::string lab, end, state;
+  };
+  CLI::App* link =
+      app.add_subcommand("link", "Set one link end of a running lab administratively up or down");
+  auto l = args_of<LinkArgs>(
+      verbs, link, [](const LinkArgs& a) { return cmd_link(a.lab, a.end, a.state == "up"); });
+  add_lab(link, l->lab);
+  link->add_option("NODE:IFACE", l->end, "The link end")->required();
+  link->add_option("STATE", l->state, "up or down")
+      ->required()
+      ->check(CLI::IsMember({"up", "down"}));
+}
+
+struct GenerateArgs {
+  std::string shape, name;
+  std::vector<long> sizes;
+};
+
+int cmd_generate(const GenerateArgs& a) {
+  std::string error;
+  std::optional<std::string> yaml = generate_topology(a.shape, a.sizes, a.name, error);
+  if (!yaml) throw InvalidInput(error);
+  if (!a.name.empty())
+    if (std::string why = lab_name_problem(a.name); !why.empty()) throw InvalidInput(why);
+  std::fputs(yaml->c_str(), stdout);
+  return 0;
+}
+
+// graph: a drawing of a file, no lab.
+void add_graph(CLI::App& app, Verbs& verbs) {
+  struct GraphArgs {
+    std::string file, format = "dot", out;
+  };
+  CLI::App* graph = app.add_subcommand("graph", "Draw a lab from its file (no root needed)");
+  auto g = args_of<GraphArgs>(
+      verbs, graph, [](const GraphArgs& a) { return cmd_graph(a.file, a.format, a.out); });
+  graph->add_option("FILE", g->file, "Topology file (- for standard input)")->required();
+  graph->add_option("--format", g->format, "dot (default), mermaid, or svg (needs Graphviz)")
+      ->check(CLI::IsMember({"dot", "mermaid", "svg"}));
+  graph->add_option("-o,--output", g->out, "Write to this file instead of standard output");
+}
+
+void add_generate(CLI::App& app, Verbs& verbs) {
+  CLI::App* gen = app.add_subcommand(
+      "generate",
+      "Print a topology of a common shape: linear N | ring N | star N | tree DEPTH "
+      "FANOUT | clos SPINES LEAVES HOSTS_PER_LEAF | grid W H | mesh N");
+  auto a = args_of<GenerateArgs>(verbs, gen, cmd_generate);
+  gen->add_option("SHAPE", a->shape, "linear, ring, star, tree, clos, grid or mesh")->required();
+  gen->add_option("ARGS", a->sizes, "The shape's sizes");
+  gen->add_option("--name", a->name, "The lab's name (default: shape and first size)");
+}
+
+// exec: everything after NODE (and an optional --) is the command, options included; what
+// follows the first `--` of the command line is given to it as it is (`after_dashes`).
+void add_exec(CLI::App& app, Verbs& verbs, const std::vector<std::string>& after_dashes) {
+  struct ExecArgs {
+    std::string lab, node;
+  };
+  CLI::App* exec = app.add_subcommand(
+      "exec",
+      "Run a command in a node (no command: an interactive shell); its exit status is topo's");
+  auto a = std::make_shared<ExecArgs>();
+  verbs.push_back({exec, [a, exec, &after_dashes] {
+                     std::vector<std::string> command = exec->remaining();
+                     command.insert(command.end(), after_dashes.begin(), after_dashes.end());
+                     return cmd_exec(a->lab, a->node, command);
+                   }});
+  add_lab(exec, a->lab);
+  exec->add_option("NODE", a->node, "Node name")->required();
+  exec->prefix_command();
+  exec->allow_extras();
+  exec->footer("  CMD [ARG...]  the command to run in the node, after NODE (or after --)");
+}
+
+// Runs the verb: what it throws is said once, as an error, and is its exit status.
+int run_verb(const std::function<int()>& run) {
+  try {
+    return run();
+  } catch (const Reported& r) {
+    return r.status;
+  } catch (const InvalidInput& e) {
+    spdlog::error("{}", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -93,105 +276,28 @@ int run_cli(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "Show every kernel action");
   app.add_flag("-q,--quiet", quiet, "Show only warnings and errors");
 
-  UpOptions up;
-  CLI::App* up_cmd = app.add_subcommand("up", "Build the lab a topology file describes");
-  up_cmd->add_option("FILE", up.file, "Topology file (- for standard input)")->required();
-  up_cmd->add_flag("--dry-run", up.dry_run, "The same as `topo plan FILE`");
-  up_cmd->add_flag("--keep-on-failure", up.keep_on_failure,
-                   "On failure, keep what was created (for a look) instead of rolling back");
-
-  std::string plan_file;
-  bool plan_json = false;
-  CLI::App* plan_cmd = app.add_subcommand(
-      "plan", "Show what up would change (exit status 3 when something would); create nothing");
-  plan_cmd->add_option("FILE", plan_file, "Topology file (- for standard input)")->required();
-  plan_cmd->add_flag("--json", plan_json, "As JSON on standard output");
-
-  std::string lab;
-  bool down_force = false;
-  CLI::App* down_cmd =
-      app.add_subcommand("down", "Remove everything a lab created, and nothing else");
-  down_cmd->add_option("LAB", lab, "Lab name, or the lab's topology file")->required();
-  down_cmd->add_flag("--force", down_force,
-                     "Also with a damaged journal: remove what its readable records name");
-
-  std::string file;
-  CLI::App* validate_cmd = app.add_subcommand("validate", "Check a topology file; create nothing");
-  validate_cmd->add_option("FILE", file, "Topology file (- for standard input)")->required();
-
-  std::string exec_lab, exec_node;
-  CLI::App* exec_cmd = app.add_subcommand(
-      "exec",
-      "Run a command in a node (no command: an interactive shell); its exit status is topo's");
-  exec_cmd->add_option("LAB", exec_lab, "Lab name, or the lab's topology file")->required();
-  exec_cmd->add_option("NODE", exec_node, "Node name")->required();
-  // Everything after NODE (and an optional --) is the command, options included.
-  exec_cmd->prefix_command();
-  exec_cmd->allow_extras();
-  exec_cmd->footer("  CMD [ARG...]  the command to run in the node, after NODE (or after --)");
-
-  std::string status_lab, ping_lab, test_lab;
-  bool status_json = false, ping_json = false, test_json = false;
-  CLI::App* status_cmd =
-      app.add_subcommand("status", "Show a lab live from the kernel (no LAB: every running lab)");
-  status_cmd->add_option("LAB", status_lab, "Lab name, or the lab's topology file");
-  status_cmd->add_flag("--json", status_json, "JSON on standard output");
-  CLI::App* ping_cmd = app.add_subcommand(
-      "ping", "Ping every node's addresses from every other node; exit 1 when any fails");
-  ping_cmd->add_option("LAB", ping_lab, "Lab name, or the lab's topology file")->required();
-  ping_cmd->add_flag("--json", ping_json, "JSON on standard output");
-  CLI::App* test_cmd =
-      app.add_subcommand("test", "Run the lab file's tests, in order; exit 1 when any fails");
-  test_cmd->add_option("LAB", test_lab, "Lab name, or the lab's topology file")->required();
-  test_cmd->add_flag("--json", test_json, "JSON on standard output");
-
-  std::string graph_file, graph_format = "dot", graph_out;
-  CLI::App* graph_cmd = app.add_subcommand("graph", "Draw a lab from its file (no root needed)");
-  graph_cmd->add_option("FILE", graph_file, "Topology file (- for standard input)")->required();
-  graph_cmd->add_option("--format", graph_format, "dot (default), mermaid, or svg (needs Graphviz)")
-      ->check(CLI::IsMember({"dot", "mermaid", "svg"}));
-  graph_cmd->add_option("-o,--output", graph_out, "Write to this file instead of standard output");
-
-  ImpairArgs impair;
-  CLI::App* impair_cmd = add_impair(app, impair);
-
-  std::string link_lab, link_end, link_state;
-  CLI::App* link_cmd =
-      app.add_subcommand("link", "Set one link end of a running lab administratively up or down");
-  link_cmd->add_option("LAB", link_lab, "Lab name, or the lab's topology file")->required();
-  link_cmd->add_option("NODE:IFACE", link_end, "The link end")->required();
-  link_cmd->add_option("STATE", link_state, "up or down")
-      ->required()
-      ->check(CLI::IsMember({"up", "down"}));
-
-  std::string gen_shape, gen_name;
-  std::vector<long> gen_args;
-  CLI::App* gen_cmd = app.add_subcommand(
-      "generate",
-      "Print a topology of a common shape: linear N | ring N | star N | tree DEPTH "
-      "FANOUT | clos SPINES LEAVES HOSTS_PER_LEAF | grid W H | mesh N");
-  gen_cmd->add_option("SHAPE", gen_shape, "linear, ring, star, tree, clos, grid or mesh")
-      ->required();
-  gen_cmd->add_option("ARGS", gen_args, "The shape's sizes");
-  gen_cmd->add_option("--name", gen_name, "The lab's name (default: shape and first size)");
-
-  // -v/-q after the verb too; not for exec, whose trailing words are the command.
-  for (CLI::App* sub : {up_cmd, plan_cmd, down_cmd, validate_cmd, status_cmd, ping_cmd, test_cmd,
-                        graph_cmd, impair_cmd, link_cmd, gen_cmd})
-    sub->fallthrough();
-
-  // What follows the first `--` is exec's command, given to it as it is (CLI11 would take it
-  // for positionals of its own).
+  // What follows the first `--` is exec's command (CLI11 would take it for positionals).
   std::vector<std::string> words(argv + 1, argv + argc);
   std::vector<std::string> after_dashes;
   if (auto dashes = std::find(words.begin(), words.end(), "--"); dashes != words.end()) {
     after_dashes.assign(dashes + 1, words.end());
     words.erase(dashes, words.end());
   }
+  Verbs verbs;
+  add_lab_verbs(app, verbs);
+  add_exec(app, verbs, after_dashes);
+  add_look_verbs(app, verbs);
+  add_graph(app, verbs);
+  add_end_verbs(app, verbs);
+  add_generate(app, verbs);
+  // -v/-q after the verb too; not for exec, whose trailing words are the command.
+  for (const Verb& v : verbs)
+    if (v.cmd->get_name() != "exec") v.cmd->fallthrough();
+
   std::reverse(words.begin(), words.end());  // CLI11 takes a vector in reverse order
   try {
     app.parse(words);
-    if (!*exec_cmd && !after_dashes.empty())
+    if (!app.got_subcommand("exec") && !after_dashes.empty())
       throw CLI::ExtrasError("--", std::vector<std::string>(after_dashes));
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
@@ -202,37 +308,9 @@ int run_cli(int argc, char** argv) {
     return 2;
   }
   setup_logging(verbose, quiet);
-  if (*up_cmd) return cmd_up(up);
-  if (*down_cmd) return cmd_down(lab, down_force);
-  if (*plan_cmd) return cmd_plan(plan_file, plan_json);
-  if (*status_cmd)
-    return cmd_status(status_lab.empty() ? std::nullopt : std::optional(status_lab), status_json);
-  if (*ping_cmd) return cmd_ping(ping_lab, ping_json);
-  if (*graph_cmd) return cmd_graph(graph_file, graph_format, graph_out);
-  if (*link_cmd) return cmd_link(link_lab, link_end, link_state == "up");
-  if (*gen_cmd) {
-    std::string error;
-    std::optional<std::string> yaml = generate_topology(gen_shape, gen_args, gen_name, error);
-    if (!yaml) {
-      spdlog::error("{}", error);
-      return 2;
-    }
-    if (!gen_name.empty())
-      if (std::string why = lab_name_problem(gen_name); !why.empty()) {
-        spdlog::error("{}", why);
-        return 2;
-      }
-    std::fputs(yaml->c_str(), stdout);
-    return 0;
-  }
-  if (*impair_cmd) return cmd_impair(impair.lab, impair.end, impair.impairment);
-  if (*test_cmd) return cmd_test(test_lab, test_json);
-  if (*exec_cmd) {
-    std::vector<std::string> command = exec_cmd->remaining();
-    command.insert(command.end(), after_dashes.begin(), after_dashes.end());
-    return cmd_exec(exec_lab, exec_node, command);
-  }
-  return cmd_validate(file);
+  for (const Verb& v : verbs)
+    if (*v.cmd) return run_verb(v.run);
+  return 2;  // require_subcommand(1): not reached
 }
 
 }  // namespace topo

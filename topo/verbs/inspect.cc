@@ -37,30 +37,19 @@ namespace {
 
 constexpr int kOk = 0, kFailed = 1, kInvalid = 2;
 
-// A running lab's journal, or a message and the exit status to return.
+// A running lab's journal. Throws when there is none (Reported when LAB names no lab).
 struct Running {
   std::string lab;
   JournalState state;
 };
-std::optional<Running> running_lab(const std::string& lab_or_file, const std::string& verb,
-                                   int& status) {
-  status = kInvalid;
+Running running_lab(const std::string& lab_or_file, const std::string& verb) {
   std::optional<std::string> lab = lab_name_of(lab_or_file);
-  if (!lab) return std::nullopt;
-  status = kFailed;
-  if (std::string why = missing_privileges(verb); !why.empty()) {
-    spdlog::error("{}", why);
-    return std::nullopt;
-  }
-  try {
-    std::optional<JournalState> s = read_journal(LabPaths::of(kRunDir, *lab).journal);
-    if (s && !s->header.lab.empty()) return Running{*lab, std::move(*s)};
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return std::nullopt;
-  }
-  spdlog::error("lab {} is not running", *lab);
-  return std::nullopt;
+  if (!lab) throw Reported{kInvalid};
+  require_privileges(verb);
+  std::optional<JournalState> s = read_journal(LabPaths::of(kRunDir, *lab).journal);
+  if (!s || s->header.lab.empty())
+    throw std::runtime_error(fmt::format("lab {} is not running", *lab));
+  return Running{*lab, std::move(*s)};
 }
 
 bool colour_out() {
@@ -76,79 +65,63 @@ std::string seconds_text(std::chrono::steady_clock::duration d) {
   return fmt::format("{:.2f} s", std::chrono::duration<double>(d).count());
 }
 
-}  // namespace
+// --- ping ---
 
-int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json) {
-  if (!lab_or_file) {
-    // Every lab's journal is root's alone: without root each would look unreadable.
-    if (std::string why = missing_privileges("status"); !why.empty()) {
-      spdlog::error("{}", why);
-      return kFailed;
-    }
-    json labs = labs_summary();
-    std::fputs(
-        as_json ? (json_text(labs) + "\n").c_str() : summary_table(labs, colour_out()).c_str(),
-        stdout);
-    return kOk;
+// A node that can ping (not a bridge, not a LAN) and its primary addresses.
+struct Target {
+  const JournalNetns* ns;
+  std::vector<nl::IpPrefix> addresses;
+};
+
+// Live from the kernel, per family: the first of lo's addresses, else of its interfaces in the
+// order they were made (what its name resolves to).
+std::vector<nl::IpPrefix> primary_addresses(const std::string& netns) {
+  nl::Netns ns = nl::Netns::open(netns);
+  std::vector<nl::LinkState> links = nl::list_links(ns);
+  std::stable_sort(links.begin(), links.end(), [](const auto& x, const auto& y) {
+    return x.ifindex < y.ifindex;  // lo (1) first
+  });
+  std::vector<nl::IpPrefix> out;
+  for (int family : {nl::IpPrefix::AF_INET_VALUE, nl::IpPrefix::AF_INET6_VALUE}) {
+    bool found = false;
+    for (const nl::LinkState& l : links)
+      for (const nl::IpPrefix& a : l.addresses)
+        if (!found && a.family == family && !a.is_loopback()) {
+          out.push_back(a);
+          found = true;
+        }
   }
-  int status;
-  std::optional<Running> r = running_lab(*lab_or_file, "status", status);
-  if (!r) return status;
-  json st = lab_status(r->state);
-  std::fputs(as_json ? (json_text(st) + "\n").c_str() : status_table(st, colour_out()).c_str(),
-             stdout);
-  return kOk;
+  return out;
 }
 
-int cmd_ping(const std::string& lab_or_file, bool as_json) {
-  int status;
-  std::optional<Running> r = running_lab(lab_or_file, "ping", status);
-  if (!r) return status;
-  // Every node that can ping (not bridges, not LANs) and its primary addresses, live from the
-  // kernel: per family, the first of lo's, else of its interfaces in the order they were made
-  // (what its name resolves to).
-  struct Target {
-    const JournalNetns* ns;
-    std::vector<nl::IpPrefix> addresses;
-  };
+std::vector<Target> ping_targets(const JournalState& state) {
   std::vector<Target> nodes;
-  for (const JournalNetns& n : r->state.netns) {
-    if (n.kind == "lan" || n.kind == "bridge") continue;
-    Target t{&n, {}};
-    try {
-      nl::Netns ns = nl::Netns::open(n.netns);
-      std::vector<nl::LinkState> links = nl::list_links(ns);
-      std::stable_sort(links.begin(), links.end(), [](const auto& x, const auto& y) {
-        return x.ifindex < y.ifindex;  // lo (1) first
-      });
-      for (int family : {nl::IpPrefix::AF_INET_VALUE, nl::IpPrefix::AF_INET6_VALUE}) {
-        bool found = false;
-        for (const nl::LinkState& l : links)
-          for (const nl::IpPrefix& a : l.addresses)
-            if (!found && a.family == family && !a.is_loopback()) {
-              t.addresses.push_back(a);
-              found = true;
-            }
-      }
-    } catch (const std::exception& e) {
-      spdlog::error("{}", e.what());
-      return kFailed;
-    }
-    nodes.push_back(std::move(t));
-  }
-  // Every (from, to, address), run in parallel, a bounded number at a time.
-  struct Probe {
-    size_t from, to;
-    nl::IpPrefix address;
-    bool ok = false;
-  };
+  for (const JournalNetns& n : state.netns)
+    if (n.kind != "lan" && n.kind != "bridge") nodes.push_back({&n, primary_addresses(n.netns)});
+  return nodes;
+}
+
+// One ping: from node to node (indexes into the targets), of one address.
+struct Probe {
+  size_t from, to;
+  nl::IpPrefix address;
+  bool ok = false;
+};
+
+std::vector<Probe> probes_of(const std::vector<Target>& nodes) {
   std::vector<Probe> probes;
   for (size_t f = 0; f < nodes.size(); f++)
     for (size_t t = 0; t < nodes.size(); t++)
       if (f != t)
         for (const nl::IpPrefix& a : nodes[t].addresses) probes.push_back({f, t, a});
+  return probes;
+}
+
+// Runs every probe, in parallel, a bounded number at a time; a probe that cannot start is said
+// and fails.
+void run_probes(const Running& r, const std::vector<Target>& nodes, std::vector<Probe>& probes) {
   std::vector<NodeContext> contexts;
-  for (const Target& t : nodes) contexts.push_back(context_of(*r, *t.ns));
+  for (const Target& t : nodes) contexts.push_back(context_of(r, *t.ns));
   const size_t kParallel = 64;
   std::map<pid_t, size_t> running;
   nl::Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -174,144 +147,210 @@ int cmd_ping(const std::string& lab_or_file, bool as_json) {
     probes[it->second].ok = WIFEXITED(raw) && WEXITSTATUS(raw) == 0;
     running.erase(it);
   }
-  // pair -> all of its addresses answered
-  std::map<std::pair<size_t, size_t>, bool> pair_ok;
+}
+
+// (from, to) -> all of its addresses answered.
+using PairResults = std::map<std::pair<size_t, size_t>, bool>;
+PairResults pair_results(const std::vector<Probe>& probes) {
+  PairResults pair_ok;
   for (const Probe& p : probes) {
-    auto key = std::make_pair(p.from, p.to);
-    pair_ok[key] = (pair_ok.count(key) ? pair_ok[key] : true) && p.ok;
+    auto [it, first] = pair_ok.try_emplace({p.from, p.to}, true);
+    it->second = it->second && p.ok;
   }
-  size_t pairs = pair_ok.size(), good = 0;
-  for (auto& [k, ok] : pair_ok) good += ok;
-  if (as_json) {
-    json out = {{"lab", r->lab}, {"pairs", pairs}, {"reachable", good}, {"results", json::array()}};
-    for (const Probe& p : probes)
-      out["results"].push_back({{"from", nodes[p.from].ns->node},
-                                {"to", nodes[p.to].ns->node},
-                                {"address", p.address.address_text()},
-                                {"ok", p.ok}});
-    std::fputs((json_text(out) + "\n").c_str(), stdout);
-  } else {
-    size_t width = 4;
-    for (const Target& t : nodes) width = std::max(width, t.ns->node.size());
-    std::string out = fmt::format("{:<{}}", "from\\to", width + 1);
-    for (const Target& t : nodes) out += fmt::format(" {:<{}}", t.ns->node, width);
-    out += "\n";
-    for (size_t f = 0; f < nodes.size(); f++) {
-      out += fmt::format("{:<{}}", nodes[f].ns->node, width + 1);
-      for (size_t t = 0; t < nodes.size(); t++) {
-        auto it = pair_ok.find({f, t});
-        const char* cell = f == t ? "-" : it == pair_ok.end() ? "." : it->second ? "✓" : "✗";
-        out += " " + std::string(cell) + std::string(width - 1, ' ');
-      }
-      out += "\n";
+  return pair_ok;
+}
+
+json ping_json(const std::string& lab, const std::vector<Target>& nodes,
+               const std::vector<Probe>& probes, size_t pairs, size_t good) {
+  json out = {{"lab", lab}, {"pairs", pairs}, {"reachable", good}, {"results", json::array()}};
+  for (const Probe& p : probes)
+    out["results"].push_back({{"from", nodes[p.from].ns->node},
+                              {"to", nodes[p.to].ns->node},
+                              {"address", p.address.address_text()},
+                              {"ok", p.ok}});
+  return out;
+}
+
+// A matrix of ✓ and ✗, from (rows) to (columns), and the count.
+std::string ping_matrix(const std::vector<Target>& nodes, const PairResults& pair_ok, size_t good) {
+  size_t width = 4;
+  for (const Target& t : nodes) width = std::max(width, t.ns->node.size());
+  std::string out = fmt::format("{:<{}}", "from\\to", width + 1);
+  for (const Target& t : nodes) out += fmt::format(" {:<{}}", t.ns->node, width);
+  out += "\n";
+  for (size_t f = 0; f < nodes.size(); f++) {
+    out += fmt::format("{:<{}}", nodes[f].ns->node, width + 1);
+    for (size_t t = 0; t < nodes.size(); t++) {
+      auto it = pair_ok.find({f, t});
+      const char* cell = f == t ? "-" : it == pair_ok.end() ? "." : it->second ? "✓" : "✗";
+      out += " " + std::string(cell) + std::string(width - 1, ' ');
     }
-    out += fmt::format("{}/{} pairs reachable{}\n", good, pairs,
-                       pairs == good ? "" : "; ✗: some address of the node did not answer");
-    std::fputs(out.c_str(), stdout);
+    out += "\n";
   }
-  return good == pairs ? kOk : kFailed;
+  size_t pairs = pair_ok.size();
+  out += fmt::format("{}/{} pairs reachable{}\n", good, pairs,
+                     pairs == good ? "" : "; ✗: some address of the node did not answer");
+  return out;
+}
+
+// --- test ---
+
+// The lab's file as `up` read it, not as it may have been edited since. Read whole and closed
+// (close-on-exec besides): the tests' commands inherit nothing of it.
+LoadResult stored_file(const Running& r) {
+  std::optional<std::string> text = read_file(LabPaths::of(kRunDir, r.lab).topology);
+  std::string file = r.state.header.file;
+  LoadResult loaded = load_text(file, text.value_or(""), std::filesystem::path(file).parent_path());
+  if (!text || !loaded.diagnostics.empty())
+    throw std::runtime_error(
+        fmt::format("lab {} has no readable copy of its file: run `topo down {}` and `up` again",
+                    r.lab, r.lab));
+  return loaded;
+}
+
+// What a test runs, and what it expects, in words.
+struct TestCommand {
+  std::vector<std::string> argv;
+  std::string expected;
+};
+
+TestCommand command_of(const Topology& t, const TestCase& test) {
+  if (test.is_ping()) {
+    std::string to = test.to;
+    if (t.find_node(to)) {
+      auto a = primary_address(t, to);
+      to = a ? a->address_text() : to;
+    }
+    return {{"ping", "-c1", "-W1", to},
+            fmt::format("ping {} {}", to, test.expect_success ? "answers" : "gets no answer")};
+  }
+  std::string expected = test.expect_exit      ? fmt::format("exit {}", *test.expect_exit)
+                         : test.expect_success ? "exit 0"
+                                               : "a non-zero exit";
+  if (test.expect_output) expected += fmt::format(" and output matching /{}/", *test.expect_output);
+  return {{"/bin/sh", "-c", test.cmd}, expected};
+}
+
+struct TestRun {
+  bool passed = false;
+  int attempts = 0;
+  Captured got;
+  std::chrono::steady_clock::duration took{};
+};
+
+// Tries the command until it passes or the test's deadline passes.
+TestRun run_test(const NodeContext& ctx, const TestCase& test, const TestCommand& command) {
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + std::chrono::microseconds(test.timeout_us);
+  std::optional<std::regex> re;
+  if (test.expect_output) re.emplace(*test.expect_output);
+  TestRun run;
+  for (;;) {
+    run.attempts++;
+    // One try may take until the deadline, and at least 10 s.
+    auto limit = std::max(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+    run.got = run_captured(ctx, command.argv, limit);
+    bool exit_ok = test.expect_exit ? run.got.status == *test.expect_exit
+                                    : (run.got.status == 0) == test.expect_success;
+    run.passed = exit_ok && (!re || std::regex_search(run.got.out, *re));
+    if (run.passed || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the next poll of the state
+  }
+  run.took = std::chrono::steady_clock::now() - start;
+  return run;
+}
+
+json test_json(const TestCase& test, const std::string& expected, const TestRun& run) {
+  return {{"name", test.name},
+          {"passed", run.passed},
+          {"seconds", std::chrono::duration<double>(run.took).count()},
+          {"attempts", run.attempts},
+          {"expected", expected},
+          {"got",
+           {{"exit", run.got.status},
+            {"stdout", run.got.out},
+            {"stderr", run.got.err},
+            {"timed_out", run.got.timed_out}}}};
+}
+
+// ✓ or ✗ and the test's name; for a failure, what was expected and what came (the last 2000
+// bytes of each output).
+void print_test(const TestCase& test, const std::string& expected, const TestRun& run) {
+  fmt::print("{} {} ({}{})\n", run.passed ? "✓" : "✗", test.name, seconds_text(run.took),
+             run.attempts > 1 ? fmt::format(", {} tries", run.attempts) : "");
+  if (!run.passed) {
+    fmt::print("    expected {}\n    got exit {}{}\n", expected, run.got.status,
+               run.got.timed_out ? " (killed: timed out)" : "");
+    for (auto [what, text] : {std::pair{"stdout", run.got.out}, {"stderr", run.got.err}}) {
+      std::string shown = text.size() > 2000 ? "..." + text.substr(text.size() - 2000) : text;
+      if (shown.empty()) continue;
+      fmt::print("    {}:\n", what);
+      std::istringstream lines(shown);
+      for (std::string l; std::getline(lines, l);) fmt::print("      {}\n", l);
+    }
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json) {
+  if (!lab_or_file) {
+    // Every lab's journal is root's alone: without root each would look unreadable.
+    require_privileges("status");
+    json labs = labs_summary();
+    std::fputs(
+        as_json ? (json_text(labs) + "\n").c_str() : summary_table(labs, colour_out()).c_str(),
+        stdout);
+    return kOk;
+  }
+  Running r = running_lab(*lab_or_file, "status");
+  json st = lab_status(r.state);
+  std::fputs(as_json ? (json_text(st) + "\n").c_str() : status_table(st, colour_out()).c_str(),
+             stdout);
+  return kOk;
+}
+
+int cmd_ping(const std::string& lab_or_file, bool as_json) {
+  Running r = running_lab(lab_or_file, "ping");
+  std::vector<Target> nodes = ping_targets(r.state);
+  std::vector<Probe> probes = probes_of(nodes);
+  run_probes(r, nodes, probes);
+  PairResults pair_ok = pair_results(probes);
+  size_t good = 0;
+  for (const auto& [pair, ok] : pair_ok) good += ok;
+  if (as_json)
+    std::fputs((json_text(ping_json(r.lab, nodes, probes, pair_ok.size(), good)) + "\n").c_str(),
+               stdout);
+  else
+    std::fputs(ping_matrix(nodes, pair_ok, good).c_str(), stdout);
+  return good == pair_ok.size() ? kOk : kFailed;
 }
 
 int cmd_test(const std::string& lab_or_file, bool as_json) {
-  int status;
-  std::optional<Running> r = running_lab(lab_or_file, "test", status);
-  if (!r) return status;
-  // The tests of the file as `up` read it, not as it may have been edited since.
-  // Read whole and closed (close-on-exec besides): the tests' commands inherit nothing of it.
-  std::optional<std::string> text = read_file(LabPaths::of(kRunDir, r->lab).topology);
-  std::string file = r->state.header.file;
-  LoadResult loaded = load_text(file, text.value_or(""), std::filesystem::path(file).parent_path());
-  if (!text || !loaded.diagnostics.empty()) {
-    spdlog::error(
-        "lab {} has no readable copy of its file: run `topo down {}` and `up` "
-        "again",
-        r->lab, r->lab);
-    return kFailed;
-  }
+  Running r = running_lab(lab_or_file, "test");
+  LoadResult loaded = stored_file(r);
   const Topology& t = loaded.topology;
   std::map<std::string, const JournalNetns*> by_node;
-  for (const JournalNetns& n : r->state.netns) by_node[n.node] = &n;
-
+  for (const JournalNetns& n : r.state.netns) by_node[n.node] = &n;
   json results = json::array();
   size_t failed = 0;
   for (const TestCase& test : t.tests) {
-    auto start = std::chrono::steady_clock::now();
-    auto deadline = start + std::chrono::microseconds(test.timeout_us);
     const std::string& node = test.is_ping() ? test.from : test.node;
-    NodeContext ctx = context_of(*r, *by_node.at(node));
-    std::vector<std::string> argv;
-    std::string expected;
-    if (test.is_ping()) {
-      std::string to = test.to;
-      if (t.find_node(to)) {
-        auto a = primary_address(t, to);
-        to = a ? a->address_text() : to;
-      }
-      argv = {"ping", "-c1", "-W1", to};
-      expected = fmt::format("ping {} {}", to, test.expect_success ? "answers" : "gets no answer");
-    } else {
-      argv = {"/bin/sh", "-c", test.cmd};
-      if (test.expect_exit)
-        expected = fmt::format("exit {}", *test.expect_exit);
-      else
-        expected = test.expect_success ? "exit 0" : "a non-zero exit";
-      if (test.expect_output)
-        expected += fmt::format(" and output matching /{}/", *test.expect_output);
-    }
-    std::optional<std::regex> re;
-    if (test.expect_output) re.emplace(*test.expect_output);
-    Captured got;
-    int attempts = 0;
-    bool passed = false;
-    for (;;) {
-      attempts++;
-      // One try may take until the deadline, and at least 10 s.
-      auto limit = std::max(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(10));
-      got = run_captured(ctx, argv, limit);
-      bool exit_ok = test.expect_exit ? got.status == *test.expect_exit
-                                      : (got.status == 0) == test.expect_success;
-      passed = exit_ok && (!re || std::regex_search(got.out, *re));
-      if (passed || std::chrono::steady_clock::now() >= deadline) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the next poll of the state
-    }
-    auto took = std::chrono::steady_clock::now() - start;
-    failed += !passed;
-    results.push_back({{"name", test.name},
-                       {"passed", passed},
-                       {"seconds", std::chrono::duration<double>(took).count()},
-                       {"attempts", attempts},
-                       {"expected", expected},
-                       {"got",
-                        {{"exit", got.status},
-                         {"stdout", got.out},
-                         {"stderr", got.err},
-                         {"timed_out", got.timed_out}}}});
-    if (!as_json) {
-      fmt::print("{} {} ({}{})\n", passed ? "✓" : "✗", test.name, seconds_text(took),
-                 attempts > 1 ? fmt::format(", {} tries", attempts) : "");
-      if (!passed) {
-        fmt::print("    expected {}\n    got exit {}{}\n", expected, got.status,
-                   got.timed_out ? " (killed: timed out)" : "");
-        for (auto [what, text] : {std::pair{"stdout", got.out}, {"stderr", got.err}}) {
-          std::string shown = text.size() > 2000 ? "..." + text.substr(text.size() - 2000) : text;
-          if (!shown.empty()) {
-            fmt::print("    {}:\n", what);
-            std::istringstream lines(shown);
-            for (std::string l; std::getline(lines, l);) fmt::print("      {}\n", l);
-          }
-        }
-      }
-      std::fflush(stdout);
-    }
+    TestCommand command = command_of(t, test);
+    TestRun run = run_test(context_of(r, *by_node.at(node)), test, command);
+    failed += !run.passed;
+    results.push_back(test_json(test, command.expected, run));
+    if (!as_json) print_test(test, command.expected, run);
   }
   if (as_json) {
-    json out = {{"lab", r->lab},
+    json out = {{"lab", r.lab},
                 {"passed", t.tests.size() - failed},
                 {"failed", failed},
                 {"tests", results}};
     std::fputs((json_text(out) + "\n").c_str(), stdout);
   } else if (t.tests.empty()) {
-    fmt::print("lab {} has no tests\n", r->lab);
+    fmt::print("lab {} has no tests\n", r.lab);
   } else {
     fmt::print("{} passed, {} failed\n", t.tests.size() - failed, failed);
   }

@@ -3,12 +3,22 @@
 #pragma once
 
 #include <optional>
-
+#include <stdexcept>
 #include <string>
 #include <vector>
+
 #include "netlink/qdisc.h"
 
 namespace topo {
+
+// A verb may also throw: a failure that is the user's input (exit status 2, its message said as
+// an error), any other exception (1), or Reported, when it has said why already.
+struct InvalidInput : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct Reported {
+  int status;
+};
 
 struct UpOptions {
   std::string file;

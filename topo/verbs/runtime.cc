@@ -16,7 +16,7 @@ namespace topo {
 
 namespace {
 
-constexpr int kOk = 0, kFailed = 1, kInvalid = 2;
+constexpr int kOk = 0, kInvalid = 2;
 
 // NODE:IFACE of a running lab, under the lab's lock.
 struct End {
@@ -25,51 +25,31 @@ struct End {
   std::optional<LabLock> lock;
 };
 
-std::optional<End> open_end(const std::string& lab_or_file, const std::string& end,
-                            const std::string& verb, int& status) {
-  status = kInvalid;
+// Throws InvalidInput when `end` is not NODE:IFACE, or names no link end of the lab; another
+// exception when the lab is not running.
+End open_end(const std::string& lab_or_file, const std::string& end, const std::string& verb) {
   std::optional<std::string> lab = lab_name_of(lab_or_file);
-  if (!lab) return std::nullopt;
+  if (!lab) throw Reported{kInvalid};
   auto colon = end.find(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == end.size()) {
-    spdlog::error("`{}` is not NODE:IFACE", end);
-    return std::nullopt;
-  }
-  status = kFailed;
-  if (std::string why = missing_privileges(verb); !why.empty()) {
-    spdlog::error("{}", why);
-    return std::nullopt;
-  }
+  if (colon == std::string::npos || colon == 0 || colon + 1 == end.size())
+    throw InvalidInput(fmt::format("`{}` is not NODE:IFACE", end));
+  require_privileges(verb);
   End e{*lab, end.substr(0, colon), end.substr(colon + 1), "", "", std::nullopt};
-  try {
-    LabPaths paths = LabPaths::of(kRunDir, e.lab);
-    // The lock first: another topo changing the lab (an `up`) may be writing its journal, and a
-    // `down` may be removing the lab; then nothing is read or made again.
-    e.lock = LabLock::acquire_existing(paths, e.lab, verb);
-    if (!e.lock) {
-      spdlog::error("lab {} is not running", e.lab);
-      return std::nullopt;
-    }
-    std::optional<JournalState> s = read_journal(paths.journal);
-    if (!s || s->header.lab.empty()) {
-      spdlog::error("lab {} is not running", e.lab);
-      return std::nullopt;
-    }
-    bool known = false;
-    for (const JournalVeth& v : s->veths) known = known || v.a == end || v.b == end;
-    if (!known) {
-      status = kInvalid;
-      spdlog::error("lab {} has no link end {}", e.lab, end);
-      return std::nullopt;
-    }
-    for (const JournalNetns& n : s->netns)
-      if (n.node == e.node) e.netns = n.netns;
-    for (const JournalHostLink& h : s->host_links)
-      if (e.node == kHostNode && h.iface == e.iface) e.host_mac = h.mac;
-  } catch (const std::exception& ex) {
-    spdlog::error("{}", ex.what());
-    return std::nullopt;
-  }
+  LabPaths paths = LabPaths::of(kRunDir, e.lab);
+  // The lock first: another topo changing the lab (an `up`) may be writing its journal, and a
+  // `down` may be removing the lab; then nothing is read or made again.
+  e.lock = LabLock::acquire_existing(paths, e.lab, verb);
+  std::optional<JournalState> s;
+  if (e.lock) s = read_journal(paths.journal);
+  if (!s || s->header.lab.empty())
+    throw std::runtime_error(fmt::format("lab {} is not running", e.lab));
+  bool known = false;
+  for (const JournalVeth& v : s->veths) known = known || v.a == end || v.b == end;
+  if (!known) throw InvalidInput(fmt::format("lab {} has no link end {}", e.lab, end));
+  for (const JournalNetns& n : s->netns)
+    if (n.node == e.node) e.netns = n.netns;
+  for (const JournalHostLink& h : s->host_links)
+    if (e.node == kHostNode && h.iface == e.iface) e.host_mac = h.mac;
   return e;
 }
 
@@ -98,44 +78,28 @@ Iface open_iface(const End& e) {
 
 int cmd_impair(const std::string& lab_or_file, const std::string& end,
                const std::optional<nl::Impairment>& impairment) {
-  int status;
-  std::optional<End> e = open_end(lab_or_file, end, "impair", status);
-  if (!e) return status;
-  try {
-    auto [ns, index] = open_iface(*e);
-    if (impairment && impairment->needs_netem())
-      if (std::optional<std::string> why = nl::netem_unsupported())
-        throw std::runtime_error(
-            fmt::format("this kernel has no netem qdisc "
-                        "(CONFIG_NET_SCH_NETEM; {}): only --rate works",
-                        *why));
-    if (impairment)
-      nl::set_impairment(ns, index, e->iface, *impairment);
-    else
-      nl::clear_impairment(ns, index, e->iface);
-    std::string text = impairment ? impairment_text(*impairment) : "";
-    JournalWriter::append_to(LabPaths::of(kRunDir, e->lab).journal).impairment(end, text);
-    spdlog::info("{}: {}", end, text.empty() ? "no impairment" : text);
-  } catch (const std::exception& ex) {
-    spdlog::error("{}", ex.what());
-    return kFailed;
-  }
+  End e = open_end(lab_or_file, end, "impair");
+  auto [ns, index] = open_iface(e);
+  if (impairment && impairment->needs_netem())
+    if (std::optional<std::string> why = nl::netem_unsupported())
+      throw std::runtime_error(fmt::format(
+          "this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM; {}): only --rate works", *why));
+  if (impairment)
+    nl::set_impairment(ns, index, e.iface, *impairment);
+  else
+    nl::clear_impairment(ns, index, e.iface);
+  std::string text = impairment ? impairment_text(*impairment) : "";
+  JournalWriter::append_to(LabPaths::of(kRunDir, e.lab).journal).impairment(end, text);
+  spdlog::info("{}: {}", end, text.empty() ? "no impairment" : text);
   return kOk;
 }
 
 int cmd_link(const std::string& lab_or_file, const std::string& end, bool up) {
-  int status;
-  std::optional<End> e = open_end(lab_or_file, end, "link", status);
-  if (!e) return status;
-  try {
-    auto [ns, index] = open_iface(*e);
-    nl::set_link_state(ns, index, e->iface, up);
-    JournalWriter::append_to(LabPaths::of(kRunDir, e->lab).journal).link_state(end, up);
-    spdlog::info("{} is {}", end, up ? "up" : "down");
-  } catch (const std::exception& ex) {
-    spdlog::error("{}", ex.what());
-    return kFailed;
-  }
+  End e = open_end(lab_or_file, end, "link");
+  auto [ns, index] = open_iface(e);
+  nl::set_link_state(ns, index, e.iface, up);
+  JournalWriter::append_to(LabPaths::of(kRunDir, e.lab).journal).link_state(end, up);
+  spdlog::info("{} is {}", end, up ? "up" : "down");
   return kOk;
 }
 
