@@ -113,5 +113,21 @@ TEST(CliOptions, ValuesThatImpairNothingAreOneError) {
             "a:e0: these values impair nothing: --clear removes an impairment\n" + kHint);
 }
 
+// A verb's failure is said once, as an error, and is its exit status: 2 for invalid input, 1
+// for a run-time failure (here the lab is not running, or, without root, topo may not look).
+TEST(CliOptions, AVerbsFailureIsOneErrorAndItsStatus) {
+  Outcome shape = topo({"generate", "torus", "3"});
+  EXPECT_EQ(shape.status, 2);
+  EXPECT_EQ(shape.errors.rfind("error: unknown shape `torus`", 0), 0u) << shape.errors;
+  EXPECT_EQ(shape.errors.find('\n'), shape.errors.size() - 1) << shape.errors;
+  Outcome status = topo({"status", "no-such-lab-cli-options"});
+  EXPECT_EQ(status.status, 1);
+  EXPECT_EQ(status.errors.rfind("error: ", 0), 0u) << status.errors;
+  EXPECT_EQ(status.errors.find('\n'), status.errors.size() - 1) << status.errors;
+  Outcome end = topo({"link", "no-such-lab-cli-options", "a-e0", "up"});
+  EXPECT_EQ(end.status, 2);
+  EXPECT_EQ(end.errors, "error: `a-e0` is not NODE:IFACE\n");
+}
+
 }  // namespace
 }  // namespace topo
