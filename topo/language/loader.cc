@@ -88,8 +88,7 @@ void read_file(loader::Reader& in, const YAML::Node& root, Topology& t) {
     t.prefix = t.name + "-";
   }
   if (auto a = root["addressing"]) read_addressing(in, a, t.addressing);
-  YAML::Node defaults;
-  if (auto d = root["defaults"]) defaults = loader::read_defaults(in, d);
+  YAML::Node defaults = loader::read_defaults(in, root["defaults"]);
   if (auto n = root["nodes"]) {
     loader::read_nodes(in, n, defaults, t);
   } else {

@@ -190,6 +190,7 @@ void read_node(Reader& in, const std::vector<YAML::Node>& layers, Node& node) {
 }  // namespace
 
 YAML::Node read_defaults(Reader& in, const YAML::Node& defaults) {
+  if (!defaults) return YAML::Node();
   if (defaults.IsMap()) {
     in.check_keys(defaults, kNodeKeys, "`defaults`");
     return defaults;

@@ -58,7 +58,8 @@ class Reader {
 
 // The sections. Each reads what it can and reports the rest.
 
-// `defaults`, when it is a mapping of node settings; otherwise a null node, which sets nothing.
+// `defaults` (undefined when the file has none), when it is a mapping of node settings;
+// otherwise a null node, which sets nothing.
 YAML::Node read_defaults(Reader& in, const YAML::Node& defaults);
 // `nodes`, each over `defaults` as read_defaults gives it.
 void read_nodes(Reader& in, const YAML::Node& nodes, const YAML::Node& defaults, Topology& t);
