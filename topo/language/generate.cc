@@ -4,6 +4,9 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "topo/model/model.h"
 
 namespace topo {
 
@@ -11,21 +14,6 @@ namespace {
 
 // A star's hub is a bridge: it and its hosts share one /24 from the `lan` pool.
 constexpr long kStarHosts = 253;
-
-struct Shape {
-  std::vector<std::string> params;
-  long most_nodes;  // keeps generated labs within what a machine can hold
-};
-
-const std::map<std::string, Shape> kShapes = {
-    {"linear", {{"N"}, 100000}},
-    {"ring", {{"N"}, 100000}},
-    {"star", {{"N"}, kStarHosts + 1}},  // the hub and its hosts
-    {"tree", {{"DEPTH", "FANOUT"}, 100000}},
-    {"clos", {{"SPINES", "LEAVES", "HOSTS_PER_LEAF"}, 100000}},
-    {"grid", {{"W", "H"}, 100000}},
-    {"mesh", {{"N"}, 200}},
-};
 
 // Node counts are exact up to 10^18; past that, "more than 10^18" (arguments can be as large as
 // a long holds, and a tree's count is a power of them).
@@ -66,8 +54,8 @@ class Writer {
         "name: {}\naddressing:\n  p2p: 10.0.0.0/8\n  lan: 172.16.0.0/12\nnodes:\n",
         shape_line, name);
   }
-  void node(const std::string& n, const char* kind) {
-    nodes_ += fmt::format("  {}: {{kind: {}}}\n", n, kind);
+  void node(const std::string& n, NodeKind kind) {
+    nodes_ += fmt::format("  {}: {{kind: {}}}\n", n, kind_name(kind));
     next_[n] = 0;
   }
   // A link between the next free interfaces of two nodes.
@@ -75,10 +63,9 @@ class Writer {
     links_ += fmt::format("  - endpoints: [{}:{}, {}:{}]\n", a, iface(a), b, iface(b));
   }
   void lan(const std::vector<std::string>& members) {
-    links_ += "  - endpoints: [";
-    for (size_t i = 0; i < members.size(); i++)
-      links_ += fmt::format("{}{}:{}", i ? ", " : "", members[i], iface(members[i]));
-    links_ += "]\n";
+    std::vector<std::string> ends;
+    for (const std::string& m : members) ends.push_back(fmt::format("{}:{}", m, iface(m)));
+    links_ += fmt::format("  - endpoints: [{}]\n", fmt::join(ends, ", "));
   }
   std::string text() const { return head_ + nodes_ + (links_.empty() ? "" : "links:\n" + links_); }
 
@@ -86,6 +73,137 @@ class Writer {
   std::string iface(const std::string& n) { return fmt::format("eth{}", next_[n]++); }
   std::string head_, nodes_, links_;
   std::map<std::string, int> next_;
+};
+
+// What a shape is asked for; a shape's writer returns false with `error` set when it cannot
+// write it.
+struct Request {
+  const std::string& shape;
+  const std::vector<long>& args;
+  long most_nodes;  // keeps generated labs within what a machine can hold
+  std::string& error;
+
+  bool too_big(long nodes) {
+    if (nodes <= most_nodes) return false;
+    error = fmt::format("topo generate {} would make {} nodes; {} at most", shape,
+                        count_text(nodes), most_nodes);
+    return true;
+  }
+};
+
+bool write_chain(Request& r, Writer& w) {  // linear or ring
+  long n = r.args[0];
+  bool ring = r.shape == "ring";
+  if (r.too_big(n)) return false;
+  if (ring && n < 3) {
+    r.error = "a ring needs at least 3 nodes";
+    return false;
+  }
+  for (long i = 1; i <= n; i++)
+    w.node(fmt::format("n{}", i), ring || (i > 1 && i < n) ? NodeKind::router : NodeKind::host);
+  for (long i = 1; i < n; i++) w.link(fmt::format("n{}", i), fmt::format("n{}", i + 1));
+  if (ring) w.link(fmt::format("n{}", n), "n1");
+  return true;
+}
+
+bool write_star(Request& r, Writer& w) {
+  long hosts = r.args[0];
+  if (hosts > kStarHosts) {
+    r.error = fmt::format(
+        "topo generate star {}: a star has at most {} hosts (the hub's "
+        "segment is one /24)",
+        hosts, kStarHosts);
+    return false;
+  }
+  w.node("hub", NodeKind::bridge);
+  for (long i = 1; i <= hosts; i++) w.node(fmt::format("h{}", i), NodeKind::host);
+  for (long i = 1; i <= hosts; i++) w.link("hub", fmt::format("h{}", i));
+  return true;
+}
+
+// Level 0 is the root; nodes of the last level are hosts.
+bool write_tree(Request& r, Writer& w) {
+  long depth = r.args[0], fanout = r.args[1];
+  if (r.too_big(tree_nodes(depth, fanout))) return false;
+  std::vector<std::string> level = {"t0"};
+  w.node("t0", depth == 0 ? NodeKind::host : NodeKind::router);
+  for (long d = 1; d <= depth; d++) {
+    std::vector<std::string> next;
+    for (size_t p = 0; p < level.size(); p++)
+      for (long c = 0; c < fanout; c++) {
+        std::string n = fmt::format("t{}_{}", d, p * fanout + c);
+        w.node(n, d == depth ? NodeKind::host : NodeKind::router);
+        w.link(level[p], n);
+        next.push_back(n);
+      }
+    level = std::move(next);
+  }
+  return true;
+}
+
+bool write_clos(Request& r, Writer& w) {
+  long spines = r.args[0], leaves = r.args[1], hosts = r.args[2];
+  if (r.too_big(plus_capped(plus_capped(spines, leaves), times_capped(leaves, hosts))))
+    return false;
+  for (long s = 1; s <= spines; s++) w.node(fmt::format("spine{}", s), NodeKind::router);
+  for (long l = 1; l <= leaves; l++) w.node(fmt::format("leaf{}", l), NodeKind::router);
+  for (long l = 1; l <= leaves; l++)
+    for (long h = 1; h <= hosts; h++) w.node(fmt::format("h{}_{}", l, h), NodeKind::host);
+  for (long l = 1; l <= leaves; l++)
+    for (long s = 1; s <= spines; s++) w.link(fmt::format("leaf{}", l), fmt::format("spine{}", s));
+  // A leaf and its hosts share a LAN (two endpoints: a point-to-point link).
+  for (long l = 1; l <= leaves; l++) {
+    std::vector<std::string> members = {fmt::format("leaf{}", l)};
+    for (long h = 1; h <= hosts; h++) members.push_back(fmt::format("h{}_{}", l, h));
+    if (members.size() == 2) {
+      w.link(members[0], members[1]);
+    } else if (members.size() <= 253) {
+      w.lan(members);
+    } else {
+      r.error = "clos: at most 252 hosts per leaf (one /24 per leaf's LAN)";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool write_grid(Request& r, Writer& w) {
+  long width = r.args[0], height = r.args[1];
+  if (r.too_big(times_capped(width, height))) return false;
+  auto at = [](long x, long y) { return fmt::format("g{}_{}", x, y); };
+  for (long y = 0; y < height; y++)
+    for (long x = 0; x < width; x++) w.node(at(x, y), NodeKind::router);
+  for (long y = 0; y < height; y++)
+    for (long x = 0; x < width; x++) {
+      if (x + 1 < width) w.link(at(x, y), at(x + 1, y));
+      if (y + 1 < height) w.link(at(x, y), at(x, y + 1));
+    }
+  return true;
+}
+
+bool write_mesh(Request& r, Writer& w) {
+  long n = r.args[0];
+  if (r.too_big(n)) return false;
+  for (long i = 1; i <= n; i++) w.node(fmt::format("m{}", i), NodeKind::router);
+  for (long i = 1; i <= n; i++)
+    for (long j = i + 1; j <= n; j++) w.link(fmt::format("m{}", i), fmt::format("m{}", j));
+  return true;
+}
+
+struct Shape {
+  std::vector<std::string> params;
+  long most_nodes;
+  bool (*write)(Request&, Writer&);
+};
+
+const std::map<std::string, Shape> kShapes = {
+    {"linear", {{"N"}, 100000, write_chain}},
+    {"ring", {{"N"}, 100000, write_chain}},
+    {"star", {{"N"}, kStarHosts + 1, write_star}},  // the hub and its hosts
+    {"tree", {{"DEPTH", "FANOUT"}, 100000, write_tree}},
+    {"clos", {{"SPINES", "LEAVES", "HOSTS_PER_LEAF"}, 100000, write_clos}},
+    {"grid", {{"W", "H"}, 100000, write_grid}},
+    {"mesh", {{"N"}, 200, write_mesh}},
 };
 
 }  // namespace
@@ -98,8 +216,7 @@ std::optional<std::string> generate_topology(const std::string& shape, const std
     return std::nullopt;
   }
   const Shape& s = it->second;
-  std::string usage = shape;
-  for (const std::string& p : s.params) usage += " " + p;
+  std::string usage = fmt::format("{} {}", shape, fmt::join(s.params, " "));
   if (a.size() != s.params.size()) {
     error = fmt::format("usage: topo generate {}", usage);
     return std::nullopt;
@@ -110,97 +227,10 @@ std::optional<std::string> generate_topology(const std::string& shape, const std
           fmt::format("topo generate {}: every argument is a whole number of at least 1", usage);
       return std::nullopt;
     }
-  auto too_big = [&](long nodes) {
-    if (nodes <= s.most_nodes) return false;
-    error = fmt::format("topo generate {} would make {} nodes; {} at most", shape,
-                        count_text(nodes), s.most_nodes);
-    return true;
-  };
-  std::string line = shape;
-  for (long v : a) line += " " + std::to_string(v);
-  Writer w(name.empty() ? fmt::format("{}{}", shape, a[0]) : name, line);
-
-  if (shape == "linear" || shape == "ring") {
-    long n = a[0];
-    if (too_big(n)) return std::nullopt;
-    if (shape == "ring" && n < 3) {
-      error = "a ring needs at least 3 nodes";
-      return std::nullopt;
-    }
-    for (long i = 1; i <= n; i++)
-      w.node(fmt::format("n{}", i), shape == "ring" || (i > 1 && i < n) ? "router" : "host");
-    for (long i = 1; i < n; i++) w.link(fmt::format("n{}", i), fmt::format("n{}", i + 1));
-    if (shape == "ring") w.link(fmt::format("n{}", n), "n1");
-  } else if (shape == "star") {
-    if (a[0] > kStarHosts) {
-      error = fmt::format(
-          "topo generate star {}: a star has at most {} hosts (the hub's "
-          "segment is one /24)",
-          a[0], kStarHosts);
-      return std::nullopt;
-    }
-    w.node("hub", "bridge");
-    for (long i = 1; i <= a[0]; i++) w.node(fmt::format("h{}", i), "host");
-    for (long i = 1; i <= a[0]; i++) w.link("hub", fmt::format("h{}", i));
-  } else if (shape == "tree") {
-    // Level 0 is the root; nodes of the last level are hosts.
-    long depth = a[0], fanout = a[1];
-    if (too_big(tree_nodes(depth, fanout))) return std::nullopt;
-    std::vector<std::string> level = {"t0"};
-    w.node("t0", depth == 0 ? "host" : "router");
-    for (long d = 1; d <= depth; d++) {
-      std::vector<std::string> next;
-      for (size_t p = 0; p < level.size(); p++)
-        for (long c = 0; c < fanout; c++) {
-          std::string n = fmt::format("t{}_{}", d, p * fanout + c);
-          w.node(n, d == depth ? "host" : "router");
-          w.link(level[p], n);
-          next.push_back(n);
-        }
-      level = std::move(next);
-    }
-  } else if (shape == "clos") {
-    long spines = a[0], leaves = a[1], hosts = a[2];
-    if (too_big(plus_capped(plus_capped(spines, leaves), times_capped(leaves, hosts))))
-      return std::nullopt;
-    for (long s2 = 1; s2 <= spines; s2++) w.node(fmt::format("spine{}", s2), "router");
-    for (long l = 1; l <= leaves; l++) w.node(fmt::format("leaf{}", l), "router");
-    for (long l = 1; l <= leaves; l++)
-      for (long h = 1; h <= hosts; h++) w.node(fmt::format("h{}_{}", l, h), "host");
-    for (long l = 1; l <= leaves; l++)
-      for (long s2 = 1; s2 <= spines; s2++)
-        w.link(fmt::format("leaf{}", l), fmt::format("spine{}", s2));
-    // A leaf and its hosts share a LAN (two endpoints: a point-to-point link).
-    for (long l = 1; l <= leaves; l++) {
-      std::vector<std::string> members = {fmt::format("leaf{}", l)};
-      for (long h = 1; h <= hosts; h++) members.push_back(fmt::format("h{}_{}", l, h));
-      if (members.size() == 2)
-        w.link(members[0], members[1]);
-      else if (members.size() <= 253)
-        w.lan(members);
-      else {
-        error = "clos: at most 252 hosts per leaf (one /24 per leaf's LAN)";
-        return std::nullopt;
-      }
-    }
-  } else if (shape == "grid") {
-    long width = a[0], height = a[1];
-    if (too_big(times_capped(width, height))) return std::nullopt;
-    auto at = [](long x, long y) { return fmt::format("g{}_{}", x, y); };
-    for (long y = 0; y < height; y++)
-      for (long x = 0; x < width; x++) w.node(at(x, y), "router");
-    for (long y = 0; y < height; y++)
-      for (long x = 0; x < width; x++) {
-        if (x + 1 < width) w.link(at(x, y), at(x + 1, y));
-        if (y + 1 < height) w.link(at(x, y), at(x, y + 1));
-      }
-  } else if (shape == "mesh") {
-    long n = a[0];
-    if (too_big(n)) return std::nullopt;
-    for (long i = 1; i <= n; i++) w.node(fmt::format("m{}", i), "router");
-    for (long i = 1; i <= n; i++)
-      for (long j = i + 1; j <= n; j++) w.link(fmt::format("m{}", i), fmt::format("m{}", j));
-  }
+  Writer w(name.empty() ? fmt::format("{}{}", shape, a[0]) : name,
+           fmt::format("{} {}", shape, fmt::join(a, " ")));
+  Request request{shape, a, s.most_nodes, error};
+  if (!s.write(request, w)) return std::nullopt;
   return w.text();
 }
 

@@ -3,8 +3,10 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "topo/model/impair.h"
+#include "topo/model/lab.h"
 
 namespace topo {
 
@@ -36,9 +38,33 @@ std::string link_note(const Link& l) {
   if (l.mtu) parts.push_back(fmt::format("mtu {}", *l.mtu));
   if (!l.up) parts.push_back("down");
   if (l.impair) parts.push_back(impairment_text(effective_impairment(&*l.impair, nullptr)));
-  std::string text;
-  for (const std::string& p : parts) text += (text.empty() ? "" : ", ") + p;
-  return text;
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+const char* dot_shape(NodeKind kind) {
+  return kind == NodeKind::router ? "box" : kind == NodeKind::bridge ? "box3d" : "ellipse";
+}
+
+// A LAN (the `position`th link) is a node of its own, with an edge to each member.
+std::string dot_lan(const Link& l, size_t position) {
+  std::string lan = lan_name(position);
+  std::string note = link_note(l);
+  std::string out = fmt::format(
+      "  {} [shape=ellipse, style=\"dashed,filled\", fillcolor=white, "
+      "label={}];\n",
+      quoted(lan), quoted(fmt::format("LAN {}{}", position, note.empty() ? "" : "\n" + note)));
+  for (const Endpoint& e : l.endpoints)
+    out += fmt::format("  {} -- {} [headlabel={}, style={}];\n", quoted(lan), quoted(e.node),
+                       quoted(end_label(e, "\n")), l.up ? "solid" : "dashed");
+  return out;
+}
+
+std::string dot_link(const Link& l) {
+  const Endpoint& a = l.endpoints[0];
+  const Endpoint& b = l.endpoints[1];
+  return fmt::format("  {} -- {} [taillabel={}, headlabel={}, label={}, style={}];\n",
+                     quoted(a.node), quoted(b.node), quoted(end_label(a, "\n")),
+                     quoted(end_label(b, "\n")), quoted(link_note(l)), l.up ? "solid" : "dashed");
 }
 
 }  // namespace
@@ -54,36 +80,20 @@ std::string to_dot(const Topology& t) {
   out +=
       "  edge [fontname=\"Helvetica\", fontsize=9, labelfontsize=8, len=3, "
       "labeldistance=2.5, fontcolor=\"#444444\"];\n";
-  bool host = false;
   for (const Node& n : t.nodes) {
-    const char* shape = n.kind == NodeKind::router   ? "box"
-                        : n.kind == NodeKind::bridge ? "box3d"
-                                                     : "ellipse";
     std::string label = n.name + "\n" + kind_name(n.kind);
     for (const nl::IpPrefix& a : n.loopback) label += "\n" + a.text();
-    out += fmt::format("  {} [shape={}, label={}];\n", quoted(n.name), shape, quoted(label));
+    out += fmt::format("  {} [shape={}, label={}];\n", quoted(n.name), dot_shape(n.kind),
+                       quoted(label));
   }
+  bool host = false;
   for (size_t i = 0; i < t.links.size(); i++) {
     const Link& l = t.links[i];
     for (const Endpoint& e : l.endpoints) host = host || e.on_host();
-    std::string style = l.up ? "solid" : "dashed";
-    std::string note = link_note(l);
-    if (l.is_lan()) {
-      std::string lan = fmt::format("_lan{}", i + 1);
-      out += fmt::format(
-          "  {} [shape=ellipse, style=\"dashed,filled\", fillcolor=white, "
-          "label={}];\n",
-          quoted(lan), quoted(fmt::format("LAN {}{}", i + 1, note.empty() ? "" : "\n" + note)));
-      for (const Endpoint& e : l.endpoints)
-        out += fmt::format("  {} -- {} [headlabel={}, style={}];\n", quoted(lan), quoted(e.node),
-                           quoted(end_label(e, "\n")), style);
-    } else if (l.endpoints.size() == 2) {
-      const Endpoint& a = l.endpoints[0];
-      const Endpoint& b = l.endpoints[1];
-      out += fmt::format("  {} -- {} [taillabel={}, headlabel={}, label={}, style={}];\n",
-                         quoted(a.node), quoted(b.node), quoted(end_label(a, "\n")),
-                         quoted(end_label(b, "\n")), quoted(note), style);
-    }
+    if (l.is_lan())
+      out += dot_lan(l, i + 1);
+    else if (l.endpoints.size() == 2)
+      out += dot_link(l);
   }
   if (host)
     out += fmt::format("  {} [shape=house, fillcolor=\"#f6eedb\", label={}];\n", quoted(kHostNode),

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "topo/language/suggest.h"
+#include "topo/model/lab.h"
 
 namespace topo {
 
@@ -107,6 +108,10 @@ std::string file_name_problem(const std::string& name, const char* what) {
           "not a path",
           what, name);
   return {};
+}
+
+std::string end_text(const Endpoint& e) {
+  return End{e.node, e.iface}.text();
 }
 
 using AddressKey = std::pair<int, std::array<uint8_t, 16>>;
@@ -225,7 +230,7 @@ class Validator {
   void check_endpoint(const Endpoint& ep) {
     const Node* n = ep.on_host() ? nullptr : node(ep.node);
     if (!ep.on_host() && !n) {
-      d_.error(ep.pos, unknown_node(ep.node, fmt::format(" in endpoint {}:{}", ep.node, ep.iface)));
+      d_.error(ep.pos, unknown_node(ep.node, fmt::format(" in endpoint {}", end_text(ep))));
       return;
     }
     std::string problem = iface_name_problem(ep.iface);
@@ -240,13 +245,13 @@ class Validator {
                                      "otherwise",
                                      kBridgeIface, ep.node));
       else
-        d_.error(ep.pos, fmt::format("interface {}:{} is used twice (first at line {})", ep.node,
-                                     ep.iface, it->second.line));
+        d_.error(ep.pos, fmt::format("interface {} is used twice (first at line {})", end_text(ep),
+                                     it->second.line));
     }
     if (n && n->kind == NodeKind::bridge && !ep.addresses.empty())
-      d_.error(ep.address_pos[0], fmt::format("{}:{} is a port of bridge `{}`: a bridge port "
+      d_.error(ep.address_pos[0], fmt::format("{} is a port of bridge `{}`: a bridge port "
                                               "has no address",
-                                              ep.node, ep.iface, ep.node));
+                                              end_text(ep), ep.node));
     for (size_t i = 0; i < ep.addresses.size(); i++)
       note_address(ep.addresses[i], ep.address_pos[i]);
   }
@@ -274,10 +279,10 @@ class Validator {
     for (const nl::IpPrefix& a : self.addresses) shared = shared || has(ref, a.family);
     if (!shared) {
       d_.error(self.address_pos[0],
-               fmt::format("{}:{} and {}:{} share no address family: one is IPv{} only, the "
+               fmt::format("{} and {} share no address family: one is IPv{} only, the "
                            "other IPv{} only",
-                           self.node, self.iface, ref.node, ref.iface,
-                           self.addresses[0].is_v6() ? 6 : 4, self.addresses[0].is_v6() ? 4 : 6));
+                           end_text(self), end_text(ref), self.addresses[0].is_v6() ? 6 : 4,
+                           self.addresses[0].is_v6() ? 4 : 6));
       return;
     }
     for (size_t i = 0; i < self.addresses.size(); i++) {
@@ -288,9 +293,9 @@ class Validator {
         partner = partner ||
                   (theirs.family == mine.family && theirs.len == mine.len && mine.contains(theirs));
       if (!partner)
-        d_.error(self.address_pos[i], fmt::format("{} and the addresses of {}:{} are not in one "
+        d_.error(self.address_pos[i], fmt::format("{} and the addresses of {} are not in one "
                                                   "subnet",
-                                                  mine.text(), ref.node, ref.iface));
+                                                  mine.text(), end_text(ref)));
     }
   }
 
