@@ -10,6 +10,7 @@
 #include "topo/language/validator.h"
 #include "topo/model/impair.h"
 #include "topo/model/units.h"
+#include "topo/model/version.h"
 #include "topo/verbs/lab.h"
 
 namespace topo {
@@ -101,6 +102,7 @@ int run_cli(int argc, char** argv) {
   bool quiet = false;
   app.add_flag("-v,--verbose", verbose, "Show every kernel action");
   app.add_flag("-q,--quiet", quiet, "Show only warnings and errors");
+  app.set_version_flag("--version", "topo " + version_text(), "Print topo's version and commit");
 
   UpOptions up;
   CLI::App* up_cmd = app.add_subcommand("up", "Build the lab a topology file describes");
@@ -205,6 +207,8 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
