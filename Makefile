@@ -2,13 +2,15 @@
 #   make          install missing Debian packages, then build
 #   make test     ... and run every test (unit, integration as root, sanitizer build)
 #   make up       ... and bring up examples/triangle.yaml
+#   make deb      ... and the Debian package (build/topo_VERSION-1_ARCH.deb)
+#   make install  ... and install it under PREFIX (default /usr/local), DESTDIR respected
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc)
 CMAKE ?= cmake
 
-.PHONY: all deps build test sanitize-test tsan-test fuzz bench up install clean format
+.PHONY: all deps build test sanitize-test tsan-test fuzz bench up install deb deb-check clean format
 
 all: build
 
@@ -73,8 +75,17 @@ up: build
 	@echo "Take it down:"
 	@echo "  $(BUILD)/topo down triangle"
 
+PREFIX ?= /usr/local
 install: build
-	$(CMAKE) --install $(BUILD)
+	DESTDIR="$(DESTDIR)" $(CMAKE) --install $(BUILD) --prefix "$(PREFIX)"
+
+# The package: what `make install` places, under /usr (cmake/packaging.cmake).
+deb: build
+	cd $(BUILD) && cpack -G DEB >/dev/null && ls topo_*.deb
+
+# The package checked as a new user meets it (scripts/deb-check.sh; root, network for apt).
+deb-check: deb
+	sh scripts/deb-check.sh $(BUILD)
 
 format:
 	clang-format -i netlink/*.h netlink/*.cc topo/*.cc topo/*/*.h topo/*/*.cc tests/*.cc tests/*/*.h tests/*/*.cc

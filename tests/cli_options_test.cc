@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "topo/model/version.h"
 #include "topo/verbs/cli.h"
 
 namespace topo {
@@ -80,6 +81,16 @@ TEST(CliOptions, AnImpairmentValueNotUnderstoodIsOneError) {
   EXPECT_EQ(loss.status, 2);
   EXPECT_EQ(loss.errors,
             "--loss: 101% is not understood: a percentage like 0.5%, at most 100%\n" + kHint);
+}
+
+TEST(CliOptions, VersionIsTheProjectsAndExitsZero) {
+  testing::internal::CaptureStdout();
+  Outcome version = topo({"--version"});
+  std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(version.status, 0);
+  EXPECT_EQ(version.errors, "");
+  EXPECT_EQ(out.rfind("topo " + std::string(TOPO_PROJECT_VERSION), 0), 0u) << out;
+  EXPECT_EQ(out, "topo " + version_text() + "\n");
 }
 
 TEST(CliOptions, ClearWithImpairmentsIsOneError) {

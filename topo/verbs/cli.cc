@@ -11,6 +11,7 @@
 #include "topo/language/validator.h"
 #include "topo/model/impair.h"
 #include "topo/model/units.h"
+#include "topo/model/version.h"
 #include "topo/verbs/lab.h"
 #include "topo/verbs/log.h"
 
@@ -275,6 +276,7 @@ int run_cli(int argc, char** argv) {
   bool quiet = false;
   app.add_flag("-v,--verbose", verbose, "Show every kernel action");
   app.add_flag("-q,--quiet", quiet, "Show only warnings and errors");
+  app.set_version_flag("--version", "topo " + version_text(), "Print topo's version and commit");
 
   // What follows the first `--` is exec's command (CLI11 would take it for positionals).
   std::vector<std::string> words(argv + 1, argv + argc);
@@ -302,6 +304,8 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
