@@ -19,13 +19,13 @@ namespace {
 constexpr int kOk = 0, kFailed = 1, kInvalid = 2;
 
 // NODE:IFACE of a running lab, under the lab's lock.
-struct End {
+struct OpenEnd {
   std::string lab, node, iface, netns;
   std::string host_mac;  // of a host:IFACE end, as the lab made it
   std::optional<LabLock> lock;
 };
 
-std::optional<End> open_end(const std::string& lab_or_file, const std::string& end,
+std::optional<OpenEnd> open_end(const std::string& lab_or_file, const std::string& end,
                             const std::string& verb, int& status) {
   status = kInvalid;
   std::optional<std::string> lab = lab_name_of(lab_or_file);
@@ -40,7 +40,7 @@ std::optional<End> open_end(const std::string& lab_or_file, const std::string& e
     spdlog::error("error: {}", why);
     return std::nullopt;
   }
-  End e{*lab, end.substr(0, colon), end.substr(colon + 1), "", "", std::nullopt};
+  OpenEnd e{*lab, end.substr(0, colon), end.substr(colon + 1), "", "", std::nullopt};
   try {
     LabPaths paths = LabPaths::of(kRunDir, e.lab);
     // The lock first: another topo changing the lab (an `up`) may be writing its journal, and a
@@ -79,7 +79,7 @@ struct Iface {
   nl::Netns ns;
   int index;
 };
-Iface open_iface(const End& e) {
+Iface open_iface(const OpenEnd& e) {
   if (e.node != kHostNode) {
     nl::Netns ns = nl::Netns::open(e.netns);
     int index = nl::ifindex_of(ns, e.iface);
@@ -99,7 +99,7 @@ Iface open_iface(const End& e) {
 int cmd_impair(const std::string& lab_or_file, const std::string& end,
                const std::optional<nl::Impairment>& impairment) {
   int status;
-  std::optional<End> e = open_end(lab_or_file, end, "impair", status);
+  std::optional<OpenEnd> e = open_end(lab_or_file, end, "impair", status);
   if (!e) return status;
   try {
     auto [ns, index] = open_iface(*e);
@@ -125,7 +125,7 @@ int cmd_impair(const std::string& lab_or_file, const std::string& end,
 
 int cmd_link(const std::string& lab_or_file, const std::string& end, bool up) {
   int status;
-  std::optional<End> e = open_end(lab_or_file, end, "link", status);
+  std::optional<OpenEnd> e = open_end(lab_or_file, end, "link", status);
   if (!e) return status;
   try {
     auto [ns, index] = open_iface(*e);
