@@ -80,6 +80,15 @@ TEST(LabJson, ALabReadsBackAsItWasWritten) {
   EXPECT_EQ(read.nodes[1].daemons[0].config, "c0ffee");
 }
 
+TEST(LabJson, ItsTextIsItsJson) {
+  Lab lab = rich_lab();
+  EXPECT_EQ(json::parse(lab_json_text(lab)), json(lab));
+  EXPECT_EQ(json::parse(lab_json_text(Lab{})), json(Lab{}));
+  EXPECT_EQ(json::parse(lab_json_text(Lab{})).get<Lab>().nodes.size(), 0u);
+  lab.nodes.resize(1);
+  EXPECT_EQ(json::parse(lab_json_text(lab)), json(lab));
+}
+
 TEST(LabJson, ValuesAreWrittenAsTheirText) {
   Lab lab = rich_lab();
   json j = lab;

@@ -39,10 +39,7 @@ void JournalWriter::write_lines(const std::string& lines) const {
 }
 
 void JournalWriter::built(const Lab& lab) {
-  json j;
-  j["lab"] = lab;
-  j["t"] = rec::kBuilt;
-  write_lines(j.dump() + "\n");
+  write_lines(R"({"lab":)" + lab_json_text(lab) + R"(,"t":")" + rec::kBuilt + "\"}\n");
 }
 
 void JournalWriter::netns(const std::vector<JournalNetns>& batch) {

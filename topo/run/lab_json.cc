@@ -83,4 +83,19 @@ void from_json(const nlohmann::json& j, End& end) {
   end = *parsed;
 }
 
+std::string lab_json_text(const Lab& lab) {
+  std::string text =
+      nlohmann::json(
+          Lab{lab.name, lab.prefix, {}, lab.host_ifaces, lab.links, lab.hosts, lab.file_links})
+          .dump();
+  text.pop_back();  // the object's closing brace: the nodes go before it
+  text += text.size() > 1 ? R"(,"nodes":[)" : R"("nodes":[)";
+  for (size_t i = 0; i < lab.nodes.size(); i++) {
+    if (i) text += ',';
+    text += nlohmann::json(lab.nodes[i]).dump();
+  }
+  text += "]}";
+  return text;
+}
+
 }  // namespace topo
