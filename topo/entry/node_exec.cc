@@ -6,8 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -50,29 +53,108 @@ std::vector<std::string> shell_argv(const LabPaths& paths, std::string& why) {
   return {shell, "--rcfile", paths.bashrc, "-i"};
 }
 
+// The string fields of one journal record, through nlohmann's SAX parser: no tree is built.
+class FlatRecord : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  // `netns`: stop as soon as the record is seen to be another namespace's.
+  explicit FlatRecord(std::string_view netns = {}) : wanted_netns_(netns) {}
+  std::string t, netns, node, kind, prefix, file;
+
+  bool string(string_t& value) override {
+    if (key_ == "netns" && !wanted_netns_.empty() && value != wanted_netns_) return false;
+    for (auto [name, field] : {std::pair{"t", &t},
+                               {"netns", &netns},
+                               {"node", &node},
+                               {"kind", &kind},
+                               {"prefix", &prefix},
+                               {"file", &file}})
+      if (key_ == name) *field = std::move(value);
+    return true;
+  }
+  bool key(string_t& key) override {
+    key_ = std::move(key);
+    return true;
+  }
+  // No record read here has a nested value.
+  bool start_object(std::size_t) override { return ++depth_ == 1; }
+  bool end_object() override { return --depth_ >= 0; }
+  bool start_array(std::size_t) override { return false; }
+  bool end_array() override { return false; }
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool binary(binary_t&) override { return false; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+  // Parses `line`; false when it is not a whole flat record (torn, damaged, another
+  // namespace's).
+  bool parse(std::string_view line) {
+    return nlohmann::json::sax_parse(line.begin(), line.end(), this) && !t.empty();
+  }
+
+ private:
+  std::string_view wanted_netns_;
+  std::string key_;
+  int depth_ = 0;
+};
+
+// Whether a line may be a record of type `type` whose other fields all sort before "t": the
+// journal's objects are written with their keys sorted (nlohmann's objects are std::maps), so
+// such a record's type ends its line. A line of any other type (a namespace's identity, a veth,
+// the lab as built) is passed over without being parsed.
+bool may_be(std::string_view line, std::string_view type) {
+  constexpr std::string_view kOpen = R"("t":")", kClose = R"("})";
+  size_t size = kOpen.size() + type.size() + kClose.size();
+  if (line.size() < size) return false;
+  std::string_view tail = line.substr(line.size() - size);
+  return tail.substr(0, kOpen.size()) == kOpen && tail.substr(kOpen.size(), type.size()) == type &&
+         tail.substr(kOpen.size() + type.size()) == kClose;
+}
+
 }  // namespace
+
+JournalNode find_node_in_journal(std::string_view journal, std::string_view node) {
+  size_t header_end = std::min(journal.find('\n'), journal.size());
+  FlatRecord header;
+  if (!header.parse(journal.substr(0, header_end)) || header.t != "lab") return {};
+  JournalNode found{JournalNode::Found::no_node, header.prefix + std::string(node), header.file};
+  for (size_t at = header_end + 1; at < journal.size();) {
+    size_t end = std::min(journal.find('\n', at), journal.size());
+    std::string_view line = journal.substr(at, end - at);
+    at = end + 1;
+    bool netns = may_be(line, "netns");
+    if (!netns && !may_be(line, "netns-gone")) continue;
+    FlatRecord r(found.netns);
+    if (!r.parse(line)) continue;
+    if (netns && r.t == "netns" && r.node == node && r.kind != "lan")
+      found.found = JournalNode::Found::node;
+    else if (r.t == "netns-gone")
+      found.found = JournalNode::Found::no_node;
+  }
+  return found;
+}
 
 int exec_in_node(const std::string& lab, const std::string& node,
                  const std::vector<std::string>& command) {
   if (std::string why = missing_privileges("exec"); !why.empty()) return fail(1, why);
-  // Only the journal's header and this node's record are needed: no parse of the whole lab, so
-  // that exec costs the same in a lab of 10 nodes or 10,000.
   LabPaths paths = LabPaths::of(kRunDir, lab);
   std::optional<std::string> text = read_file(paths.journal);
   if (!text) return fail(1, "lab " + lab + " is not running");
-  const std::string& journal = *text;
-  nlohmann::json header =
-      nlohmann::json::parse(journal.substr(0, journal.find('\n')), nullptr, false);
-  if (!header.is_object() || header.value("t", "") != "lab")
+  JournalNode found = find_node_in_journal(*text, node);
+  if (found.found == JournalNode::Found::no_header)
     return fail(1, "lab " + lab + " has no usable state (run `topo down " + lab + "`)");
-  std::string netns = header.value("prefix", "") + node;
-  // The netns record's two fields as nlohmann writes them (keys sorted, no spaces).
-  std::string record = nlohmann::json{{"netns", netns}, {"node", node}}.dump();
-  record = record.substr(1, record.size() - 2);
-  if (node.empty() || node[0] == '_' || journal.find(record) == std::string::npos)
+  // A name no file's node can have (they start with a letter or a digit) is not looked for: the
+  // first journals recorded no kind for a LAN's namespace.
+  if (node.empty() || !std::isalnum(static_cast<unsigned char>(node[0])) ||
+      found.found == JournalNode::Found::no_node)
     return fail(2, "lab " + lab + " has no node `" + node + "`");
-  LabDirs dirs = LabDirs::of(lab, header.value("file", ""));
-  NodeContext ctx{lab, node, netns, dirs.node_dir(node), dirs.lab_dir, read_node_env(dirs, node)};
+  LabDirs dirs = LabDirs::of(lab, found.file);
+  NodeContext ctx{
+      lab, node, found.netns, dirs.node_dir(node), dirs.lab_dir, read_node_env(dirs, node)};
 
   // The command's exit status and signals are its own: it replaces topo, as with `ip netns exec`,
   // or, in the lab's cgroup, topo relays them.

@@ -8,6 +8,7 @@
 
 #include "topo/model/impairment.h"
 #include "topo/model/ip.h"
+#include "topo/model/lab.h"  // kKernelSlot
 #include "topo/model/model.h"
 #include "topo/model/netns_id.h"
 
@@ -26,8 +27,8 @@ struct PlanNode {
 
 // An interface of a namespace. `slot` numbers a namespace's interfaces: 0 is lo, 1.. the others
 // in the order they are created, so a backend can know ifindexes without asking the kernel.
-// kKernelSlot: the kernel chooses (the root namespace, where topo owns too little to choose).
-inline constexpr int kKernelSlot = -1;
+// kKernelSlot (lab.h): the kernel chooses (the root namespace, where topo owns too little to
+// choose).
 struct IfaceRef {
   int node = 0;
   std::string name;

@@ -4,9 +4,12 @@
 // a batch of records in one write(), so that after a kill -9 at any point `down` knows every
 // object that may exist. A torn last line (the kill fell inside a write) is ignored.
 //
-// Version 2: a namespace's identity is its cookie, device and inode, recorded by the thread that
-// made it before the namespace is bound at its name. Version 1 (still read) recorded the inode
-// alone, after the whole batch.
+// Version 3: a `built` record holds the whole lab an `up` builds (model/lab.h, as JSON: see
+// run/lab_json.h), written before its first creation, so that what a running lab was built from
+// is read, never recomputed. Version 2 (still read): a namespace's identity is its cookie, device
+// and inode, recorded by the thread that made it before the namespace is bound at its name.
+// Version 1 (still read) recorded the inode alone, after the whole batch. A journal of any other
+// version (or of none) is refused: it cannot be told from a misread.
 #pragma once
 
 #include <cstdint>
@@ -18,10 +21,12 @@
 #include "netlink/netns.h"
 #include "topo/model/fd.h"
 #include "topo/model/hash.h"
+#include "topo/model/lab.h"
 
 namespace topo {
 
-inline constexpr int kJournalVersion = 2;
+inline constexpr int kJournalVersion = 3;
+inline constexpr int kOldestJournalVersion = 1;  // the oldest read
 
 struct JournalHeader {
   std::string lab;
@@ -56,6 +61,15 @@ struct JournalDaemon {
 
 struct JournalState {
   JournalHeader header;
+  int version = kJournalVersion;  // the header's: 1 and 2 hold no lab as built
+  // The lab as the last `up` that finished built it (its `built` record, followed by a
+  // `complete` one). nullopt: the journal has none (version 1 or 2: the lab was built by an
+  // older topo; or no `up` of it finished).
+  std::optional<Lab> built;
+  // The lab an `up` was building and did not finish (killed, or failed without its rollback):
+  // a first `up` (then `built` is nullopt), or a change to a running lab (then the lab is
+  // between `built` and this). nullopt: none.
+  std::optional<Lab> building;
   std::vector<JournalNetns> netns;
   std::vector<JournalVeth> veths;
   std::vector<JournalHostLink> host_links;
@@ -72,6 +86,10 @@ class JournalWriter {
  public:
   // Creates the journal (it must not exist) and writes its header.
   static JournalWriter create(const std::string& path, const JournalHeader& header);
+
+  // The lab an `up` builds, whole: before its first creation, in one write. It counts as built
+  // when a `complete` record follows it (rewrite, after a change, writes both).
+  void built(const Lab& lab);
 
   void netns(const std::vector<JournalNetns>& batch);  // before creating them
   // A new namespace's identity, before it is bound at its name. One write: the threads that
@@ -97,7 +115,10 @@ class JournalWriter {
   void complete(size_t nodes, size_t links);
 
   // Replaces the journal with one that holds `state` alone (written beside it, then renamed
-  // over it): after a running lab was changed, the records of what it removed go.
+  // over it): after a running lab was changed, the records of what it removed go. After a
+  // change has settled, state.built is what was wanted (and state.complete is set: a `built`
+  // lab is one whose `up` completed, so a state with `built` and not `complete` is refused),
+  // and state.building is nullopt.
   static void rewrite(const std::string& path, const JournalState& state);
 
  private:
@@ -108,9 +129,10 @@ class JournalWriter {
 };
 
 // Reads a journal; nullopt when there is none. Throws std::runtime_error when it is unreadable
-// or damaged (a line that is not a record, other than a torn last one; no header) — unless
-// `damaged_lines` is given (`down --force`): then every record that can be read counts, and the
-// numbers of the lines that cannot go there.
+// or damaged (a line that is not a record, other than a torn last one; a record whose fields are
+// not what its type says; no header) — unless `damaged_lines` is given (`down --force`): then
+// every record that can be read counts, and the numbers of the lines that cannot go there. A
+// header of a version this topo does not read is an error even then.
 std::optional<JournalState> read_journal(const std::string& path,
                                          std::vector<size_t>* damaged_lines = nullptr);
 

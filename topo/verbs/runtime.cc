@@ -7,6 +7,7 @@
 #include "netlink/query.h"
 #include "topo/entry/privileges.h"
 #include "topo/model/impair.h"
+#include "topo/model/lab.h"
 #include "topo/model/model.h"
 #include "topo/run/journal.h"
 #include "topo/run/state.h"
@@ -19,7 +20,7 @@ namespace {
 constexpr int kOk = 0, kInvalid = 2;
 
 // NODE:IFACE of a running lab, under the lab's lock.
-struct End {
+struct OpenEnd {
   std::string lab, node, iface, netns;
   std::string host_mac;  // of a host:IFACE end, as the lab made it
   std::optional<LabLock> lock;
@@ -27,14 +28,13 @@ struct End {
 
 // Throws InvalidInput when `end` is not NODE:IFACE, or names no link end of the lab; another
 // exception when the lab is not running.
-End open_end(const std::string& lab_or_file, const std::string& end, const std::string& verb) {
+OpenEnd open_end(const std::string& lab_or_file, const std::string& end, const std::string& verb) {
   std::optional<std::string> lab = lab_name_of(lab_or_file);
   if (!lab) throw Reported{kInvalid};
-  auto colon = end.find(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == end.size())
-    throw InvalidInput(fmt::format("`{}` is not NODE:IFACE", end));
+  std::optional<End> parsed = End::parse(end);
+  if (!parsed) throw InvalidInput(fmt::format("`{}` is not NODE:IFACE", end));
   require_privileges(verb);
-  End e{*lab, end.substr(0, colon), end.substr(colon + 1), "", "", std::nullopt};
+  OpenEnd e{*lab, parsed->node, parsed->iface, "", "", std::nullopt};
   LabPaths paths = LabPaths::of(kRunDir, e.lab);
   // The lock first: another topo changing the lab (an `up`) may be writing its journal, and a
   // `down` may be removing the lab; then nothing is read or made again.
@@ -59,7 +59,7 @@ struct Iface {
   nl::Netns ns;
   int index;
 };
-Iface open_iface(const End& e) {
+Iface open_iface(const OpenEnd& e) {
   if (e.node != kHostNode) {
     nl::Netns ns = nl::Netns::open(e.netns);
     int index = nl::ifindex_of(ns, e.iface);
@@ -78,7 +78,7 @@ Iface open_iface(const End& e) {
 
 int cmd_impair(const std::string& lab_or_file, const std::string& end,
                const std::optional<nl::Impairment>& impairment) {
-  End e = open_end(lab_or_file, end, "impair");
+  OpenEnd e = open_end(lab_or_file, end, "impair");
   auto [ns, index] = open_iface(e);
   if (impairment && impairment->needs_netem())
     if (std::optional<std::string> why = nl::netem_unsupported())
@@ -95,7 +95,7 @@ int cmd_impair(const std::string& lab_or_file, const std::string& end,
 }
 
 int cmd_link(const std::string& lab_or_file, const std::string& end, bool up) {
-  End e = open_end(lab_or_file, end, "link");
+  OpenEnd e = open_end(lab_or_file, end, "link");
   auto [ns, index] = open_iface(e);
   nl::set_link_state(ns, index, e.iface, up);
   JournalWriter::append_to(LabPaths::of(kRunDir, e.lab).journal).link_state(end, up);
