@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "topo/language/loader.h"
+#include "topo/language/resolve.h"
 
 namespace topo {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 LabSpec spec(const std::string& text) {
   LoadResult r = load_text("lab.yaml", text, "/labs");
   EXPECT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
-  return spec_of(make_plan(r.topology));
+  return spec_of(resolve(r.topology));
 }
 
 const char* kBase = R"(name: c
@@ -159,6 +160,23 @@ TEST(Converge, AFileOrEnvChangeRewritesTheNodeAndRestartsItsDaemonsOnly) {
   EXPECT_EQ(std::count(r.changes.begin(), r.changes.end(), "~ env r1"), 1);
   EXPECT_NE(std::find(r.actions.begin(), r.actions.end(), "r1: node directory, files conf"),
             r.actions.end());
+}
+
+// Issue 19: daemons started again in the order of their names (the objects were keyed by
+// "node/name"), not in the file's, where one may need another started before it.
+TEST(Converge, RestartedDaemonsStartInTheFilesOrder) {
+  const std::string base = R"(name: c
+nodes:
+  a:
+    env: {A: "1"}
+    daemons: [{name: zz-first, cmd: "sleep 100"}, {name: aa-second, cmd: "sleep 200"}]
+)";
+  Result r = converge_to(edit(base, "A: \"1\"", "A: \"2\""), base);
+  Lines starts;
+  for (const std::string& a : r.actions)
+    if (a.find("start daemon") != std::string::npos) starts.push_back(a);
+  EXPECT_EQ(starts, (Lines{"a: start daemon zz-first: `sleep 100`",
+                           "a: start daemon aa-second: `sleep 200`"}));
 }
 
 TEST(Converge, AFileOrEnvNoLongerInTheFileIsRemoved) {

@@ -42,11 +42,21 @@ std::string lan_name(size_t position);  // 1-based
 bool is_lan_name(std::string_view node);
 std::string lan_port_name(size_t member);  // 1-based
 
+// The MAC topo gives an interface with none in the file: locally administered, unicast, and
+// the same for the same lab, node and interface every time (`attempt` > 0 when an earlier one
+// was taken).
+nl::Mac default_mac(const std::string& lab, const std::string& node, const std::string& iface,
+                    unsigned attempt = 0);
+
 // slot numbers a namespace's interfaces in the order they are made: 0 is lo, 1.. the others,
 // so that a backend knows their ifindexes without asking the kernel. kKernelSlot: the kernel
 // chooses (the root namespace, where topo owns too little to choose, or a namespace that
 // already exists).
 inline constexpr int kKernelSlot = -1;
+
+// The interface a sysctl is about (net.ipv4.conf.eth1.rp_filter: eth1); "" for one of the
+// namespace's own (conf.all, conf.default, or not under conf).
+std::string sysctl_iface(const std::string& key);
 
 enum class IfaceType { lo, veth, bridge };
 const char* iface_type_name(IfaceType type);  // "lo", "veth", "bridge"

@@ -49,86 +49,46 @@ bool same_route(const RouteSpec& a, const RouteSpec& b) {
   return hops_text(a) == hops_text(b);
 }
 
-// The interface a sysctl is about (net.ipv4.conf.eth1.rp_filter: eth1); "" for one of the
-// namespace's own (conf.all, conf.default, or not under conf).
-std::string sysctl_iface(const std::string& key) {
-  size_t conf = key.find(".conf.");
-  if (conf == std::string::npos) return "";
-  size_t end = key.find('.', conf + 6);
-  std::string iface = key.substr(conf + 6, end == std::string::npos ? end : end - conf - 6);
-  return iface == "all" || iface == "default" ? "" : iface;
-}
-
 }  // namespace
 
 std::string link_key(const std::string& a, const std::string& b) {
   return a < b ? a + " <-> " + b : b + " <-> " + a;
 }
 
-LabSpec spec_of(const Plan& plan) {
+namespace {
+
+void add_iface_spec(LabSpec& s, const End& end, const BuiltIface& i) {
+  std::string mac = i.mac ? nl::mac_text(*i.mac) : "";
+  int mtu = i.type == IfaceType::veth ? (i.mtu ? i.mtu : kVethMtu) : i.mtu;
+  s.ifaces[end.text()] = {iface_type_name(i.type), mac, mtu, i.up, i.master};
+  for (const nl::IpPrefix& a : i.addresses)
+    s.addresses[end.text() + " " + a.text()] = {end.text(), a};
+  if (i.impairment) s.impairments[end.text()] = {impairment_text(*i.impairment), *i.impairment};
+}
+
+}  // namespace
+
+LabSpec spec_of(const Lab& lab) {
   LabSpec s;
-  auto name = [&](int n) -> const std::string& { return plan.nodes[n].name; };
-  auto end = [&](const IfaceRef& r) { return name(r.node) + ":" + r.name; };
-  std::map<int, std::string> files_of;  // node -> its files, for the daemons' config
-  for (size_t n = 0; n < plan.nodes.size(); n++) {
-    const PlanNode& p = plan.nodes[n];
-    if (p.role == PlanNode::Role::root) continue;
-    s.nodes[p.name] = {p.netns, p.kind, p.env, {}, {}};
-    s.ifaces[p.name + ":lo"] = {"lo", "", 0, false, ""};
+  size_t daemons = 0;
+  for (const BuiltNode& n : lab.nodes) {
+    s.nodes[n.name] = {n.netns, n.kind, n.env, n.exec, {}};
+    for (const BuiltIface& i : n.ifaces) add_iface_spec(s, End{n.name, i.name}, i);
+    for (const BuiltRoute& r : n.routes) {
+      RouteSpec route{n.name, r.dst, {}};
+      for (const BuiltRoute::Hop& h : r.hops) route.hops.push_back({h.gateway, h.dev});
+      s.routes[n.name + " " + r.dst.network().text()] = route;
+    }
+    for (const auto& [key, value] : n.sysctls) s.sysctls[n.name + " " + key] = {n.name, key, value};
+    for (const BuiltFile& f : n.files) s.files[n.name + "/" + f.name] = f.content;
+    for (const BuiltDaemon& d : n.daemons)
+      s.daemons[n.name + "/" + d.name] = {d.cmd, d.config, 0, daemons++};
+    if (n.etc_link) s.etc_links.insert(n.name);
   }
-  auto read = overloaded{
-      [&](const CreateBridge& b) {
-        s.ifaces[end(b.bridge)] = {"bridge", "", 0, true, ""};
-      },
-      [&](const CreateVeth& v) {
-        int mtu = v.mtu.value_or(kVethMtu);
-        s.ifaces[end(v.a)] = {"veth", nl::mac_text(v.mac_a), mtu, v.up,
-                              v.master_a ? v.master_a->name : ""};
-        s.ifaces[end(v.b)] = {"veth", nl::mac_text(v.mac_b), mtu, false, ""};
-        s.links[link_key(end(v.a), end(v.b))] = {end(v.a), end(v.b)};
-      },
-      [&](const SetLink& l) {
-        IfaceSpec& i = s.ifaces[end(l.iface)];
-        i.up = l.up;
-        if (l.master) i.master = l.master->name;
-      },
-      [&](const SetSysctl& y) {
-        s.sysctls[name(y.node) + " " + y.key] = {name(y.node), y.key, y.value};
-      },
-      [&](const AddAddress& a) {
-        s.addresses[end(a.iface) + " " + a.address.text()] = {end(a.iface), a.address};
-      },
-      [&](const SetImpair& i) {
-        s.impairments[end(i.iface)] = {impairment_text(i.impairment), i.impairment};
-      },
-      [&](const AddRoute& r) {
-        RouteSpec route{name(r.node), r.dst, {}};
-        for (const RouteHop& h : r.hops)
-          route.hops.push_back({h.gateway, h.dev ? h.dev->name : ""});
-        s.routes[name(r.node) + " " + r.dst.network().text()] = route;
-      },
-      [&](const WriteHosts& h) { s.hosts = h.content; },
-      [&](const LinkEtc& e) { s.etc_links.insert(name(e.node)); },
-      [&](const PrepareNode& p) {
-        std::string all;
-        for (const NodeFile& f : p.files) {
-          s.files[name(p.node) + "/" + f.name] = f.content;
-          all += f.name + "\n" + f.content + "\n";
-        }
-        files_of[p.node] = all;
-      },
-      [&](const RunExec& x) { s.nodes[name(x.node)].exec.push_back(x.cmd); },
-      [&](const StartDaemon& d) {
-        std::string config = d.cmd + "\n" + files_of[d.node];
-        for (const auto& [k, v] : plan.nodes[d.node].env) config += k + "=" + v + "\n";
-        s.daemons[name(d.node) + "/" + d.name] = {d.cmd, content_hash(config), 0};
-      },
-      // Namespaces are read from the plan's nodes above; the watch leaves nothing behind.
-      [](const OneOf<CreateNetns, WatchDaemons> auto&) {},
-      // A plan made from a file has none of these: they change a running lab.
-      [](const OneOf<ChangeLink, DeleteAddress, DeleteRoute, ClearImpair, DeleteVeth, StopDaemon,
-                     RemoveFile, DeleteNode> auto&) {}};
-  for (const Action& action : plan.actions) std::visit(read, action);
+  for (const BuiltIface& i : lab.host_ifaces) add_iface_spec(s, End{kHostNode, i.name}, i);
+  for (const BuiltLink& l : lab.links)
+    s.links[link_key(l.a.text(), l.b.text())] = {l.a.text(), l.b.text()};
+  s.hosts = lab.hosts;
   return s;
 }
 
@@ -332,7 +292,7 @@ class Converger {
   }
 
   void add_plan_node(const std::string& name, const NodeSpec& n) {
-    PlanNode::Role role = n.kind == "lan" ? PlanNode::Role::lan : PlanNode::Role::node;
+    PlanNode::Role role = n.kind == NodeKind::lan ? PlanNode::Role::lan : PlanNode::Role::node;
     index_[name] = int(out_.plan.nodes.size());
     out_.plan.nodes.push_back({name, n.netns, role, n.kind, n.env});
   }
@@ -347,18 +307,19 @@ class Converger {
         host = host || node_of(l.a, ':') == kHostNode || node_of(l.b, ':') == kHostNode;
     if (host) {
       index_[kHostNode] = out_.plan.root = int(out_.plan.nodes.size());
-      out_.plan.nodes.push_back({kHostNode, "", PlanNode::Role::root, "root", {}});
+      out_.plan.nodes.push_back({kHostNode, "", PlanNode::Role::root, NodeKind::host, {}});
     }
     for (const auto& [name, n] : want_.nodes) {
       auto live = live_.nodes.find(name);
       if (live == live_.nodes.end()) {
         fresh_.insert(name);
-      } else if ((live->second.kind == "bridge") != (n.kind == "bridge")) {
+      } else if ((live->second.kind == NodeKind::bridge) != (n.kind == NodeKind::bridge)) {
         // A bridge node's interfaces are ports of its bridge: it is made again.
         fresh_.insert(name);
         gone_.insert(name);
       } else if (live->second.kind != n.kind) {
-        change('~', "node", name, fmt::format("kind {} -> {}", live->second.kind, n.kind));
+        change('~', "node", name,
+               fmt::format("kind {} -> {}", kind_name(live->second.kind), kind_name(n.kind)));
       }
     }
     for (const auto& [name, n] : live_.nodes)
@@ -446,12 +407,12 @@ class Converger {
       bool replaced = gone_.count(name);
       if (replaced)
         change('~', "node", name,
-               fmt::format("kind {} -> {}: made again", live_.nodes.at(name).kind,
-                           want_.nodes.at(name).kind));
+               fmt::format("kind {} -> {}: made again", kind_name(live_.nodes.at(name).kind),
+                           kind_name(want_.nodes.at(name).kind)));
       else
         change(added_or_drift(before_.nodes.count(name)), "node", name,
                before_.nodes.count(name) ? "its namespace is gone: made again"
-                                         : want_.nodes.at(name).kind);
+                                         : kind_name(want_.nodes.at(name).kind));
       emit(CreateNetns{node(name)});
     }
     set_sysctls(/*early=*/true);
@@ -639,7 +600,7 @@ class Converger {
       emit(WriteHosts{*want_.hosts});
     }
     for (const std::string& name : fresh_)
-      if (want_.nodes.at(name).kind != "lan") emit(LinkEtc{node(name)});
+      if (want_.nodes.at(name).kind != NodeKind::lan) emit(LinkEtc{node(name)});
     for (const std::string& name : want_.etc_links)
       if (survives(name) && !live_.etc_links.count(name)) {
         bool lost = before_.etc_links.count(name);
@@ -652,7 +613,7 @@ class Converger {
     for (const auto& [key, content] : want_.files)
       files[node_of(key, '/')].push_back({key.substr(key.find('/') + 1), content, {}});
     for (const auto& [name, n] : want_.nodes) {
-      if (n.kind == "lan") continue;
+      if (n.kind == NodeKind::lan) continue;
       bool fresh = fresh_.count(name);
       bool differs = fresh;
       for (const NodeFile& f : files[name]) {
@@ -681,7 +642,14 @@ class Converger {
     for (const std::string& name : fresh_)
       for (const std::string& cmd : want_.nodes.at(name).exec) emit(RunExec{node(name), cmd});
     bool started = false;
-    for (const auto& [key, d] : want_.daemons) {
+    // In the file's order (a daemon may need one started before it).
+    std::vector<std::pair<std::string, const DaemonSpec*>> daemons;
+    for (const auto& [key, d] : want_.daemons) daemons.emplace_back(key, &d);
+    std::stable_sort(daemons.begin(), daemons.end(), [](const auto& x, const auto& y) {
+      return x.second->order < y.second->order;
+    });
+    for (const auto& [key, daemon] : daemons) {
+      const DaemonSpec& d = *daemon;
       std::string n = node_of(key, '/');
       auto l = live_.daemons.find(key);
       auto b = before_.daemons.find(key);

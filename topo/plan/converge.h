@@ -18,13 +18,14 @@
 
 #include "topo/model/impairment.h"
 #include "topo/model/ip.h"
+#include "topo/model/lab.h"
 #include "topo/plan/planner.h"
 
 namespace topo {
 
 struct NodeSpec {
   std::string netns;
-  std::string kind;                                      // host, router, bridge; "lan"
+  NodeKind kind = NodeKind::host;
   std::vector<std::pair<std::string, std::string>> env;  // the node's env
   std::vector<std::string> exec;
   nl::NetnsId id;  // live: the namespace's identity
@@ -72,6 +73,7 @@ struct DaemonSpec {
   std::string cmd;
   std::string config;  // cmd, the node's env and files: a change restarts the daemon
   int64_t pid = 0;     // live: the running daemon
+  size_t order = 0;    // its place among the lab's daemons: they start in the file's order
 };
 
 struct LabSpec {
@@ -88,8 +90,8 @@ struct LabSpec {
   std::set<std::string> etc_links;                // nodes with /etc/netns/<netns> -> the lab's
 };
 
-// What a plan builds (every object of a lab that is not running yet).
-LabSpec spec_of(const Plan& plan);
+// The objects of a lab.
+LabSpec spec_of(const Lab& lab);
 
 // Objects of both, for what a lab may hold after an `up` that changed it did not finish.
 LabSpec merged(LabSpec first, const LabSpec& second);

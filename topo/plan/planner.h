@@ -1,4 +1,4 @@
-// planner.h - a topology turned into an ordered list of kernel actions, without a syscall.
+// planner.h - a lab (lab.h) turned into an ordered list of kernel actions, without a syscall.
 #pragma once
 
 #include <optional>
@@ -8,6 +8,7 @@
 
 #include "topo/model/impairment.h"
 #include "topo/model/ip.h"
+#include "topo/model/lab.h"
 #include "topo/model/model.h"
 #include "topo/model/netns_id.h"
 
@@ -20,14 +21,11 @@ struct PlanNode {
   std::string name;   // node name; "_lanN" for a LAN; "host" for the root namespace
   std::string netns;  // empty for the root namespace
   Role role = Role::node;
-  std::string kind;                                      // host, router, bridge; "lan"; "root"
+  NodeKind kind = NodeKind::host;                        // NodeKind::lan for a LAN's
   std::vector<std::pair<std::string, std::string>> env;  // a node's `env`
 };
 
-// An interface of a namespace. `slot` numbers a namespace's interfaces: 0 is lo, 1.. the others
-// in the order they are created, so a backend can know ifindexes without asking the kernel.
-// kKernelSlot: the kernel chooses (the root namespace, where topo owns too little to choose).
-inline constexpr int kKernelSlot = -1;
+// An interface of a namespace, and its slot (lab.h).
 struct IfaceRef {
   int node = 0;
   std::string name;
@@ -146,20 +144,15 @@ struct Plan {
   int root = -1;  // index of the root namespace in `nodes`, if any end is there
 };
 
-// Namespaces first (nodes, then LANs), their early sysctls, bridges, every veth (born in place),
-// bridge ports of the far ends, then node by node: sysctls, lo up, addresses, ends up,
-// impairments, routes;
-// the root namespace's ends last. Then the hosts file and each node's link to it, node
-// directories and files, exec: node by node, daemons, and the watch on daemons.
-// A topology with diagnostics must not be planned.
-Plan make_plan(const Topology& topology);
+// What a fresh `up` does, in this order: namespaces (nodes, then LANs), each one's own sysctls
+// (before its interfaces exist, so that conf.default applies to them), bridges, every veth
+// (born in place), bridge ports of the far ends, then node by node: sysctls of its interfaces,
+// lo up, addresses, ends up, impairments, routes; the root namespace's ends last. Then the hosts
+// file and each node's link to it, node directories and files, exec: node by node, daemons, and
+// the watch on daemons. Runs of one kind are contiguous: the applier batches them.
+Plan build_plan(const Lab& lab);
 
 // One line per action, e.g. "r1: create veth eth1 <-> r2:eth1 mtu 9000".
 std::string describe(const Plan& plan, const Action& action);
-
-// The MAC topo gives an interface with none in the file: locally administered, unicast, and
-// the same for the same lab, node and interface every time.
-nl::Mac default_mac(const std::string& lab, const std::string& node, const std::string& iface,
-                    unsigned attempt = 0);
 
 }  // namespace topo

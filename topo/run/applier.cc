@@ -127,7 +127,8 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
       std::vector<JournalNetns> batch;
       for (size_t i = begin; i < end; i++) {
         int n = std::get<CreateNetns>(actions[i]).node;
-        batch.push_back({plan.nodes[n].netns, plan.nodes[n].name, {}, plan.nodes[n].kind});
+        batch.push_back(
+            {plan.nodes[n].netns, plan.nodes[n].name, {}, kind_name(plan.nodes[n].kind)});
       }
       journal.netns(batch);
       std::vector<int> nodes;

@@ -33,7 +33,8 @@ class LiveReader {
       // Replaced by another namespace of that name, or never bound by the lab (an `up` killed
       // first): not the lab's.
       if (!j->second->id.matches(ns.id())) continue;
-      live_.nodes[name] = {n.netns, j->second->kind, read_node_env(dirs_, name), {}, ns.id()};
+      NodeKind kind = parse_kind(j->second->kind).value_or(NodeKind::host);
+      live_.nodes[name] = {n.netns, kind, read_node_env(dirs_, name), {}, ns.id()};
       read_namespace(name, ns);
     }
     bool host = false;

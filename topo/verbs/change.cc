@@ -13,6 +13,7 @@
 #include "netlink/netns.h"
 #include "netlink/sysctl.h"
 #include "topo/entry/privileges.h"
+#include "topo/language/resolve.h"
 #include "topo/plan/converge.h"
 #include "topo/run/live.h"
 #include "topo/run/netlink_backend.h"
@@ -38,7 +39,7 @@ LabSpec built_from(const LabPaths& paths) {
           fmt::format("cannot read {} (the file the running lab was built "
                       "from): {}",
                       path, r.diagnostics.render()));
-    spec = merged(std::move(spec), spec_of(make_plan(r.topology)));
+    spec = merged(std::move(spec), spec_of(resolve(r.topology)));
   }
   return spec;
 }
@@ -82,12 +83,12 @@ void settle_journal(const LabPaths& paths, const JournalHeader& header, const La
   state->header = header;
   for (JournalNetns& n : state->netns) {
     auto node = want.nodes.find(n.node);
-    if (node != want.nodes.end()) n.kind = node->second.kind;
+    if (node != want.nodes.end()) n.kind = kind_name(node->second.kind);
   }
   state->link_states.clear();  // the file says each end's state again
   state->complete = true;
   state->nodes = 0;
-  for (const auto& [name, n] : want.nodes) state->nodes += n.kind != "lan";
+  for (const auto& [name, n] : want.nodes) state->nodes += n.kind != NodeKind::lan;
   state->links = links;
   JournalWriter::rewrite(paths.journal, *state);
 }
@@ -137,7 +138,8 @@ int cmd_plan(const std::string& file, bool as_json) {
 
 int plan_loaded(const LoadResult& loaded, bool as_json) {
   const Topology& t = loaded.topology;
-  Plan plan = make_plan(t);
+  Lab want = resolve(t);
+  Plan plan = build_plan(want);
   LabPaths paths = LabPaths::of(kRunDir, t.name);
   struct stat st;
   if (stat(paths.lab_dir.c_str(), &st) != 0) return print_actions(plan, t.name, as_json);
@@ -152,7 +154,7 @@ int plan_loaded(const LoadResult& loaded, bool as_json) {
     if (!journal || journal->header.lab.empty())
       return fail(kFailed, "lab " + t.name + " has no state yet (an `up` is starting?)");
     if (!journal->complete) return fail(kFailed, unfinished_up(*journal));
-    c = compare(t.name, spec_of(plan), built_from(paths), *journal,
+    c = compare(t.name, spec_of(want), built_from(paths), *journal,
                 LabDirs::of(t.name, absolute_file(t)));
   } catch (const std::exception& e) {
     return fail(kFailed, e.what());
@@ -182,8 +184,8 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
     return fail(kFailed, fmt::format("lab {} runs with prefix `{}`; the file says `{}`: every "
                                      "namespace would be renamed. Run `topo down {}` first",
                                      t.name, running.header.prefix, t.prefix, t.name));
-  Plan want_plan = make_plan(t);
-  LabSpec want = spec_of(want_plan);
+  Lab want_lab = resolve(t);
+  LabSpec want = spec_of(want_lab);
   std::string file = absolute_file(t);
   LabDirs dirs = LabDirs::of(t.name, file);
   JournalHeader header{t.name,   t.prefix,          file, content_hash(loaded.text),
@@ -202,7 +204,7 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
     try {  // the file may differ in what makes no difference (comments, order)
       if (running.header.file_hash != header.file_hash || running.header.file != file) {
         write_state_file(paths.topology, loaded.text);
-        settle_journal(paths, header, want, want_plan.links);
+        settle_journal(paths, header, want, want_lab.file_links);
       }
       std::filesystem::remove(paths.topology + ".next");  // an `up` killed after its work
     } catch (const std::exception& e) {
@@ -233,7 +235,7 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
   try {
     error = apply(c, paths, dirs);
     if (!error) {
-      settle_journal(paths, header, want, want_plan.links);
+      settle_journal(paths, header, want, want_lab.file_links);
       std::filesystem::rename(next, paths.topology);
     }
   } catch (const std::exception&) {
@@ -258,7 +260,7 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
       std::rethrow_exception(e);
     size_t links = 0;
     if (auto old = load_file(paths.topology); old.diagnostics.empty())
-      links = make_plan(old.topology).links;
+      links = resolve(old.topology).file_links;
     settle_journal(paths, running.header, before, links);
     std::filesystem::remove(next);
   } catch (const std::exception& e) {

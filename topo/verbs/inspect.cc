@@ -21,7 +21,7 @@
 #include "topo/entry/privileges.h"
 #include "topo/entry/safe_fs.h"
 #include "topo/language/loader.h"
-#include "topo/plan/hosts.h"
+#include "topo/language/hosts.h"
 #include "topo/run/node_setup.h"
 #include "topo/run/runner.h"
 #include "topo/run/state.h"

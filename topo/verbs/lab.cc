@@ -25,6 +25,7 @@
 #include "topo/entry/privileges.h"
 #include "topo/language/graph.h"
 #include "topo/language/loader.h"
+#include "topo/language/resolve.h"
 #include "topo/language/validator.h"
 #include "topo/model/impair.h"
 #include "topo/plan/planner.h"
@@ -268,7 +269,7 @@ int cmd_up(const UpOptions& options) {
   if (!loaded) return kInvalid;
   const Topology& t = loaded->topology;
   if (options.dry_run) return plan_loaded(*loaded, false);
-  Plan plan = make_plan(t);
+  Plan plan = build_plan(resolve(t));
   if (std::string why = missing_privileges("up"); !why.empty()) return fail(kFailed, why);
   raise_fd_limit();
 
