@@ -11,10 +11,10 @@
 namespace topo {
 namespace {
 
-LabSpec spec(const std::string& text) {
+Lab lab(const std::string& text) {
   LoadResult r = load_text("lab.yaml", text, "/labs");
   EXPECT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
-  return spec_of(resolve(r.topology));
+  return resolve(r.topology);
 }
 
 const char* kBase = R"(name: c
@@ -45,8 +45,8 @@ std::string edit(std::string text, const std::string& from, const std::string& t
 }
 
 // A lab running as `before` built it, with its daemons alive.
-LabSpec running(const LabSpec& before) {
-  LabSpec live = before;
+LabSpec running(const Lab& before) {
+  LabSpec live = spec_of(before);
   int64_t pid = 100;
   for (auto& [key, d] : live.daemons) d = {"", "", pid++};
   return live;
@@ -58,8 +58,8 @@ struct Result {
 
 Result converge_to(const std::string& after, const std::string& before_text = kBase,
                    const std::map<std::string, std::string>& fresh = {}) {
-  LabSpec before = spec(before_text);
-  Convergence c = converge("c", spec(after), before, running(before), fresh);
+  Lab before = lab(before_text);
+  Convergence c = converge(lab(after), before, running(before), fresh);
   Result r;
   for (const Change& ch : c.changes) r.changes.push_back(change_text(ch));
   for (const Action& a : c.plan.actions) r.actions.push_back(describe(c.plan, a));
@@ -67,8 +67,8 @@ Result converge_to(const std::string& after, const std::string& before_text = kB
 }
 
 Result converge_live(const LabSpec& live) {
-  LabSpec base = spec(kBase);
-  Convergence c = converge("c", base, base, live, {});
+  Lab base = lab(kBase);
+  Convergence c = converge(base, base, live, {});
   Result r;
   for (const Change& ch : c.changes) r.changes.push_back(change_text(ch));
   for (const Action& a : c.plan.actions) r.actions.push_back(describe(c.plan, a));
@@ -83,6 +83,7 @@ TEST(Converge, NothingToDoWhenTheLabIsWhatTheFileSays) {
   EXPECT_EQ(r.actions, Lines{});
 }
 
+// Changes and actions come in the wanted lab's order: the file's nodes, then its LANs.
 TEST(Converge, EachKindOfEditAloneChangesOnlyItsObject) {
   struct Case {
     std::string name, from, to;
@@ -98,13 +99,13 @@ TEST(Converge, EachKindOfEditAloneChangesOnlyItsObject) {
       {"mtu",
        "    addresses: [10.1.0.1/30, 10.1.0.2/30]\n",
        "    addresses: [10.1.0.1/30, 10.1.0.2/30]\n    mtu: 9000\n",
-       {"~ interface h2:eth0: mtu 1500 -> 9000", "~ interface r1:eth1: mtu 1500 -> 9000"},
-       {"h2: set eth0 mtu 9000", "r1: set eth1 mtu 9000"}},
+       {"~ interface r1:eth1: mtu 1500 -> 9000", "~ interface h2:eth0: mtu 1500 -> 9000"},
+       {"r1: set eth1 mtu 9000", "h2: set eth0 mtu 9000"}},
       {"link down",
        "    addresses: [10.1.0.1/30, 10.1.0.2/30]\n",
        "    addresses: [10.1.0.1/30, 10.1.0.2/30]\n    state: down\n",
-       {"~ interface h2:eth0: up -> down", "~ interface r1:eth1: up -> down"},
-       {"h2: set eth0 down", "r1: set eth1 down"}},
+       {"~ interface r1:eth1: up -> down", "~ interface h2:eth0: up -> down"},
+       {"r1: set eth1 down", "h2: set eth0 down"}},
       {"route",
        "routes: [10.9.0.0/16 via 10.1.0.2]",
        "routes: [10.9.0.0/16 via 10.2.0.2]",
@@ -123,9 +124,9 @@ TEST(Converge, EachKindOfEditAloneChangesOnlyItsObject) {
       {"impairment",
        "impair: {rate: 10mbit}",
        "impair: {rate: 20mbit}",
-       {"~ impairment h3:eth0: rate 10mbit -> rate 20mbit",
-        "~ impairment r1:eth2: rate 10mbit -> rate 20mbit"},
-       {"h3: impair eth0: rate 20mbit", "r1: impair eth2: rate 20mbit"}},
+       {"~ impairment r1:eth2: rate 10mbit -> rate 20mbit",
+        "~ impairment h3:eth0: rate 10mbit -> rate 20mbit"},
+       {"r1: impair eth2: rate 20mbit", "h3: impair eth0: rate 20mbit"}},
       {"impairment removed",
        "    impair: {rate: 10mbit}\n",
        "",
@@ -269,7 +270,7 @@ TEST(Converge, ChangingAKindToBridgeMakesTheNodeAgainAndToRouterSetsForwarding) 
 }
 
 TEST(Converge, DriftIsPutBack) {
-  LabSpec live = running(spec(kBase));
+  LabSpec live = running(lab(kBase));
   live.addresses.erase("h2:eth0 10.1.0.2/30");
   live.links.erase("h3:eth0 <-> r1:eth2");
   live.ifaces.erase("h3:eth0");
@@ -282,21 +283,22 @@ TEST(Converge, DriftIsPutBack) {
   live.sysctls["r1 net.ipv4.ip_forward"].value = "0";
   live.ifaces["r1:eth1"].up = false;
   Result r = converge_live(live);
+  // In the lab's order: links, then node by node (sysctls, interfaces, addresses), daemons.
   EXPECT_EQ(r.changes, (Lines{"! link h3:eth0 <-> r1:eth2: missing: made again",
-                              "! interface r1:eth1: down -> up (changed by hand: put back)",
                               "! sysctl r1 net.ipv4.ip_forward: 0 -> 1 (changed by hand: put back)",
+                              "! interface r1:eth1: down -> up (changed by hand: put back)",
                               "! address 10.1.0.2/30 on h2:eth0: missing: put back",
                               "! daemon h2/d3: not running: started again"}));
 }
 
 TEST(Converge, AMissingEtcNetnsLinkIsDriftPutBack) {
-  LabSpec live = running(spec(kBase));
+  LabSpec live = running(lab(kBase));
   live.etc_links.erase("h3");  // rm /etc/netns/c-h3
   Result r = converge_live(live);
   EXPECT_EQ(r.changes, Lines{"! etc link /etc/netns/c-h3: missing: put back"});
   EXPECT_EQ(r.actions, Lines{"h3: link /etc/netns/c-h3 to the lab's hosts"});
   // A node whose namespace is made again gets its link with it, not as a change of its own.
-  live = running(spec(kBase));
+  live = running(lab(kBase));
   live.nodes.erase("h3");
   live.etc_links.erase("h3");
   r = converge_live(live);
@@ -311,7 +313,7 @@ TEST(Converge, AMissingEtcNetnsLinkIsDriftPutBack) {
 
 TEST(Converge, ANamespaceDeletedByHandIsMadeAgainAfterTheEndItLeftIsRemoved) {
   // `ip netns delete c-h3`: until the kernel destroys it, r1:eth2 is still there, its peer gone.
-  LabSpec live = running(spec(kBase));
+  LabSpec live = running(lab(kBase));
   live.nodes.erase("h3");
   live.etc_links.erase("h3");
   live.links.erase("h3:eth0 <-> r1:eth2");
@@ -341,7 +343,7 @@ TEST(Converge, ALinkWhoseEndIsRenamedIsMadeAgainWithWhatWasOnIt) {
 }
 
 TEST(Converge, WhatTheLabDidNotMakeIsLeftAlone) {
-  LabSpec live = running(spec(kBase));
+  LabSpec live = running(lab(kBase));
   live.addresses["h2:eth0 192.0.2.1/24"] = {"h2:eth0", *nl::IpPrefix::parse("192.0.2.1/24")};
   live.routes["h2 192.0.2.0/24"] = {"h2", *nl::IpPrefix::parse("192.0.2.0/24"), {}};
   Result r = converge_live(live);
@@ -362,18 +364,20 @@ nodes: {r: {}, a: {}, b: {}, c: {}, d: {}}
 links:
   - endpoints: [a:e0, c:e0, d:e0]
 )";
-  LabSpec before = spec(v1);
-  std::vector<std::pair<std::string, std::string>> veths;
-  for (const auto& [key, l] : before.links) veths.emplace_back(l.a, l.b);
-  LabSpec want = spec(v2);
-  align_lans(want, "c", veths);
-  EXPECT_TRUE(want.nodes.count("_lan2"));
-  EXPECT_FALSE(want.nodes.count("_lan1"));
-  EXPECT_EQ(want.nodes["_lan2"].netns, "c-_lan2");
-  EXPECT_TRUE(want.links.count("_lan2:p1 <-> a:e0"));
-  EXPECT_TRUE(want.links.count("_lan2:p3 <-> c:e0"));
-  EXPECT_TRUE(want.links.count("_lan2:p4 <-> d:e0")) << "a new member gets a port no member had";
-  Convergence c = converge("c", want, before, running(before), {});
+  Lab before = lab(v1);
+  std::vector<std::pair<End, End>> veths;
+  for (const BuiltLink& l : before.links) veths.emplace_back(l.a, l.b);
+  Lab want = lab(v2);
+  align_lans(want, veths);
+  LabSpec aligned = spec_of(want);
+  EXPECT_TRUE(aligned.nodes.count("_lan2"));
+  EXPECT_FALSE(aligned.nodes.count("_lan1"));
+  EXPECT_EQ(aligned.nodes["_lan2"].netns, "c-_lan2");
+  EXPECT_TRUE(aligned.links.count("_lan2:p1 <-> a:e0"));
+  EXPECT_TRUE(aligned.links.count("_lan2:p3 <-> c:e0"));
+  EXPECT_TRUE(aligned.links.count("_lan2:p4 <-> d:e0")) << "a new member gets a port no member had";
+  EXPECT_EQ(aligned.ifaces["_lan2:p4"].mac, nl::mac_text(default_mac("c", "_lan2", "p4")));
+  Convergence c = converge(want, before, running(before), {});
   std::vector<std::string> changes;
   for (const Change& ch : c.changes) changes.push_back(change_text(ch));
   EXPECT_EQ(changes, (std::vector<std::string>{"- link _lan2:p2 <-> b:e0", "- link a:e9 <-> r:e9",

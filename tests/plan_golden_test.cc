@@ -17,7 +17,7 @@
 #include "tests/fakes/fake_backend.h"
 #include "topo/language/loader.h"
 #include "topo/language/resolve.h"
-#include "topo/plan/planner.h"
+#include "topo/plan/converge.h"
 #include "topo/run/applier.h"
 
 namespace topo {
@@ -33,7 +33,7 @@ std::string read_text(const std::string& path) {
 Plan fresh_plan_of(const std::string& path) {
   LoadResult r = load_file(path);
   EXPECT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
-  return build_plan(resolve(r.topology));
+  return converge(resolve(r.topology), {}, {}, {}).plan;
 }
 
 TEST(PlanGolden, AFreshPlanOfEachExampleIsItsGoldenFile) {
@@ -67,7 +67,7 @@ links:
 TEST(PlanGolden, TheBackendIsGivenEachInterfacesSlotInTheOrderTheyAreMade) {
   LoadResult r = load_text("lab.yaml", kSlots, "/labs");
   ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
-  Plan plan = build_plan(resolve(r.topology));
+  Plan plan = converge(resolve(r.topology), {}, {}, {}).plan;
   FakeBackend backend;
   char tmpl[] = "/tmp/topo-slots-test.XXXXXX";
   std::string dir = mkdtemp(tmpl);

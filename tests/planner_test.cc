@@ -1,4 +1,5 @@
 #include "topo/plan/planner.h"
+#include "topo/plan/converge.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -28,7 +29,7 @@ Topology parse(const std::string& text) {
 
 // What a fresh `up` of the topology does.
 Plan fresh_plan(const Topology& t) {
-  return build_plan(resolve(t));
+  return converge(resolve(t), {}, {}, {}).plan;
 }
 
 const char* kLab = R"(name: p

@@ -1,12 +1,13 @@
-// converge.h - a running lab brought to what its file says, changing only what differs.
+// converge.h - a lab brought to what its file says, changing only what differs; a first `up`
+// is the same comparison against nothing.
 //
-// A lab is seen as a set of named objects (LabSpec): namespaces, interfaces, veth pairs,
-// addresses, routes, sysctls, impairments, files, daemons, the hosts file. spec_of() reads them
-// from a plan (what a file asks for); live.h reads them from the kernel and the lab's files.
-// converge() compares three of them - what is wanted, what the lab was last built from, what is
-// live - and returns the changes (+ added, - removed, ~ changed, ! drift put back) and the
-// actions that make them. An object the lab never made is never touched: only what the last
-// file (or the journal) says is the lab's can be removed.
+// What is wanted and what a lab was built from are Labs (lab.h); to compare them with what is
+// live, each is seen as a set of named objects (LabSpec, spec_of()): namespaces, interfaces,
+// veth pairs, addresses, routes, sysctls, impairments, files, daemons, the hosts file; live.h
+// reads the live one from the kernel and the lab's files. converge() compares the three and
+// returns the changes (+ added, - removed, ~ changed, ! drift put back) and the actions that
+// make them, in the wanted lab's order. An object the lab never made is never touched: only
+// what the last file (or the journal) says is the lab's can be removed.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,8 @@
 #include "topo/plan/planner.h"
 
 namespace topo {
+
+inline constexpr int kVethMtu = 1500;  // a veth's MTU when the file gives none
 
 struct NodeSpec {
   std::string netns;
@@ -73,7 +76,6 @@ struct DaemonSpec {
   std::string cmd;
   std::string config;  // cmd, the node's env and files: a change restarts the daemon
   int64_t pid = 0;     // live: the running daemon
-  size_t order = 0;    // its place among the lab's daemons: they start in the file's order
 };
 
 struct LabSpec {
@@ -93,20 +95,19 @@ struct LabSpec {
 // The objects of a lab.
 LabSpec spec_of(const Lab& lab);
 
-// Objects of both, for what a lab may hold after an `up` that changed it did not finish.
-LabSpec merged(LabSpec first, const LabSpec& second);
-
 // The key of a veth pair (ends in name order).
 std::string link_key(const std::string& a, const std::string& b);
 
+// Objects of both, for what a lab may hold after an `up` that changed it did not finish.
+Lab merged(Lab first, const Lab& second);
+
 // A LAN's namespace is named by the LAN's position among the file's links (_lan3), and its
-// ports by their member's position (p1, p2, ...). Renames the LANs of `spec` and their ports to
+// ports by their member's position (p1, p2, ...). Renames the LANs of `lab` and their ports to
 // those of the running lab's LAN with the most members in common (the running lab's LANs and
-// ports are read from its veths, "node:iface" pairs), so that a LAN keeps its namespace and a
-// member its port when other links come or go. A LAN new to the lab gets a name no running
-// LAN has. A renamed port gets the MAC topo gives a port of that name in lab `lab`.
-void align_lans(LabSpec& spec, const std::string& lab,
-                const std::vector<std::pair<std::string, std::string>>& veths);
+// ports are read from its veths), so that a LAN keeps its namespace and a member its port when
+// other links come or go. A LAN new to the lab gets a name no running LAN has. A renamed port
+// gets the MAC topo gives a port of that name.
+void align_lans(Lab& lab, const std::vector<std::pair<End, End>>& veths);
 
 struct Change {
   char op = '+';       // '+' added, '-' removed, '~' changed, '!' drift put back, '#' a note
@@ -126,8 +127,15 @@ struct Convergence {
 // Compares `want` with `live`, `before` telling which objects are the lab's (and so may be
 // removed) and whether a difference is an edit of the file (~) or drift (!). `fresh_sysctls`:
 // the values a new namespace has, for each sysctl of `before` that is no longer wanted.
-// `lab`: the lab's name, for the plan.
-Convergence converge(const std::string& lab, const LabSpec& want, const LabSpec& before,
-                     const LabSpec& live, const std::map<std::string, std::string>& fresh_sysctls);
+// A first `up` is converge(want, {}, {}, {}). The order: daemons stopped, removals; then
+// namespaces made (nodes, then LANs), each new one's own sysctls (before its interfaces exist,
+// so that conf.default applies to them), bridges, every veth not live (born in place), far ends
+// made bridge ports; node by node: sysctls, lo up, interfaces changed, addresses, ends up,
+// impairments, routes; the root namespace's ends; the hosts file, /etc/netns links, node
+// directories, exec, daemons (in the file's order) and the watch on them. Actions of one kind
+// come in runs (the applier batches them); interfaces of a namespace made now carry the slots
+// `want` gives them, others the kernel's (kKernelSlot).
+Convergence converge(const Lab& want, const Lab& before, const LabSpec& live,
+                     const std::map<std::string, std::string>& fresh_sysctls);
 
 }  // namespace topo

@@ -1,4 +1,5 @@
-// planner.h - a lab (lab.h) turned into an ordered list of kernel actions, without a syscall.
+// planner.h - a plan: the ordered actions that change a lab (converge.h makes them), without a
+// system call.
 #pragma once
 
 #include <optional>
@@ -143,14 +144,6 @@ struct Plan {
   size_t links = 0;
   int root = -1;  // index of the root namespace in `nodes`, if any end is there
 };
-
-// What a fresh `up` does, in this order: namespaces (nodes, then LANs), each one's own sysctls
-// (before its interfaces exist, so that conf.default applies to them), bridges, every veth
-// (born in place), bridge ports of the far ends, then node by node: sysctls of its interfaces,
-// lo up, addresses, ends up, impairments, routes; the root namespace's ends last. Then the hosts
-// file and each node's link to it, node directories and files, exec: node by node, daemons, and
-// the watch on daemons. Runs of one kind are contiguous: the applier batches them.
-Plan build_plan(const Lab& lab);
 
 // One line per action, e.g. "r1: create veth eth1 <-> r2:eth1 mtu 9000".
 std::string describe(const Plan& plan, const Action& action);
