@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "topo/model/impair.h"
+#include "topo/model/lab.h"
 
 namespace topo {
 
@@ -69,7 +70,7 @@ std::string to_dot(const Topology& t) {
     std::string style = l.up ? "solid" : "dashed";
     std::string note = link_note(l);
     if (l.is_lan()) {
-      std::string lan = fmt::format("_lan{}", i + 1);
+      std::string lan = lan_name(i + 1);
       out += fmt::format(
           "  {} [shape=ellipse, style=\"dashed,filled\", fillcolor=white, "
           "label={}];\n",

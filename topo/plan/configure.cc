@@ -26,7 +26,7 @@ void Converger::set_sysctls(const BuiltNode& n) {
     std::string key = n.name + " " + k;
     const SysctlSpec* l = find(live_.sysctls, key);
     // An interface's own setting is lost with a link made again.
-    bool with_link = !iface.empty() && made_links_.count(n.name + ":" + iface);
+    bool with_link = !iface.empty() && made_links_.count(End{n.name, iface}.text());
     if (l && l->value == value) {
       if (with_link) emit(SetSysctl{node(n.name), k, value});
       continue;
@@ -148,7 +148,7 @@ void Converger::set_route(const std::string& n, const BuiltRoute& route) {
   bool with_link = false;
   if (!made && l)
     for (const RouteSpec::Hop& h : l->hops)
-      with_link = with_link || made_links_.count(n + ":" + h.dev);
+      with_link = with_link || made_links_.count(End{n, h.dev}.text());
   if (!made && !with_link && l && route_matches(r, *l)) return;
   AddRoute add{node(n), r.dst, {}, !made && l};
   for (const RouteSpec::Hop& h : r.hops) {

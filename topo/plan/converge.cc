@@ -17,8 +17,8 @@ std::pair<std::string, std::string> split_key(const std::string& key) {
 
 namespace {
 
-std::string node_of(const std::string& key, char separator) {
-  return key.substr(0, key.find(separator));
+std::string node_of(const std::string& end) {
+  return End::parse(end)->node;
 }
 
 }  // namespace
@@ -91,7 +91,7 @@ void Converger::plan_nodes() {
   bool host = false;
   for (const auto* spec : {&want_, &before_})
     for (const auto& [key, l] : spec->links)
-      host = host || node_of(l.a, ':') == kHostNode || node_of(l.b, ':') == kHostNode;
+      host = host || node_of(l.a) == kHostNode || node_of(l.b) == kHostNode;
   if (host) {
     index_[kHostNode] = out_.plan.root = int(out_.plan.nodes.size());
     out_.plan.nodes.push_back({kHostNode, "", PlanNode::Role::root, NodeKind::host, {}});
@@ -115,7 +115,7 @@ void Converger::plan_nodes() {
 
 void Converger::stop_daemons() {
   for (const auto& [key, d] : live_.daemons) {
-    std::string n = node_of(key, '/');
+    auto [n, name] = split_key(key);
     auto want = want_.daemons.find(key);
     auto before = before_.daemons.find(key);
     bool changed = want != want_.daemons.end() && before != before_.daemons.end() &&
@@ -123,7 +123,7 @@ void Converger::stop_daemons() {
     if (want == want_.daemons.end() || !survives(n) || changed) {
       if (want == want_.daemons.end()) change('-', "daemon", key);
       if (changed) change('~', "daemon", key, "restarted: its cmd, env or files changed");
-      emit(StopDaemon{node(n), key.substr(key.find('/') + 1), d.pid});
+      emit(StopDaemon{node(n), name, d.pid});
     }
   }
 }
@@ -135,28 +135,28 @@ void Converger::remove_from_surviving_nodes() {
       emit(DeleteRoute{node(r.node), r.dst});
     }
   for (const auto& [key, a] : live_.addresses)
-    if (!want_.addresses.count(key) && before_.addresses.count(key) &&
-        survives(node_of(a.iface, ':')) && want_.ifaces.count(a.iface)) {
+    if (!want_.addresses.count(key) && before_.addresses.count(key) && survives(node_of(a.iface)) &&
+        want_.ifaces.count(a.iface)) {
       change('-', "address", a.address.text() + " on " + a.iface);
       emit(DeleteAddress{ref(a.iface), a.address});
     }
   // An impairment is the lab's whoever set it, the file or `topo impair`: not checked in before.
   for (const auto& [end, i] : live_.impairments)
-    if (!want_.impairments.count(end) && survives(node_of(end, ':')) && want_.ifaces.count(end)) {
+    if (!want_.impairments.count(end) && survives(node_of(end)) && want_.ifaces.count(end)) {
       change('-', "impairment", end, i.text);
       emit(ClearImpair{ref(end)});
     }
   for (const auto& [key, content] : live_.files)
-    if (!want_.files.count(key) && before_.files.count(key) && survives(node_of(key, '/'))) {
+    if (!want_.files.count(key) && before_.files.count(key) && survives(split_key(key).first)) {
       change('-', "file", key);
-      emit(RemoveFile{node(node_of(key, '/')), key.substr(key.find('/') + 1)});
+      emit(RemoveFile{node(split_key(key).first), split_key(key).second});
     }
 }
 
 void Converger::remove_links_and_nodes() {
   for (const auto& [key, l] : live_.links) {
     bool wanted = want_.links.count(key);
-    std::string na = node_of(l.a, ':'), nb = node_of(l.b, ':');
+    std::string na = node_of(l.a), nb = node_of(l.b);
     if (wanted && survives(na) && survives(nb)) continue;
     if (!wanted) change('-', "link", key);
     // A link goes with the namespaces it joins; when one of them stays, the kernel would
@@ -175,9 +175,8 @@ void Converger::remove_links_and_nodes() {
     for (const auto& [end, peer] : {std::pair{l.a, l.b}, std::pair{l.b, l.a}}) {
       auto live = live_.ifaces.find(end);
       auto made = before_.ifaces.find(end);
-      if (!survives(node_of(end, ':')) || live == live_.ifaces.end() ||
-          made == before_.ifaces.end() || live->second.kind != "veth" ||
-          live->second.mac != made->second.mac)
+      if (!survives(node_of(end)) || live == live_.ifaces.end() || made == before_.ifaces.end() ||
+          live->second.kind != "veth" || live->second.mac != made->second.mac)
         continue;
       emit(DeleteVeth{ref(end), nl::parse_mac(live->second.mac).value_or(nl::Mac{}), peer});
     }

@@ -14,7 +14,7 @@ namespace {
 // Each handler holds the plan by pointer (never a copy of it).
 auto describing_building(const Plan* plan) {
   auto node = [plan](int n) -> const std::string& { return plan->nodes[n].name; };
-  auto end = [node](const IfaceRef& r) { return node(r.node) + ":" + r.name; };
+  auto end = [node](const IfaceRef& r) { return End{node(r.node), r.name}.text(); };
   return overloaded{
       [=](const CreateNetns& a) {
         return fmt::format("{}: create netns {}", node(a.node), plan->nodes[a.node].netns);

@@ -38,8 +38,7 @@ class LiveReader {
       read_namespace(name, ns);
     }
     bool host = false;
-    for (const auto& [end, i] : known_.ifaces)
-      host = host || end.rfind(kHostNode + std::string(":"), 0) == 0;
+    for (const auto& [end, i] : known_.ifaces) host = host || End::parse(end)->on_host();
     if (host) {
       nl::Netns root = nl::Netns::current("");
       read_links(kHostNode, root);
@@ -76,7 +75,7 @@ class LiveReader {
     std::map<int, std::string> names;
     for (const nl::LinkState& l : links) names[l.ifindex] = l.name;
     for (const nl::LinkState& l : links) {
-      std::string end = node + ":" + l.name;
+      std::string end = End{node, l.name}.text();
       if (node == kHostNode && !known_.ifaces.count(end)) continue;  // not the lab's business
       std::string kind = l.kind.empty() && l.name == "lo" ? "lo" : l.kind;
       std::string master = l.master && names.count(l.master) ? names[l.master] : "";

@@ -20,8 +20,9 @@
 #include "topo/entry/entry.h"
 #include "topo/entry/privileges.h"
 #include "topo/entry/safe_fs.h"
-#include "topo/language/loader.h"
 #include "topo/language/hosts.h"
+#include "topo/language/loader.h"
+#include "topo/model/lab.h"
 #include "topo/run/node_setup.h"
 #include "topo/run/runner.h"
 #include "topo/run/state.h"
@@ -113,7 +114,7 @@ int cmd_ping(const std::string& lab_or_file, bool as_json) {
   };
   std::vector<Target> nodes;
   for (const JournalNetns& n : r->state.netns) {
-    if (n.kind == "lan" || n.kind == "bridge") continue;
+    if (auto kind = parse_kind(n.kind); kind == NodeKind::lan || kind == NodeKind::bridge) continue;
     Target t{&n, {}};
     try {
       nl::Netns ns = nl::Netns::open(n.netns);

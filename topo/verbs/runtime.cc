@@ -7,6 +7,7 @@
 #include "netlink/query.h"
 #include "topo/entry/privileges.h"
 #include "topo/model/impair.h"
+#include "topo/model/lab.h"
 #include "topo/model/model.h"
 #include "topo/run/journal.h"
 #include "topo/run/state.h"
@@ -19,19 +20,19 @@ namespace {
 constexpr int kOk = 0, kFailed = 1, kInvalid = 2;
 
 // NODE:IFACE of a running lab, under the lab's lock.
-struct End {
+struct LabEnd {
   std::string lab, node, iface, netns;
   std::string host_mac;  // of a host:IFACE end, as the lab made it
   std::optional<LabLock> lock;
 };
 
-std::optional<End> open_end(const std::string& lab_or_file, const std::string& end,
-                            const std::string& verb, int& status) {
+std::optional<LabEnd> open_end(const std::string& lab_or_file, const std::string& end,
+                               const std::string& verb, int& status) {
   status = kInvalid;
   std::optional<std::string> lab = lab_name_of(lab_or_file);
   if (!lab) return std::nullopt;
-  auto colon = end.find(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == end.size()) {
+  std::optional<End> parsed = End::parse(end);
+  if (!parsed) {
     spdlog::error("error: `{}` is not NODE:IFACE", end);
     return std::nullopt;
   }
@@ -40,7 +41,7 @@ std::optional<End> open_end(const std::string& lab_or_file, const std::string& e
     spdlog::error("error: {}", why);
     return std::nullopt;
   }
-  End e{*lab, end.substr(0, colon), end.substr(colon + 1), "", "", std::nullopt};
+  LabEnd e{*lab, parsed->node, parsed->iface, "", "", std::nullopt};
   try {
     LabPaths paths = LabPaths::of(kRunDir, e.lab);
     // The lock first: another topo changing the lab (an `up`) may be writing its journal, and a
@@ -79,7 +80,7 @@ struct Iface {
   nl::Netns ns;
   int index;
 };
-Iface open_iface(const End& e) {
+Iface open_iface(const LabEnd& e) {
   if (e.node != kHostNode) {
     nl::Netns ns = nl::Netns::open(e.netns);
     int index = nl::ifindex_of(ns, e.iface);
@@ -99,7 +100,7 @@ Iface open_iface(const End& e) {
 int cmd_impair(const std::string& lab_or_file, const std::string& end,
                const std::optional<nl::Impairment>& impairment) {
   int status;
-  std::optional<End> e = open_end(lab_or_file, end, "impair", status);
+  std::optional<LabEnd> e = open_end(lab_or_file, end, "impair", status);
   if (!e) return status;
   try {
     auto [ns, index] = open_iface(*e);
@@ -125,7 +126,7 @@ int cmd_impair(const std::string& lab_or_file, const std::string& end,
 
 int cmd_link(const std::string& lab_or_file, const std::string& end, bool up) {
   int status;
-  std::optional<End> e = open_end(lab_or_file, end, "link", status);
+  std::optional<LabEnd> e = open_end(lab_or_file, end, "link", status);
   if (!e) return status;
   try {
     auto [ns, index] = open_iface(*e);

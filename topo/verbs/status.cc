@@ -11,6 +11,7 @@
 #include "netlink/netns.h"
 #include "netlink/qdisc.h"
 #include "netlink/query.h"
+#include "topo/model/lab.h"
 #include "topo/run/processes.h"
 #include "topo/run/state.h"
 
@@ -95,8 +96,7 @@ json lab_status(const JournalState& s) {
   // node -> interfaces the journal expects there
   std::map<std::string, std::vector<std::string>> expected;
   for (const auto& [end, peer] : peer_of) {
-    auto colon = end.find(':');
-    expected[end.substr(0, colon)].push_back(end.substr(colon + 1));
+    if (std::optional<End> e = End::parse(end)) expected[e->node].push_back(e->iface);
   }
 
   for (const JournalNetns& n : s.netns) {
@@ -116,7 +116,7 @@ json lab_status(const JournalState& s) {
           json addrs = json::array();
           for (const nl::IpPrefix& a : l.addresses)
             if (!a.is_loopback()) addrs.push_back(a.text());
-          std::string end = n.node + ":" + l.name;
+          std::string end = End{n.node, l.name}.text();
           json impairment = nullptr;
           if (auto it = s.impairments.find(end); it != s.impairments.end() && !it->second.empty()) {
             impairment = it->second;
@@ -143,7 +143,7 @@ json lab_status(const JournalState& s) {
           continue;
         else
           drift.push_back(fmt::format("interface {}:{} (veth to {}) is gone", n.node, iface,
-                                      peer_of[n.node + ":" + iface]));
+                                      peer_of[End{n.node, iface}.text()]));
     }
     node["interfaces"] = ifaces;
     json daemons = json::array();
@@ -156,7 +156,7 @@ json lab_status(const JournalState& s) {
             fmt::format("daemon {} on node {} (pid {}) is not running", d.name, d.node, d.pid));
     }
     node["daemons"] = daemons;
-    (n.kind == "lan" ? lans : nodes).push_back(node);
+    (parse_kind(n.kind) == NodeKind::lan ? lans : nodes).push_back(node);
   }
   json host = json::array();
   for (const JournalHostLink& h : s.host_links) host.push_back({{"name", h.iface}, {"mac", h.mac}});
