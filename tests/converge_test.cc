@@ -1,5 +1,6 @@
 // Converging a running lab, without a kernel: specs from files, the live lab simulated.
 #include "topo/plan/converge.h"
+#include "topo/plan/converger.h"
 
 #include <gtest/gtest.h>
 
@@ -289,6 +290,33 @@ TEST(Converge, DriftIsPutBack) {
                               "! interface r1:eth1: down -> up (changed by hand: put back)",
                               "! address 10.1.0.2/30 on h2:eth0: missing: put back",
                               "! daemon h2/d3: not running: started again"}));
+}
+
+// One classification for every kind of object: kept when live as wanted; else new to the file,
+// drift (the lab was built with it as wanted), or changed by the file.
+TEST(Converge, EveryObjectIsClassifiedTheSameWay) {
+  const std::string v1 = "1", v2 = "2";
+  EXPECT_EQ(classify(v1, &v1, &v1), 0);
+  EXPECT_EQ(classify(v1, nullptr, &v1), 0) << "as wanted, whoever made it";
+  EXPECT_EQ(classify(v1, nullptr, nullptr), '+');
+  EXPECT_EQ(classify(v1, nullptr, &v2), '+');
+  EXPECT_EQ(classify(v1, &v1, nullptr), '!');
+  EXPECT_EQ(classify(v1, &v1, &v2), '!');
+  EXPECT_EQ(classify(v1, &v2, &v2), '~');
+  EXPECT_EQ(classify(v1, &v2, nullptr), '~');
+  EXPECT_EQ(classify(true, false), '!');
+  EXPECT_EQ(classify(false, false), '+');
+  EXPECT_EQ(classify(true, true), 0);
+}
+
+// A file of a node edited by hand is drift, as any other object (it was reported as changed by
+// the file).
+TEST(Converge, AFileEditedByHandIsDriftPutBack) {
+  LabSpec live = running(lab(kBase));
+  live.files["r1/conf"] = "edited\n";
+  Result r = converge_live(live);
+  EXPECT_EQ(r.changes, Lines{"! file r1/conf"});
+  EXPECT_EQ(r.actions, Lines{"r1: node directory, files conf"});
 }
 
 TEST(Converge, AMissingEtcNetnsLinkIsDriftPutBack) {

@@ -32,13 +32,10 @@ void Converger::set_sysctls(const BuiltNode& n) {
       continue;
     }
     const SysctlSpec* b = find(before_.sysctls, key);
-    std::string now = l ? l->value : "unset";
-    if (!b)
-      change('+', "sysctl", key, fmt::format("{} -> {}", now, value));
-    else if (b->value == value)
-      change('!', "sysctl", key, fmt::format("{} -> {} (changed by hand: put back)", now, value));
-    else
-      change('~', "sysctl", key, fmt::format("{} -> {}", now, value));
+    char op = classify(value, b ? &b->value : nullptr, l ? &l->value : nullptr);
+    change(op, "sysctl", key,
+           fmt::format("{} -> {}{}", l ? l->value : "unset", value,
+                       op == '!' ? " (changed by hand: put back)" : ""));
     emit(SetSysctl{node(n.name), k, value});
   }
 }
@@ -83,22 +80,22 @@ void Converger::change_interface(const std::string& end, const BuiltIface& iface
   const IfaceSpec* before = find(before_.ifaces, end);
   ChangeLink c{ref(end), {}, {}, {}};
   std::vector<std::string> edits, drift;
-  auto note = [&](bool was_wanted, std::string text) {
-    (was_wanted ? drift : edits).push_back(std::move(text));
+  // Each setting classified alone; the interface is there, so a setting is never new ('+').
+  auto note = [&](char op, std::string text) {
+    (op == '!' ? drift : edits).push_back(std::move(text));
   };
   bool veth = iface.type == IfaceType::veth;
-  if (veth && w.mtu != l->mtu) {
+  if (char op = classify(w.mtu, before ? &before->mtu : nullptr, &l->mtu); veth && op) {
     c.mtu = w.mtu;
-    note(before && before->mtu == w.mtu, fmt::format("mtu {} -> {}", l->mtu, w.mtu));
+    note(op, fmt::format("mtu {} -> {}", l->mtu, w.mtu));
   }
-  if (veth && w.mac != l->mac) {
+  if (char op = classify(w.mac, before ? &before->mac : nullptr, &l->mac); veth && op) {
     c.mac = iface.mac;
-    note(before && before->mac == w.mac, fmt::format("mac {} -> {}", l->mac, w.mac));
+    note(op, fmt::format("mac {} -> {}", l->mac, w.mac));
   }
-  if (w.up != l->up) {
+  if (char op = classify(w.up, before ? &before->up : nullptr, &l->up); op) {
     c.up = w.up;
-    note(before && before->up == w.up,
-         fmt::format("{} -> {}", l->up ? "up" : "down", w.up ? "up" : "down"));
+    note(op, fmt::format("{} -> {}", l->up ? "up" : "down", w.up ? "up" : "down"));
   }
   if (edits.empty() && drift.empty()) return;
   if (!edits.empty()) change('~', "interface", end, fmt::format("{}", fmt::join(edits, ", ")));
@@ -116,9 +113,8 @@ void Converger::add_addresses(const std::string& end, const BuiltIface& iface) {
     // On a node made now, or a link made again, an address comes with it.
     bool with_link = made_links_.count(end) && before_.addresses.count(key);
     if (!fresh_.count(node) && !with_link) {
-      bool lost = before_.addresses.count(key);
-      change(added_or_drift(lost), "address", a.text() + " on " + end,
-             lost ? "missing: put back" : "");
+      char op = classify(before_.addresses.count(key), false);
+      change(op, "address", a.text() + " on " + end, op == '!' ? "missing: put back" : "");
     }
     emit(AddAddress{ref(end), a});
   }
@@ -131,11 +127,9 @@ void Converger::set_impairment(const std::string& end) {
   bool made = made_links_.count(end) || !survives(End::parse(end)->node);
   if (!made && l && l->text == i->text) return;
   const ImpairSpec* b = find(before_.impairments, end);
-  if (!made) {
-    bool drift = b && b->text == i->text;
-    change(drift ? '!' : (l ? '~' : '+'), "impairment", end,
+  if (!made)
+    change(classify(i->text, b ? &b->text : nullptr, l ? &l->text : nullptr), "impairment", end,
            fmt::format("{} -> {}", l ? l->text : "none", i->text));
-  }
   emit(SetImpair{ref(end), i->impairment});
 }
 
@@ -158,11 +152,9 @@ void Converger::set_route(const std::string& n, const BuiltRoute& route) {
   }
   if (!made && !(with_link && route_matches(r, *l))) {
     const RouteSpec* b = find(before_.routes, key);
-    if (!l)
-      change(added_or_drift(b), "route", key, hops_text(r));
-    else
-      change(b && hops_text(*b) == hops_text(r) ? '!' : '~', "route", key,
-             fmt::format("{} -> {}", hops_text(*l), hops_text(r)));
+    auto same = [](const RouteSpec& x, const RouteSpec& y) { return hops_text(x) == hops_text(y); };
+    change(classify(r, b, l, same), "route", key,
+           l ? fmt::format("{} -> {}", hops_text(*l), hops_text(r)) : hops_text(r));
   }
   emit(std::move(add));
 }
@@ -177,9 +169,8 @@ void Converger::write_files() {
     if (fresh_.count(n.name) && n.etc_link) emit(LinkEtc{node(n.name)});
   for (const BuiltNode& n : lab_.nodes)
     if (n.etc_link && survives(n.name) && !live_.etc_links.count(n.name)) {
-      bool lost = before_.etc_links.count(n.name);
-      change(added_or_drift(lost), "etc link", "/etc/netns/" + n.netns,
-             lost ? "missing: put back" : "");
+      char op = classify(before_.etc_links.count(n.name), false);
+      change(op, "etc link", "/etc/netns/" + n.netns, op == '!' ? "missing: put back" : "");
       emit(LinkEtc{node(n.name)});
     }
   for (const BuiltNode& n : lab_.nodes)
@@ -200,7 +191,7 @@ void Converger::prepare_node(const BuiltNode& n) {
     const std::string* l = find(live_.files, key);
     if (l && *l == f.content) continue;
     differs = true;
-    if (!fresh) change(!l ? added_or_drift(before_.files.count(key)) : '~', "file", key);
+    if (!fresh) change(classify(f.content, find(before_.files, key), l), "file", key);
   }
   const NodeSpec* live_node = find(live_.nodes, n.name);
   std::vector<KeyValue> live_env;
@@ -231,10 +222,13 @@ void Converger::start_daemons() {
       if (alive && survives(n.name) && !changed) continue;
       // A changed daemon that runs was announced as it was stopped; one of a namespace made
       // again comes with it.
-      if (survives(n.name) && changed && !alive)
-        change('~', "daemon", key, "started: its cmd, env or files changed");
-      else if (survives(n.name) && !changed)
-        change(added_or_drift(b), "daemon", key, b ? "not running: started again" : d.cmd);
+      if (survives(n.name) && !alive) {
+        char op = classify(d.config, b ? &b->config : nullptr, nullptr);
+        change(op, "daemon", key,
+               op == '~'   ? "started: its cmd, env or files changed"
+               : op == '!' ? "not running: started again"
+                           : d.cmd);
+      }
       emit(StartDaemon{node(n.name), d.name, d.cmd});
       started = true;
     }

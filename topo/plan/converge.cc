@@ -197,7 +197,7 @@ void Converger::create_nodes() {
              fmt::format("kind {} -> {}: made again", kind_name(live_.nodes.at(n.name).kind),
                          kind_name(n.kind)));
     else
-      change(added_or_drift(before_.nodes.count(n.name)), "node", n.name,
+      change(classify(before_.nodes.count(n.name), false), "node", n.name,
              before_.nodes.count(n.name) ? "its namespace is gone: made again" : kind_name(n.kind));
     emit(CreateNetns{node(n.name)});
   }
@@ -222,10 +222,8 @@ void Converger::create_links() {
     bool nodes_survive = survives(l.a.node) && survives(l.b.node);
     if (live_.links.count(key) && nodes_survive) continue;
     // A link of a namespace made again comes with it; any other is new or was lost.
-    if (!before_.links.count(key))
-      change('+', "link", key);
-    else if (nodes_survive)
-      change('!', "link", key, "missing: made again");
+    char op = classify(before_.links.count(key), false);
+    if (op == '+' || nodes_survive) change(op, "link", key, op == '!' ? "missing: made again" : "");
     const BuiltIface& a = wanted(l.a);
     const BuiltIface& b = wanted(l.b);
     std::optional<IfaceRef> master_a;

@@ -2,13 +2,33 @@
 // (namespaces, removals, what is made) and configure.cc (node by node, then processes).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
+#include <type_traits>
 
 #include "topo/plan/converge.h"
 
 namespace topo {
+
+// What a wanted object is to the lab, the one classification every kind of object goes
+// through: 0, kept (live as wanted); '+' new to the file; '!' drift put back (the lab was built
+// with it as wanted, and it was changed or lost by hand); '~' changed by the file. `before`
+// and `live`: null when the lab never made it, or it is not there.
+template <class T, class Same = std::equal_to<T>>
+char classify(const T& want, const std::type_identity_t<T>* before,
+              const std::type_identity_t<T>* live, Same same = {}) {
+  if (live && same(want, *live)) return 0;
+  if (!before) return '+';
+  return same(*before, want) ? '!' : '~';
+}
+
+// An object that is its name (a namespace, a link, an address, an /etc/netns link).
+inline char classify(bool in_before, bool in_live) {
+  static constexpr bool kThere = true;
+  return classify(kThere, in_before ? &kThere : nullptr, in_live ? &kThere : nullptr);
+}
 
 template <class Map>
 const typename Map::mapped_type* find(const Map& map, const std::string& key) {
@@ -48,8 +68,6 @@ class Converger {
   void change(char op, std::string what, std::string object, std::string detail = "") {
     out_.changes.push_back({op, std::move(what), std::move(object), std::move(detail)});
   }
-  // Whether a wanted object missing from the live lab is new (+) or was lost (!).
-  char added_or_drift(bool in_before) const { return in_before ? '!' : '+'; }
 
   int node(const std::string& name) const { return index_.at(name); }
   const BuiltIface& wanted(const End& end) const {
