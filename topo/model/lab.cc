@@ -48,6 +48,8 @@ const char* iface_type_name(IfaceType type) {
       return "veth";
     case IfaceType::bridge:
       return "bridge";
+    case IfaceType::other:
+      return "other";
   }
   return "?";
 }

@@ -58,15 +58,16 @@ inline constexpr int kKernelSlot = -1;
 // namespace's own (conf.all, conf.default, or not under conf).
 std::string sysctl_iface(const std::string& key);
 
-enum class IfaceType { lo, veth, bridge };
-const char* iface_type_name(IfaceType type);  // "lo", "veth", "bridge"
+// other: an interface topo does not make (found live in a node, made there by hand).
+enum class IfaceType { lo, veth, bridge, other };
+const char* iface_type_name(IfaceType type);  // "lo", "veth", "bridge", "other"
 
 using KeyValue = std::pair<std::string, std::string>;
 
 struct BuiltIface {
   std::string name;
   IfaceType type = IfaceType::veth;
-  std::optional<nl::Mac> mac;  // veths; none for lo and bridges (the kernel's)
+  std::optional<nl::Mac> mac;  // veths; none for lo and bridges (the kernel's); live: any
   int mtu = 0;                 // 0: the kernel's default
   bool up = false;
   std::string master;  // the bridge it is a port of (in the same namespace); "" for none

@@ -45,12 +45,12 @@ bool route_matches(const RouteSpec& want, const RouteSpec& live) {
   return true;
 }
 
-Converger::Converger(const Lab& want, const Lab& before, const LabSpec& live,
+Converger::Converger(const Lab& want, const Lab& before, const Lab& live,
                      const std::map<std::string, std::string>& fresh_sysctls)
     : lab_(want),
       want_(spec_of(want)),
       before_(spec_of(before)),
-      live_(live),
+      live_(spec_of(live)),
       fresh_sysctls_(fresh_sysctls) {
   out_.plan.lab = want.name;
   out_.plan.links = want.file_links;
@@ -240,7 +240,7 @@ void Converger::create_links() {
   for (SetLink& p : ports) emit(std::move(p));
 }
 
-Convergence converge(const Lab& want, const Lab& before, const LabSpec& live,
+Convergence converge(const Lab& want, const Lab& before, const Lab& live,
                      const std::map<std::string, std::string>& fresh_sysctls) {
   return Converger(want, before, live, fresh_sysctls).run();
 }

@@ -12,6 +12,82 @@
 
 namespace topo {
 
+// To compare labs, each is seen as a set of named objects: namespaces, interfaces, veth pairs,
+// addresses, routes, sysctls, impairments, files, daemons, the hosts file.
+inline constexpr int kVethMtu = 1500;  // a veth's MTU when the file gives none
+
+struct NodeSpec {
+  std::string netns;
+  NodeKind kind = NodeKind::host;
+  std::vector<std::pair<std::string, std::string>> env;  // the node's env
+  std::vector<std::string> exec;
+  nl::NetnsId id;  // live: the namespace's identity
+};
+
+struct IfaceSpec {
+  std::string kind;  // "lo", "veth", "bridge"
+  std::string mac;   // "" for lo
+  int mtu = 0;       // 0: the kernel's default (wanted); live: the MTU it has
+  bool up = false;
+  std::string master;  // the bridge it is a port of (same namespace), "" for none
+};
+
+// A veth pair as the plan creates it: `a` sends the request (and may be born a port of
+// `master_a`), `b` is born in its own namespace; each "node:iface".
+struct LinkSpec {
+  std::string a, b;
+};
+
+struct AddressSpec {
+  std::string iface;  // "node:iface"
+  nl::IpPrefix address;
+};
+
+struct RouteSpec {
+  std::string node;
+  nl::IpPrefix dst;
+  struct Hop {
+    std::optional<nl::IpPrefix> gateway;
+    std::string dev;  // "" when the file names none (the kernel finds it)
+  };
+  std::vector<Hop> hops;
+};
+
+struct SysctlSpec {
+  std::string node, key, value;
+};
+
+struct ImpairSpec {
+  std::string text;
+  nl::Impairment impairment;
+};
+
+struct DaemonSpec {
+  std::string cmd;
+  std::string config;  // cmd, the node's env and files: a change restarts the daemon
+  int64_t pid = 0;     // live: the running daemon
+};
+
+struct LabSpec {
+  std::map<std::string, NodeSpec> nodes;          // by node name, LANs' too; not "host"
+  std::map<std::string, IfaceSpec> ifaces;        // "node:iface" (root ends: "host:iface")
+  std::map<std::string, LinkSpec> links;          // "a <-> b", ends in name order
+  std::map<std::string, AddressSpec> addresses;   // "node:iface ADDR/LEN"
+  std::map<std::string, RouteSpec> routes;        // "node DST"
+  std::map<std::string, SysctlSpec> sysctls;      // "node KEY"
+  std::map<std::string, ImpairSpec> impairments;  // "node:iface"
+  std::map<std::string, std::string> files;       // "node/NAME" -> content
+  std::map<std::string, DaemonSpec> daemons;      // "node/NAME"
+  std::optional<std::string> hosts;               // the lab's hosts file
+  std::set<std::string> etc_links;                // nodes with /etc/netns/<netns> -> the lab's
+};
+
+// The objects of a lab.
+LabSpec spec_of(const Lab& lab);
+
+// The key of a veth pair (ends in name order).
+std::string link_key(const std::string& a, const std::string& b);
+
 // What a wanted object is to the lab, the one classification every kind of object goes
 // through: 0, kept (live as wanted); '+' new to the file; '!' drift put back (the lab was built
 // with it as wanted, and it was changed or lost by hand); '~' changed by the file. `before`
@@ -44,14 +120,14 @@ bool route_matches(const RouteSpec& want, const RouteSpec& live);
 
 class Converger {
  public:
-  Converger(const Lab& want, const Lab& before, const LabSpec& live,
+  Converger(const Lab& want, const Lab& before, const Lab& live,
             const std::map<std::string, std::string>& fresh_sysctls);
   Convergence run();
 
  private:
   const Lab& lab_;  // what is wanted, in order
   LabSpec want_, before_;
-  const LabSpec& live_;
+  LabSpec live_;
   const std::map<std::string, std::string>& fresh_sysctls_;
   Convergence out_;
   std::map<std::string, int> index_;                   // node -> its index in the plan

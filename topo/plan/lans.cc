@@ -4,7 +4,7 @@
 #include <set>
 #include <tuple>
 
-#include "topo/plan/converge.h"
+#include "topo/plan/converger.h"
 
 namespace topo {
 

@@ -1,5 +1,5 @@
 // The objects of a lab, by name, for comparing labs.
-#include "topo/plan/converge.h"
+#include "topo/plan/converger.h"
 
 #include <algorithm>
 
@@ -31,7 +31,7 @@ void add_iface_spec(LabSpec& s, const End& end, const BuiltIface& i) {
 LabSpec spec_of(const Lab& lab) {
   LabSpec s;
   for (const BuiltNode& n : lab.nodes) {
-    s.nodes[n.name] = {n.netns, n.kind, n.env, n.exec, {}};
+    s.nodes[n.name] = {n.netns, n.kind, n.env, n.exec, n.id};
     for (const BuiltIface& i : n.ifaces) add_iface_spec(s, End{n.name, i.name}, i);
     for (const BuiltRoute& r : n.routes) {
       RouteSpec route{n.name, r.dst, {}};
@@ -40,7 +40,8 @@ LabSpec spec_of(const Lab& lab) {
     }
     for (const auto& [key, value] : n.sysctls) s.sysctls[n.name + " " + key] = {n.name, key, value};
     for (const BuiltFile& f : n.files) s.files[n.name + "/" + f.name] = f.content;
-    for (const BuiltDaemon& d : n.daemons) s.daemons[n.name + "/" + d.name] = {d.cmd, d.config, 0};
+    for (const BuiltDaemon& d : n.daemons)
+      s.daemons[n.name + "/" + d.name] = {d.cmd, d.config, d.pid};
     if (n.etc_link) s.etc_links.insert(n.name);
   }
   for (const BuiltIface& i : lab.host_ifaces) add_iface_spec(s, End{kHostNode, i.name}, i);

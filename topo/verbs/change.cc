@@ -63,10 +63,10 @@ Convergence compare(Lab want, Lab before, const JournalState& journal, const Lab
     if (auto a = End::parse(v.a), b = End::parse(v.b); a && b) veths.emplace_back(*a, *b);
   align_lans(want, veths);
   align_lans(before, veths);
-  LabSpec live;
+  Lab live;
   std::map<std::string, std::string> fresh;
   std::exception_ptr error = on_own_thread([&] {
-    live = read_live(spec_of(merged(want, before)), journal, dirs);
+    live = read_live(merged(want, before), journal, dirs);
     fresh = fresh_values(want, before);
   });
   if (error) std::rethrow_exception(error);
