@@ -1,19 +1,22 @@
 // Converging a running lab, without a kernel: specs from files, the live lab simulated.
 #include "topo/plan/converge.h"
+#include "topo/plan/converger.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "topo/language/loader.h"
+#include "topo/language/resolve.h"
 
 namespace topo {
 namespace {
 
-LabSpec spec(const std::string& text) {
+Lab lab(const std::string& text) {
   LoadResult r = load_text("lab.yaml", text, "/labs");
   EXPECT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
-  return spec_of(make_plan(r.topology));
+  return resolve(r.topology);
 }
 
 const char* kBase = R"(name: c
@@ -43,12 +46,43 @@ std::string edit(std::string text, const std::string& from, const std::string& t
   return text;
 }
 
-// A lab running as `before` built it, with its daemons alive.
-LabSpec running(const LabSpec& before) {
-  LabSpec live = before;
+// A lab running as `before` built it, with its daemons alive (as the live reader sees them),
+// their pids 100, 101, ... in the file's order.
+Lab running(const Lab& before) {
+  Lab live = before;
   int64_t pid = 100;
-  for (auto& [key, d] : live.daemons) d = {"", "", pid++};
+  for (BuiltNode& n : live.nodes)
+    for (BuiltDaemon& d : n.daemons) d = {d.name, "", "", pid++};
   return live;
+}
+
+// What a test does by hand to a running lab.
+BuiltNode& node(Lab& lab, const std::string& name) {
+  for (BuiltNode& n : lab.nodes)
+    if (n.name == name) return n;
+  throw std::runtime_error("no node " + name);
+}
+BuiltIface& iface(Lab& lab, const std::string& end) {
+  End e = *End::parse(end);
+  for (BuiltIface& i : node(lab, e.node).ifaces)
+    if (i.name == e.iface) return i;
+  throw std::runtime_error("no interface " + end);
+}
+template <class T, class Pred>
+void erase_if(std::vector<T>& v, Pred pred) {
+  v.erase(std::remove_if(v.begin(), v.end(), pred), v.end());
+}
+void erase_iface(Lab& lab, const std::string& end) {
+  End e = *End::parse(end);
+  erase_if(node(lab, e.node).ifaces, [&](const BuiltIface& i) { return i.name == e.iface; });
+}
+void erase_link(Lab& lab, const std::string& a, const std::string& b) {
+  erase_if(lab.links, [&](const BuiltLink& l) {
+    return (l.a.text() == a && l.b.text() == b) || (l.a.text() == b && l.b.text() == a);
+  });
+}
+void erase_node(Lab& lab, const std::string& name) {
+  erase_if(lab.nodes, [&](const BuiltNode& n) { return n.name == name; });
 }
 
 struct Result {
@@ -57,17 +91,17 @@ struct Result {
 
 Result converge_to(const std::string& after, const std::string& before_text = kBase,
                    const std::map<std::string, std::string>& fresh = {}) {
-  LabSpec before = spec(before_text);
-  Convergence c = converge("c", spec(after), before, running(before), fresh);
+  Lab before = lab(before_text);
+  Convergence c = converge(lab(after), before, running(before), fresh);
   Result r;
   for (const Change& ch : c.changes) r.changes.push_back(change_text(ch));
   for (const Action& a : c.plan.actions) r.actions.push_back(describe(c.plan, a));
   return r;
 }
 
-Result converge_live(const LabSpec& live) {
-  LabSpec base = spec(kBase);
-  Convergence c = converge("c", base, base, live, {});
+Result converge_live(const Lab& live) {
+  Lab base = lab(kBase);
+  Convergence c = converge(base, base, live, {});
   Result r;
   for (const Change& ch : c.changes) r.changes.push_back(change_text(ch));
   for (const Action& a : c.plan.actions) r.actions.push_back(describe(c.plan, a));
@@ -82,6 +116,7 @@ TEST(Converge, NothingToDoWhenTheLabIsWhatTheFileSays) {
   EXPECT_EQ(r.actions, Lines{});
 }
 
+// Changes and actions come in the wanted lab's order: the file's nodes, then its LANs.
 TEST(Converge, EachKindOfEditAloneChangesOnlyItsObject) {
   struct Case {
     std::string name, from, to;
@@ -97,13 +132,13 @@ TEST(Converge, EachKindOfEditAloneChangesOnlyItsObject) {
       {"mtu",
        "    addresses: [10.1.0.1/30, 10.1.0.2/30]\n",
        "    addresses: [10.1.0.1/30, 10.1.0.2/30]\n    mtu: 9000\n",
-       {"~ interface h2:eth0: mtu 1500 -> 9000", "~ interface r1:eth1: mtu 1500 -> 9000"},
-       {"h2: set eth0 mtu 9000", "r1: set eth1 mtu 9000"}},
+       {"~ interface r1:eth1: mtu 1500 -> 9000", "~ interface h2:eth0: mtu 1500 -> 9000"},
+       {"r1: set eth1 mtu 9000", "h2: set eth0 mtu 9000"}},
       {"link down",
        "    addresses: [10.1.0.1/30, 10.1.0.2/30]\n",
        "    addresses: [10.1.0.1/30, 10.1.0.2/30]\n    state: down\n",
-       {"~ interface h2:eth0: up -> down", "~ interface r1:eth1: up -> down"},
-       {"h2: set eth0 down", "r1: set eth1 down"}},
+       {"~ interface r1:eth1: up -> down", "~ interface h2:eth0: up -> down"},
+       {"r1: set eth1 down", "h2: set eth0 down"}},
       {"route",
        "routes: [10.9.0.0/16 via 10.1.0.2]",
        "routes: [10.9.0.0/16 via 10.2.0.2]",
@@ -122,9 +157,9 @@ TEST(Converge, EachKindOfEditAloneChangesOnlyItsObject) {
       {"impairment",
        "impair: {rate: 10mbit}",
        "impair: {rate: 20mbit}",
-       {"~ impairment h3:eth0: rate 10mbit -> rate 20mbit",
-        "~ impairment r1:eth2: rate 10mbit -> rate 20mbit"},
-       {"h3: impair eth0: rate 20mbit", "r1: impair eth2: rate 20mbit"}},
+       {"~ impairment r1:eth2: rate 10mbit -> rate 20mbit",
+        "~ impairment h3:eth0: rate 10mbit -> rate 20mbit"},
+       {"r1: impair eth2: rate 20mbit", "h3: impair eth0: rate 20mbit"}},
       {"impairment removed",
        "    impair: {rate: 10mbit}\n",
        "",
@@ -134,7 +169,7 @@ TEST(Converge, EachKindOfEditAloneChangesOnlyItsObject) {
        "sleep 200",
        "sleep 201",
        {"~ daemon r1/d2: restarted: its cmd, env or files changed"},
-       {"r1: stop daemon d2 (pid 102)", "r1: start daemon d2: `sleep 201`",
+       {"r1: stop daemon d2 (pid 101)", "r1: start daemon d2: `sleep 201`",
         "all: check that every daemon still runs 1 s after its start"}},
       {"exec: a note, nothing run",
        "  h3: {}\n",
@@ -159,6 +194,23 @@ TEST(Converge, AFileOrEnvChangeRewritesTheNodeAndRestartsItsDaemonsOnly) {
   EXPECT_EQ(std::count(r.changes.begin(), r.changes.end(), "~ env r1"), 1);
   EXPECT_NE(std::find(r.actions.begin(), r.actions.end(), "r1: node directory, files conf"),
             r.actions.end());
+}
+
+// Issue 19: daemons started again in the order of their names (the objects were keyed by
+// "node/name"), not in the file's, where one may need another started before it.
+TEST(Converge, RestartedDaemonsStartInTheFilesOrder) {
+  const std::string base = R"(name: c
+nodes:
+  a:
+    env: {A: "1"}
+    daemons: [{name: zz-first, cmd: "sleep 100"}, {name: aa-second, cmd: "sleep 200"}]
+)";
+  Result r = converge_to(edit(base, "A: \"1\"", "A: \"2\""), base);
+  Lines starts;
+  for (const std::string& a : r.actions)
+    if (a.find("start daemon") != std::string::npos) starts.push_back(a);
+  EXPECT_EQ(starts, (Lines{"a: start daemon zz-first: `sleep 100`",
+                           "a: start daemon aa-second: `sleep 200`"}));
 }
 
 TEST(Converge, AFileOrEnvNoLongerInTheFileIsRemoved) {
@@ -220,7 +272,7 @@ TEST(Converge, ARemovedNodeTakesItsLinksAndDaemonsAndOnlyThose) {
   EXPECT_EQ(r.changes, (Lines{"- daemon h2/d3", "- route r1 10.9.0.0/16: via 10.1.0.2",
                               "- link h2:eth0 <-> r1:eth1", "- node h2", "~ hosts file"}));
   EXPECT_EQ(r.actions,
-            (Lines{"h2: stop daemon d3 (pid 100)", "r1: remove route 10.9.0.0/16",
+            (Lines{"h2: stop daemon d3 (pid 102)", "r1: remove route 10.9.0.0/16",
                    "r1: delete veth eth1 <-> h2:eth0", "h2: stop its processes, delete netns c-h2",
                    "all: hosts file (7 lines)"}));
 }
@@ -251,36 +303,62 @@ TEST(Converge, ChangingAKindToBridgeMakesTheNodeAgainAndToRouterSetsForwarding) 
 }
 
 TEST(Converge, DriftIsPutBack) {
-  LabSpec live = running(spec(kBase));
-  live.addresses.erase("h2:eth0 10.1.0.2/30");
-  live.links.erase("h3:eth0 <-> r1:eth2");
-  live.ifaces.erase("h3:eth0");
-  live.ifaces.erase("r1:eth2");
-  live.impairments.erase("h3:eth0");
-  live.impairments.erase("r1:eth2");
-  live.addresses.erase("h3:eth0 10.2.0.2/30");
-  live.addresses.erase("r1:eth2 10.2.0.1/30");
-  live.daemons.erase("h2/d3");
-  live.sysctls["r1 net.ipv4.ip_forward"].value = "0";
-  live.ifaces["r1:eth1"].up = false;
+  Lab live = running(lab(kBase));
+  erase_if(iface(live, "h2:eth0").addresses,
+           [](const nl::IpPrefix& a) { return a.text() == "10.1.0.2/30"; });
+  erase_link(live, "h3:eth0", "r1:eth2");  // with its ends, their addresses and impairments
+  erase_iface(live, "h3:eth0");
+  erase_iface(live, "r1:eth2");
+  node(live, "h2").daemons.clear();  // d3
+  for (auto& [key, value] : node(live, "r1").sysctls)
+    if (key == "net.ipv4.ip_forward") value = "0";
+  iface(live, "r1:eth1").up = false;
   Result r = converge_live(live);
+  // In the lab's order: links, then node by node (sysctls, interfaces, addresses), daemons.
   EXPECT_EQ(r.changes, (Lines{"! link h3:eth0 <-> r1:eth2: missing: made again",
-                              "! interface r1:eth1: down -> up (changed by hand: put back)",
                               "! sysctl r1 net.ipv4.ip_forward: 0 -> 1 (changed by hand: put back)",
+                              "! interface r1:eth1: down -> up (changed by hand: put back)",
                               "! address 10.1.0.2/30 on h2:eth0: missing: put back",
                               "! daemon h2/d3: not running: started again"}));
 }
 
+// One classification for every kind of object: kept when live as wanted; else new to the file,
+// drift (the lab was built with it as wanted), or changed by the file.
+TEST(Converge, EveryObjectIsClassifiedTheSameWay) {
+  const std::string v1 = "1", v2 = "2";
+  EXPECT_EQ(classify(v1, &v1, &v1), 0);
+  EXPECT_EQ(classify(v1, nullptr, &v1), 0) << "as wanted, whoever made it";
+  EXPECT_EQ(classify(v1, nullptr, nullptr), '+');
+  EXPECT_EQ(classify(v1, nullptr, &v2), '+');
+  EXPECT_EQ(classify(v1, &v1, nullptr), '!');
+  EXPECT_EQ(classify(v1, &v1, &v2), '!');
+  EXPECT_EQ(classify(v1, &v2, &v2), '~');
+  EXPECT_EQ(classify(v1, &v2, nullptr), '~');
+  EXPECT_EQ(classify(true, false), '!');
+  EXPECT_EQ(classify(false, false), '+');
+  EXPECT_EQ(classify(true, true), 0);
+}
+
+// A file of a node edited by hand is drift, as any other object (it was reported as changed by
+// the file).
+TEST(Converge, AFileEditedByHandIsDriftPutBack) {
+  Lab live = running(lab(kBase));
+  node(live, "r1").files[0].content = "edited\n";  // conf
+  Result r = converge_live(live);
+  EXPECT_EQ(r.changes, Lines{"! file r1/conf"});
+  EXPECT_EQ(r.actions, Lines{"r1: node directory, files conf"});
+}
+
 TEST(Converge, AMissingEtcNetnsLinkIsDriftPutBack) {
-  LabSpec live = running(spec(kBase));
-  live.etc_links.erase("h3");  // rm /etc/netns/c-h3
+  Lab live = running(lab(kBase));
+  node(live, "h3").etc_link = false;  // rm /etc/netns/c-h3
   Result r = converge_live(live);
   EXPECT_EQ(r.changes, Lines{"! etc link /etc/netns/c-h3: missing: put back"});
   EXPECT_EQ(r.actions, Lines{"h3: link /etc/netns/c-h3 to the lab's hosts"});
   // A node whose namespace is made again gets its link with it, not as a change of its own.
-  live = running(spec(kBase));
-  live.nodes.erase("h3");
-  live.etc_links.erase("h3");
+  live = running(lab(kBase));
+  erase_node(live, "h3");
+  erase_link(live, "h3:eth0", "r1:eth2");
   r = converge_live(live);
   EXPECT_EQ(
       std::count_if(r.changes.begin(), r.changes.end(),
@@ -293,12 +371,9 @@ TEST(Converge, AMissingEtcNetnsLinkIsDriftPutBack) {
 
 TEST(Converge, ANamespaceDeletedByHandIsMadeAgainAfterTheEndItLeftIsRemoved) {
   // `ip netns delete c-h3`: until the kernel destroys it, r1:eth2 is still there, its peer gone.
-  LabSpec live = running(spec(kBase));
-  live.nodes.erase("h3");
-  live.etc_links.erase("h3");
-  live.links.erase("h3:eth0 <-> r1:eth2");
-  for (auto it = live.ifaces.begin(); it != live.ifaces.end();)
-    it = it->first.rfind("h3:", 0) == 0 ? live.ifaces.erase(it) : std::next(it);
+  Lab live = running(lab(kBase));
+  erase_node(live, "h3");  // with its interfaces and its /etc/netns link
+  erase_link(live, "h3:eth0", "r1:eth2");
   Result r = converge_live(live);
   EXPECT_EQ(r.changes, Lines{"! node h3: its namespace is gone: made again"});
   auto at = [&](const std::string& action) {
@@ -308,7 +383,7 @@ TEST(Converge, ANamespaceDeletedByHandIsMadeAgainAfterTheEndItLeftIsRemoved) {
   ASSERT_LT(removed, ptrdiff_t(r.actions.size()));
   EXPECT_LT(removed, at("h3: create netns c-h3"));
   // An end someone else made under that name (another MAC) is not the lab's: left alone.
-  live.ifaces["r1:eth2"].mac = "02:00:00:00:00:99";
+  iface(live, "r1:eth2").mac = nl::parse_mac("02:00:00:00:00:99");
   r = converge_live(live);
   EXPECT_EQ(at("r1: delete veth eth2 <-> h3:eth0"), ptrdiff_t(r.actions.size()));
 }
@@ -323,9 +398,9 @@ TEST(Converge, ALinkWhoseEndIsRenamedIsMadeAgainWithWhatWasOnIt) {
 }
 
 TEST(Converge, WhatTheLabDidNotMakeIsLeftAlone) {
-  LabSpec live = running(spec(kBase));
-  live.addresses["h2:eth0 192.0.2.1/24"] = {"h2:eth0", *nl::IpPrefix::parse("192.0.2.1/24")};
-  live.routes["h2 192.0.2.0/24"] = {"h2", *nl::IpPrefix::parse("192.0.2.0/24"), {}};
+  Lab live = running(lab(kBase));
+  iface(live, "h2:eth0").addresses.push_back(*nl::IpPrefix::parse("192.0.2.1/24"));
+  node(live, "h2").routes.push_back({*nl::IpPrefix::parse("192.0.2.0/24"), {}});
   Result r = converge_live(live);
   EXPECT_EQ(r.changes, Lines{});
   EXPECT_EQ(r.actions, Lines{});
@@ -344,18 +419,22 @@ nodes: {r: {}, a: {}, b: {}, c: {}, d: {}}
 links:
   - endpoints: [a:e0, c:e0, d:e0]
 )";
-  LabSpec before = spec(v1);
-  std::vector<std::pair<std::string, std::string>> veths;
-  for (const auto& [key, l] : before.links) veths.emplace_back(l.a, l.b);
-  LabSpec want = spec(v2);
-  align_lans(want, "c", veths);
-  EXPECT_TRUE(want.nodes.count("_lan2"));
-  EXPECT_FALSE(want.nodes.count("_lan1"));
-  EXPECT_EQ(want.nodes["_lan2"].netns, "c-_lan2");
-  EXPECT_TRUE(want.links.count("_lan2:p1 <-> a:e0"));
-  EXPECT_TRUE(want.links.count("_lan2:p3 <-> c:e0"));
-  EXPECT_TRUE(want.links.count("_lan2:p4 <-> d:e0")) << "a new member gets a port no member had";
-  Convergence c = converge("c", want, before, running(before), {});
+  Lab before = lab(v1);
+  std::vector<std::pair<End, End>> veths;
+  for (const BuiltLink& l : before.links) veths.emplace_back(l.a, l.b);
+  Lab want = lab(v2);
+  align_lans(want, veths);
+  ASSERT_TRUE(want.find_node("_lan2"));
+  EXPECT_FALSE(want.find_node("_lan1"));
+  EXPECT_EQ(want.find_node("_lan2")->netns, "c-_lan2");
+  std::set<std::string> links;
+  for (const BuiltLink& l : want.links) links.insert(l.a.text() + " <-> " + l.b.text());
+  EXPECT_TRUE(links.count("_lan2:p1 <-> a:e0"));
+  EXPECT_TRUE(links.count("_lan2:p3 <-> c:e0"));
+  EXPECT_TRUE(links.count("_lan2:p4 <-> d:e0")) << "a new member gets a port no member had";
+  ASSERT_TRUE(want.find_iface(End{"_lan2", "p4"}));
+  EXPECT_EQ(want.find_iface(End{"_lan2", "p4"})->mac, default_mac("c", "_lan2", "p4"));
+  Convergence c = converge(want, before, running(before), {});
   std::vector<std::string> changes;
   for (const Change& ch : c.changes) changes.push_back(change_text(ch));
   EXPECT_EQ(changes, (std::vector<std::string>{"- link _lan2:p2 <-> b:e0", "- link a:e9 <-> r:e9",

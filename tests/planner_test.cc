@@ -1,4 +1,5 @@
 #include "topo/plan/planner.h"
+#include "topo/plan/converge.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "netlink/error.h"
 #include "tests/fakes/fake_backend.h"
 #include "topo/language/loader.h"
+#include "topo/language/resolve.h"
 #include "topo/run/applier.h"
 
 namespace topo {
@@ -23,6 +25,11 @@ Topology parse(const std::string& text) {
   LoadResult r = load_text("lab.yaml", text, "/labs");
   EXPECT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
   return r.topology;
+}
+
+// What a fresh `up` of the topology does.
+Plan fresh_plan(const Topology& t) {
+  return converge(resolve(t), {}, {}, {}).plan;
 }
 
 const char* kLab = R"(name: p
@@ -54,7 +61,7 @@ std::vector<std::string> described(const Plan& plan) {
 }
 
 TEST(Planner, OrdersNamespacesThenVethsThenNodeByNode) {
-  Plan plan = make_plan(parse(kLab));
+  Plan plan = fresh_plan(parse(kLab));
   std::string mac_r1_eth1 = nl::mac_text(default_mac("p", "r1", "eth1"));
   std::string mac_h2_eth0 = nl::mac_text(default_mac("p", "h2", "eth0"));
   std::string mac_h3_eth0 = nl::mac_text(default_mac("p", "h3", "eth0"));
@@ -62,12 +69,14 @@ TEST(Planner, OrdersNamespacesThenVethsThenNodeByNode) {
       "r1: create netns p-r1",
       "h2: create netns p-h2",
       "h3: create netns p-h3",
-      "r1: create veth eth1 (" + mac_r1_eth1 + ") <-> h2:eth0 (" + mac_h2_eth0 + ") mtu 9000",
-      "r1: create veth eth2 (02:00:00:00:00:01) <-> h3:eth0 (" + mac_h3_eth0 + ") down",
-      // the router default for v6 forwarding; the file's own ip_forward wins over the default
+      // The router default for v6 forwarding; the file's own ip_forward wins over the default.
+      // A node's own sysctls come before its interfaces exist (conf.default applies to them),
+      // as for a node added to a running lab.
       "r1: sysctl net.ipv6.conf.all.forwarding=1",
       "r1: sysctl net.ipv4.ip_forward=0",
       "r1: sysctl net.ipv4.conf.all.rp_filter=2",
+      "r1: create veth eth1 (" + mac_r1_eth1 + ") <-> h2:eth0 (" + mac_h2_eth0 + ") mtu 9000",
+      "r1: create veth eth2 (02:00:00:00:00:01) <-> h3:eth0 (" + mac_h3_eth0 + ") down",
       "r1: set lo up",
       "r1: address 10.0.0.1/32 on lo",
       "r1: address 10.1.0.1/30 on eth1",
@@ -90,9 +99,9 @@ TEST(Planner, OrdersNamespacesThenVethsThenNodeByNode) {
 }
 
 TEST(Planner, NumbersInterfacesPerNodeWithLoAsSlotZero) {
-  Plan plan = make_plan(parse(kLab));
-  const auto& v1 = std::get<CreateVeth>(plan.actions[3]);
-  const auto& v2 = std::get<CreateVeth>(plan.actions[4]);
+  Plan plan = fresh_plan(parse(kLab));
+  const auto& v1 = std::get<CreateVeth>(plan.actions[6]);
+  const auto& v2 = std::get<CreateVeth>(plan.actions[7]);
   EXPECT_EQ(v1.a.slot, 1);
   EXPECT_EQ(v2.a.slot, 2);
   EXPECT_EQ(v1.b.slot, 1);
@@ -124,12 +133,12 @@ std::vector<nl::Mac> veth_macs(const Plan& plan) {
 TEST(Planner, AChosenMacNeverEqualsOneTheFileGivesLaterInTheFile) {
   // h2:eth0 is given the MAC r1:eth1 would get first; r1:eth1 comes first in the file.
   std::string taken = nl::mac_text(default_mac("p", "r1", "eth1"));
-  Plan plan = make_plan(parse(R"(name: p
+  Plan plan = fresh_plan(parse(R"(name: p
 nodes: {r1: {}, h2: {}, h3: {}}
 links:
   - endpoints: [r1:eth1, h3:eth0]
   - endpoints: [r1:eth2, {node: h2, iface: eth0, mac: ")" +
-                              taken + R"("}]
+                               taken + R"("}]
 )"));
   std::vector<nl::Mac> macs = veth_macs(plan);
   ASSERT_EQ(macs.size(), 4u);
@@ -152,7 +161,7 @@ class ApplierTest : public ::testing::Test {
 };
 
 TEST_F(ApplierTest, AppliesEveryActionInOrderAndJournalsBeforeCreating) {
-  Plan plan = make_plan(parse(kLab));
+  Plan plan = fresh_plan(parse(kLab));
   FakeBackend backend;
   JournalWriter j = journal();
   apply_plan(plan, backend, j);
@@ -169,7 +178,7 @@ TEST_F(ApplierTest, AppliesEveryActionInOrderAndJournalsBeforeCreating) {
 }
 
 TEST_F(ApplierTest, AFailureLeavesAJournalThatTeardownUndoesNewestFirst) {
-  Plan plan = make_plan(parse(kLab));
+  Plan plan = fresh_plan(parse(kLab));
   FakeBackend backend;
   backend.fail_on = "create netns p-h3";
   JournalWriter j = journal();
@@ -214,7 +223,7 @@ namespace topo {
 namespace {
 
 TEST(Planner, BridgeNodesLansAndHostEnds) {
-  Plan plan = make_plan(parse(R"(name: p
+  Plan plan = fresh_plan(parse(R"(name: p
 nodes:
   sw: {kind: bridge}
   h1: {}
@@ -300,8 +309,8 @@ class CapturedWarnings {
 Plan removal_of_a_link() {
   Plan plan;
   plan.lab = "p";
-  plan.nodes = {{"a", "p-a", PlanNode::Role::node, "host", {}},
-                {"b", "p-b", PlanNode::Role::node, "host", {}}};
+  plan.nodes = {{"a", "p-a", PlanNode::Role::node, NodeKind::host, {}},
+                {"b", "p-b", PlanNode::Role::node, NodeKind::host, {}}};
   plan.actions = {DeleteVeth{{0, "e0", kKernelSlot}, {0x02, 0, 0, 0, 0, 0xa0}, "b:e0"}};
   return plan;
 }
@@ -338,7 +347,7 @@ TEST_F(ApplierTest, AVethEndStillTheLabsIsRemovedWithoutAWord) {
 }
 
 TEST_F(ApplierTest, HostEndsAreJournaledAndRemovedFirst) {
-  Plan plan = make_plan(parse(R"(name: p
+  Plan plan = fresh_plan(parse(R"(name: p
 nodes: {r: {}}
 links:
   - endpoints: [r:e0, host:p-up]
@@ -379,7 +388,7 @@ nodes:
 )";
 
 TEST(Planner, FilesExecThenDaemonsAfterTheNetwork) {
-  Plan plan = make_plan(parse(kRunning));
+  Plan plan = fresh_plan(parse(kRunning));
   std::vector<std::string> lines = described(plan);
   std::vector<std::string> tail(lines.end() - 12, lines.end() - 1);
   EXPECT_EQ(tail, (std::vector<std::string>{
@@ -401,7 +410,7 @@ TEST(Planner, FilesExecThenDaemonsAfterTheNetwork) {
 }
 
 TEST_F(ApplierTest, DaemonsAndEtcLinksAreJournaled) {
-  Plan plan = make_plan(parse(kRunning));
+  Plan plan = fresh_plan(parse(kRunning));
   FakeBackend backend;
   backend.etc_dir_exists = false;
   JournalWriter j = journal();
@@ -422,7 +431,7 @@ TEST_F(ApplierTest, DaemonsAndEtcLinksAreJournaled) {
 }
 
 TEST_F(ApplierTest, AFailingExecStopsTheRunAndLeavesWhatToUndo) {
-  Plan plan = make_plan(parse(kRunning));
+  Plan plan = fresh_plan(parse(kRunning));
   FakeBackend backend;
   backend.fail_on = "exec `echo two`";
   JournalWriter j = journal();
@@ -441,7 +450,7 @@ namespace topo {
 namespace {
 
 TEST_F(ApplierTest, ProgressCountsNamespacesAndLinks) {
-  Plan plan = make_plan(parse(kLab));
+  Plan plan = fresh_plan(parse(kLab));
   FakeBackend backend;
   JournalWriter j = journal();
   std::vector<Progress> seen;
@@ -466,7 +475,7 @@ namespace topo {
 namespace {
 
 TEST(Planner, ImpairmentsComeAfterTheEndsAreUpAndEndsOverrideTheLink) {
-  Plan plan = make_plan(parse(R"(name: p
+  Plan plan = fresh_plan(parse(R"(name: p
 nodes: {a: {}, b: {}}
 links:
   - endpoints:

@@ -112,4 +112,23 @@ TEST(Impairment, AnEndsSettingsOverrideTheLinksAndReadBack) {
   EXPECT_EQ(topo::impairment_text(rate_only), "rate 64kbit");
 }
 
+// The live reader reads an end's impairment back from the journal's text.
+TEST(Impairment, TheTextReadsBackAsTheImpairment) {
+  nl::Impairment i;
+  i.delay_us = 1500;
+  i.jitter_us = 2000;
+  i.loss = 0.25;
+  i.duplicate = 1;
+  i.corrupt = 0.5;
+  i.reorder = 3;
+  i.rate_bps = 64000;
+  std::optional<nl::Impairment> back = topo::parse_impairment_text(topo::impairment_text(i));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, i);
+  EXPECT_EQ(topo::parse_impairment_text(""), nl::Impairment{});
+  EXPECT_FALSE(topo::parse_impairment_text("delay"));
+  EXPECT_FALSE(topo::parse_impairment_text("speed 10mbit"));
+  EXPECT_FALSE(topo::parse_impairment_text("loss lots"));
+}
+
 }  // namespace

@@ -9,6 +9,19 @@ void FakeBackend::apply(const Plan& plan, const Action& action) {
   if (fail_on && text.find(*fail_on) != std::string::npos)
     throw nl::Error("fake", text, "apply", EIO, "injected failure");
   log.push_back(text);
+  auto slot = [&](const IfaceRef& r) {
+    slots.push_back(plan.nodes[r.node].name + ":" + r.name + "@" + std::to_string(r.slot));
+  };
+  if (auto* b = std::get_if<CreateBridge>(&action)) slot(b->bridge);
+  if (auto* v = std::get_if<CreateVeth>(&action)) {
+    slot(v->a);
+    slot(v->b);
+    if (v->master_a) slot(*v->master_a);
+  }
+  if (auto* l = std::get_if<SetLink>(&action)) {
+    slot(l->iface);
+    if (l->master) slot(*l->master);
+  }
 }
 
 void FakeBackend::create_netns(const Plan& plan, const std::vector<int>& nodes,

@@ -32,6 +32,8 @@ class FakeBackend : public Backend {
 
   // Every action applied, as describe() writes it, then one line per removal.
   std::vector<std::string> log;
+  // The interfaces each action makes or sets, with the slots it gives them: "node:iface@slot".
+  std::vector<std::string> slots;
   // Fail the action whose description contains this text.
   std::optional<std::string> fail_on;
   std::set<std::string> live_netns;

@@ -1,5 +1,7 @@
 #include "topo/model/impair.h"
 
+#include <sstream>
+
 #include <fmt/format.h>
 
 #include "topo/model/units.h"
@@ -32,6 +34,34 @@ std::string impairment_text(const nl::Impairment& i) {
   if (i.reorder > 0) add(fmt::format("reorder {:g}%", i.reorder));
   if (i.rate_bps) add("rate " + rate_text(i.rate_bps));
   return text;
+}
+
+std::optional<nl::Impairment> parse_impairment_text(std::string_view text) {
+  nl::Impairment i;
+  std::istringstream words{std::string(text)};
+  std::string key, value;
+  while (words >> key) {
+    if (!(words >> value)) return std::nullopt;
+    std::optional<uint64_t> n;
+    std::optional<double> p;
+    if (key == "delay" && (n = parse_duration_us(value)))
+      i.delay_us = *n;
+    else if (key == "jitter" && (n = parse_duration_us(value)))
+      i.jitter_us = *n;
+    else if (key == "rate" && (n = parse_rate_bps(value)))
+      i.rate_bps = *n;
+    else if ((p = parse_percent(value)) && key == "loss")
+      i.loss = *p;
+    else if (p && key == "duplicate")
+      i.duplicate = *p;
+    else if (p && key == "corrupt")
+      i.corrupt = *p;
+    else if (p && key == "reorder")
+      i.reorder = *p;
+    else
+      return std::nullopt;
+  }
+  return i;
 }
 
 }  // namespace topo

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "topo/model/hash.h"
+
 namespace topo {
 
 std::optional<End> End::parse(std::string_view text) {
@@ -23,6 +25,21 @@ std::string lan_port_name(size_t member) {
   return fmt::format("p{}", member);
 }
 
+nl::Mac default_mac(const std::string& lab, const std::string& node, const std::string& iface,
+                    unsigned attempt) {
+  uint64_t h = fnv1a(fmt::format("{}/{}/{}#{}", lab, node, iface, attempt));
+  // 0x02: locally administered, unicast.
+  return {0x02, uint8_t(h >> 32), uint8_t(h >> 24), uint8_t(h >> 16), uint8_t(h >> 8), uint8_t(h)};
+}
+
+std::string sysctl_iface(const std::string& key) {
+  size_t conf = key.find(".conf.");
+  if (conf == std::string::npos) return "";
+  size_t end = key.find('.', conf + 6);
+  std::string iface = key.substr(conf + 6, end == std::string::npos ? end : end - conf - 6);
+  return iface == "all" || iface == "default" ? "" : iface;
+}
+
 const char* iface_type_name(IfaceType type) {
   switch (type) {
     case IfaceType::lo:
@@ -31,6 +48,8 @@ const char* iface_type_name(IfaceType type) {
       return "veth";
     case IfaceType::bridge:
       return "bridge";
+    case IfaceType::other:
+      return "other";
   }
   return "?";
 }

@@ -42,21 +42,32 @@ std::string lan_name(size_t position);  // 1-based
 bool is_lan_name(std::string_view node);
 std::string lan_port_name(size_t member);  // 1-based
 
+// The MAC topo gives an interface with none in the file: locally administered, unicast, and
+// the same for the same lab, node and interface every time (`attempt` > 0 when an earlier one
+// was taken).
+nl::Mac default_mac(const std::string& lab, const std::string& node, const std::string& iface,
+                    unsigned attempt = 0);
+
 // slot numbers a namespace's interfaces in the order they are made: 0 is lo, 1.. the others,
 // so that a backend knows their ifindexes without asking the kernel. kKernelSlot: the kernel
 // chooses (the root namespace, where topo owns too little to choose, or a namespace that
 // already exists).
 inline constexpr int kKernelSlot = -1;
 
-enum class IfaceType { lo, veth, bridge };
-const char* iface_type_name(IfaceType type);  // "lo", "veth", "bridge"
+// The interface a sysctl is about (net.ipv4.conf.eth1.rp_filter: eth1); "" for one of the
+// namespace's own (conf.all, conf.default, or not under conf).
+std::string sysctl_iface(const std::string& key);
+
+// other: an interface topo does not make (found live in a node, made there by hand).
+enum class IfaceType { lo, veth, bridge, other };
+const char* iface_type_name(IfaceType type);  // "lo", "veth", "bridge", "other"
 
 using KeyValue = std::pair<std::string, std::string>;
 
 struct BuiltIface {
   std::string name;
   IfaceType type = IfaceType::veth;
-  std::optional<nl::Mac> mac;  // veths; none for lo and bridges (the kernel's)
+  std::optional<nl::Mac> mac;  // veths; none for lo and bridges (the kernel's); live: any
   int mtu = 0;                 // 0: the kernel's default
   bool up = false;
   std::string master;  // the bridge it is a port of (in the same namespace); "" for none

@@ -1,4 +1,5 @@
-// planner.h - a topology turned into an ordered list of kernel actions, without a syscall.
+// planner.h - a plan: the ordered actions that change a lab (converge.h makes them), without a
+// system call.
 #pragma once
 
 #include <optional>
@@ -8,7 +9,7 @@
 
 #include "topo/model/impairment.h"
 #include "topo/model/ip.h"
-#include "topo/model/lab.h"  // kKernelSlot
+#include "topo/model/lab.h"
 #include "topo/model/model.h"
 #include "topo/model/netns_id.h"
 
@@ -21,14 +22,11 @@ struct PlanNode {
   std::string name;   // node name; "_lanN" for a LAN; "host" for the root namespace
   std::string netns;  // empty for the root namespace
   Role role = Role::node;
-  std::string kind;                                      // host, router, bridge; "lan"; "root"
+  NodeKind kind = NodeKind::host;                        // NodeKind::lan for a LAN's
   std::vector<std::pair<std::string, std::string>> env;  // a node's `env`
 };
 
-// An interface of a namespace. `slot` numbers a namespace's interfaces: 0 is lo, 1.. the others
-// in the order they are created, so a backend can know ifindexes without asking the kernel.
-// kKernelSlot (lab.h): the kernel chooses (the root namespace, where topo owns too little to
-// choose).
+// An interface of a namespace, and its slot (lab.h).
 struct IfaceRef {
   int node = 0;
   std::string name;
@@ -147,20 +145,7 @@ struct Plan {
   int root = -1;  // index of the root namespace in `nodes`, if any end is there
 };
 
-// Namespaces first (nodes, then LANs), their early sysctls, bridges, every veth (born in place),
-// bridge ports of the far ends, then node by node: sysctls, lo up, addresses, ends up,
-// impairments, routes;
-// the root namespace's ends last. Then the hosts file and each node's link to it, node
-// directories and files, exec: node by node, daemons, and the watch on daemons.
-// A topology with diagnostics must not be planned.
-Plan make_plan(const Topology& topology);
-
 // One line per action, e.g. "r1: create veth eth1 <-> r2:eth1 mtu 9000".
 std::string describe(const Plan& plan, const Action& action);
-
-// The MAC topo gives an interface with none in the file: locally administered, unicast, and
-// the same for the same lab, node and interface every time.
-nl::Mac default_mac(const std::string& lab, const std::string& node, const std::string& iface,
-                    unsigned attempt = 0);
 
 }  // namespace topo

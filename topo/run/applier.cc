@@ -21,7 +21,7 @@ size_t run_end(const std::vector<Action>& actions, size_t begin) {
 }
 
 std::string endpoint(const Plan& plan, const IfaceRef& r) {
-  return plan.nodes[r.node].name + ":" + r.name;
+  return End{plan.nodes[r.node].name, r.name}.text();
 }
 
 // With -v, each action as it is taken; otherwise nothing is even formatted (this runs per node
@@ -63,7 +63,8 @@ void journal_applied(const Plan& plan, const Action& action, Backend& backend,
         journal.veth_gone(end, v.peer);
         journal.veth_gone(v.peer, end);
         for (const std::string& e : {end, v.peer})
-          if (e.rfind(std::string(kHostNode) + ":", 0) == 0) journal.host_link_gone(e.substr(5));
+          if (std::optional<End> host = End::parse(e); host && host->on_host())
+            journal.host_link_gone(host->iface);
       },
       [&](const StopDaemon& d) { journal.daemon_gone(plan.nodes[d.node].name, d.name); },
       [&](const DeleteNode& n) {
@@ -127,7 +128,8 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
       std::vector<JournalNetns> batch;
       for (size_t i = begin; i < end; i++) {
         int n = std::get<CreateNetns>(actions[i]).node;
-        batch.push_back({plan.nodes[n].netns, plan.nodes[n].name, {}, plan.nodes[n].kind});
+        batch.push_back(
+            {plan.nodes[n].netns, plan.nodes[n].name, {}, kind_name(plan.nodes[n].kind)});
       }
       journal.netns(batch);
       std::vector<int> nodes;

@@ -84,6 +84,7 @@ void from_json(const nlohmann::json& j, End& end) {
 }
 
 std::string lab_json_text(const Lab& lab) {
+  if (lab.nodes.empty()) return nlohmann::json(lab).dump();  // left out, as a default
   std::string text =
       nlohmann::json(
           Lab{lab.name, lab.prefix, {}, lab.host_ifaces, lab.links, lab.hosts, lab.file_links})

@@ -1,5 +1,5 @@
 // live.h - what a running lab has now: its objects read back from the kernel, the journal and
-// the lab's files, as a LabSpec to compare with what its file asks for (converge.h).
+// the lab's files, as a Lab to compare with what its file asks for (converge.h).
 #pragma once
 
 #include "topo/plan/converge.h"
@@ -13,6 +13,8 @@ namespace topo {
 // both ends are there and are each other's peer; a daemon only if its journaled pid still runs
 // in its node; an impairment only if the end still has its qdisc. Throws nl::Error when the
 // kernel cannot be read.
-LabSpec read_live(const LabSpec& known, const JournalState& journal, const LabDirs& dirs);
+// Interfaces have the kernel's slots; a daemon has its pid and no cmd or config; a node its
+// namespace's identity.
+Lab read_live(const Lab& known, const JournalState& journal, const LabDirs& dirs);
 
 }  // namespace topo

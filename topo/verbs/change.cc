@@ -13,6 +13,7 @@
 #include "netlink/netns.h"
 #include "netlink/sysctl.h"
 #include "topo/entry/privileges.h"
+#include "topo/language/resolve.h"
 #include "topo/plan/converge.h"
 #include "topo/run/live.h"
 #include "topo/run/netlink_backend.h"
@@ -27,8 +28,8 @@ namespace {
 
 // What a lab was built from: its last file, and the file of an `up` that changed it and did not
 // finish (its objects may exist too).
-LabSpec built_from(const LabPaths& paths) {
-  LabSpec spec;
+Lab built_from(const LabPaths& paths) {
+  Lab lab;
   for (const std::string& path : {paths.topology, paths.topology + ".next"}) {
     struct stat st;
     if (stat(path.c_str(), &st) != 0) continue;
@@ -38,34 +39,38 @@ LabSpec built_from(const LabPaths& paths) {
           fmt::format("cannot read {} (the file the running lab was built "
                       "from): {}",
                       path, r.diagnostics.render()));
-    spec = merged(std::move(spec), spec_of(make_plan(r.topology)));
+    lab = merged(std::move(lab), resolve(r.topology));
   }
-  return spec;
+  return lab;
 }
 
 // The sysctls no longer wanted, and the values a new namespace has for them.
-std::map<std::string, std::string> fresh_values(const LabSpec& want, const LabSpec& before) {
+std::map<std::string, std::string> fresh_values(const Lab& want, const Lab& before) {
+  std::set<std::string> wanted;
+  for (const BuiltNode& n : want.nodes)
+    for (const auto& [key, value] : n.sysctls) wanted.insert(n.name + " " + key);
   std::vector<std::string> keys;
-  for (const auto& [key, s] : before.sysctls)
-    if (!want.sysctls.count(key)) keys.push_back(s.key);
+  for (const BuiltNode& n : before.nodes)
+    for (const auto& [key, value] : n.sysctls)
+      if (!wanted.count(n.name + " " + key)) keys.push_back(key);
   if (keys.empty()) return {};
   return nl::fresh_netns_sysctls(keys);
 }
 
-Convergence compare(const std::string& lab, LabSpec want, LabSpec before,
-                    const JournalState& journal, const LabDirs& dirs) {
-  std::vector<std::pair<std::string, std::string>> veths;
-  for (const JournalVeth& v : journal.veths) veths.emplace_back(v.a, v.b);
-  align_lans(want, lab, veths);
-  align_lans(before, lab, veths);
-  LabSpec live;
+Convergence compare(Lab want, Lab before, const JournalState& journal, const LabDirs& dirs) {
+  std::vector<std::pair<End, End>> veths;
+  for (const JournalVeth& v : journal.veths)
+    if (auto a = End::parse(v.a), b = End::parse(v.b); a && b) veths.emplace_back(*a, *b);
+  align_lans(want, veths);
+  align_lans(before, veths);
+  Lab live;
   std::map<std::string, std::string> fresh;
   std::exception_ptr error = on_own_thread([&] {
     live = read_live(merged(want, before), journal, dirs);
     fresh = fresh_values(want, before);
   });
   if (error) std::rethrow_exception(error);
-  return converge(lab, want, before, live, fresh);
+  return converge(want, before, live, fresh);
 }
 
 std::string absolute_file(const Topology& t) {
@@ -75,19 +80,17 @@ std::string absolute_file(const Topology& t) {
 
 // The journal of a lab changed to `want` (or rolled back to it): only what it holds now, under
 // the header of the file it now matches.
-void settle_journal(const LabPaths& paths, const JournalHeader& header, const LabSpec& want,
+void settle_journal(const LabPaths& paths, const JournalHeader& header, const Lab& want,
                     size_t links) {
   std::optional<JournalState> state = read_journal(paths.journal);
   if (!state) throw std::runtime_error("the journal of lab " + header.lab + " is gone");
   state->header = header;
-  for (JournalNetns& n : state->netns) {
-    auto node = want.nodes.find(n.node);
-    if (node != want.nodes.end()) n.kind = node->second.kind;
-  }
+  for (JournalNetns& n : state->netns)
+    if (const BuiltNode* node = want.find_node(n.node)) n.kind = kind_name(node->kind);
   state->link_states.clear();  // the file says each end's state again
   state->complete = true;
   state->nodes = 0;
-  for (const auto& [name, n] : want.nodes) state->nodes += n.kind != "lan";
+  for (const BuiltNode& n : want.nodes) state->nodes += n.kind != NodeKind::lan;
   state->links = links;
   JournalWriter::rewrite(paths.journal, *state);
 }
@@ -137,7 +140,8 @@ int cmd_plan(const std::string& file, bool as_json) {
 
 int plan_loaded(const LoadResult& loaded, bool as_json) {
   const Topology& t = loaded.topology;
-  Plan plan = make_plan(t);
+  Lab want = resolve(t);
+  Plan plan = converge(want, {}, {}, {}).plan;
   LabPaths paths = LabPaths::of(kRunDir, t.name);
   struct stat st;
   if (stat(paths.lab_dir.c_str(), &st) != 0) return print_actions(plan, t.name, as_json);
@@ -152,8 +156,7 @@ int plan_loaded(const LoadResult& loaded, bool as_json) {
     if (!journal || journal->header.lab.empty())
       return fail(kFailed, "lab " + t.name + " has no state yet (an `up` is starting?)");
     if (!journal->complete) return fail(kFailed, unfinished_up(*journal));
-    c = compare(t.name, spec_of(plan), built_from(paths), *journal,
-                LabDirs::of(t.name, absolute_file(t)));
+    c = compare(want, built_from(paths), *journal, LabDirs::of(t.name, absolute_file(t)));
   } catch (const std::exception& e) {
     return fail(kFailed, e.what());
   }
@@ -182,17 +185,16 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
     return fail(kFailed, fmt::format("lab {} runs with prefix `{}`; the file says `{}`: every "
                                      "namespace would be renamed. Run `topo down {}` first",
                                      t.name, running.header.prefix, t.prefix, t.name));
-  Plan want_plan = make_plan(t);
-  LabSpec want = spec_of(want_plan);
+  Lab want = resolve(t);
   std::string file = absolute_file(t);
   LabDirs dirs = LabDirs::of(t.name, file);
   JournalHeader header{t.name,   t.prefix,          file, content_hash(loaded.text),
                        getpid(), std::time(nullptr)};
-  LabSpec before;
+  Lab before;
   Convergence c;
   try {
     before = built_from(paths);
-    c = compare(t.name, want, before, running, dirs);
+    c = compare(want, before, running, dirs);
   } catch (const std::exception& e) {
     return fail(kFailed, e.what());
   }
@@ -202,7 +204,7 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
     try {  // the file may differ in what makes no difference (comments, order)
       if (running.header.file_hash != header.file_hash || running.header.file != file) {
         write_state_file(paths.topology, loaded.text);
-        settle_journal(paths, header, want, want_plan.links);
+        settle_journal(paths, header, want, want.file_links);
       }
       std::filesystem::remove(paths.topology + ".next");  // an `up` killed after its work
     } catch (const std::exception& e) {
@@ -233,7 +235,7 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
   try {
     error = apply(c, paths, dirs);
     if (!error) {
-      settle_journal(paths, header, want, want_plan.links);
+      settle_journal(paths, header, want, want.file_links);
       std::filesystem::rename(next, paths.topology);
     }
   } catch (const std::exception&) {
@@ -252,13 +254,13 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
   try {
     std::optional<JournalState> now = read_journal(paths.journal);
     if (!now) throw std::runtime_error("the journal is gone");
-    Convergence back = compare(t.name, before, merged(want, before), *now,
-                               LabDirs::of(t.name, running.header.file));
+    Convergence back =
+        compare(before, merged(want, before), *now, LabDirs::of(t.name, running.header.file));
     if (std::exception_ptr e = apply(back, paths, LabDirs::of(t.name, running.header.file)))
       std::rethrow_exception(e);
     size_t links = 0;
     if (auto old = load_file(paths.topology); old.diagnostics.empty())
-      links = make_plan(old.topology).links;
+      links = resolve(old.topology).file_links;
     settle_journal(paths, running.header, before, links);
     std::filesystem::remove(next);
   } catch (const std::exception& e) {

@@ -21,7 +21,7 @@
 #include "topo/entry/privileges.h"
 #include "topo/entry/safe_fs.h"
 #include "topo/language/loader.h"
-#include "topo/plan/hosts.h"
+#include "topo/language/hosts.h"
 #include "topo/run/node_setup.h"
 #include "topo/run/runner.h"
 #include "topo/run/state.h"
@@ -97,7 +97,8 @@ std::vector<nl::IpPrefix> primary_addresses(const std::string& netns) {
 std::vector<Target> ping_targets(const JournalState& state) {
   std::vector<Target> nodes;
   for (const JournalNetns& n : state.netns)
-    if (n.kind != "lan" && n.kind != "bridge") nodes.push_back({&n, primary_addresses(n.netns)});
+    if (auto kind = parse_kind(n.kind); kind != NodeKind::lan && kind != NodeKind::bridge)
+      nodes.push_back({&n, primary_addresses(n.netns)});
   return nodes;
 }
 

@@ -25,8 +25,10 @@
 #include "topo/entry/privileges.h"
 #include "topo/language/graph.h"
 #include "topo/language/loader.h"
+#include "topo/language/resolve.h"
 #include "topo/language/validator.h"
 #include "topo/model/impair.h"
+#include "topo/plan/converge.h"
 #include "topo/plan/planner.h"
 #include "topo/run/applier.h"
 #include "topo/run/journal.h"
@@ -268,7 +270,7 @@ int cmd_up(const UpOptions& options) {
   if (!loaded) return kInvalid;
   const Topology& t = loaded->topology;
   if (options.dry_run) return plan_loaded(*loaded, false);
-  Plan plan = make_plan(t);
+  Plan plan = converge(resolve(t), {}, {}, {}).plan;
   if (std::string why = missing_privileges("up"); !why.empty()) return fail(kFailed, why);
   raise_fd_limit();
 

@@ -12,6 +12,7 @@
 #include "netlink/qdisc.h"
 #include "netlink/query.h"
 #include "topo/run/processes.h"
+#include "topo/model/lab.h"
 #include "topo/run/state.h"
 
 namespace topo {
@@ -66,7 +67,7 @@ json interface_status(const JournalState& s, nl::Netns& ns, const std::string& n
   json addrs = json::array();
   for (const nl::IpPrefix& a : l.addresses)
     if (!a.is_loopback()) addrs.push_back(a.text());
-  std::string end = node + ":" + l.name;
+  std::string end = End{node, l.name}.text();
   json impairment = nullptr;
   if (auto it = s.impairments.find(end); it != s.impairments.end() && !it->second.empty()) {
     impairment = it->second;
@@ -103,10 +104,9 @@ json interfaces_status(const JournalState& s, const JournalNetns& n, const Peers
     drift.push_back(fmt::format("netns {} cannot be read: {}", n.netns, e.what()));
   }
   for (const auto& [end, peer] : peer_of) {
-    auto colon = end.find(':');
-    std::string node = end.substr(0, colon), iface = end.substr(colon + 1);
-    if (node == n.node && std::find(seen.begin(), seen.end(), iface) == seen.end())
-      drift.push_back(fmt::format("interface {}:{} (veth to {}) is gone", n.node, iface, peer));
+    std::optional<End> e = End::parse(end);
+    if (e && e->node == n.node && std::find(seen.begin(), seen.end(), e->iface) == seen.end())
+      drift.push_back(fmt::format("interface {} (veth to {}) is gone", end, peer));
   }
   return ifaces;
 }
@@ -168,7 +168,7 @@ json lab_status(const JournalState& s) {
   std::map<std::string, std::string> peer_of = peers(s);
   json nodes = json::array(), lans = json::array(), drift = json::array();
   for (const JournalNetns& n : s.netns)
-    (n.kind == "lan" ? lans : nodes).push_back(node_status(s, n, peer_of, drift));
+    (parse_kind(n.kind) == NodeKind::lan ? lans : nodes).push_back(node_status(s, n, peer_of, drift));
   json host = json::array();
   for (const JournalHostLink& h : s.host_links) host.push_back({{"name", h.iface}, {"mac", h.mac}});
   return {{"lab", s.header.lab},

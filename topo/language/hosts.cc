@@ -1,4 +1,4 @@
-#include "topo/plan/hosts.h"
+#include "topo/language/hosts.h"
 
 #include <map>
 

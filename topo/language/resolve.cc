@@ -1,0 +1,184 @@
+#include "topo/language/resolve.h"
+
+#include <map>
+#include <set>
+
+#include "topo/language/hosts.h"
+#include "topo/model/hash.h"
+#include "topo/model/impair.h"
+
+namespace topo {
+
+namespace {
+
+constexpr const char* kRouterSysctls[][2] = {{"net.ipv4.ip_forward", "1"},
+                                             {"net.ipv6.conf.all.forwarding", "1"}};
+// New interfaces skip duplicate address detection for their link-local addresses too, so IPv6
+// works the moment `up` returns (addresses topo adds itself carry IFA_F_NODAD).
+constexpr const char* kNoDadSysctl[2] = {"net.ipv6.conf.default.accept_dad", "0"};
+
+class Resolver {
+ public:
+  explicit Resolver(const Topology& t) : t_(t) {}
+
+  Lab run() {
+    lab_.name = t_.name;
+    lab_.prefix = t_.prefix;
+    lab_.file_links = t_.links.size();
+    for (const Node& n : t_.nodes) add_node(n);
+    for (size_t i = 0; i < t_.links.size(); i++)
+      if (t_.links[i].is_lan()) {
+        std::string name = lan_name(i + 1);
+        lan_of_[i] = lab_.nodes.size();
+        BuiltNode& lan = lab_.nodes.emplace_back();
+        lan.name = name;
+        lan.netns = t_.netns_of(name);
+        lan.kind = NodeKind::lan;
+        lan.ifaces.push_back({"lo", IfaceType::lo, {}, 0, false, "", 0, {}, {}});
+      }
+    // MACs the file gives are taken before any is chosen: a chosen one must differ from them.
+    for (const Link& l : t_.links)
+      for (const Endpoint& e : l.endpoints)
+        if (e.mac) macs_.insert(*e.mac);
+    for (BuiltNode& n : lab_.nodes)
+      if (has_bridge(n)) add_iface(n, kBridgeIface, IfaceType::bridge).up = true;
+    for (size_t i = 0; i < t_.links.size(); i++) add_link(i);
+    if (!t_.nodes.empty()) lab_.hosts = hosts_file(t_);
+    return std::move(lab_);
+  }
+
+ private:
+  const Topology& t_;
+  Lab lab_;
+  std::map<size_t, size_t> lan_of_;  // link index -> its LAN's node
+  std::set<nl::Mac> macs_;
+
+  static bool has_bridge(const BuiltNode& n) {
+    return n.kind == NodeKind::lan || n.kind == NodeKind::bridge;
+  }
+
+  void add_node(const Node& n) {
+    BuiltNode b;
+    b.name = n.name;
+    b.netns = t_.netns_of(n.name);
+    b.kind = n.kind;
+    for (const Setting& e : n.env) b.env.emplace_back(e.key, e.value);
+    b.sysctls = sysctls_of(n);
+    b.ifaces.push_back({"lo", IfaceType::lo, {}, 0, true, "", 0, n.loopback, {}});
+    for (const Route& r : n.routes) {
+      BuiltRoute route{r.dst, {}};
+      for (const nl::IpPrefix& gw : r.via) route.hops.push_back({gw, r.dev});
+      if (r.via.empty()) route.hops.push_back({std::nullopt, r.dev});
+      b.routes.push_back(std::move(route));
+    }
+    std::string files;  // for the daemons' config
+    for (const NodeFile& f : n.files) {
+      b.files.push_back({f.name, f.content});
+      files += f.name + "\n" + f.content + "\n";
+    }
+    for (const Command& c : n.exec) b.exec.push_back(c.cmd);
+    for (const Command& d : n.daemons) {
+      std::string config = d.cmd + "\n" + files;
+      for (const auto& [k, v] : b.env) config += k + "=" + v + "\n";
+      b.daemons.push_back({d.name, d.cmd, content_hash(config), 0});
+    }
+    b.etc_link = true;
+    lab_.nodes.push_back(std::move(b));
+  }
+
+  // In the order they are set: IPv6's, a router's (unless the file sets them), the file's.
+  std::vector<KeyValue> sysctls_of(const Node& n) const {
+    std::vector<KeyValue> out;
+    bool v6 = false;
+    for (const Link& l : t_.links)
+      for (const Endpoint& e : l.endpoints)
+        for (const nl::IpPrefix& a : e.addresses) v6 = v6 || (e.node == n.name && a.is_v6());
+    if (v6) out.emplace_back(kNoDadSysctl[0], kNoDadSysctl[1]);
+    std::set<std::string> user_keys;
+    for (const Setting& s : n.sysctls) user_keys.insert(s.key);
+    if (n.kind == NodeKind::router)
+      for (auto& [key, value] : kRouterSysctls)
+        if (!user_keys.count(key)) out.emplace_back(key, value);
+    for (const Setting& s : n.sysctls) out.emplace_back(s.key, s.value);
+    return out;
+  }
+
+  // Slots number a namespace's interfaces in the order they are added: lo 0, then 1, 2, ...
+  BuiltIface& add_iface(BuiltNode& n, const std::string& name, IfaceType type) {
+    n.ifaces.push_back({name, type, {}, 0, false, "", int(n.ifaces.size()), {}, {}});
+    return n.ifaces.back();
+  }
+
+  nl::Mac mac_for(const std::string& node, const std::string& iface,
+                  const std::optional<nl::Mac>& given) {
+    if (given) return *given;
+    for (unsigned attempt = 0;; attempt++) {
+      nl::Mac mac = default_mac(t_.name, node, iface, attempt);
+      if (macs_.insert(mac).second) return mac;
+    }
+  }
+
+  struct Side {
+    BuiltNode* node;  // null for the root namespace
+    End end;
+    const Endpoint* endpoint;  // null for a LAN's own port
+  };
+
+  Side side_of(const Endpoint& e) {
+    if (e.on_host()) return {nullptr, {kHostNode, e.iface}, &e};
+    for (BuiltNode& n : lab_.nodes)
+      if (n.name == e.node) return {&n, {e.node, e.iface}, &e};
+    return {nullptr, {e.node, e.iface}, &e};
+  }
+
+  BuiltIface& made(Side& s, const Link& l) {
+    BuiltIface* iface;
+    if (s.node) {
+      iface = &add_iface(*s.node, s.end.iface, IfaceType::veth);
+      if (has_bridge(*s.node)) iface->master = kBridgeIface;
+    } else {
+      lab_.host_ifaces.push_back(
+          {s.end.iface, IfaceType::veth, {}, 0, false, "", kKernelSlot, {}, {}});
+      iface = &lab_.host_ifaces.back();
+    }
+    iface->mac = mac_for(s.end.node, s.end.iface, s.endpoint ? s.endpoint->mac : std::nullopt);
+    iface->mtu = l.mtu.value_or(0);
+    iface->up = l.up || !s.endpoint;
+    if (s.endpoint) {
+      iface->addresses = s.endpoint->addresses;
+      nl::Impairment imp = effective_impairment(
+          l.impair ? &*l.impair : nullptr, s.endpoint->impair ? &*s.endpoint->impair : nullptr);
+      if (imp.needs_netem() || imp.rate_bps) iface->impairment = imp;
+    }
+    return *iface;
+  }
+
+  void add_veth(Side a, Side b, const Link& l) {
+    // The root end is always b: it is born there by fd, with an ifindex the kernel chooses.
+    // A bridge port is a where possible, so that it is born a port.
+    bool a_bridge = a.node && has_bridge(*a.node), b_bridge = b.node && has_bridge(*b.node);
+    if (!a.node || (!a_bridge && b_bridge)) std::swap(a, b);
+    made(a, l);
+    made(b, l);
+    lab_.links.push_back({a.end, b.end});
+  }
+
+  void add_link(size_t i) {
+    const Link& l = t_.links[i];
+    if (!l.is_lan()) return add_veth(side_of(l.endpoints[0]), side_of(l.endpoints[1]), l);
+    // Each member is wired to a port p1, p2, ... of the LAN's bridge, in its own namespace.
+    for (size_t k = 0; k < l.endpoints.size(); k++) {
+      // (A pointer into nodes: stable, as no node is added from here on.)
+      BuiltNode* lan = &lab_.nodes[lan_of_.at(i)];
+      add_veth({lan, {lan->name, lan_port_name(k + 1)}, nullptr}, side_of(l.endpoints[k]), l);
+    }
+  }
+};
+
+}  // namespace
+
+Lab resolve(const Topology& topology) {
+  return Resolver(topology).run();
+}
+
+}  // namespace topo
