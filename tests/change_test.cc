@@ -13,6 +13,7 @@
 
 #include "netlink/qdisc.h"
 #include "tests/lab_fixture.h"
+#include "topo/run/journal.h"
 
 namespace topo::testing {
 namespace {
@@ -209,6 +210,7 @@ TEST_F(Change, AFailingChangeRollsBackToTheLabAsItWas) {
   std::string file = write_lab(kLab);
   ASSERT_EQ(topo("up " + file).status, 0);
   auto before = ifindexes({"r1", "r2", "h3"});
+  std::string stored = file_text("/run/topo/" + lab() + "/state/topology.yaml");
   std::string first = kLab;
   std::string bad =
       replaced(kLab, "  h3: {}\n", "  h3: {}\n  h5: {sysctls: {net.ipv4.no_such_key: 1}}\n");
@@ -224,6 +226,8 @@ TEST_F(Change, AFailingChangeRollsBackToTheLabAsItWas) {
   EXPECT_EQ(inode("h5"), 0u);
   EXPECT_EQ(addresses("r2", "eth1"), "10.1.0.2/29 ");
   EXPECT_EQ(ifindexes({"r1", "r2", "h3"}), before);
+  EXPECT_EQ(file_text("/run/topo/" + lab() + "/state/topology.yaml"), stored)
+      << "the stored copy is the first file's again";
   write_lab(first);
   EXPECT_EQ(topo("plan " + file).status, 0) << topo("plan " + file).output;
 }
@@ -283,43 +287,80 @@ TEST_F(Change, AChangeThatCannotBeMadeIsRefusedBeforeAnythingChanges) {
     EXPECT_TRUE(contains(netem.output, "Nothing was changed")) << netem.output;
     unchanged("no netem");
   }
-  // The file the running lab was built from is damaged: nothing can be compared with it.
-  write_lab(kLab);
-  std::ofstream("/run/topo/" + lab() + "/state/topology.yaml") << "nodes: [\n";
+}
+
+// What a running lab was built from is read from its journal, never recomputed from the stored
+// copy of its file: a stored copy that changed (or that a newer topo would read otherwise) makes
+// no difference to what plan and up compare with.
+TEST_F(Change, WhatTheLabWasBuiltFromIsReadFromTheJournal) {
+  std::string file = write_lab(kLab);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  std::string stored = "/run/topo/" + lab() + "/state/topology.yaml";
+  std::ofstream(stored) << "nodes: [\n";
+  CmdResult plan = topo("plan " + file);
+  EXPECT_EQ(plan.status, 0) << plan.output;
+  std::ofstream(stored) << replaced(replaced(kLab, "LAB", lab()), "  h3: {}\n",
+                                    "  h3: {}\n  h9: {}\n");
+  plan = topo("plan " + file);
+  EXPECT_EQ(plan.status, 0) << plan.output;
+  EXPECT_TRUE(contains(plan.output, "no changes")) << plan.output;
+}
+
+// A lab brought up by a topo whose journal did not record what it built (journal version 2)
+// cannot be compared with a file: plan and up say so and change nothing; down still works.
+TEST_F(Change, ALabOfAnOlderJournalIsNotChangedButGoesDown) {
+  std::string file = write_lab(kLab);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  auto before = ifindexes({"r1", "r2", "h3"});
+  std::string journal = "/run/topo/" + lab() + "/state/journal";
+  ASSERT_EQ(
+      run("sed -i -e '/\"t\":\"built\"/d' -e '1s/\"version\":3/\"version\":2/' " + journal).status,
+      0);
+  ASSERT_TRUE(contains(file_text(journal), "\"version\":2"));
+  write_lab(replaced(kLab, "  h3: {}\n", "  h3: {}\n  h5: {}\n"));
   for (const char* verb : {"plan ", "up "}) {
     CmdResult r = topo(verb + file);
     EXPECT_EQ(r.status, 1) << r.output;
-    EXPECT_TRUE(contains(r.output, "(the file the running lab was built from)")) << r.output;
+    EXPECT_TRUE(contains(r.output, "error: lab " + lab() +
+                                       " was brought up by an older topo, whose journal "
+                                       "(version 2) does not record what it built: `topo down " +
+                                       lab() + "`, then `topo up` again, to change it"))
+        << r.output;
   }
-  unchanged("damaged state");
+  EXPECT_EQ(inode("h5"), 0u);
+  EXPECT_EQ(ifindexes({"r1", "r2", "h3"}), before);
+  ASSERT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
 }
 
-// The file being applied is stored first (for an `up` killed halfway to be finished or undone
-// by the next): when it cannot be, nothing is changed.
+// The file being applied is stored, and what it builds journaled, before anything changes: when
+// either cannot be, nothing is changed.
 TEST_F(Change, AFileThatCannotBeStoredChangesNothing) {
   std::string file = write_lab(kLab);
   ASSERT_EQ(topo("up " + file).status, 0);
   auto before = ifindexes({"r1", "r2", "h3"});
   std::string state = "/run/topo/" + lab() + "/state";
   std::string journal = file_text(state + "/journal");
-  // Nothing can be created in an immutable directory, not even by root.
-  if (run("chattr +i " + state + " 2>/dev/null").status != 0)
-    GTEST_SKIP() << "this file system has no immutable directories";
-  struct Thaw {
-    std::string dir;
-    ~Thaw() { run("chattr -i " + dir); }
-  } thaw{state};
-  write_lab(replaced(kLab, "  h3: {}\n", "  h3: {}\n  h5: {}\n"));
-  CmdResult r = topo("up " + file);
-  EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_TRUE(contains(r.output, "error: cannot write " + state +
-                                     "/topology.yaml.next: Operation not permitted: nothing "
-                                     "was changed"))
-      << r.output;
-  EXPECT_FALSE(contains(r.output, "back as it was")) << r.output;
-  EXPECT_EQ(inode("h5"), 0u);
-  EXPECT_EQ(ifindexes({"r1", "r2", "h3"}), before);
-  EXPECT_EQ(file_text(state + "/journal"), journal);
+  std::string stored = file_text(state + "/topology.yaml");
+  // Nothing can be created in an immutable directory, nor appended to an immutable file, not
+  // even by root.
+  for (std::string frozen : {state, state + "/journal"}) {
+    if (run("chattr +i " + frozen + " 2>/dev/null").status != 0)
+      GTEST_SKIP() << "this file system has no immutable files";
+    struct Thaw {
+      std::string path;
+      ~Thaw() { run("chattr -i " + path); }
+    } thaw{frozen};
+    write_lab(replaced(kLab, "  h3: {}\n", "  h3: {}\n  h5: {}\n"));
+    CmdResult r = topo("up " + file);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_TRUE(contains(r.output, "Operation not permitted: nothing was changed")) << r.output;
+    EXPECT_FALSE(contains(r.output, "back as it was")) << r.output;
+    EXPECT_EQ(inode("h5"), 0u);
+    EXPECT_EQ(ifindexes({"r1", "r2", "h3"}), before);
+    EXPECT_EQ(file_text(state + "/journal"), journal);
+    EXPECT_EQ(file_text(state + "/topology.yaml"), stored) << frozen;
+  }
 }
 
 TEST_F(Change, ALanKeepsItsNamespaceWhenLinksBeforeItAndItsMembersChange) {
@@ -391,7 +432,8 @@ TEST_F(Change, AnUpKilledWhileChangingALabIsFinishedOrUndoneByTheNextUp) {
     ASSERT_TRUE(eventually([&] { return daemon_pid("1003") > 0; }, std::chrono::seconds(10)));
     kill(up, SIGKILL);
     wait_for(up);
-    ASSERT_TRUE(std::filesystem::exists("/run/topo/" + lab() + "/state/topology.yaml.next"));
+    std::optional<JournalState> killed = read_journal("/run/topo/" + lab() + "/state/journal");
+    ASSERT_TRUE(killed && killed->building) << "the journal holds what was being built";
     if (!finish) write_lab(v1);  // undo it: back to the first file
     CmdResult again = topo("up " + file);
     EXPECT_EQ(again.status, 0) << again.output;
@@ -399,7 +441,10 @@ TEST_F(Change, AnUpKilledWhileChangingALabIsFinishedOrUndoneByTheNextUp) {
     EXPECT_EQ(plan.status, 0) << plan.output;
     EXPECT_EQ(inode("c") != 0, finish);
     EXPECT_EQ(daemon_pid("1003") > 0, finish);
-    EXPECT_FALSE(std::filesystem::exists("/run/topo/" + lab() + "/state/topology.yaml.next"));
+    std::optional<JournalState> settled = read_journal("/run/topo/" + lab() + "/state/journal");
+    ASSERT_TRUE(settled && settled->built);
+    EXPECT_FALSE(settled->building);
+    EXPECT_EQ(settled->built->find_node("c") != nullptr, finish);
   }
   ASSERT_EQ(topo("down " + lab()).status, 0);
   expect_nothing_left();

@@ -81,15 +81,6 @@ void LabDirHold::acquire(const std::string& lab_dir) {
   }
 }
 
-std::string LabDirHold::take(const std::string& lab_dir) {
-  try {
-    acquire(lab_dir);
-    return {};
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-}
-
 namespace {
 
 // /run/topo/<lab> of /run/topo/<lab>/nodes/<node>.
@@ -146,16 +137,6 @@ void NodeEntry::prepare(const NodeContext& node, const std::vector<std::string>&
   sys_flags = statvfs("/sys", &sys) == 0 && (sys.f_flag & ST_RDONLY) ? MS_RDONLY : 0;
   argv_pointers = pointers(argv);
   env_pointers = pointers(env);
-}
-
-std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
-                          NodeEntry& entry, const std::string& daemon) {
-  try {
-    entry.prepare(node, argv, daemon);
-    return {};
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
 }
 
 const char* enter_and_exec(const NodeEntry& entry) {

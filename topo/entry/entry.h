@@ -25,8 +25,6 @@ class LabDirHold {
   // Takes the hold; throws std::runtime_error when the lab cannot be held (it is not running,
   // or being taken down), saying so.
   void acquire(const std::string& lab_dir);
-  // acquire() for callers not yet moved to it (node_exec.cc): the reason, else empty.
-  std::string take(const std::string& lab_dir);
   int dir() const { return dir_.get(); }
   void release() { dir_.reset(); }
 
@@ -58,10 +56,6 @@ struct NodeEntry {
   void prepare(const NodeContext& node, const std::vector<std::string>& argv,
                const std::string& daemon = {});
 };
-
-// NodeEntry::prepare for callers not yet moved to it (node_exec.cc): the reason, else empty.
-std::string prepare_entry(const NodeContext& node, const std::vector<std::string>& argv,
-                          NodeEntry& entry, const std::string& daemon = {});
 
 // $TOPO_NODE_DIR (and the lab's nodes/ directory), made if need be and opened, under a
 // LabDirHold: for a command about to run in the node (a node may have had no need of it until

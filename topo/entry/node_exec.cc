@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -32,13 +33,14 @@ int fail(int status, const std::string& message) {
 // The interactive shell: $SHELL (else /bin/sh), its prompt showing lab and node. bash sets its
 // prompt in ~/.bashrc: an rc file of the lab's runs that, then puts lab and node in front. The
 // file is root's, in the lab's state directory (a node's directory may be a user's, who could
-// put anything under its name), made once, under a hold on the lab's directory.
-std::vector<std::string> shell_argv(const LabPaths& paths, std::string& why) {
+// put anything under its name), made once, under a hold on the lab's directory. Throws
+// std::runtime_error when it cannot be made.
+std::vector<std::string> shell_argv(const LabPaths& paths) {
   const char* env_shell = getenv("SHELL");
   std::string shell = env_shell && *env_shell ? env_shell : "/bin/sh";
   if (std::filesystem::path(shell).filename() != "bash") return {shell, "-i"};
   LabDirHold hold;
-  if (why = hold.take(paths.lab_dir); !why.empty()) return {};
+  hold.acquire(paths.lab_dir);
   std::string rc_name = std::filesystem::path(paths.bashrc).filename();
   nl::Fd state = open_beneath(hold.dir(), "state", O_RDONLY | O_DIRECTORY);
   int err = state.valid() ? 0 : errno;
@@ -49,7 +51,7 @@ std::vector<std::string> shell_argv(const LabPaths& paths, std::string& why) {
         "PS1=\"[$TOPO_LAB:$TOPO_NODE] ${PS1:-\\\\h:\\\\w\\\\$ }\"\n";
     err = replace_file(state.get(), rc_name, rc, 0600);
   }
-  if (err) why = "cannot write " + paths.bashrc + ": " + strerror(err);
+  if (err) throw std::runtime_error("cannot write " + paths.bashrc + ": " + strerror(err));
   return {shell, "--rcfile", paths.bashrc, "-i"};
 }
 
@@ -140,7 +142,11 @@ JournalNode find_node_in_journal(std::string_view journal, std::string_view node
 
 int exec_in_node(const std::string& lab, const std::string& node,
                  const std::vector<std::string>& command) {
-  if (std::string why = missing_privileges("exec"); !why.empty()) return fail(1, why);
+  try {
+    require_privileges("exec");
+  } catch (const std::exception& e) {
+    return fail(1, e.what());
+  }
   LabPaths paths = LabPaths::of(kRunDir, lab);
   std::optional<std::string> text = read_file(paths.journal);
   if (!text) return fail(1, "lab " + lab + " is not running");
@@ -158,11 +164,18 @@ int exec_in_node(const std::string& lab, const std::string& node,
 
   // The command's exit status and signals are its own: it replaces topo, as with `ip netns exec`,
   // or, in the lab's cgroup, topo relays them.
-  std::string why;
-  std::vector<std::string> argv = command.empty() ? shell_argv(paths, why) : command;
-  if (!why.empty()) return fail(1, why);
+  std::vector<std::string> argv = command;
+  try {
+    if (argv.empty()) argv = shell_argv(paths);
+  } catch (const std::exception& e) {
+    return fail(1, e.what());
+  }
   NodeEntry entry;
-  if (why = prepare_entry(ctx, argv, entry); !why.empty()) return fail(127, why);
+  try {
+    entry.prepare(ctx, argv);
+  } catch (const std::exception& e) {
+    return fail(127, e.what());
+  }
   std::fflush(nullptr);
   auto cannot = [&](const char* step) {
     int err = errno;

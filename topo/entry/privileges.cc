@@ -24,13 +24,4 @@ void require_privileges(const std::string& verb) {
       verb + " ...");
 }
 
-std::string missing_privileges(const std::string& verb) {
-  try {
-    require_privileges(verb);
-    return {};
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-}
-
 }  // namespace topo

@@ -112,15 +112,6 @@ void LabLock::shut_out_commands() {
   lab_dir_ = std::move(lab);
 }
 
-std::string LabLock::keep_commands_out() {
-  try {
-    shut_out_commands();
-    return {};
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-}
-
 std::vector<std::string> LabLock::remove_all() {
   // Commands starting in the lab make their node's directory under a shared hold on the lab's
   // (LabDirHold): held exclusively, none is made while it goes, and none after (the journal goes

@@ -47,8 +47,6 @@ class LabLock {
   // cgroup: see LabDirHold), so none can start after the processes were stopped. Waits at most
   // 10 s for those starting now. Throws std::runtime_error ("PATH: REASON") on failure.
   void shut_out_commands();
-  // shut_out_commands for callers not yet moved to it (lab.cc): the reason, else empty.
-  std::string keep_commands_out();
 
  private:
   LabLock(LabPaths paths, nl::Fd fd) : paths_(std::move(paths)), fd_(std::move(fd)) {}

@@ -13,6 +13,7 @@
 #include "netlink/netns.h"
 #include "netlink/sysctl.h"
 #include "topo/entry/privileges.h"
+#include "topo/entry/safe_fs.h"
 #include "topo/language/resolve.h"
 #include "topo/plan/converge.h"
 #include "topo/run/live.h"
@@ -26,22 +27,16 @@ namespace topo {
 
 namespace {
 
-// What a lab was built from: its last file, and the file of an `up` that changed it and did not
-// finish (its objects may exist too).
-Lab built_from(const LabPaths& paths) {
-  Lab lab;
-  for (const std::string& path : {paths.topology, paths.topology + ".next"}) {
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0) continue;
-    LoadResult r = load_file(path);
-    if (!r.diagnostics.empty())
-      throw std::runtime_error(
-          fmt::format("cannot read {} (the file the running lab was built "
-                      "from): {}",
-                      path, r.diagnostics.render()));
-    lab = merged(std::move(lab), resolve(r.topology));
-  }
-  return lab;
+// What a running lab was built from, as its journal recorded it: the last complete build, with
+// the lab an `up` that changed it was building when it stopped (its objects may exist too).
+Lab built_lab(const JournalState& running) {
+  const std::string& lab = running.header.lab;
+  if (!running.built)
+    throw std::runtime_error(fmt::format(
+        "lab {} was brought up by an older topo, whose journal (version {}) does not record "
+        "what it built: `topo down {}`, then `topo up` again, to change it",
+        lab, running.version, lab));
+  return running.building ? merged(*running.built, *running.building) : *running.built;
 }
 
 // The sysctls no longer wanted, and the values a new namespace has for them.
@@ -73,25 +68,21 @@ Convergence compare(Lab want, Lab before, const JournalState& journal, const Lab
   return converge(want, before, live, fresh);
 }
 
-std::string absolute_file(const Topology& t) {
-  std::error_code ec;
-  return t.file == "<stdin>" ? t.file : std::filesystem::absolute(t.file, ec).string();
-}
-
 // The journal of a lab changed to `want` (or rolled back to it): only what it holds now, under
-// the header of the file it now matches.
-void settle_journal(const LabPaths& paths, const JournalHeader& header, const Lab& want,
-                    size_t links) {
+// the header of the file it now matches, built as `want`.
+void settle_journal(const LabPaths& paths, const JournalHeader& header, const Lab& want) {
   std::optional<JournalState> state = read_journal(paths.journal);
   if (!state) throw std::runtime_error("the journal of lab " + header.lab + " is gone");
   state->header = header;
   for (JournalNetns& n : state->netns)
     if (const BuiltNode* node = want.find_node(n.node)) n.kind = kind_name(node->kind);
   state->link_states.clear();  // the file says each end's state again
+  state->built = want;
+  state->building.reset();
   state->complete = true;
   state->nodes = 0;
   for (const BuiltNode& n : want.nodes) state->nodes += n.kind != NodeKind::lan;
-  state->links = links;
+  state->links = want.file_links;
   JournalWriter::rewrite(paths.journal, *state);
 }
 
@@ -145,8 +136,11 @@ int plan_loaded(const LoadResult& loaded, bool as_json) {
   LabPaths paths = LabPaths::of(kRunDir, t.name);
   struct stat st;
   if (stat(paths.lab_dir.c_str(), &st) != 0) return print_actions(plan, t.name, as_json);
-  if (std::string why = missing_privileges("plan"); !why.empty())
-    return fail(kFailed, "lab " + t.name + " is running, and reading it needs root: " + why);
+  try {
+    require_privileges("plan");
+  } catch (const std::exception& e) {
+    return fail(kFailed, "lab " + t.name + " is running, and reading it needs root: " + e.what());
+  }
   Convergence c;
   try {
     // Takes the lock only if the lab has one: a lab that a `down` just removed is not made again.
@@ -156,7 +150,7 @@ int plan_loaded(const LoadResult& loaded, bool as_json) {
     if (!journal || journal->header.lab.empty())
       return fail(kFailed, "lab " + t.name + " has no state yet (an `up` is starting?)");
     if (!journal->complete) return fail(kFailed, unfinished_up(*journal));
-    c = compare(want, built_from(paths), *journal, LabDirs::of(t.name, absolute_file(t)));
+    c = compare(want, built_lab(*journal), *journal, LabDirs::of(t.name, absolute_file(t)));
   } catch (const std::exception& e) {
     return fail(kFailed, e.what());
   }
@@ -177,102 +171,120 @@ int plan_loaded(const LoadResult& loaded, bool as_json) {
   return c.changes_anything() ? kChanges : kOk;
 }
 
+namespace {
+
+// A file that makes no difference to a running lab (comments, order): the lab now says it was
+// built from it.
+int nothing_to_do(const LoadResult& loaded, const JournalState& running,
+                  const JournalHeader& header, const Lab& want) {
+  const Topology& t = loaded.topology;
+  if (running.header.file_hash != header.file_hash || running.header.file != header.file ||
+      running.building) {
+    LabPaths paths = LabPaths::of(kRunDir, t.name);
+    write_state_file(paths.topology, loaded.text);
+    settle_journal(paths, header, want);
+  }
+  spdlog::info("lab {} is up and matches {}: nothing to do", t.name, t.file);
+  return kOk;
+}
+
+// What would stop a change before it starts: names it would make that someone else has, or
+// impairments this kernel cannot make. Throws, saying so.
+void check_change(const Convergence& c, const JournalState& running, const LabDirs& dirs) {
+  remove_placeholders(c.plan, running);
+  std::vector<std::string> taken = taken_names(c.plan, dirs);
+  if (!taken.empty())
+    throw std::runtime_error(fmt::format(
+        "{} already exist{} and {} not lab {}'s: nothing was changed", fmt::join(taken, ", "),
+        taken.size() == 1 ? "s" : "", taken.size() == 1 ? "is" : "are", running.header.lab));
+  if (std::optional<std::string> why = netem_missing_for(c.plan))
+    throw std::runtime_error(*why + ". Nothing was changed");
+}
+
+// Back to the lab `before` was: what the failed change made is the lab's now too (so it may be
+// removed), and the live lab is read again.
+int roll_back(const std::string& lab, const JournalState& running, const Lab& want,
+              const Lab& before) {
+  LabPaths paths = LabPaths::of(kRunDir, lab);
+  LabDirs dirs = LabDirs::of(lab, running.header.file);
+  try {
+    std::optional<JournalState> now = read_journal(paths.journal);
+    if (!now) throw std::runtime_error("the journal is gone");
+    if (std::exception_ptr e =
+            apply(compare(before, merged(want, before), *now, dirs), paths, dirs))
+      std::rethrow_exception(e);
+    settle_journal(paths, running.header, before);
+  } catch (const std::exception& e) {
+    // The journal still says what was built and what was being built: the next `up`, with
+    // either file, starts from both.
+    spdlog::error(
+        "rolling lab {} back failed too: {}; `topo up` with either file tries again, `topo "
+        "down {}` removes the lab",
+        lab, e.what(), lab);
+    return kFailed;
+  }
+  error_outcome("lab {} is back as it was before this change (as {} had it)", lab,
+                running.header.file);
+  return kFailed;
+}
+
+}  // namespace
+
 int converge_running(const LoadResult& loaded, const JournalState& running,
                      std::chrono::steady_clock::time_point start) {
   const Topology& t = loaded.topology;
-  LabPaths paths = LabPaths::of(kRunDir, t.name);
   if (running.header.prefix != t.prefix)
     return fail(kFailed, fmt::format("lab {} runs with prefix `{}`; the file says `{}`: every "
                                      "namespace would be renamed. Run `topo down {}` first",
                                      t.name, running.header.prefix, t.prefix, t.name));
-  Lab want = resolve(t);
-  std::string file = absolute_file(t);
-  LabDirs dirs = LabDirs::of(t.name, file);
-  JournalHeader header{t.name,   t.prefix,          file, content_hash(loaded.text),
+  LabPaths paths = LabPaths::of(kRunDir, t.name);
+  LabDirs dirs = LabDirs::of(t.name, absolute_file(t));
+  JournalHeader header{t.name,   t.prefix,          absolute_file(t), content_hash(loaded.text),
                        getpid(), std::time(nullptr)};
-  Lab before;
-  Convergence c;
-  try {
-    before = built_from(paths);
-    c = compare(want, before, running, dirs);
-  } catch (const std::exception& e) {
-    return fail(kFailed, e.what());
-  }
+  Lab want = resolve(t);
+  Lab before = built_lab(running);
+  Convergence c = compare(want, before, running, dirs);
   for (const Change& n : c.changes)
     if (n.op == '#') spdlog::info("{}", change_text(n));
-  if (!c.changes_anything()) {
-    try {  // the file may differ in what makes no difference (comments, order)
-      if (running.header.file_hash != header.file_hash || running.header.file != file) {
-        write_state_file(paths.topology, loaded.text);
-        settle_journal(paths, header, want, want.file_links);
-      }
-      std::filesystem::remove(paths.topology + ".next");  // an `up` killed after its work
-    } catch (const std::exception& e) {
-      return fail(kFailed, e.what());
-    }
-    spdlog::info("lab {} is up and matches {}: nothing to do", t.name, t.file);
-    return kOk;
-  }
-  remove_placeholders(c.plan, running);
-  std::vector<std::string> taken = taken_names(c.plan, dirs);
-  if (!taken.empty())
-    return fail(kFailed, fmt::format("{} already exist{} and {} not lab {}'s: nothing was changed",
-                                     fmt::join(taken, ", "), taken.size() == 1 ? "s" : "",
-                                     taken.size() == 1 ? "is" : "are", t.name));
-  if (std::optional<std::string> why = netem_missing_for(c.plan))
-    return fail(kFailed, *why + ". Nothing was changed");
+  if (!c.changes_anything()) return nothing_to_do(loaded, running, header, want);
+  check_change(c, running, dirs);
   for (const Change& ch : c.changes)
     if (ch.op != '#') spdlog::info("{}", change_text(ch));
 
-  // The file being applied, for the next `up` to compare with should this one be killed.
-  std::string next = paths.topology + ".next";
+  // The file being applied is stored (for `topo test`), and what it builds journaled (for the
+  // next `up` to start from, should this one be killed), before anything changes.
+  std::optional<std::string> stored = read_file(paths.topology);
+  auto restore_stored = [&] {
+    try {
+      if (stored) write_state_file(paths.topology, *stored);
+    } catch (const std::exception& e) {
+      spdlog::warn("{}", e.what());
+    }
+  };
   try {
-    write_state_file(next, loaded.text);
+    write_state_file(paths.topology, loaded.text);
+    JournalWriter::append_to(paths.journal).built(want);
   } catch (const std::exception& e) {
+    restore_stored();
     return fail(kFailed, std::string(e.what()) + ": nothing was changed");
   }
   std::exception_ptr error;
   try {
     error = apply(c, paths, dirs);
-    if (!error) {
-      settle_journal(paths, header, want, want.file_links);
-      std::filesystem::rename(next, paths.topology);
-    }
+    if (!error) settle_journal(paths, header, want);
   } catch (const std::exception&) {
     error = std::current_exception();
   }
-  if (!error) {
-    size_t n = 0;
-    for (const Change& ch : c.changes) n += ch.op != '#';
-    spdlog::info("lab {} is up: {} change{} in {:.3f} s", t.name, n, n == 1 ? "" : "s",
-                 seconds_since(start));
-    return kOk;
+  if (error) {
+    spdlog::error("{}", describe_error(error));
+    restore_stored();
+    return roll_back(t.name, running, want, before);
   }
-  spdlog::error("{}", describe_error(error));
-  // Back to the lab the last file made: what this run made is the lab's now too (so it may be
-  // removed), and the live lab is read again.
-  try {
-    std::optional<JournalState> now = read_journal(paths.journal);
-    if (!now) throw std::runtime_error("the journal is gone");
-    Convergence back =
-        compare(before, merged(want, before), *now, LabDirs::of(t.name, running.header.file));
-    if (std::exception_ptr e = apply(back, paths, LabDirs::of(t.name, running.header.file)))
-      std::rethrow_exception(e);
-    size_t links = 0;
-    if (auto old = load_file(paths.topology); old.diagnostics.empty())
-      links = resolve(old.topology).file_links;
-    settle_journal(paths, running.header, before, links);
-    std::filesystem::remove(next);
-  } catch (const std::exception& e) {
-    spdlog::error(
-        "rolling lab {} back failed too: {}; `topo up` with either file tries "
-        "again, `topo down {}` removes the lab",
-        t.name, e.what(), t.name);
-    return kFailed;
-  }
-  error_outcome("lab {} is back as it was before this change (as {} had it)", t.name,
-                running.header.file);
-  return kFailed;
+  size_t n = 0;
+  for (const Change& ch : c.changes) n += ch.op != '#';
+  spdlog::info("lab {} is up: {} change{} in {:.3f} s", t.name, n, n == 1 ? "" : "s",
+               seconds_since(start));
+  return kOk;
 }
 
 }  // namespace topo

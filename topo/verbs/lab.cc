@@ -264,67 +264,73 @@ bool has_records(const JournalState& state) {
          !state.daemons.empty();
 }
 
-int cmd_up(const UpOptions& options) {
-  auto start = std::chrono::steady_clock::now();
-  auto loaded = load_checked(options.file);
-  if (!loaded) return kInvalid;
-  const Topology& t = loaded->topology;
-  if (options.dry_run) return plan_loaded(*loaded, false);
-  Plan plan = converge(resolve(t), {}, {}, {}).plan;
-  if (std::string why = missing_privileges("up"); !why.empty()) return fail(kFailed, why);
-  raise_fd_limit();
-
-  LabPaths paths = LabPaths::of(kRunDir, t.name);
-  std::optional<LabLock> lock;
-  std::optional<JournalState> running;
-  try {
-    lock.emplace(LabLock::acquire(paths, t.name, "up"));
-    running = read_journal(paths.journal);
-  } catch (const std::exception& e) {
-    return fail(kFailed, e.what());
-  }
-  std::string hash = content_hash(loaded->text);
-  if (running && !running->header.lab.empty()) {
-    if (!running->complete) return fail(kFailed, unfinished_up(*running));
-    return converge_running(*loaded, *running, start);
-  }
-  if (running) std::remove(paths.journal.c_str());  // header never written: nothing was made
-
+std::string absolute_file(const Topology& t) {
   std::error_code ec;
-  std::string file = t.file == "<stdin>" ? t.file : std::filesystem::absolute(t.file, ec).string();
-  std::vector<std::string> taken = taken_names(plan, LabDirs::of(t.name, file));
-  if (!taken.empty()) {
-    lock->remove_all();
-    return fail(kFailed, fmt::format("{} already exist{} and {} not lab {}'s: remove {} or "
-                                     "rename what the lab would create (`prefix`, interface "
-                                     "names); nothing was created",
-                                     fmt::join(taken, ", "), taken.size() == 1 ? "s" : "",
-                                     taken.size() == 1 ? "is" : "are", t.name,
-                                     taken.size() == 1 ? "it" : "them"));
-  }
+  return t.file == "<stdin>" ? t.file : std::filesystem::absolute(t.file, ec).string();
+}
 
-  // A kernel without netem cannot do what the file asks: say so before anything exists.
-  if (std::optional<std::string> why = netem_missing_for(plan)) {
-    lock->remove_all();
-    return fail(kFailed, *why + ". Nothing was created");
-  }
-  if (std::optional<std::string> why = fd_limit_problem(plan)) {
-    lock->remove_all();
-    return fail(kFailed, *why);
-  }
+namespace {
 
+// Why a first `up` cannot start, found before anything is made: names the lab would make that
+// exist already, impairments this kernel cannot make, too few descriptors.
+std::optional<std::string> fresh_problem(const Plan& plan, const std::string& lab,
+                                         const LabDirs& dirs) {
+  std::vector<std::string> taken = taken_names(plan, dirs);
+  if (!taken.empty())
+    return fmt::format(
+        "{} already exist{} and {} not lab {}'s: remove {} or rename what the lab would create "
+        "(`prefix`, interface names); nothing was created",
+        fmt::join(taken, ", "), taken.size() == 1 ? "s" : "", taken.size() == 1 ? "is" : "are", lab,
+        taken.size() == 1 ? "it" : "them");
+  if (std::optional<std::string> why = netem_missing_for(plan))
+    return *why + ". Nothing was created";
+  return fd_limit_problem(plan);
+}
+
+// After a first `up` failed: everything it made removed (or, asked, kept).
+int roll_back_fresh(LabLock& lock, const LabPaths& paths, const std::string& lab,
+                    bool keep_on_failure) {
+  if (keep_on_failure) {
+    error_outcome("kept what was created (--keep-on-failure): `topo down {}` removes it", lab);
+    return kFailed;
+  }
+  try {
+    std::optional<JournalState> made = read_journal(paths.journal);
+    lock.shut_out_commands();
+    if (made && !take_down(*made, lab)) return kFailed;
+    if (!remove_lab_dirs(lock, lab)) return kFailed;
+    error_outcome("rolled back: lab {} created nothing that is left", lab);
+  } catch (const std::exception& e) {
+    spdlog::error("rollback failed: {}", e.what());
+  }
+  return kFailed;
+}
+
+// A lab's first `up`: the change from nothing to what the file asks for. The journal records
+// what is being built before anything is made.
+int build_fresh(const LoadResult& loaded, LabLock& lock, bool keep_on_failure,
+                std::chrono::steady_clock::time_point start) {
+  const Topology& t = loaded.topology;
+  Lab want = resolve(t);
+  Plan plan = converge(want, {}, {}, {}).plan;
+  LabPaths paths = LabPaths::of(kRunDir, t.name);
+  std::string file = absolute_file(t);
+  LabDirs dirs = LabDirs::of(t.name, file);
   std::optional<JournalWriter> journal;
   try {
+    if (std::optional<std::string> why = fresh_problem(plan, t.name, dirs))
+      throw std::runtime_error(*why);
     nl::prepare_netns_run_dir();
     journal.emplace(JournalWriter::create(
-        paths.journal, {t.name, t.prefix, file, hash, getpid(), std::time(nullptr)}));
-    write_state_file(paths.topology, loaded->text);
+        paths.journal,
+        {t.name, t.prefix, file, content_hash(loaded.text), getpid(), std::time(nullptr)}));
+    journal->built(want);
+    write_state_file(paths.topology, loaded.text);
   } catch (const std::exception& e) {
-    lock->remove_all();
+    lock.remove_all();
     return fail(kFailed, e.what());
   }
-
-  NetlinkBackend backend(plan.nodes.size(), LabDirs::of(t.name, file));
+  NetlinkBackend backend(plan.nodes.size(), dirs);
   std::exception_ptr error;
   {
     ProgressLine line("up");
@@ -339,20 +345,28 @@ int cmd_up(const UpOptions& options) {
   }
   spdlog::error("{}", describe_error(error));
   backend.release();
-  if (options.keep_on_failure) {
-    error_outcome("kept what was created (--keep-on-failure): `topo down {}` removes it", t.name);
-    return kFailed;
+  return roll_back_fresh(lock, paths, t.name, keep_on_failure);
+}
+
+}  // namespace
+
+int cmd_up(const UpOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  auto loaded = load_checked(options.file);
+  if (!loaded) return kInvalid;
+  const Topology& t = loaded->topology;
+  if (options.dry_run) return plan_loaded(*loaded, false);
+  require_privileges("up");
+  raise_fd_limit();
+  LabPaths paths = LabPaths::of(kRunDir, t.name);
+  LabLock lock = LabLock::acquire(paths, t.name, "up");
+  std::optional<JournalState> running = read_journal(paths.journal);
+  if (running && !running->header.lab.empty()) {
+    if (!running->complete) throw std::runtime_error(unfinished_up(*running));
+    return converge_running(*loaded, *running, start);
   }
-  try {
-    std::optional<JournalState> made = read_journal(paths.journal);
-    if (std::string why = lock->keep_commands_out(); !why.empty()) return fail(kFailed, why);
-    if (made && !take_down(*made, t.name)) return kFailed;
-    if (!remove_lab_dirs(*lock, t.name)) return kFailed;
-    error_outcome("rolled back: lab {} created nothing that is left", t.name);
-  } catch (const std::exception& e) {
-    spdlog::error("rollback failed: {}", e.what());
-  }
-  return kFailed;
+  if (running) std::remove(paths.journal.c_str());  // header never written: nothing was made
+  return build_fresh(*loaded, lock, options.keep_on_failure, start);
 }
 
 int cmd_down(const std::string& lab_or_file, bool force) {
@@ -360,7 +374,7 @@ int cmd_down(const std::string& lab_or_file, bool force) {
   std::optional<std::string> name = lab_name_of(lab_or_file);
   if (!name) return kInvalid;
   const std::string& lab = *name;
-  if (std::string why = missing_privileges("down"); !why.empty()) return fail(kFailed, why);
+  require_privileges("down");
 
   LabPaths paths = LabPaths::of(kRunDir, lab);
   struct stat st;
@@ -383,7 +397,7 @@ int cmd_down(const std::string& lab_or_file, bool force) {
       return kOk;
     }
     // No command may start in the lab once its processes are being stopped.
-    if (std::string why = lock.keep_commands_out(); !why.empty()) return fail(kFailed, why);
+    lock.shut_out_commands();
     if (!take_down(*state, lab)) return kFailed;
     if (!remove_lab_dirs(lock, lab)) return kFailed;
     spdlog::info("lab {} is down: {} namespace{} removed in {:.3f} s", lab, state->netns.size(),

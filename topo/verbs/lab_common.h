@@ -43,6 +43,8 @@ bool take_down(const JournalState& state, const std::string& lab);
 std::vector<std::string> taken_names(const Plan& plan, const LabDirs& dirs);
 // Why a lab whose first `up` did not finish cannot be planned or changed.
 std::string unfinished_up(const JournalState& journal);
+// The file as the journal records it: absolute, or "<stdin>".
+std::string absolute_file(const Topology& t);
 // The impairments of a plan that need netem, when this kernel has none: the message saying so.
 std::optional<std::string> netem_missing_for(const Plan& plan);
 

@@ -11,8 +11,8 @@
 #include "netlink/netns.h"
 #include "netlink/qdisc.h"
 #include "netlink/query.h"
-#include "topo/run/processes.h"
 #include "topo/model/lab.h"
+#include "topo/run/processes.h"
 #include "topo/run/state.h"
 
 namespace topo {
@@ -168,7 +168,8 @@ json lab_status(const JournalState& s) {
   std::map<std::string, std::string> peer_of = peers(s);
   json nodes = json::array(), lans = json::array(), drift = json::array();
   for (const JournalNetns& n : s.netns)
-    (parse_kind(n.kind) == NodeKind::lan ? lans : nodes).push_back(node_status(s, n, peer_of, drift));
+    (parse_kind(n.kind) == NodeKind::lan ? lans : nodes)
+        .push_back(node_status(s, n, peer_of, drift));
   json host = json::array();
   for (const JournalHostLink& h : s.host_links) host.push_back({{"name", h.iface}, {"mac", h.mac}});
   return {{"lab", s.header.lab},
