@@ -25,6 +25,7 @@ _topo() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
       -*) ;;
+      *) [ "${COMP_WORDS[i-1]}" = --junit ] && continue ;;&  # its FILE, not LAB
       *) if [ -z "$verb" ]; then verb=${COMP_WORDS[i]}; else args+=("${COMP_WORDS[i]}"); fi ;;
     esac
   done
@@ -58,9 +59,12 @@ _topo() {
            fi ;;
       esac ;;
     down|status|ping|test)
-      if [[ $cur == -* ]]; then
+      if [ "$verb" = test ] && [ "$prev" = --junit ]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      elif [[ $cur == -* ]]; then
         local options="--json --help"
         [ "$verb" = down ] && options="--force --help"
+        [ "$verb" = test ] && options="--json --junit --help"
         COMPREPLY=($(compgen -W "$options" -- "$cur"))
       elif [ ${#args[@]} -eq 0 ]; then
         COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))

@@ -2,7 +2,7 @@
 # deps.sh - install the Debian packages topo needs to build and test, if any are missing.
 set -e
 pkgs="cmake make g++ pkg-config libyaml-cpp-dev libnl-3-dev libnl-route-3-dev libspdlog-dev
-libfmt-dev libgtest-dev libcli11-dev nlohmann-json3-dev iproute2 iputils-ping util-linux time bc
+libfmt-dev libgtest-dev libcli11-dev nlohmann-json3-dev libpugixml-dev iproute2 iputils-ping util-linux time bc
 python3-jsonschema python3-yaml clang libclang-rt-14-dev frr graphviz iperf3 e2fsprogs
 pandoc dpkg-dev lintian mmdebstrap man-db"
 missing=""

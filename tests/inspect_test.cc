@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <pugixml.hpp>
 
 #include "tests/lab_fixture.h"
 
@@ -184,6 +185,87 @@ tests:
   EXPECT_GT(j["tests"][4]["attempts"].get<int>(), 1) << "retried until its timeout";
   EXPECT_GE(j["tests"][4]["seconds"].get<double>(), 0.5);
   EXPECT_EQ(j["tests"][4]["got"]["stdout"], "forwarding=1\n");
+}
+
+// The JUnit report, read with an XML parser: the counts, each test a case with its time, what
+// a failure expected and got; with --json too; a path that cannot be written is exit 1.
+TEST_F(Inspect, TestsWriteAJUnitReport) {
+  std::string file = write_lab(R"yaml(name: LAB
+nodes:
+  a: {}
+  b:
+    exec: ["echo no > $TOPO_NODE_DIR/answer"]
+links:
+  - endpoints: [a:e0, b:e0]
+    addresses: [10.1.0.1/30, 10.1.0.2/30]
+tests:
+  - name: a reaches b
+    ping: {from: a, to: b}
+  - name: b says yes
+    exec: {node: b, cmd: "cat $TOPO_NODE_DIR/answer; echo oops >&2"}
+    expect: {output: "^yes"}
+    timeout: 300ms
+)yaml");
+  ASSERT_EQ(topo("up " + file).status, 0);
+  std::string report = dir() + "/report.xml";
+  std::ofstream(report) << "an older report";
+  CmdResult r = topo("test " + lab() + " --junit " + report);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "1 passed, 1 failed")) << r.output;
+
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_file(report.c_str())) << file_text(report);
+  pugi::xml_node suite = doc.child("testsuites").child("testsuite");
+  EXPECT_EQ(suite.attribute("name").value(), lab());
+  EXPECT_EQ(suite.attribute("tests").as_int(), 2);
+  EXPECT_EQ(suite.attribute("failures").as_int(), 1);
+  EXPECT_EQ(suite.attribute("errors").as_int(), 0);
+  EXPECT_EQ(suite.attribute("skipped").as_int(), 0);
+  EXPECT_GE(suite.attribute("time").as_double(), 0.3);
+  EXPECT_FALSE(std::string(suite.attribute("timestamp").value()).empty());
+  EXPECT_FALSE(std::string(suite.attribute("hostname").value()).empty());
+  pugi::xml_node ping = suite.child("testcase");
+  pugi::xml_node says = ping.next_sibling("testcase");
+  EXPECT_STREQ(ping.attribute("name").value(), "a reaches b");
+  EXPECT_STREQ(says.attribute("name").value(), "b says yes");
+  for (pugi::xml_node c : {ping, says}) {
+    EXPECT_EQ(c.attribute("classname").value(), lab());
+    EXPECT_GT(c.attribute("time").as_double(), 0) << c.attribute("name").value();
+  }
+  EXPECT_FALSE(ping.child("failure"));
+  EXPECT_GE(says.attribute("time").as_double(), 0.3) << "its retries included";
+  pugi::xml_node failure = says.child("failure");
+  ASSERT_TRUE(failure) << file_text(report);
+  std::string message = failure.attribute("message").value();
+  EXPECT_TRUE(message.starts_with("expected exit 0 and output matching /^yes/, got exit 0 ("))
+      << message;
+  EXPECT_TRUE(message.ends_with(" tries)")) << message;
+  EXPECT_STREQ(failure.text().get(),
+               "expected exit 0 and output matching /^yes/\ngot exit 0\n"
+               "stdout:\n  no\nstderr:\n  oops\n");
+
+  // With --json: standard output is the JSON alone, and the report is written all the same.
+  std::string both = dir() + "/both.xml";
+  json j = topo_json("test " + lab() + " --json --junit " + both, 1);
+  EXPECT_EQ(j["failed"], 1);
+  pugi::xml_document again;
+  ASSERT_TRUE(again.load_file(both.c_str())) << file_text(both);
+  EXPECT_EQ(again.child("testsuites").child("testsuite").attribute("failures").as_int(), 1);
+
+  // Every test passes now: a report that cannot be written is what makes the exit status 1.
+  ASSERT_EQ(topo("exec " + lab() + " b -- sh -c 'echo yes > $TOPO_NODE_DIR/answer'").status, 0);
+  std::string nowhere = dir() + "/no/such/dir/report.xml";
+  CmdResult unwritable = topo("test " + lab() + " --junit " + nowhere);
+  EXPECT_EQ(unwritable.status, 1) << unwritable.output;
+  EXPECT_TRUE(contains(unwritable.output, "2 passed, 0 failed")) << unwritable.output;
+  EXPECT_TRUE(contains(unwritable.output,
+                       "cannot write the JUnit report " + nowhere + ": No such file or directory"))
+      << unwritable.output;
+  ASSERT_EQ(topo("test " + lab() + " --junit " + report).status, 0);
+  ASSERT_TRUE(doc.load_file(report.c_str()));
+  EXPECT_EQ(doc.child("testsuites").child("testsuite").attribute("failures").as_int(), 0);
+
+  EXPECT_EQ(topo("test " + lab() + " --junit -").status, 2) << "standard output has the report";
 }
 
 TEST_F(Inspect, VerbsOnALabThatIsNotRunning) {

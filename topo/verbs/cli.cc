@@ -142,11 +142,12 @@ void add_lab_verbs(CLI::App& app, Verbs& verbs) {
   validate->add_option("FILE", *v, "Topology file (- for standard input)")->required();
 }
 
-// status, ping, test: looking at a running lab, with --json.
+// status, ping, test: looking at a running lab, with --json; test with --junit too.
 void add_look_verbs(CLI::App& app, Verbs& verbs) {
   struct LookArgs {
     std::string lab;
     bool json = false;
+    std::string junit;
   };
   auto add = [&](const char* name, const char* help, std::function<int(const LookArgs&)> run,
                  bool lab_optional) {
@@ -154,6 +155,7 @@ void add_look_verbs(CLI::App& app, Verbs& verbs) {
     auto a = args_of<LookArgs>(verbs, cmd, std::move(run));
     add_lab(cmd, a->lab, lab_optional);
     cmd->add_flag("--json", a->json, "JSON on standard output");
+    return std::pair{cmd, a};
   };
   add(
       "status", "Show a lab live from the kernel (no LAB: every running lab)",
@@ -164,9 +166,20 @@ void add_look_verbs(CLI::App& app, Verbs& verbs) {
   add(
       "ping", "Ping every node's addresses from every other node; exit 1 when any fails",
       [](const LookArgs& a) { return cmd_ping(a.lab, a.json); }, false);
-  add(
+  auto [test, t] = add(
       "test", "Run the lab file's tests, in order; exit 1 when any fails",
-      [](const LookArgs& a) { return cmd_test(a.lab, a.json); }, false);
+      [](const LookArgs& a) { return cmd_test(a.lab, a.json, a.junit); }, false);
+  // Standard output has the report (or --json): the JUnit report goes to a file only.
+  auto a_file = CLI::Validator(
+      [](std::string& path) {
+        return path == "-" || path.empty()
+                   ? std::string("- is not a file: standard output has the report (or --json)")
+                   : std::string();
+      },
+      "");
+  test->add_option("--junit", t->junit, "Also write a JUnit XML report to FILE (replacing it)")
+      ->type_name("FILE")
+      ->check(a_file);
 }
 
 // impair and link: one end of a running lab.

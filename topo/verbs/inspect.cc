@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -26,6 +27,7 @@
 #include "topo/run/runner.h"
 #include "topo/run/state.h"
 #include "topo/verbs/json_text.h"
+#include "topo/verbs/junit.h"
 #include "topo/verbs/lab.h"
 #include "topo/verbs/status.h"
 
@@ -274,23 +276,59 @@ json test_json(const TestCase& test, const std::string& expected, const TestRun&
             {"timed_out", run.got.timed_out}}}};
 }
 
-// ✓ or ✗ and the test's name; for a failure, what was expected and what came (the last 2000
-// bytes of each output).
+// What a failed test expected and what came back, a line each, the outputs (their last 2000
+// bytes) indented.
+std::string failure_text(const std::string& expected, const TestRun& run) {
+  std::string out = fmt::format("expected {}\ngot exit {}{}\n", expected, run.got.status,
+                                run.got.timed_out ? " (killed: timed out)" : "");
+  for (auto [what, text] : {std::pair{"stdout", run.got.out}, {"stderr", run.got.err}}) {
+    std::string shown = text.size() > 2000 ? "..." + text.substr(text.size() - 2000) : text;
+    if (shown.empty()) continue;
+    out += fmt::format("{}:\n", what);
+    std::istringstream lines(shown);
+    for (std::string l; std::getline(lines, l);) out += fmt::format("  {}\n", l);
+  }
+  return out;
+}
+
+// ✓ or ✗ and the test's name; for a failure, what was expected and what came.
 void print_test(const TestCase& test, const std::string& expected, const TestRun& run) {
   fmt::print("{} {} ({}{})\n", run.passed ? "✓" : "✗", test.name, seconds_text(run.took),
              run.attempts > 1 ? fmt::format(", {} tries", run.attempts) : "");
   if (!run.passed) {
-    fmt::print("    expected {}\n    got exit {}{}\n", expected, run.got.status,
-               run.got.timed_out ? " (killed: timed out)" : "");
-    for (auto [what, text] : {std::pair{"stdout", run.got.out}, {"stderr", run.got.err}}) {
-      std::string shown = text.size() > 2000 ? "..." + text.substr(text.size() - 2000) : text;
-      if (shown.empty()) continue;
-      fmt::print("    {}:\n", what);
-      std::istringstream lines(shown);
-      for (std::string l; std::getline(lines, l);) fmt::print("      {}\n", l);
-    }
+    std::istringstream lines(failure_text(expected, run));
+    for (std::string l; std::getline(lines, l);) fmt::print("    {}\n", l);
   }
   std::fflush(stdout);
+}
+
+// A test as a JUnit case: its failure's message is the first two lines of what print_test says
+// (and the tries), its text all of it.
+junit::Case junit_case(const std::string& lab, const TestCase& test, const std::string& expected,
+                       const TestRun& run) {
+  junit::Case c;
+  c.name = test.name;
+  c.classname = lab;
+  c.seconds = std::chrono::duration<double>(run.took).count();
+  if (run.passed) return c;
+  c.outcome = junit::Case::Outcome::failed;
+  c.message = fmt::format("expected {}, got exit {}{}{}", expected, run.got.status,
+                          run.got.timed_out ? " (killed: timed out)" : "",
+                          run.attempts > 1 ? fmt::format(" ({} tries)", run.attempts) : "");
+  c.text = failure_text(expected, run);
+  return c;
+}
+
+// Writes the report; a file that cannot be written is said, after the run's own report, and
+// makes the exit status 1.
+int write_junit(const junit::Suite& suite, const std::string& path) {
+  try {
+    junit::write({suite}, path);
+    return kOk;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kFailed;
+  }
 }
 
 }  // namespace
@@ -328,12 +366,17 @@ int cmd_ping(const std::string& lab_or_file, bool as_json) {
   return good == pair_ok.size() ? kOk : kFailed;
 }
 
-int cmd_test(const std::string& lab_or_file, bool as_json) {
+int cmd_test(const std::string& lab_or_file, bool as_json, const std::string& junit_file) {
   Running r = running_lab(lab_or_file, "test");
   LoadResult loaded = stored_file(r);
   const Topology& t = loaded.topology;
   std::map<std::string, const JournalNetns*> by_node;
   for (const JournalNetns& n : r.state.netns) by_node[n.node] = &n;
+  junit::Suite suite;
+  suite.name = r.lab;
+  suite.timestamp = junit::timestamp(std::time(nullptr));
+  suite.hostname = junit::hostname();
+  auto start = std::chrono::steady_clock::now();
   json results = json::array();
   size_t failed = 0;
   for (const TestCase& test : t.tests) {
@@ -342,8 +385,10 @@ int cmd_test(const std::string& lab_or_file, bool as_json) {
     TestRun run = run_test(context_of(r, *by_node.at(node)), test, command);
     failed += !run.passed;
     results.push_back(test_json(test, command.expected, run));
+    suite.cases.push_back(junit_case(r.lab, test, command.expected, run));
     if (!as_json) print_test(test, command.expected, run);
   }
+  suite.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (as_json) {
     json out = {{"lab", r.lab},
                 {"passed", t.tests.size() - failed},
@@ -355,7 +400,9 @@ int cmd_test(const std::string& lab_or_file, bool as_json) {
   } else {
     fmt::print("{} passed, {} failed\n", t.tests.size() - failed, failed);
   }
-  return failed ? kFailed : kOk;
+  std::fflush(stdout);
+  int written = junit_file.empty() ? kOk : write_junit(suite, junit_file);
+  return failed ? kFailed : written;
 }
 
 }  // namespace topo

@@ -47,7 +47,9 @@ int cmd_graph(const std::string& file, const std::string& format, const std::str
 // Looking at a running lab (LAB: its name or file). With `as_json`, JSON on stdout.
 int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json);
 int cmd_ping(const std::string& lab_or_file, bool as_json);  // 1 when any pair fails
-int cmd_test(const std::string& lab_or_file, bool as_json);  // 1 when any test fails
+// 1 when any test fails; with `junit_file`, a JUnit XML report written there too (1 when it
+// cannot be, after the run's report).
+int cmd_test(const std::string& lab_or_file, bool as_json, const std::string& junit_file = "");
 
 // At run time, one end (NODE:IFACE) of a running lab: its impairment (none: clear it), and its
 // administrative state. Recorded in the journal; the peer sees the carrier go and come.
