@@ -13,6 +13,7 @@
 
 #include "netlink/qdisc.h"
 #include "tests/lab_fixture.h"
+#include "topo/model/version.h"
 #include "topo/run/journal.h"
 
 namespace topo::testing {
@@ -83,6 +84,7 @@ TEST_F(Change, PlanOfALabNotRunningListsUpsActionsAndCreatesNothing) {
   EXPECT_EQ(json.status, 3);
   nlohmann::json j = nlohmann::json::parse(json.output);
   EXPECT_EQ(j["running"], false);
+  EXPECT_EQ(j["topo"], version_text());
   EXPECT_GT(j["actions"].size(), 10u);
   expect_nothing_left();
 }

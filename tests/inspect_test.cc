@@ -9,6 +9,7 @@
 #include <pugixml.hpp>
 
 #include "tests/lab_fixture.h"
+#include "topo/model/version.h"
 
 namespace topo::testing {
 namespace {
@@ -47,6 +48,8 @@ TEST_F(Inspect, StatusJsonHasEveryNodeInterfaceAndDaemon) {
   json st = topo_json("status " + lab() + " --json");
   EXPECT_EQ(st["lab"], lab());
   EXPECT_EQ(st["state"], "up");
+  EXPECT_EQ(st["topo"], version_text()) << "every --json object names the topo that printed it";
+  EXPECT_EQ(st["built_by"], version_text()) << "and status the one that wrote the journal";
   ASSERT_EQ(st["nodes"].size(), 3u);
   const json& a = st["nodes"][0];
   EXPECT_EQ(a["name"], "a");
@@ -82,6 +85,7 @@ TEST_F(Inspect, StatusJsonHasEveryNodeInterfaceAndDaemon) {
     if (l["name"] == lab()) {
       listed = true;
       EXPECT_EQ(l["nodes"], 3);
+      EXPECT_EQ(l["built_by"], version_text());
       EXPECT_EQ(l["links"], 2);
       EXPECT_EQ(l["state"], "up");
     }
@@ -114,6 +118,7 @@ TEST_F(Inspect, PingMatrixFailsWhenAnyPairFails) {
   EXPECT_EQ(matrix.status, 1) << matrix.output;
   EXPECT_TRUE(contains(matrix.output, "✗")) << matrix.output;
   json j = topo_json("ping " + lab() + " --json", 1);
+  EXPECT_EQ(j["topo"], version_text());
   std::set<std::string> failed;
   for (const json& r : j["results"])
     if (!r["ok"]) failed.insert(r["from"].get<std::string>() + ">" + r["to"].get<std::string>());
@@ -178,6 +183,7 @@ tests:
   EXPECT_TRUE(contains(r.output, "4 passed, 1 failed")) << r.output;
 
   json j = topo_json("test " + lab() + " --json", 1);
+  EXPECT_EQ(j["topo"], version_text());
   EXPECT_EQ(j["passed"], 4);
   EXPECT_EQ(j["failed"], 1);
   ASSERT_EQ(j["tests"].size(), 5u);

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/lab_sample.h"
+#include "topo/model/version.h"
 #include "topo/run/journal.h"
 #include "topo/run/lab_json.h"
 
@@ -54,6 +55,14 @@ class JournalBuiltTest : public ::testing::Test {
   JournalHeader header_{"lab1", "lab1-", "/x/lab.yaml", "abc", 42, 1000};
 };
 
+TEST_F(JournalBuiltTest, TheHeaderNamesTheTopoThatWroteIt) {
+  { JournalWriter::create(path_, header_); }
+  std::optional<JournalState> s = read_journal(path_);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->written_by, version_text());
+  EXPECT_EQ(s->written_by.rfind(topo_version(), 0), 0u);
+}
+
 TEST_F(JournalBuiltTest, EachRecordIsWrittenAsEveryVersionWroteIt) {
   {
     JournalWriter w = JournalWriter::create(path_, header_);
@@ -73,38 +82,40 @@ TEST_F(JournalBuiltTest, EachRecordIsWrittenAsEveryVersionWroteIt) {
   }
   EXPECT_EQ(file_text(),
             R"({"file":"/x/lab.yaml","hash":"abc","lab":"lab1","pid":42,"prefix":"lab1-",)"
-            R"("started":1000,"t":"lab","version":3})"
-            "\n"
-            R"({"kind":"router","netns":"lab1-a","node":"a","t":"netns"})"
-            "\n"
-            R"({"cookie":70,"dev":3,"ino":7,"netns":"lab1-a","t":"netns-id"})"
-            "\n"
-            R"({"iface":"up","mac":"02:00:00:00:00:09","t":"host-link"})"
-            "\n"
-            R"({"a":"a:eth0","b":"host:up","t":"veth"})"
-            "\n"
-            R"({"t":"etc-dir"})"
-            "\n"
-            R"({"netns":"lab1-a","t":"etc-link"})"
-            "\n"
-            R"({"name":"d","node":"a","pid":100,"t":"daemon"})"
-            "\n"
-            R"({"end":"a:eth0","t":"impair","text":"delay 10ms"})"
-            "\n"
-            R"({"end":"a:eth0","t":"link-state","up":false})"
-            "\n"
-            R"({"links":1,"nodes":1,"t":"complete"})"
-            "\n"
-            R"({"name":"d","node":"a","t":"daemon-gone"})"
-            "\n"
-            R"({"a":"a:eth0","b":"host:up","t":"veth-gone"})"
-            "\n"
-            R"({"iface":"up","t":"host-link-gone"})"
-            "\n"
-            R"({"netns":"lab1-a","t":"etc-link-gone"})"
-            "\n"
-            R"({"netns":"lab1-a","t":"netns-gone"})"
-            "\n");
+            R"("started":1000,"t":"lab","topo":")" +
+                version_text() +
+                R"(","version":3})"
+                "\n"
+                R"({"kind":"router","netns":"lab1-a","node":"a","t":"netns"})"
+                "\n"
+                R"({"cookie":70,"dev":3,"ino":7,"netns":"lab1-a","t":"netns-id"})"
+                "\n"
+                R"({"iface":"up","mac":"02:00:00:00:00:09","t":"host-link"})"
+                "\n"
+                R"({"a":"a:eth0","b":"host:up","t":"veth"})"
+                "\n"
+                R"({"t":"etc-dir"})"
+                "\n"
+                R"({"netns":"lab1-a","t":"etc-link"})"
+                "\n"
+                R"({"name":"d","node":"a","pid":100,"t":"daemon"})"
+                "\n"
+                R"({"end":"a:eth0","t":"impair","text":"delay 10ms"})"
+                "\n"
+                R"({"end":"a:eth0","t":"link-state","up":false})"
+                "\n"
+                R"({"links":1,"nodes":1,"t":"complete"})"
+                "\n"
+                R"({"name":"d","node":"a","t":"daemon-gone"})"
+                "\n"
+                R"({"a":"a:eth0","b":"host:up","t":"veth-gone"})"
+                "\n"
+                R"({"iface":"up","t":"host-link-gone"})"
+                "\n"
+                R"({"netns":"lab1-a","t":"etc-link-gone"})"
+                "\n"
+                R"({"netns":"lab1-a","t":"netns-gone"})"
+                "\n");
 }
 
 TEST_F(JournalBuiltTest, AVersion2JournalIsReadAndSaysItHoldsNoLabAsBuilt) {

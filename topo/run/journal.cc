@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "topo/model/version.h"
+
 #include "netlink/error.h"
 #include "topo/run/journal_records.h"
 #include "topo/run/lab_json.h"
@@ -23,7 +25,7 @@ JournalWriter JournalWriter::create(const std::string& path, const JournalHeader
   if (!fd.valid()) nl::throw_errno("", path, "create journal", errno);
   JournalWriter w(path, std::move(fd));
   w.write_lines(rec::line(rec::kHeader, rec::Header{h.lab, h.prefix, h.file, h.file_hash, h.pid,
-                                                    h.started, kJournalVersion}));
+                                                    h.started, kJournalVersion, version_text()}));
   return w;
 }
 

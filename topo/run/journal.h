@@ -62,6 +62,7 @@ struct JournalDaemon {
 struct JournalState {
   JournalHeader header;
   int version = kJournalVersion;  // the header's: 1 and 2 hold no lab as built
+  std::string written_by;         // the topo that wrote the journal ("" before version 3)
   // The lab as the last `up` that finished built it (its `built` record, followed by a
   // `complete` one). nullopt: the journal has none (version 1 or 2: the lab was built by an
   // older topo; or no `up` of it finished).

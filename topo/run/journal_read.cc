@@ -99,6 +99,7 @@ class Reader {
   void header(const json& r) {
     auto h = r.get<rec::Header>();
     s_.header = {h.lab, h.prefix, h.file, h.hash, h.pid, h.started};
+    s_.written_by = h.topo;
     s_.version = h.version;
     has_header_ = true;
   }

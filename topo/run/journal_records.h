@@ -37,10 +37,11 @@ inline constexpr const char* kDaemonGone = "daemon-gone";
 struct Header {
   std::string lab, prefix, file, hash;
   int64_t pid = 0, started = 0;
-  int version = 0;  // checked before the rest is read (journal_read.cc)
+  int version = 0;   // checked before the rest is read (journal_read.cc)
+  std::string topo;  // the topo that wrote it (version and commit); "" before version 3
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Header, lab, prefix, file, hash, pid, started,
-                                                version)
+                                                version, topo)
 
 // A namespace's identity: its cookie, device and inode. Version 1 wrote the inode alone, as "id".
 struct NetnsIdRecord {

@@ -114,7 +114,7 @@ int print_actions(const Plan& plan, const std::string& lab, bool as_json) {
     nlohmann::json actions = nlohmann::json::array();
     for (const Action& a : plan.actions) actions.push_back(describe(plan, a));
     std::printf("%s\n",
-                json_text({{"lab", lab}, {"running", false}, {"actions", actions}}).c_str());
+                json_report({{"lab", lab}, {"running", false}, {"actions", actions}}).c_str());
   } else {
     for (const Action& a : plan.actions) std::printf("%s\n", describe(plan, a).c_str());
   }
@@ -162,7 +162,7 @@ int plan_loaded(const LoadResult& loaded, bool as_json) {
                          {"object", ch.object},
                          {"detail", ch.detail}});
     std::printf("%s\n",
-                json_text({{"lab", t.name}, {"running", true}, {"changes", changes}}).c_str());
+                json_report({{"lab", t.name}, {"running", true}, {"changes", changes}}).c_str());
   } else if (c.changes.empty()) {
     std::printf("lab %s matches %s: no changes\n", t.name.c_str(), t.file.c_str());
   } else {

@@ -345,7 +345,7 @@ int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json) {
   }
   Running r = running_lab(*lab_or_file, "status");
   json st = lab_status(r.state);
-  std::fputs(as_json ? (json_text(st) + "\n").c_str() : status_table(st, colour_out()).c_str(),
+  std::fputs(as_json ? (json_report(st) + "\n").c_str() : status_table(st, colour_out()).c_str(),
              stdout);
   return kOk;
 }
@@ -359,7 +359,7 @@ int cmd_ping(const std::string& lab_or_file, bool as_json) {
   size_t good = 0;
   for (const auto& [pair, ok] : pair_ok) good += ok;
   if (as_json)
-    std::fputs((json_text(ping_json(r.lab, nodes, probes, pair_ok.size(), good)) + "\n").c_str(),
+    std::fputs((json_report(ping_json(r.lab, nodes, probes, pair_ok.size(), good)) + "\n").c_str(),
                stdout);
   else
     std::fputs(ping_matrix(nodes, pair_ok, good).c_str(), stdout);
@@ -394,7 +394,7 @@ int cmd_test(const std::string& lab_or_file, bool as_json, const std::string& ju
                 {"passed", t.tests.size() - failed},
                 {"failed", failed},
                 {"tests", results}};
-    std::fputs((json_text(out) + "\n").c_str(), stdout);
+    std::fputs((json_report(out) + "\n").c_str(), stdout);
   } else if (t.tests.empty()) {
     fmt::print("lab {} has no tests\n", r.lab);
   } else {

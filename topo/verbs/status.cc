@@ -135,6 +135,11 @@ json node_status(const JournalState& s, const JournalNetns& n, const Peers& peer
   return node;
 }
 
+// The topo that wrote a lab's journal; null for a journal older than version 3.
+json built_by(const JournalState& s) {
+  return s.written_by.empty() ? json(nullptr) : json(s.written_by);
+}
+
 }  // namespace
 
 json labs_summary() {
@@ -158,6 +163,7 @@ json labs_summary() {
                     {"nodes", s->nodes},
                     {"links", s->links},
                     {"file", s->header.file},
+                    {"built_by", built_by(*s)},
                     {"since", since_text(s->header.started)},
                     {"pid", s->header.pid}});
   }
@@ -174,6 +180,7 @@ json lab_status(const JournalState& s) {
   for (const JournalHostLink& h : s.host_links) host.push_back({{"name", h.iface}, {"mac", h.mac}});
   return {{"lab", s.header.lab},
           {"file", s.header.file},
+          {"built_by", built_by(s)},
           {"since", since_text(s.header.started)},
           {"state", s.complete ? "up" : "incomplete"},
           {"nodes", nodes},
