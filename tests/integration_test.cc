@@ -269,8 +269,8 @@ TEST_F(Up, KillNineAtAnyPointOfABigUpThenDownLeavesNothing) {
   // Kill while namespaces are being made, while veths are, and once the veths are all made.
   std::vector<std::function<bool()>> moments = {
       [&] { return netns_with_prefix(prefix()).size() >= 100; },
-      [&] { return contains(file_text(journal), "\"veth\""); },
-      [&] { return contains(file_text(journal), "n299:e1"); },
+      [&] { return journal_has(journal, "veth", ""); },
+      [&] { return journal_has(journal, "veth", "n299:e1"); },
   };
   for (size_t i = 0; i < moments.size(); i++) {
     SCOPED_TRACE(fmt::format("kill point {}", i));

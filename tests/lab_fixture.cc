@@ -55,6 +55,14 @@ std::string file_text(const std::string& path) {
   return s.str();
 }
 
+bool journal_has(const std::string& path, const std::string& type, const std::string& part) {
+  std::istringstream lines(file_text(path));
+  std::string tag = "\"t\":\"" + type + "\"";
+  for (std::string line; std::getline(lines, line);)
+    if (contains(line, tag) && contains(line, part)) return true;
+  return false;
+}
+
 nlohmann::json ip_json(const std::string& command) {
   CmdResult r = run(command);
   EXPECT_EQ(r.status, 0) << command << ": " << r.output;

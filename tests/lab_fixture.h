@@ -36,6 +36,10 @@ inline bool contains(const std::string& text, const std::string& part) {
 // A file's whole text ("" when it cannot be read).
 std::string file_text(const std::string& path);
 
+// Whether the journal at `path` has a record of type `type` (its "t") whose line contains
+// `part`: the journal's `built` record names every object too, so its text alone tells nothing.
+bool journal_has(const std::string& path, const std::string& type, const std::string& part);
+
 // Runs an `ip -j ...` command (expected to succeed) and parses its JSON.
 nlohmann::json ip_json(const std::string& command);
 

@@ -199,7 +199,7 @@ nodes:
   std::string journal = "/run/topo/" + lab() + "/state/journal";
   pid_t up = spawn_topo({"up", file}, dir() + "/up.log");
   // Killed while it watches the daemons it started.
-  EXPECT_TRUE(eventually([&] { return contains(file_text(journal), "\"name\":\"two\""); }, 10s));
+  EXPECT_TRUE(eventually([&] { return journal_has(journal, "daemon", "\"name\":\"two\""); }, 10s));
   kill(up, SIGKILL);
   EXPECT_EQ(wait_for(up), 128 + SIGKILL);
   EXPECT_GE(live_lab_processes(lab()).size(), 2u);
