@@ -34,6 +34,7 @@ inline char classify(bool in_before, bool in_live) {
   return classify(kThere, in_before ? &kThere : nullptr, in_live ? &kThere : nullptr);
 }
 
+// The value `map` has for `key`; null when none.
 template <class Map, class Key>
 const typename Map::mapped_type* find(const Map& map, const Key& key) {
   auto it = map.find(key);
