@@ -406,6 +406,36 @@ TEST(Converge, WhatTheLabDidNotMakeIsLeftAlone) {
   EXPECT_EQ(r.actions, Lines{});
 }
 
+// Removals are listed (and made) in the order of the text that names them, whose separators
+// sort between a name's characters: r1-a before r1 before r10 ('-' < '/' < '0'), but r10:
+// before r1: (':' > '0').
+TEST(Converge, RemovalsComeInTheOrderOfTheirText) {
+  const char* with = R"(name: c
+nodes:
+  r10: {files: {f: "x"}, daemons: [{name: d, cmd: "sleep 1"}]}
+  r1: {files: {f: "x"}, daemons: [{name: d, cmd: "sleep 1"}]}
+  r1-a: {files: {f: "x"}, daemons: [{name: d, cmd: "sleep 1"}]}
+links:
+  - endpoints: [r1:e1, r1-a:e1]
+    addresses: [10.0.0.1/24, 10.0.0.2/24]
+  - endpoints: [r1:e2, r10:e1]
+    addresses: [10.0.1.1/24, 10.0.1.2/24]
+)";
+  const char* without = R"(name: c
+nodes: {r10: {}, r1: {}, r1-a: {}}
+links:
+  - endpoints: [r1:e1, r1-a:e1]
+  - endpoints: [r1:e2, r10:e1]
+)";
+  Lines removals;
+  for (const std::string& line : converge_to(without, with).changes)
+    if (line[0] == '-') removals.push_back(line);
+  EXPECT_EQ(removals, (Lines{"- daemon r1-a/d", "- daemon r1/d", "- daemon r10/d",
+                             "- address 10.0.0.2/24 on r1-a:e1", "- address 10.0.1.2/24 on r10:e1",
+                             "- address 10.0.0.1/24 on r1:e1", "- address 10.0.1.1/24 on r1:e2",
+                             "- file r1-a/f", "- file r1/f", "- file r10/f"}));
+}
+
 TEST(Converge, ALanKeepsItsNamespaceAndMembersTheirPortsWhenOtherLinksComeAndGo) {
   const char* v1 = R"(name: c
 nodes: {r: {}, a: {}, b: {}, c: {}, d: {}}

@@ -2,9 +2,25 @@
 // impairments, routes; then the hosts file, node directories and processes.
 #include <fmt/format.h>
 
+#include "topo/model/impair.h"
+
 #include "topo/plan/converger.h"
 
 namespace topo {
+
+namespace {
+
+std::string mac_or_none(const std::optional<nl::Mac>& mac) {
+  return mac ? nl::mac_text(*mac) : "";
+}
+
+// An impairment compared by its text.
+std::optional<std::string> impairment_of(const BuiltIface* iface) {
+  if (!iface || !iface->impairment) return std::nullopt;
+  return impairment_text(*iface->impairment);
+}
+
+}  // namespace
 
 void Converger::configure(const BuiltNode& n) {
   set_sysctls(n);
@@ -23,18 +39,16 @@ void Converger::set_sysctls(const BuiltNode& n) {
       if (!iface.empty()) emit(SetSysctl{node(n.name), k, value});
       continue;
     }
-    std::string key = n.name + " " + k;
-    const SysctlSpec* l = find(live_.sysctls, key);
+    const std::string* l = live_.sysctl(n.name, k);
     // An interface's own setting is lost with a link made again.
-    bool with_link = !iface.empty() && made_links_.count(End{n.name, iface}.text());
-    if (l && l->value == value) {
+    bool with_link = !iface.empty() && made_links_.count(End{n.name, iface});
+    if (l && *l == value) {
       if (with_link) emit(SetSysctl{node(n.name), k, value});
       continue;
     }
-    const SysctlSpec* b = find(before_.sysctls, key);
-    char op = classify(value, b ? &b->value : nullptr, l ? &l->value : nullptr);
-    change(op, "sysctl", key,
-           fmt::format("{} -> {}{}", l ? l->value : "unset", value,
+    char op = classify(value, before_.sysctl(n.name, k), l);
+    change(op, "sysctl", sysctl_text({n.name, k}),
+           fmt::format("{} -> {}{}", l ? *l : "unset", value,
                        op == '!' ? " (changed by hand: put back)" : ""));
     emit(SetSysctl{node(n.name), k, value});
   }
@@ -42,20 +56,19 @@ void Converger::set_sysctls(const BuiltNode& n) {
 
 // The sysctls of a namespace that stays that are no longer in the file: a new namespace's value.
 void Converger::reset_sysctls(const std::string& n) {
-  std::string prefix = n + " ";
-  for (auto it = before_.sysctls.lower_bound(prefix);
-       it != before_.sysctls.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-    const auto& [key, s] = *it;
+  for (auto it = before_.sysctls.lower_bound({n, ""});
+       it != before_.sysctls.end() && it->first.first == n; ++it) {
+    const NodeKey& key = it->first;
     if (want_.sysctls.count(key)) continue;
-    const std::string* fresh = find(fresh_sysctls_, s.key);
-    const SysctlSpec* l = find(live_.sysctls, key);
+    const std::string* fresh = find(fresh_sysctls_, key.second);
+    const std::string* l = live_.sysctl(n, key.second);
     if (!fresh) {
-      change('#', "sysctl", key,
+      change('#', "sysctl", sysctl_text(key),
              "no longer in the file; left as it is (a new namespace has no such key)");
-    } else if (!l || l->value != *fresh) {
-      change('-', "sysctl", key,
-             fmt::format("{} -> {} (a new namespace's value)", l ? l->value : "?", *fresh));
-      emit(SetSysctl{node(n), s.key, *fresh});
+    } else if (!l || *l != *fresh) {
+      change('-', "sysctl", sysctl_text(key),
+             fmt::format("{} -> {} (a new namespace's value)", l ? *l : "?", *fresh));
+      emit(SetSysctl{node(n), key.second, *fresh});
     }
   }
 }
@@ -65,111 +78,118 @@ void Converger::configure_ends(const std::string& node, const std::vector<BuiltI
   for (const BuiltIface& i : ifaces)
     if (i.type == IfaceType::lo && i.up && fresh_.count(node))
       emit(SetLink{ref(End{node, i.name}), true, std::nullopt});
-  for (const BuiltIface& i : ifaces) change_interface(End{node, i.name}.text(), i);
-  for (const BuiltIface& i : ifaces) add_addresses(End{node, i.name}.text(), i);
+  for (const BuiltIface& i : ifaces) change_interface(End{node, i.name}, i);
+  for (const BuiltIface& i : ifaces) add_addresses(End{node, i.name}, i);
   for (const BuiltIface& i : ifaces)
-    if (ups_.count(End{node, i.name}.text()))
-      emit(SetLink{ref(End{node, i.name}), true, std::nullopt});
-  for (const BuiltIface& i : ifaces) set_impairment(End{node, i.name}.text());
+    if (ups_.count(End{node, i.name})) emit(SetLink{ref(End{node, i.name}), true, std::nullopt});
+  for (const BuiltIface& i : ifaces) set_impairment(End{node, i.name}, i);
 }
 
-void Converger::change_interface(const std::string& end, const BuiltIface& iface) {
-  const IfaceSpec* l = find(live_.ifaces, end);
-  if (!l || made_links_.count(end) || !survives(End::parse(end)->node)) return;
-  const IfaceSpec& w = want_.ifaces.at(end);
-  const IfaceSpec* before = find(before_.ifaces, end);
+void Converger::change_interface(const End& end, const BuiltIface& w) {
+  const BuiltIface* l = live_.iface(end);
+  if (!l || made_links_.count(end) || !survives(end.node)) return;
+  const BuiltIface* before = before_.iface(end);
   ChangeLink c{ref(end), {}, {}, {}};
   std::vector<std::string> edits, drift;
   // Each setting classified alone; the interface is there, so a setting is never new ('+').
+  auto by = [&](auto setting) {
+    auto want = setting(w), live = setting(*l);
+    std::optional<decltype(want)> made;
+    if (before) made = setting(*before);
+    return classify(want, made ? &*made : nullptr, &live);
+  };
   auto note = [&](char op, std::string text) {
     (op == '!' ? drift : edits).push_back(std::move(text));
   };
-  bool veth = iface.type == IfaceType::veth;
-  if (char op = classify(w.mtu, before ? &before->mtu : nullptr, &l->mtu); veth && op) {
-    c.mtu = w.mtu;
-    note(op, fmt::format("mtu {} -> {}", l->mtu, w.mtu));
+  bool veth = w.type == IfaceType::veth;
+  if (char op = by(compared_mtu); veth && op) {
+    c.mtu = compared_mtu(w);
+    note(op, fmt::format("mtu {} -> {}", compared_mtu(*l), compared_mtu(w)));
   }
-  if (char op = classify(w.mac, before ? &before->mac : nullptr, &l->mac); veth && op) {
-    c.mac = iface.mac;
-    note(op, fmt::format("mac {} -> {}", l->mac, w.mac));
+  auto mac = [](const BuiltIface& i) { return mac_or_none(i.mac); };
+  if (char op = by(mac); veth && op) {
+    c.mac = w.mac;
+    note(op, fmt::format("mac {} -> {}", mac(*l), mac(w)));
   }
-  if (char op = classify(w.up, before ? &before->up : nullptr, &l->up); op) {
+  if (char op = by([](const BuiltIface& i) { return i.up; }); op) {
     c.up = w.up;
     note(op, fmt::format("{} -> {}", l->up ? "up" : "down", w.up ? "up" : "down"));
   }
   if (edits.empty() && drift.empty()) return;
-  if (!edits.empty()) change('~', "interface", end, fmt::format("{}", fmt::join(edits, ", ")));
+  if (!edits.empty())
+    change('~', "interface", end.text(), fmt::format("{}", fmt::join(edits, ", ")));
   if (!drift.empty())
-    change('!', "interface", end,
+    change('!', "interface", end.text(),
            fmt::format("{} (changed by hand: put back)", fmt::join(drift, ", ")));
   emit(std::move(c));
 }
 
-void Converger::add_addresses(const std::string& end, const BuiltIface& iface) {
-  const std::string node = End::parse(end)->node;
+void Converger::add_addresses(const End& end, const BuiltIface& iface) {
   for (const nl::IpPrefix& a : iface.addresses) {
-    std::string key = end + " " + a.text();
-    if (live_.addresses.count(key) && !made_links_.count(end) && survives(node)) continue;
+    if (live_.has_address(end, a) && !made_links_.count(end) && survives(end.node)) continue;
     // On a node made now, or a link made again, an address comes with it.
-    bool with_link = made_links_.count(end) && before_.addresses.count(key);
-    if (!fresh_.count(node) && !with_link) {
-      char op = classify(before_.addresses.count(key), false);
-      change(op, "address", a.text() + " on " + end, op == '!' ? "missing: put back" : "");
+    bool with_link = made_links_.count(end) && before_.has_address(end, a);
+    if (!fresh_.count(end.node) && !with_link) {
+      char op = classify(before_.has_address(end, a), false);
+      change(op, "address", address_text({end, a}), op == '!' ? "missing: put back" : "");
     }
     emit(AddAddress{ref(end), a});
   }
 }
 
-void Converger::set_impairment(const std::string& end) {
-  const ImpairSpec* i = find(want_.impairments, end);
-  if (!i) return;
-  const ImpairSpec* l = find(live_.impairments, end);
-  bool made = made_links_.count(end) || !survives(End::parse(end)->node);
-  if (!made && l && l->text == i->text) return;
-  const ImpairSpec* b = find(before_.impairments, end);
+void Converger::set_impairment(const End& end, const BuiltIface& iface) {
+  if (!iface.impairment) return;
+  std::string want = impairment_text(*iface.impairment);
+  std::optional<std::string> live = impairment_of(live_.iface(end));
+  bool made = made_links_.count(end) || !survives(end.node);
+  if (!made && live == want) return;
+  std::optional<std::string> before = impairment_of(before_.iface(end));
   if (!made)
-    change(classify(i->text, b ? &b->text : nullptr, l ? &l->text : nullptr), "impairment", end,
-           fmt::format("{} -> {}", l ? l->text : "none", i->text));
-  emit(SetImpair{ref(end), i->impairment});
+    change(classify(want, before ? &*before : nullptr, live ? &*live : nullptr), "impairment",
+           end.text(), fmt::format("{} -> {}", live.value_or("none"), want));
+  emit(SetImpair{ref(end), *iface.impairment});
 }
 
 void Converger::set_route(const std::string& n, const BuiltRoute& route) {
-  std::string key = n + " " + route.dst.network().text();
-  const RouteSpec& r = want_.routes.at(key);
-  const RouteSpec* l = find(live_.routes, key);
+  RouteKey key{n, route.dst.network()};
+  const BuiltRoute& r = *want_.routes.at(key);
+  const BuiltRoute* l = live_.route(n, route.dst);
   bool made = !survives(n);
   // A route out of a link made again went with the old link: it is put back with it.
   bool with_link = false;
   if (!made && l)
-    for (const RouteSpec::Hop& h : l->hops)
-      with_link = with_link || made_links_.count(End{n, h.dev}.text());
+    for (const BuiltRoute::Hop& h : l->hops)
+      with_link = with_link || made_links_.count(End{n, h.dev});
   if (!made && !with_link && l && route_matches(r, *l)) return;
   AddRoute add{node(n), r.dst, {}, !made && l};
-  for (const RouteSpec::Hop& h : r.hops) {
+  for (const BuiltRoute::Hop& h : r.hops) {
     std::optional<IfaceRef> dev;
     if (!h.dev.empty()) dev = ref(End{n, h.dev});
     add.hops.push_back({h.gateway, dev});
   }
   if (!made && !(with_link && route_matches(r, *l))) {
-    const RouteSpec* b = find(before_.routes, key);
-    auto same = [](const RouteSpec& x, const RouteSpec& y) { return hops_text(x) == hops_text(y); };
-    change(classify(r, b, l, same), "route", key,
+    const BuiltRoute* b = before_.route(n, route.dst);
+    auto same = [](const BuiltRoute& x, const BuiltRoute& y) {
+      return hops_text(x) == hops_text(y);
+    };
+    change(classify(r, b, l, same), "route", route_text(key),
            l ? fmt::format("{} -> {}", hops_text(*l), hops_text(r)) : hops_text(r));
   }
   emit(std::move(add));
 }
 
 void Converger::write_files() {
-  if (want_.hosts && want_.hosts != live_.hosts) {
-    change(live_.hosts ? '~' : '+', "hosts", "file",
-           before_.hosts == want_.hosts ? "changed by hand: written again" : "");
-    emit(WriteHosts{*want_.hosts});
+  const std::optional<std::string>& hosts = lab_.hosts;
+  if (hosts && hosts != live_.lab.hosts) {
+    change(live_.lab.hosts ? '~' : '+', "hosts", "file",
+           before_.lab.hosts == hosts ? "changed by hand: written again" : "");
+    emit(WriteHosts{*hosts});
   }
   for (const BuiltNode& n : lab_.nodes)
     if (fresh_.count(n.name) && n.etc_link) emit(LinkEtc{node(n.name)});
   for (const BuiltNode& n : lab_.nodes)
-    if (n.etc_link && survives(n.name) && !live_.etc_links.count(n.name)) {
-      char op = classify(before_.etc_links.count(n.name), false);
+    if (n.etc_link && survives(n.name) && !live_.etc_link(n.name)) {
+      char op = classify(before_.etc_link(n.name), false);
       change(op, "etc link", "/etc/netns/" + n.netns, op == '!' ? "missing: put back" : "");
       emit(LinkEtc{node(n.name)});
     }
@@ -187,13 +207,15 @@ void Converger::prepare_node(const BuiltNode& n) {
   std::vector<NodeFile> files;
   for (const BuiltFile& f : n.files) {
     files.push_back({f.name, f.content, {}});
-    std::string key = n.name + "/" + f.name;
-    const std::string* l = find(live_.files, key);
-    if (l && *l == f.content) continue;
+    const BuiltFile* l = live_.file(n.name, f.name);
+    if (l && l->content == f.content) continue;
     differs = true;
-    if (!fresh) change(classify(f.content, find(before_.files, key), l), "file", key);
+    const BuiltFile* b = before_.file(n.name, f.name);
+    if (!fresh)
+      change(classify(f.content, b ? &b->content : nullptr, l ? &l->content : nullptr), "file",
+             node_object_text({n.name, f.name}));
   }
-  const NodeSpec* live_node = find(live_.nodes, n.name);
+  const BuiltNode* live_node = live_.node(n.name);
   std::vector<KeyValue> live_env;
   if (live_node) live_env = live_node->env;
   if (!fresh && live_env != n.env) {
@@ -205,7 +227,7 @@ void Converger::prepare_node(const BuiltNode& n) {
   bool runs = !n.files.empty() || !n.exec.empty() || !n.daemons.empty() || !n.env.empty();
   if (fresh ? runs : differs && (!n.files.empty() || !n.env.empty() || !live_env.empty()))
     emit(PrepareNode{node(n.name), std::move(files)});
-  const NodeSpec* before = find(before_.nodes, n.name);
+  const BuiltNode* before = before_.node(n.name);
   if (!fresh && before && before->exec != n.exec)
     change('#', "exec", n.name, "exec: runs when a node is made; not run again now");
 }
@@ -215,16 +237,15 @@ void Converger::start_daemons() {
   bool started = false;
   for (const BuiltNode& n : lab_.nodes)
     for (const BuiltDaemon& d : n.daemons) {
-      std::string key = n.name + "/" + d.name;
-      const DaemonSpec* b = find(before_.daemons, key);
+      const BuiltDaemon* b = before_.daemon(n.name, d.name);
       bool changed = b && b->config != d.config;
-      bool alive = live_.daemons.count(key);
+      bool alive = live_.daemon(n.name, d.name);
       if (alive && survives(n.name) && !changed) continue;
       // A changed daemon that runs was announced as it was stopped; one of a namespace made
       // again comes with it.
       if (survives(n.name) && !alive) {
         char op = classify(d.config, b ? &b->config : nullptr, nullptr);
-        change(op, "daemon", key,
+        change(op, "daemon", node_object_text({n.name, d.name}),
                op == '~'   ? "started: its cmd, env or files changed"
                : op == '!' ? "not running: started again"
                            : d.cmd);

@@ -10,22 +10,9 @@
 
 namespace topo {
 
-std::pair<std::string, std::string> split_key(const std::string& key) {
-  size_t slash = key.find('/');
-  return {key.substr(0, slash), key.substr(slash + 1)};
-}
-
-namespace {
-
-std::string node_of(const std::string& end) {
-  return End::parse(end)->node;
-}
-
-}  // namespace
-
-std::string hops_text(const RouteSpec& r) {
+std::string hops_text(const BuiltRoute& r) {
   std::string text;
-  for (const RouteSpec::Hop& h : r.hops) {
+  for (const BuiltRoute::Hop& h : r.hops) {
     if (h.gateway) text += " via " + h.gateway->address_text();
     if (!h.dev.empty()) text += " dev " + h.dev;
   }
@@ -34,27 +21,33 @@ std::string hops_text(const RouteSpec& r) {
 
 // A live route is what is wanted when each wanted hop is there (a hop without a device in the
 // file matches whatever device the kernel chose).
-bool route_matches(const RouteSpec& want, const RouteSpec& live) {
+bool route_matches(const BuiltRoute& want, const BuiltRoute& live) {
   if (want.hops.size() != live.hops.size()) return false;
-  for (const RouteSpec::Hop& w : want.hops) {
+  for (const BuiltRoute::Hop& w : want.hops) {
     bool found = false;
-    for (const RouteSpec::Hop& l : live.hops)
+    for (const BuiltRoute::Hop& l : live.hops)
       found = found || (w.gateway == l.gateway && (w.dev.empty() || w.dev == l.dev));
     if (!found) return false;
   }
   return true;
 }
 
+std::string change_text(const Change& c) {
+  std::string text = c.op == '#' ? std::string("note:") : std::string(1, c.op);
+  text += " " + c.what + " " + c.object;
+  if (!c.detail.empty()) text += ": " + c.detail;
+  return text;
+}
+
+bool Convergence::changes_anything() const {
+  return std::any_of(changes.begin(), changes.end(), [](const Change& c) { return c.op != '#'; });
+}
+
 Converger::Converger(const Lab& want, const Lab& before, const Lab& live,
                      const std::map<std::string, std::string>& fresh_sysctls)
-    : lab_(want),
-      want_(spec_of(want)),
-      before_(spec_of(before)),
-      live_(spec_of(live)),
-      fresh_sysctls_(fresh_sysctls) {
+    : lab_(want), want_(want), before_(before), live_(live), fresh_sysctls_(fresh_sysctls) {
   out_.plan.lab = want.name;
   out_.plan.links = want.file_links;
-  for (const BuiltNode& n : want.nodes) lab_nodes_[n.name] = &n;
 }
 
 Convergence Converger::run() {
@@ -74,30 +67,29 @@ Convergence Converger::run() {
 IfaceRef Converger::ref(const End& end) const {
   int slot = kKernelSlot;
   if (fresh_.count(end.node))
-    if (const BuiltIface* i = lab_nodes_.at(end.node)->find_iface(end.iface)) slot = i->slot;
+    if (const BuiltIface* i = want_.iface(end)) slot = i->slot;
   return {node(end.node), end.iface, slot};
 }
 
-void Converger::add_plan_node(const std::string& name, const NodeSpec& n) {
+void Converger::add_plan_node(const BuiltNode& n) {
   PlanNode::Role role = n.kind == NodeKind::lan ? PlanNode::Role::lan : PlanNode::Role::node;
-  index_[name] = int(out_.plan.nodes.size());
-  out_.plan.nodes.push_back({name, n.netns, role, n.kind, n.env});
+  index_[n.name] = int(out_.plan.nodes.size());
+  out_.plan.nodes.push_back({n.name, n.netns, role, n.kind, n.env});
 }
 
 void Converger::plan_nodes() {
-  for (const BuiltNode& n : lab_.nodes) add_plan_node(n.name, want_.nodes.at(n.name));
+  for (const BuiltNode& n : lab_.nodes) add_plan_node(n);
   for (const auto& [name, n] : live_.nodes)
-    if (!index_.count(name)) add_plan_node(name, n);
+    if (!index_.count(name)) add_plan_node(*n);
   bool host = false;
-  for (const auto* spec : {&want_, &before_})
-    for (const auto& [key, l] : spec->links)
-      host = host || node_of(l.a) == kHostNode || node_of(l.b) == kHostNode;
+  for (const Lab* lab : {&want_.lab, &before_.lab})
+    for (const BuiltLink& l : lab->links) host = host || l.a.on_host() || l.b.on_host();
   if (host) {
     index_[kHostNode] = out_.plan.root = int(out_.plan.nodes.size());
     out_.plan.nodes.push_back({kHostNode, "", PlanNode::Role::root, NodeKind::host, {}});
   }
   for (const BuiltNode& n : lab_.nodes) {
-    const NodeSpec* live = find(live_.nodes, n.name);
+    const BuiltNode* live = live_.node(n.name);
     if (!live) {
       fresh_.insert(n.name);
     } else if ((live->kind == NodeKind::bridge) != (n.kind == NodeKind::bridge)) {
@@ -110,80 +102,108 @@ void Converger::plan_nodes() {
     }
   }
   for (const auto& [name, n] : live_.nodes)
-    if (!want_.nodes.count(name)) gone_.insert(name);
+    if (!want_.node(name)) gone_.insert(name);
 }
 
 void Converger::stop_daemons() {
-  for (const auto& [key, d] : live_.daemons) {
-    auto [n, name] = split_key(key);
-    auto want = want_.daemons.find(key);
-    auto before = before_.daemons.find(key);
-    bool changed = want != want_.daemons.end() && before != before_.daemons.end() &&
-                   want->second.config != before->second.config;
-    if (want == want_.daemons.end() || !survives(n) || changed) {
-      if (want == want_.daemons.end()) change('-', "daemon", key);
-      if (changed) change('~', "daemon", key, "restarted: its cmd, env or files changed");
-      emit(StopDaemon{node(n), name, d.pid});
-    }
+  auto stops = [&](const NodeKey& key, const BuiltDaemon*) {
+    const BuiltDaemon* want = want_.daemon(key.first, key.second);
+    const BuiltDaemon* before = before_.daemon(key.first, key.second);
+    return !want || !survives(key.first) || (before && want->config != before->config);
+  };
+  for (const auto* entry : picked(live_.daemons, stops, node_object_text)) {
+    const auto& [key, d] = *entry;
+    const BuiltDaemon* want = want_.daemon(key.first, key.second);
+    const BuiltDaemon* before = before_.daemon(key.first, key.second);
+    if (!want) change('-', "daemon", node_object_text(key));
+    if (want && before && want->config != before->config)
+      change('~', "daemon", node_object_text(key), "restarted: its cmd, env or files changed");
+    emit(StopDaemon{node(key.first), key.second, d->pid});
   }
 }
 
 void Converger::remove_from_surviving_nodes() {
-  for (const auto& [key, r] : live_.routes)
-    if (!want_.routes.count(key) && before_.routes.count(key) && survives(r.node)) {
-      change('-', "route", key, hops_text(r));
-      emit(DeleteRoute{node(r.node), r.dst});
-    }
-  for (const auto& [key, a] : live_.addresses)
-    if (!want_.addresses.count(key) && before_.addresses.count(key) && survives(node_of(a.iface)) &&
-        want_.ifaces.count(a.iface)) {
-      change('-', "address", a.address.text() + " on " + a.iface);
-      emit(DeleteAddress{ref(a.iface), a.address});
-    }
+  auto route_gone = [&](const RouteKey& key, const BuiltRoute*) {
+    return !want_.routes.count(key) && before_.routes.count(key) && survives(key.node);
+  };
+  for (const auto* entry : picked(live_.routes, route_gone, route_text)) {
+    const auto& [key, r] = *entry;
+    change('-', "route", route_text(key), hops_text(*r));
+    emit(DeleteRoute{node(key.node), r->dst});
+  }
+  remove_addresses();
   // An impairment is the lab's whoever set it, the file or `topo impair`: not checked in before.
-  for (const auto& [end, i] : live_.impairments)
-    if (!want_.impairments.count(end) && survives(node_of(end)) && want_.ifaces.count(end)) {
-      change('-', "impairment", end, i.text);
-      emit(ClearImpair{ref(end)});
-    }
-  for (const auto& [key, content] : live_.files)
-    if (!want_.files.count(key) && before_.files.count(key) && survives(split_key(key).first)) {
-      change('-', "file", key);
-      emit(RemoveFile{node(split_key(key).first), split_key(key).second});
-    }
+  auto impaired = [&](const End& end, const BuiltIface* i) {
+    const BuiltIface* want = want_.iface(end);
+    return i->impairment && want && !want->impairment && survives(end.node);
+  };
+  for (const auto* entry : picked(live_.ifaces, impaired, std::mem_fn(&End::text))) {
+    const auto& [end, i] = *entry;
+    change('-', "impairment", end.text(), impairment_text(*i->impairment));
+    emit(ClearImpair{ref(end)});
+  }
+  auto file_gone = [&](const NodeKey& key, const BuiltFile*) {
+    return !want_.files.count(key) && before_.files.count(key) && survives(key.first);
+  };
+  for (const auto* entry : picked(live_.files, file_gone, node_object_text)) {
+    const NodeKey& key = entry->first;
+    change('-', "file", node_object_text(key));
+    emit(RemoveFile{node(key.first), key.second});
+  }
+}
+
+void Converger::remove_addresses() {
+  auto gone = [&](const AddressKey& a) {
+    return !want_.addresses.count(a) && before_.addresses.count(a) && survives(a.end.node) &&
+           want_.iface(a.end);
+  };
+  std::vector<const AddressKey*> removed;
+  for (const AddressKey& a : live_.addresses)
+    if (gone(a)) removed.push_back(&a);
+  std::sort(removed.begin(), removed.end(), [](const AddressKey* x, const AddressKey* y) {
+    return address_order(*x) < address_order(*y);
+  });
+  for (const AddressKey* a : removed) {
+    change('-', "address", address_text(*a));
+    emit(DeleteAddress{ref(a->end), a->address});
+  }
 }
 
 void Converger::remove_links_and_nodes() {
-  for (const auto& [key, l] : live_.links) {
-    bool wanted = want_.links.count(key);
-    std::string na = node_of(l.a), nb = node_of(l.b);
-    if (wanted && survives(na) && survives(nb)) continue;
-    if (!wanted) change('-', "link", key);
+  auto removed = [&](const LinkKey& key, const BuiltLink*) {
+    return !want_.links.count(key) || !survives(key.first.node) || !survives(key.second.node);
+  };
+  auto text = [](const LinkKey& key) { return link_text(key.first, key.second); };
+  for (const auto* entry : picked(live_.links, removed, text)) {
+    const auto& [key, l] = *entry;
+    if (!want_.links.count(key)) change('-', "link", text(key));
     // A link goes with the namespaces it joins; when one of them stays, the kernel would
     // take the link away only when it got round to destroying the other: it is removed now.
-    if (gone_.count(na) && gone_.count(nb)) continue;
-    std::string end = gone_.count(na) ? l.b : l.a;
-    std::string peer = end == l.a ? l.b : l.a;
-    auto mac = nl::parse_mac(live_.ifaces.at(end).mac);
-    emit(DeleteVeth{ref(end), mac.value_or(nl::Mac{}), peer});
+    if (gone_.count(l->a.node) && gone_.count(l->b.node)) continue;
+    const End& end = gone_.count(l->a.node) ? l->b : l->a;
+    const End& peer = &end == &l->a ? l->b : l->a;
+    emit(DeleteVeth{ref(end), live_.ifaces.at(end)->mac.value_or(nl::Mac{}), peer.text()});
   }
   // An end of the lab's in a namespace that stays, whose peer's namespace was lost (deleted
   // by hand): the kernel removes the pair only once it has destroyed that namespace, which
   // may be later. Removed now, so that the link can be made again.
-  for (const auto& [key, l] : want_.links) {
-    if (live_.links.count(key) || !before_.links.count(key)) continue;
+  auto lost = [&](const LinkKey& key, const BuiltLink*) {
+    return !live_.links.count(key) && before_.links.count(key);
+  };
+  for (const auto* entry : picked(want_.links, lost, text)) {
+    const BuiltLink& l = *entry->second;
     for (const auto& [end, peer] : {std::pair{l.a, l.b}, std::pair{l.b, l.a}}) {
-      auto live = live_.ifaces.find(end);
-      auto made = before_.ifaces.find(end);
-      if (!survives(node_of(end)) || live == live_.ifaces.end() || made == before_.ifaces.end() ||
-          live->second.kind != "veth" || live->second.mac != made->second.mac)
+      const BuiltIface* live = live_.iface(end);
+      const BuiltIface* made = before_.iface(end);
+      if (!survives(end.node) || !live || !made || live->type != IfaceType::veth ||
+          live->mac != made->mac)
         continue;
-      emit(DeleteVeth{ref(end), nl::parse_mac(live->second.mac).value_or(nl::Mac{}), peer});
+      emit(DeleteVeth{ref(end), live->mac.value_or(nl::Mac{}), peer.text()});
     }
   }
   for (const std::string& name : gone_) {
-    if (!want_.nodes.count(name)) change('-', "node", name);
-    emit(DeleteNode{node(name), live_.nodes.at(name).id});
+    if (!want_.node(name)) change('-', "node", name);
+    emit(DeleteNode{node(name), live_.node(name)->id});
   }
 }
 
@@ -194,11 +214,11 @@ void Converger::create_nodes() {
     if (!fresh_.count(n.name)) continue;
     if (gone_.count(n.name))
       change('~', "node", n.name,
-             fmt::format("kind {} -> {}: made again", kind_name(live_.nodes.at(n.name).kind),
+             fmt::format("kind {} -> {}: made again", kind_name(live_.node(n.name)->kind),
                          kind_name(n.kind)));
     else
-      change(classify(before_.nodes.count(n.name), false), "node", n.name,
-             before_.nodes.count(n.name) ? "its namespace is gone: made again" : kind_name(n.kind));
+      change(classify(before_.node(n.name), false), "node", n.name,
+             before_.node(n.name) ? "its namespace is gone: made again" : kind_name(n.kind));
     emit(CreateNetns{node(n.name)});
   }
   for (const BuiltNode& n : lab_.nodes)
@@ -208,7 +228,7 @@ void Converger::create_nodes() {
   for (const BuiltNode& n : lab_.nodes)
     for (const BuiltIface& i : n.ifaces) {
       End end{n.name, i.name};
-      if (i.type == IfaceType::bridge && (!live_.ifaces.count(end.text()) || fresh_.count(n.name)))
+      if (i.type == IfaceType::bridge && (!live_.iface(end) || fresh_.count(n.name)))
         emit(CreateBridge{ref(end)});
     }
 }
@@ -218,12 +238,12 @@ void Converger::create_nodes() {
 void Converger::create_links() {
   std::vector<SetLink> ports;
   for (const BuiltLink& l : lab_.links) {
-    std::string key = link_key(l.a.text(), l.b.text());
     bool nodes_survive = survives(l.a.node) && survives(l.b.node);
-    if (live_.links.count(key) && nodes_survive) continue;
+    if (live_.link(l.a, l.b) && nodes_survive) continue;
     // A link of a namespace made again comes with it; any other is new or was lost.
-    char op = classify(before_.links.count(key), false);
-    if (op == '+' || nodes_survive) change(op, "link", key, op == '!' ? "missing: made again" : "");
+    char op = classify(before_.link(l.a, l.b), false);
+    if (op == '+' || nodes_survive)
+      change(op, "link", link_text(l.a, l.b), op == '!' ? "missing: made again" : "");
     const BuiltIface& a = wanted(l.a);
     const BuiltIface& b = wanted(l.b);
     std::optional<IfaceRef> master_a;
@@ -233,9 +253,9 @@ void Converger::create_links() {
     if (!b.master.empty())
       ports.push_back({ref(l.b), b.up, ref(End{l.b.node, b.master})});
     else if (b.up)
-      ups_.insert(l.b.text());
-    made_links_.insert(l.a.text());
-    made_links_.insert(l.b.text());
+      ups_.insert(l.b);
+    made_links_.insert(l.a);
+    made_links_.insert(l.b);
   }
   for (SetLink& p : ports) emit(std::move(p));
 }

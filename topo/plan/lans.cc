@@ -1,5 +1,6 @@
 // A LAN's namespace and ports kept across changes of a running lab, and labs merged.
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <tuple>
@@ -10,11 +11,18 @@ namespace topo {
 
 namespace {
 
-// Each LAN's members ("node:iface") and the port each is wired to.
-using LanPorts = std::map<std::string, std::map<std::string, std::string>>;
+// Members in the order of their text (`r1-a:eth1` before `r1:eth1`), the order a LAN's new
+// members are given ports in.
+struct TextOrder {
+  bool operator()(const End& x, const End& y) const { return x.text() < y.text(); }
+};
+
+// Each LAN's members and the port each is wired to.
+using Members = std::map<End, std::string, TextOrder>;
+using LanPorts = std::map<std::string, Members>;
 void add_lan_port(LanPorts& lans, const End& a, const End& b) {
-  if (is_lan_name(a.node) && !is_lan_name(b.node)) lans[a.node][b.text()] = a.iface;
-  if (is_lan_name(b.node) && !is_lan_name(a.node)) lans[b.node][a.text()] = b.iface;
+  if (is_lan_name(a.node) && !is_lan_name(b.node)) lans[a.node][b] = a.iface;
+  if (is_lan_name(b.node) && !is_lan_name(a.node)) lans[b.node][a] = b.iface;
 }
 
 std::string free_name(const std::string& stem, const std::set<std::string>& taken) {
@@ -87,7 +95,7 @@ void align_lans(Lab& lab, const std::vector<std::pair<End, End>>& veths) {
     std::string to = match.count(w) ? match[w] : (taken.count(w) ? free_lan(taken) : w);
     taken.insert(to);
     if (to != w) nodes[w] = to;
-    const std::map<std::string, std::string>& kept = running[to];
+    const Members& kept = running[to];
     std::set<std::string> ports;
     for (const auto& [member, port] : kept) ports.insert(port);
     for (const auto& [member, port] : members) {
@@ -106,9 +114,9 @@ void align_lans(Lab& lab, const std::vector<std::pair<End, End>>& veths) {
 namespace {
 
 // `from`'s elements whose key none of `to`'s has, added to `to`.
-template <class T, class Key>
-void add_missing(std::vector<T>& to, const std::vector<T>& from, Key key) {
-  std::set<decltype(key(from[0]))> keys;
+template <class T, class Key, class Less = std::less<>>
+void add_missing(std::vector<T>& to, const std::vector<T>& from, Key key, Less less = {}) {
+  std::set<decltype(key(from[0])), Less> keys(less);
   for (const T& x : to) keys.insert(key(x));
   for (const T& x : from)
     if (keys.insert(key(x)).second) to.push_back(x);
@@ -131,18 +139,19 @@ Lab merged(Lab first, const Lab& second) {
     add_missing(it->ifaces, n.ifaces, name);
     for (BuiltIface& i : it->ifaces)
       if (const BuiltIface* j = n.find_iface(i.name)) {
-        add_missing(i.addresses, j->addresses, [](const nl::IpPrefix& a) { return a.text(); });
+        add_missing(
+            i.addresses, j->addresses, [](const nl::IpPrefix& a) { return a; }, PrefixLess{});
         if (!i.impairment) i.impairment = j->impairment;
       }
     add_missing(it->sysctls, n.sysctls, first_of);
-    add_missing(it->routes, n.routes, [](const BuiltRoute& r) { return r.dst.network().text(); });
+    add_missing(
+        it->routes, n.routes, [](const BuiltRoute& r) { return r.dst.network(); }, PrefixLess{});
     add_missing(it->files, n.files, name);
     add_missing(it->daemons, n.daemons, name);
     it->etc_link = it->etc_link || n.etc_link;
   }
   add_missing(first.host_ifaces, second.host_ifaces, name);
-  add_missing(first.links, second.links,
-              [](const BuiltLink& l) { return link_key(l.a.text(), l.b.text()); });
+  add_missing(first.links, second.links, [](const BuiltLink& l) { return link_key(l.a, l.b); });
   if (!first.hosts) first.hosts = second.hosts;
   return first;
 }
