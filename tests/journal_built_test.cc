@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/journal_fixture.h"
 #include "tests/lab_sample.h"
 #include "topo/model/version.h"
 #include "topo/run/journal.h"
@@ -23,21 +24,8 @@ namespace {
 
 using testing::chain_lab;
 
-class JournalBuiltTest : public ::testing::Test {
+class JournalBuiltTest : public testing::JournalFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/topo-journal-built-test.XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    path_ = dir_ + "/journal";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  void append_raw(const std::string& text) { std::ofstream(path_, std::ios::app) << text; }
-  std::string file_text() const {
-    std::ifstream in(path_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
   // The error reading the journal gives ("" for none).
   std::string read_error(std::vector<size_t>* damaged = nullptr) {
     try {
@@ -51,8 +39,6 @@ class JournalBuiltTest : public ::testing::Test {
     return R"({"t":"lab","lab":"lab1","prefix":"lab1-","file":"/x/lab.yaml","hash":"abc",)" +
            version_field + "}\n";
   }
-  std::string dir_, path_;
-  JournalHeader header_{"lab1", "lab1-", "/x/lab.yaml", "abc", 42, 1000};
 };
 
 TEST_F(JournalBuiltTest, TheHeaderNamesTheTopoThatWroteIt) {

@@ -1,4 +1,5 @@
 #include "topo/run/journal.h"
+#include "tests/journal_fixture.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -14,24 +15,7 @@
 namespace topo {
 namespace {
 
-class JournalTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/topo-journal-test.XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    path_ = dir_ + "/journal";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  void append_raw(const std::string& text) { std::ofstream(path_, std::ios::app) << text; }
-  std::string file_text() const {
-    std::ifstream in(path_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  std::string dir_, path_;
-  JournalHeader header_{"lab1", "lab1-", "/x/lab.yaml", "abc", 42, 1000};
-};
+using JournalTest = testing::JournalFixture;
 
 TEST_F(JournalTest, MissingJournalIsNullopt) {
   EXPECT_FALSE(read_journal(path_));
