@@ -6,7 +6,7 @@
 # leaves none of its files. The kernel tests stay on the build machine.
 set -eu
 build=$1
-deb=$(ls "$build"/topo_*.deb)
+deb=$(ls -t "$build"/topo_*.deb | head -n 1)  # the newest, should several versions be there
 tmp=$(mktemp -d)
 # Never removes the root while anything is mounted in it.
 trap 'umount "$tmp/root/proc" 2>/dev/null; mountpoint -q "$tmp/root/proc" || rm -rf "$tmp"' EXIT
