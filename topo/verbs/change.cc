@@ -261,11 +261,13 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
       spdlog::warn("{}", e.what());
     }
   };
+  bool written = false;
   try {
     write_state_file(paths.topology, loaded.text);
+    written = true;
     JournalWriter::append_to(paths.journal).built(want);
   } catch (const std::exception& e) {
-    restore_stored();
+    if (written) restore_stored();
     return fail(kFailed, std::string(e.what()) + ": nothing was changed");
   }
   std::exception_ptr error;
