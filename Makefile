@@ -10,7 +10,7 @@ TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc)
 CMAKE ?= cmake
 
-.PHONY: all deps build test sanitize-test tsan-test fuzz bench up install deb deb-check clean format
+.PHONY: all deps build test sanitize-test tsan-test fuzz bench up install deb deb-check build-types clean format
 
 all: build
 
@@ -59,6 +59,18 @@ fuzz: deps $(BUILD)/fuzz_loader
 		>$(BUILD)/fuzz.log 2>&1 || { tail -n 60 $(BUILD)/fuzz.log; echo "fuzz: FAILED"; exit 1; }
 	@echo "fuzz: $$(grep -c . $(BUILD)/fuzz.log) lines of log, no crash in $(FUZZ_SECONDS) s:" \
 		"$$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(BUILD)/fuzz.log)"
+
+# Every CMake build type with Debian 12's GCC and clang, as someone packaging topo builds it
+# (warnings are not errors there): topo and topo-core, in build-types/<compiler>-<type>.
+BUILD_TYPES ?= Debug Release RelWithDebInfo MinSizeRel
+build-types: deps
+	@for cxx in g++ clang++; do for type in $(BUILD_TYPES); do \
+		dir=build-types/$$cxx-$$type; \
+		CXX=$$cxx $(CMAKE) -S . -B $$dir -DCMAKE_BUILD_TYPE=$$type -DBUILD_TESTING=OFF >/dev/null && \
+		$(CMAKE) --build $$dir -j $(JOBS) --target topo topo-core >$$dir.log 2>&1 && \
+		echo "$$cxx $$type: built ($$(grep -c 'warning:' $$dir.log) warnings)" || \
+		{ tail -n 20 $$dir.log; echo "$$cxx $$type: FAILED"; exit 1; }; \
+	done; done
 
 # topo against ../shared/bench/floor.sh and iproute2, as root (see bench/run.sh).
 bench: build
