@@ -32,6 +32,10 @@ bad = {
     "test without ping or exec": "name: x\nnodes: {a: {}}\ntests: [{name: t}]\n",
     "an interface name the kernel fills in": "name: x\nnodes: {a: {}, b: {}}\nlinks: [{endpoints: [a:e%d, b:e]}]\n",
     "an interface named all": "name: x\nnodes: {a: {}, b: {}}\nlinks: [{endpoints: [a:e, b:all]}]\n",
+    "within on an action": "name: x\nnodes: {a: {}, b: {}}\nlinks: [{endpoints: [a:e, b:e]}]\nscenarios: {s: [{down: a:e, within: 1s}]}\n",
+    "two actions in a step": "name: x\nnodes: {a: {}}\nscenarios: {s: [{stop: a, start: a}]}\n",
+    "a step with no action": "name: x\nnodes: {a: {}}\nscenarios: {s: [{name: n}]}\n",
+    "ready without tests": "name: x\nnodes: {a: {}}\nready: {timeout: 1s}\n",
     "an interface named default": "name: x\nnodes: {a: {}, b: {}}\nlinks: [{endpoints: [a:e, {node: b, iface: default}]}]\n",
 }
 for what, text in bad.items():

@@ -23,7 +23,8 @@ namespace {
 
 using loader::pos_of;
 
-const loader::Keys kTopKeys{"name", "prefix", "defaults", "addressing", "nodes", "links", "tests"};
+const loader::Keys kTopKeys{"name", "prefix", "defaults", "addressing", "nodes", "links", "tests",
+                               "scenarios", "ready"};
 const loader::Keys kAddressingKeys{"p2p", "p2p_prefix", "lan", "loopback", "ipv6"};
 
 void read_addressing(loader::Reader& in, const YAML::Node& a, Addressing& out) {
@@ -96,6 +97,8 @@ void read_file(loader::Reader& in, const YAML::Node& root, Topology& t) {
   }
   if (auto n = root["links"]) loader::read_links(in, n, t);
   if (auto n = root["tests"]) loader::read_tests(in, n, t);
+  if (auto n = root["scenarios"]) loader::read_scenarios(in, n, t);
+  if (auto n = root["ready"]) loader::read_ready(in, n, t);
 }
 
 // The length of the UTF-8 sequence that starts at s[i]; 0 when the bytes there are not UTF-8

@@ -15,12 +15,16 @@ const Keys kLinkKeys{"endpoints", "addresses", "mtu", "state", "impair"};
 const Keys kEndpointKeys{"node", "iface", "mac", "addresses", "impair"};
 const Keys kImpairKeys{"delay", "jitter", "loss", "duplicate", "corrupt", "reorder", "rate"};
 
-std::optional<Impair> read_impair(Reader& in, const YAML::Node& n) {
+}  // namespace
+
+std::optional<Impair> read_impair(Reader& in, const YAML::Node& n, const Keys& more_keys) {
   if (!n.IsMap()) {
     in.error(pos_of(n), "`impair` must be a mapping like {delay: 10ms, loss: 1%}");
     return std::nullopt;
   }
-  in.check_keys(n, kImpairKeys, "`impair`");
+  Keys keys = kImpairKeys;
+  keys.insert(keys.end(), more_keys.begin(), more_keys.end());
+  in.check_keys(n, keys, "`impair`");
   Impair imp;
   imp.pos = pos_of(n);
   auto value = [&](const char* key, auto parse, auto& field, const char* expected) {
@@ -48,6 +52,8 @@ std::optional<Impair> read_impair(Reader& in, const YAML::Node& n) {
              "without it");
   return imp;
 }
+
+namespace {
 
 void read_mac(Reader& in, const YAML::Node& m, Endpoint& ep) {
   std::string mac = in.scalar(m, "mac");

@@ -5,6 +5,7 @@
 //   loader_nodes.cc   `defaults` and `nodes`
 //   loader_links.cc   `links`, their endpoints and impairments
 //   loader_tests.cc   `tests`
+//   loader_scenarios.cc  `scenarios` and `ready`
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -65,5 +66,14 @@ YAML::Node read_defaults(Reader& in, const YAML::Node& defaults);
 void read_nodes(Reader& in, const YAML::Node& nodes, const YAML::Node& defaults, Topology& t);
 void read_links(Reader& in, const YAML::Node& links, Topology& t);
 void read_tests(Reader& in, const YAML::Node& tests, Topology& t);
+void read_scenarios(Reader& in, const YAML::Node& scenarios, Topology& t);
+void read_ready(Reader& in, const YAML::Node& ready, Topology& t);
+
+// Parts that sections share.
+
+// An `impair` mapping: delay, loss, ... and `more_keys`, which the caller reads.
+std::optional<Impair> read_impair(Reader& in, const YAML::Node& n, const Keys& more_keys = {});
+// What a test does and expects: its `ping` or `exec`, and `expect` (the caller checks the keys).
+void read_test_body(Reader& in, const YAML::Node& item, TestCase& test);
 
 }  // namespace topo::loader

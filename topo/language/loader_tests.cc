@@ -88,6 +88,11 @@ void read_timeout(Reader& in, const YAML::Node& to, TestCase& test) {
 
 }  // namespace
 
+void read_test_body(Reader& in, const YAML::Node& item, TestCase& test) {
+  read_action(in, item, test);
+  if (auto e = item["expect"]) read_expect(in, e, test);
+}
+
 void read_tests(Reader& in, const YAML::Node& tests, Topology& t) {
   if (!tests.IsSequence()) {
     in.error(pos_of(tests), "`tests` must be a list");
@@ -105,8 +110,7 @@ void read_tests(Reader& in, const YAML::Node& tests, Topology& t) {
       test.name = in.scalar(n, "name");
     else
       in.error(test.pos, "a test needs a `name`");
-    read_action(in, item, test);
-    if (auto e = item["expect"]) read_expect(in, e, test);
+    read_test_body(in, item, test);
     if (auto to = item["timeout"]) read_timeout(in, to, test);
     t.tests.push_back(std::move(test));
   }

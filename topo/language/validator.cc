@@ -8,6 +8,7 @@
 
 #include "topo/language/suggest.h"
 #include "topo/model/lab.h"
+#include "topo/model/overloaded.h"
 
 namespace topo {
 
@@ -127,6 +128,8 @@ class Validator {
     check_nodes();
     check_links();
     check_tests();
+    check_scenarios();
+    check_ready();
   }
 
  private:
@@ -145,6 +148,11 @@ class Validator {
   std::string unknown_node(const std::string& name, const std::string& context = "") const {
     std::vector<std::string> names;
     for (const Node& n : t_.nodes) names.push_back(n.name);
+    if (name.size() > t_.prefix.size() && name.compare(0, t_.prefix.size(), t_.prefix) == 0 &&
+        node(name.substr(t_.prefix.size())))
+      return fmt::format("unknown node `{}`{}: that is the namespace of node `{}`; write `{}`",
+                         name, context, name.substr(t_.prefix.size()),
+                         name.substr(t_.prefix.size()));
     return fmt::format("unknown node `{}`{}{}", name, context, did_you_mean(name, names));
   }
 
@@ -304,17 +312,121 @@ class Validator {
     for (const TestCase& test : t_.tests) {
       if (!test.name.empty() && !names.insert(test.name).second)
         d_.error(test.pos, fmt::format("two tests are named `{}`", test.name));
-      const std::string& on = test.is_ping() ? test.from : test.node;
-      if (!on.empty() && !node(on))
-        d_.error(test.pos, fmt::format("test `{}`: {}", test.name, unknown_node(on)));
-      if (test.is_ping() && !node(test.to) && !nl::IpPrefix::parse_address(test.to))
-        d_.error(test.pos, fmt::format("test `{}`: `to: {}` is neither a node nor an IP address",
-                                       test.name, test.to));
+      check_test_nodes(test, fmt::format("test `{}`: ", test.name));
     }
+  }
+
+  // The nodes a test runs on and pings; `label` starts each message.
+  void check_test_nodes(const TestCase& test, const std::string& label) {
+    const std::string& on = test.is_ping() ? test.from : test.node;
+    if (!on.empty() && !node(on)) d_.error(test.pos, label + unknown_node(on));
+    if (test.is_ping() && !node(test.to) && !nl::IpPrefix::parse_address(test.to))
+      d_.error(test.pos,
+               fmt::format("{}`to: {}` is neither a node nor an IP address", label, test.to));
+  }
+
+  // A test named in a scenario or in `ready`.
+  void check_test_name(const std::string& name, Pos pos, const std::string& label) {
+    if (t_.find_test(name)) return;
+    std::vector<std::string> names;
+    for (const TestCase& test : t_.tests) names.push_back(test.name);
+    d_.error(pos,
+             label + (names.empty()
+                          ? fmt::format("unknown test `{}`: the file has no `tests`", name)
+                          : fmt::format("unknown test `{}`{}", name, did_you_mean(name, names))));
+  }
+
+  // A node a step acts on or looks at: one of the lab's, in a namespace of its own.
+  void check_step_node(const std::string& name, Pos pos, const std::string& label) {
+    if (name == kHostNode)
+      d_.error(pos, fmt::format("{}`host` is the root namespace, not a node of the lab", label));
+    else if (!node(name))
+      d_.error(pos, label + unknown_node(name));
+  }
+
+  void check_step_end(const std::string& text, Pos pos, const std::string& label) {
+    std::optional<End> end = End::parse(text);
+    if (!end) {
+      d_.error(pos, fmt::format("{}`{}` is not a link end (node:iface)", label, text));
+      return;
+    }
+    std::vector<std::string> ends;
+    for (const Link& l : t_.links)
+      for (const Endpoint& ep : l.endpoints) {
+        if (ep.node == end->node && ep.iface == end->iface) return;
+        ends.push_back(end_text(ep));
+      }
+    if (end->node != kHostNode && !node(end->node))
+      d_.error(pos, label + unknown_node(end->node, fmt::format(" in `{}`", text)));
+    else
+      d_.error(pos, fmt::format("{}`{}` is not a link end of this lab{}", label, text,
+                                did_you_mean(text, ends)));
+  }
+
+  void check_route_check(const RouteCheck& r, Pos pos, const std::string& label) {
+    check_step_node(r.node, pos, label);
+    if (r.via && r.via->family != r.to.family && r.to.family)
+      d_.error(pos, fmt::format("{}gateway {} and prefix {} are not of one IP version", label,
+                                r.via->address_text(), r.to.text()));
+    if (!r.dev.empty() && r.dev != "lo" && node(r.node) && !ifaces_[r.node].count(r.dev))
+      d_.error(pos, fmt::format("{}node `{}` has no interface `{}`", label, r.node, r.dev));
+  }
+
+  void check_scenarios() {
+    for (const Scenario& s : t_.scenarios) {
+      if (std::string why = scenario_name_problem(s.name); !why.empty()) d_.error(s.pos, why);
+      for (const Step& step : s.steps) {
+        std::string label = fmt::format("scenario `{}`: ", s.name);
+        std::visit(overloaded{[&](const LinkStep& l) {
+                                for (const std::string& e : l.ends)
+                                  check_step_end(e, step.pos, label);
+                              },
+                              [&](const ImpairStep& i) {
+                                if (!i.end.empty()) check_step_end(i.end, step.pos, label);
+                              },
+                              [&](const NodeStep& n) {
+                                for (const std::string& name : n.nodes)
+                                  check_step_node(name, step.pos, label);
+                              },
+                              [&](const ExecStep& e) {
+                                if (!e.node.empty()) check_step_node(e.node, step.pos, label);
+                              },
+                              [](const WaitStep&) {},
+                              [&](const RouteCheck& r) {
+                                if (!r.node.empty()) check_route_check(r, step.pos, label);
+                              },
+                              [&](const TestCheck& c) {
+                                if (c.inline_test)
+                                  check_test_nodes(*c.inline_test, label);
+                                else if (!c.name.empty())
+                                  check_test_name(c.name, step.pos, label);
+                              }},
+                   step.action);
+      }
+    }
+  }
+
+  void check_ready() {
+    if (!t_.ready) return;
+    const Ready& r = *t_.ready;
+    if (r.all && t_.tests.empty())
+      d_.error(r.pos, "`ready: {tests: all}` waits for the file's tests, and it has none");
+    for (size_t i = 0; i < r.tests.size(); i++)
+      check_test_name(r.tests[i], r.test_pos[i], "`ready`: ");
   }
 };
 
 }  // namespace
+
+std::string scenario_name_problem(const std::string& name) {
+  if (name.empty()) return "a scenario name cannot be empty";
+  if (name.size() > 64) return fmt::format("scenario name `{}` is longer than 64 characters", name);
+  for (char c : name)
+    if (!is_name_char(c))
+      return fmt::format("scenario name `{}` may contain only letters, digits, `_`, `.` and `-`",
+                         name);
+  return {};
+}
 
 std::string lab_name_problem(const std::string& name) {
   if (name.empty()) return "the lab name cannot be empty";

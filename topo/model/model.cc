@@ -22,6 +22,34 @@ std::optional<NodeKind> parse_kind(std::string_view name) {
   return std::nullopt;
 }
 
+const char* node_change_name(NodeChange change) {
+  switch (change) {
+    case NodeChange::stop:
+      return "stop";
+    case NodeChange::start:
+      return "start";
+    case NodeChange::restart:
+      return "restart";
+    case NodeChange::pause:
+      return "pause";
+    case NodeChange::resume:
+      return "resume";
+  }
+  return "?";
+}
+
+const TestCase* Topology::find_test(const std::string& name) const {
+  for (const TestCase& t : tests)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+const Scenario* Topology::find_scenario(const std::string& name) const {
+  for (const Scenario& s : scenarios)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
 const Node* Topology::find_node(const std::string& name) const {
   for (const Node& n : nodes)
     if (n.name == name) return &n;

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "topo/model/ip.h"
@@ -127,6 +128,85 @@ struct TestCase {
   bool is_ping() const { return !from.empty(); }
 };
 
+// --- scenarios: steps that break and mend a running lab, and checks that time how long the
+// network takes to heal ---
+
+// `down:`/`up:` link ends, administratively, as `topo link` sets them.
+struct LinkStep {
+  std::vector<std::string> ends;  // node:iface
+  bool up = false;
+};
+
+// `impair: {end: ..., delay: ...}`, or with `clear: true` none.
+struct ImpairStep {
+  std::string end;
+  std::optional<Impair> impair;  // nullopt: cleared
+};
+
+enum class NodeChange { stop, start, restart, pause, resume };
+const char* node_change_name(NodeChange change);
+
+// `stop:`, `start:`, `restart:`, `pause:`, `resume:` nodes, as `topo node` does.
+struct NodeStep {
+  std::vector<std::string> nodes;
+  NodeChange change = NodeChange::stop;
+};
+
+// `exec: {node: ..., cmd: ...}`: a command in a node; the step fails when it exits non-zero.
+struct ExecStep {
+  std::string node, cmd;
+};
+
+// `wait: 2s`.
+struct WaitStep {
+  uint64_t us = 0;
+};
+
+// `route:`/`no_route: {node: ..., to: PREFIX, via: GW, dev: IFACE}`: whether the node's main
+// table has an entry for exactly PREFIX (with a nexthop through GW, or out of IFACE).
+struct RouteCheck {
+  std::string node;
+  nl::IpPrefix to;
+  std::optional<nl::IpPrefix> via;
+  std::string dev;
+  bool present = true;  // false: no_route
+};
+
+// `test:` a test of `tests:` by name, or one written in place (a ping or an exec).
+struct TestCheck {
+  std::string name;  // of a test in `tests:`; empty when written in place
+  std::optional<TestCase> inline_test;
+};
+
+using StepAction =
+    std::variant<LinkStep, ImpairStep, NodeStep, ExecStep, WaitStep, RouteCheck, TestCheck>;
+
+struct Step {
+  StepAction action;
+  std::string name;                   // `name:`, or empty (the runner describes the step)
+  std::optional<uint64_t> within_us;  // a check: retried until it holds; how long it took
+  std::optional<uint64_t> holds_us;   // a check: it must go on holding this long
+  Pos pos;
+  bool is_check() const {
+    return std::holds_alternative<RouteCheck>(action) || std::holds_alternative<TestCheck>(action);
+  }
+};
+
+struct Scenario {
+  std::string name;
+  std::vector<Step> steps;
+  Pos pos;
+};
+
+// `ready:`: the tests `up` waits for (every test of the file when `all`), and for how long.
+struct Ready {
+  std::vector<std::string> tests;
+  std::vector<Pos> test_pos;
+  bool all = false;
+  uint64_t timeout_us = 60'000'000;
+  Pos pos;
+};
+
 struct Topology {
   std::string file;  // as given on the command line
   std::string dir;   // the file's directory, absolute
@@ -138,9 +218,13 @@ struct Topology {
   std::vector<Node> nodes;
   std::vector<Link> links;
   std::vector<TestCase> tests;
+  std::vector<Scenario> scenarios;
+  std::optional<Ready> ready;
 
   std::string netns_of(const std::string& node) const { return prefix + node; }
   const Node* find_node(const std::string& name) const;
+  const TestCase* find_test(const std::string& name) const;
+  const Scenario* find_scenario(const std::string& name) const;
 };
 
 }  // namespace topo
