@@ -4,12 +4,14 @@
 // a batch of records in one write(), so that after a kill -9 at any point `down` knows every
 // object that may exist. A torn last line (the kill fell inside a write) is ignored.
 //
-// Version 3: a `built` record holds the whole lab an `up` builds (model/lab.h, as JSON: see
-// run/lab_json.h), written before its first creation, so that what a running lab was built from
-// is read, never recomputed. Version 2 (still read): a namespace's identity is its cookie, device
-// and inode, recorded by the thread that made it before the namespace is bound at its name.
-// Version 1 (still read) recorded the inode alone, after the whole batch. A journal of any other
-// version (or of none) is refused: it cannot be told from a misread.
+// Version 3: a `node-state` record (`topo node`) says a node was stopped, paused or is running
+// again; a topo that does not know the record passes it over. A `built` record holds the whole lab
+// an `up` builds (model/lab.h, as JSON: see run/lab_json.h), written before its first creation, so
+// that what a running lab was built from is read, never recomputed. Version 2 (still read): a
+// namespace's identity is its cookie, device and inode, recorded by the thread that made it before
+// the namespace is bound at its name. Version 1 (still read) recorded the inode alone, after the
+// whole batch. A journal of any other version (or of none) is refused: it cannot be told from a
+// misread.
 #pragma once
 
 #include <cstdint>
@@ -79,6 +81,7 @@ struct JournalState {
   std::vector<JournalDaemon> daemons;
   std::map<std::string, std::string> impairments;  // "node:iface" -> its impairment ("": none)
   std::map<std::string, bool> link_states;         // "node:iface" -> set up (true) or down
+  std::map<std::string, NodeState> node_states;    // node -> stopped or paused (none: running)
   bool complete = false;                           // `up` finished
   size_t nodes = 0, links = 0;                     // as the complete record counts them
 };
@@ -103,6 +106,8 @@ class JournalWriter {
   // What an end has been set to (at up, or at run time by `topo impair` / `topo link`).
   void impairment(const std::string& end, const std::string& text);
   void link_state(const std::string& end, bool up);
+  // What `topo node` made of a node (after it did).
+  void node_state(const std::string& node, NodeState state);
 
   // What a change to a running lab removed (after removing it).
   void netns_gone(const std::string& netns);
@@ -128,6 +133,9 @@ class JournalWriter {
   std::string path_;
   nl::Fd fd_;
 };
+
+// A node's state as the journal records it: running unless `topo node` stopped or paused it.
+NodeState node_state(const JournalState& state, const std::string& node);
 
 // Reads a journal; nullopt when there is none. Throws std::runtime_error when it is unreadable
 // or damaged (a line that is not a record, other than a torn last one; a record whose fields are
