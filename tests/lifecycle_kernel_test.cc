@@ -42,6 +42,9 @@ links:
   - endpoints: [r1:eth2, h2:eth0]
     addresses: [10.2.0.1/30, 10.2.0.2/30]
   - endpoints: [sw:p1, h3:eth0]
+tests:
+  - name: r1 runs commands
+    exec: {node: r1, cmd: "true"}
 )";
 
 class NodeLifecycle : public LabTest {
@@ -202,7 +205,8 @@ TEST_F(NodeLifecycle, PauseFreezesEveryProcessKeepsCarrierAndResumeContinues) {
   EXPECT_FALSE(contains(link("h1", "eth0")["flags"].dump(), "NO-CARRIER"));
   EXPECT_TRUE(pings("h1", "10.2.0.2"));
   // Commands into it are refused, not left hanging.
-  for (const std::string& verb : {"exec " + lab() + " r1 -- true", "ping " + lab()}) {
+  for (const std::string& verb :
+       {"exec " + lab() + " r1 -- true", "ping " + lab(), "test " + lab()}) {
     CmdResult r = topo(verb);
     EXPECT_EQ(r.status, 1) << verb << "\n" << r.output;
     EXPECT_TRUE(contains(r.output, "node r1 of lab " + lab() + " is paused")) << r.output;

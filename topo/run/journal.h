@@ -4,14 +4,15 @@
 // a batch of records in one write(), so that after a kill -9 at any point `down` knows every
 // object that may exist. A torn last line (the kill fell inside a write) is ignored.
 //
-// Version 3: a `node-state` record (`topo node`) says a node was stopped, paused or is running
-// again; a topo that does not know the record passes it over. A `built` record holds the whole lab
-// an `up` builds (model/lab.h, as JSON: see run/lab_json.h), written before its first creation, so
-// that what a running lab was built from is read, never recomputed. Version 2 (still read): a
-// namespace's identity is its cookie, device and inode, recorded by the thread that made it before
-// the namespace is bound at its name. Version 1 (still read) recorded the inode alone, after the
-// whole batch. A journal of any other version (or of none) is refused: it cannot be told from a
-// misread.
+// Version 3: a `built` record holds the whole lab an `up` builds (model/lab.h, as JSON: see
+// run/lab_json.h), written before its first creation, so that what a running lab was built from
+// is read, never recomputed. A `node-state` record (`topo node`) says that a node was stopped or
+// paused, or runs again; it came later within version 3, whose readers pass over a type they do
+// not know (a topo without `topo node` then sees every node running). Version 2 (still read): a
+// namespace's identity is its cookie, device and inode, recorded by the thread that made it
+// before the namespace is bound at its name. Version 1 (still read) recorded the inode alone,
+// after the whole batch. A journal of any other version (or of none) is refused: it cannot be
+// told from a misread.
 #pragma once
 
 #include <cstdint>
