@@ -154,6 +154,26 @@ TEST_F(NodeLifecycle, StopKeepsNamespaceAndIfindexesAndStartBringsRoutesBack) {
   EXPECT_EQ(plan.status, 0) << plan.output;
 }
 
+// A scenario may have set a link of another node down on purpose: starting a node leaves that
+// alone, and puts the node's own ends as the file says, forgetting their `topo link` state.
+TEST_F(NodeLifecycle, StartSetsItsOwnEndsAsTheFileSaysAndLeavesOtherNodesAlone) {
+  std::string file = write_lab(kLab);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  ASSERT_EQ(topo("link " + lab() + " h2:eth0 down").status, 0);
+  ASSERT_EQ(topo("link " + lab() + " r1:eth1 down").status, 0);
+  std::string journal = "/run/topo/" + lab() + "/state/journal";
+  ASSERT_TRUE(journal_has(journal, "link-state", "r1:eth1"));
+  ASSERT_EQ(topo("node " + lab() + " r1 restart").status, 0);
+  EXPECT_TRUE(contains(link("r1", "eth1")["flags"].dump(), "\"UP\""));
+  EXPECT_FALSE(contains(link("h2", "eth0")["flags"].dump(), "\"UP\"")) << "h2's drift is kept";
+  EXPECT_FALSE(journal_has(journal, "link-state", "r1:eth1"));
+  EXPECT_TRUE(journal_has(journal, "link-state", "h2:eth0"));
+  CmdResult plan = topo("plan " + file);
+  // h2's drift (its end, and the route the kernel removed with it), and nothing of r1.
+  EXPECT_TRUE(contains(plan.output, "! interface h2:eth0: down -> up")) << plan.output;
+  EXPECT_FALSE(contains(plan.output, "r1")) << plan.output;
+}
+
 TEST_F(NodeLifecycle, StopEndsEveryProcessAndStartRunsExecAndDaemonsAgainInOrder) {
   ASSERT_EQ(topo("up " + write_lab(kLab)).status, 0);
   std::string order = node_dir("r1") + "/order";
