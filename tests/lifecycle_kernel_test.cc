@@ -283,6 +283,37 @@ TEST_F(NodeLifecycle, ABridgeNodeStopsAndStartsItsPorts) {
   EXPECT_EQ(topo("plan " + dir() + "/lab.yaml").status, 0);
 }
 
+// A hung router: its links stay up, its hellos stop, and its neighbour's OSPF declares it down
+// (dead interval 3 s); resumed, the adjacency comes back. A router stopped and started again runs
+// new daemons that learn the routes again.
+TEST_F(NodeLifecycle, PausedFrrRouterIsDeclaredDownByItsNeighbourAndComesBack) {
+  if (access("/usr/lib/frr/zebra", X_OK) != 0)
+    GTEST_SKIP() << "FRR is not installed (Debian package frr)";
+  CmdResult up = topo("up " + example("frr-ospf.yaml"));
+  ASSERT_EQ(up.status, 0) << up.output;
+  auto r1_learned_r2 = [&] {
+    return contains(run("ip -n " + netns("r1") + " route show 10.0.0.2 proto ospf").output,
+                    "10.0.0.2");
+  };
+  ASSERT_TRUE(eventually(r1_learned_r2, 60s));
+  ASSERT_EQ(topo("node " + lab() + " r2 pause").status, 0);
+  EXPECT_TRUE(eventually([&] { return !r1_learned_r2(); }, 30s))
+      << "r1's OSPF declared r2 down when its hellos stopped";
+  EXPECT_FALSE(contains(link("r1", "eth1")["flags"].dump(), "NO-CARRIER")) << "carrier stayed";
+  ASSERT_EQ(topo("node " + lab() + " r2 resume").status, 0);
+  EXPECT_TRUE(eventually(r1_learned_r2, 60s));
+
+  std::map<std::string, int64_t> before = daemon_pids("r2");
+  ASSERT_EQ(topo("node " + lab() + " r2 stop").status, 0);
+  EXPECT_TRUE(eventually([&] { return !r1_learned_r2(); }, 30s));
+  CmdResult start = topo("node " + lab() + " r2 start");
+  ASSERT_EQ(start.status, 0) << start.output;
+  std::map<std::string, int64_t> after = daemon_pids("r2");
+  EXPECT_EQ(after.size(), 2u);
+  for (const auto& [name, pid] : after) EXPECT_NE(pid, before[name]) << name;
+  EXPECT_TRUE(eventually(r1_learned_r2, 60s));
+}
+
 // Each mistake: its message and exit status, and nothing changed.
 TEST_F(NodeLifecycle, Mistakes) {
   CmdResult not_running = topo("node " + lab() + " r1 stop");
