@@ -10,6 +10,7 @@
 #include "topo/entry/entry.h"
 #include "topo/entry/safe_fs.h"
 #include "topo/model/impair.h"
+#include "topo/run/lifecycle.h"
 #include "topo/run/processes.h"
 
 namespace topo {
@@ -50,6 +51,7 @@ class LiveReader {
       node.kind = parse_kind(j->second->kind).value_or(NodeKind::host);
       node.env = read_node_env(dirs_, n.name);
       node.id = ns.id();
+      node.state = live_node_state(journal_, n.name);
       read_namespace(n, node, ns);
     }
     if (!known_.host_ifaces.empty()) {
