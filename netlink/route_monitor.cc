@@ -50,7 +50,7 @@ int RouteMonitor::fd() const {
   return nl_socket_get_fd(ns_.socket().get());
 }
 
-void RouteMonitor::read_available(const OnChange& on_change) {
+void RouteMonitor::read_available(const Handlers& on) {
   for (;;) {
     sockaddr_nl from{};
     iovec iov{buffer_.data(), buffer_.size()};
@@ -80,17 +80,17 @@ void RouteMonitor::read_available(const OnChange& on_change) {
     int len = static_cast<int>(n);
     for (auto* msg = reinterpret_cast<nlmsghdr*>(buffer_.data()); NLMSG_OK(msg, len);
          msg = NLMSG_NEXT(msg, len))
-      handle(msg, at, on_change);
+      handle(msg, at, on);
   }
 }
 
-void RouteMonitor::handle(const nlmsghdr* msg, Clock::time_point at, const OnChange& on_change) {
+void RouteMonitor::handle(const nlmsghdr* msg, Clock::time_point at, const Handlers& on) {
   bool from_dump = dumping_ != Dump::none && msg->nlmsg_seq == dump_seq_ &&
                    msg->nlmsg_pid == nl_socket_get_local_port(ns_.socket().get());
   if (from_dump && (msg->nlmsg_flags & NLM_F_DUMP_INTR)) dump_interrupted_ = true;
   switch (msg->nlmsg_type) {
     case NLMSG_DONE:
-      if (from_dump) dump_done(on_change);
+      if (from_dump) dump_done(at, on);
       return;
     case NLMSG_ERROR: {
       if (!from_dump || msg->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) return;
@@ -105,13 +105,13 @@ void RouteMonitor::handle(const nlmsghdr* msg, Clock::time_point at, const OnCha
     case RTM_NEWROUTE:
     case RTM_DELROUTE:
       if (!from_dump)
-        handle_route(msg, at, on_change);
+        handle_route(msg, at, on);
       else if (std::optional<Route> route = route_value_of(msg))
         fresh_->add(*route, false);
       return;
     case RTM_NEWLINK:
     case RTM_DELLINK:
-      handle_link(msg, at, from_dump, on_change);
+      handle_link(msg, at, from_dump, on);
       return;
     case RTM_DELADDR:
       // Removing an IPv4 address flushes the routes that use it as source, silently.
@@ -138,8 +138,7 @@ std::optional<Route> RouteMonitor::route_value_of(const nlmsghdr* msg) const {
   return route;
 }
 
-void RouteMonitor::handle_route(const nlmsghdr* msg, Clock::time_point at,
-                                const OnChange& on_change) {
+void RouteMonitor::handle_route(const nlmsghdr* msg, Clock::time_point at, const Handlers& on) {
   std::optional<Route> route = route_value_of(msg);
   if (!route) return;
   bool removed = msg->nlmsg_type == RTM_DELROUTE;
@@ -147,11 +146,11 @@ void RouteMonitor::handle_route(const nlmsghdr* msg, Clock::time_point at,
   // A dump under way builds the table anew: the notification goes there too.
   if (fresh_) removed ? fresh_->remove(*route) : fresh_->add(*route, replace);
   bool changed = removed ? table_.remove(*route) : table_.add(*route, replace);
-  if (changed && ready_) on_change(route->dst, table_.to(route->dst), at, true);
+  if (changed && ready_) on.change(route->dst, table_.to(route->dst), at, true);
 }
 
 void RouteMonitor::handle_link(const nlmsghdr* msg, Clock::time_point at, bool from_dump,
-                               const OnChange& on_change) {
+                               const Handlers& on) {
   if (msg->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return;
   const auto* info = static_cast<const ifinfomsg*>(NLMSG_DATA(msg));
   // A bridge's port messages (AF_BRIDGE) speak of the port, not of the device coming or going.
@@ -161,7 +160,7 @@ void RouteMonitor::handle_link(const nlmsghdr* msg, Clock::time_point at, bool f
     ifnames_.erase(ifindex);
     ifflags_.erase(ifindex);
     if (!from_dump) {
-      device_down(ifindex, at, on_change);
+      device_down(ifindex, at, on);
       resync({at, true});
     }
     return;
@@ -176,18 +175,18 @@ void RouteMonitor::handle_link(const nlmsghdr* msg, Clock::time_point at, bool f
   if (known != ifflags_.end()) before = known->second;
   ifflags_[ifindex] = flags;
   if (from_dump || !before) return;
-  if ((*before & IFF_UP) && !(flags & IFF_UP)) device_down(ifindex, at, on_change);
+  if ((*before & IFF_UP) && !(flags & IFF_UP)) device_down(ifindex, at, on);
   // Carrier and admin state change flags of routes (linkdown, dead) without a notification.
   if ((*before ^ flags) & (IFF_UP | IFF_LOWER_UP | IFF_RUNNING)) resync({at, true});
 }
 
-void RouteMonitor::device_down(int ifindex, Clock::time_point at, const OnChange& on_change) {
+void RouteMonitor::device_down(int ifindex, Clock::time_point at, const Handlers& on) {
   if (fresh_) fresh_->device_down(ifindex);
   for (const IpPrefix& dst : table_.device_down(ifindex))
-    if (ready_) on_change(dst, table_.to(dst), at, true);
+    if (ready_) on.change(dst, table_.to(dst), at, true);
 }
 
-void RouteMonitor::dump_done(const OnChange& on_change) {
+void RouteMonitor::dump_done(Clock::time_point at, const Handlers& on) {
   if (dumping_ == Dump::links) {
     request_dump(Dump::routes);
     return;
@@ -202,13 +201,14 @@ void RouteMonitor::dump_done(const OnChange& on_change) {
   if (!ready_) {
     table_ = std::move(fresh);
     ready_ = true;
+    on.ready(table_, at);
   } else if (current_) {
     // What the notifications missed happened by the last change that asked for this dump.
     Trigger by = next_.value_or(*current_);
     bool exact = current_->exact && by.exact;
     for (const IpPrefix& dst : table_.differences(fresh)) {
-      table_.take(fresh, dst);
-      on_change(dst, table_.to(dst), by.at, exact);
+      table_.set(dst, fresh.to(dst));
+      on.change(dst, table_.to(dst), by.at, exact);
     }
   }
   current_ = std::exchange(next_, std::nullopt);

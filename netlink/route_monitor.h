@@ -32,10 +32,16 @@ namespace nl {
 class RouteMonitor {
  public:
   using Clock = std::chrono::steady_clock;
-  // A change of the entries to `dst`, with the steady-clock time of the read that brought it;
-  // `exact` is false when notifications were lost and a new dump found it.
-  using OnChange = std::function<void(const IpPrefix& dst, const RouteTable::Entries& entries,
-                                      Clock::time_point at, bool exact)>;
+  // A change comes with the steady-clock time of the read that brought it; `exact` is false
+  // when notifications were lost and a new dump found it.
+  struct Handlers {
+    // The first dump is complete: `table` is the node's table as read at `at`.
+    std::function<void(const RouteTable& table, Clock::time_point at)> ready;
+    // Once ready: the entries to `dst` changed.
+    std::function<void(const IpPrefix& dst, const RouteTable::Entries& entries,
+                       Clock::time_point at, bool exact)>
+        change;
+  };
 
   // Opens /run/netns/NAME (the calling thread enters it for a moment, as Netns::open does),
   // joins the groups and asks for the first dump; the table is known once ready().
@@ -52,10 +58,10 @@ class RouteMonitor {
   // How many times the kernel dropped notifications (ENOBUFS or a truncated read).
   int losses() const { return losses_; }
 
-  // Reads every message the socket holds now, without blocking, and applies it; `on_change` is
-  // called for every destination whose entries changed once ready(). Throws Error when the
-  // socket fails.
-  void read_available(const OnChange& on_change);
+  // Reads every message the socket holds now, without blocking, and applies it: calls
+  // `on.ready` when the first dump is complete, then `on.change` for every destination whose
+  // entries changed. Throws Error when the socket fails.
+  void read_available(const Handlers& on);
 
  private:
   enum class Dump { none, links, routes };
@@ -64,15 +70,14 @@ class RouteMonitor {
     bool exact = true;
   };
 
-  void handle(const nlmsghdr* msg, Clock::time_point at, const OnChange& on_change);
-  void handle_route(const nlmsghdr* msg, Clock::time_point at, const OnChange& on_change);
-  void handle_link(const nlmsghdr* msg, Clock::time_point at, bool from_dump,
-                   const OnChange& on_change);
+  void handle(const nlmsghdr* msg, Clock::time_point at, const Handlers& on);
+  void handle_route(const nlmsghdr* msg, Clock::time_point at, const Handlers& on);
+  void handle_link(const nlmsghdr* msg, Clock::time_point at, bool from_dump, const Handlers& on);
   // A route message as a value; nullopt for another table, family, or a cache entry.
   std::optional<Route> route_value_of(const nlmsghdr* msg) const;
   // The IPv4 routes the kernel flushes when `ifindex` goes down or away, flushed here too.
-  void device_down(int ifindex, Clock::time_point at, const OnChange& on_change);
-  void dump_done(const OnChange& on_change);
+  void device_down(int ifindex, Clock::time_point at, const Handlers& on);
+  void dump_done(Clock::time_point at, const Handlers& on);
   // Asks for a new dump of links and routes (now, or after the one under way).
   void resync(Trigger trigger);
   void request_dump(Dump what);

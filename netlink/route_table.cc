@@ -174,12 +174,11 @@ std::vector<IpPrefix> RouteTable::differences(const RouteTable& other) const {
   return out;
 }
 
-void RouteTable::take(const RouteTable& other, const IpPrefix& dst) {
-  const Entries& theirs = other.to(dst);
-  if (theirs.empty())
+void RouteTable::set(const IpPrefix& dst, const Entries& entries) {
+  if (entries.empty())
     entries_.erase(dst);
   else
-    entries_[dst] = theirs;
+    entries_[dst] = entries;
 }
 
 size_t RouteTable::size() const {

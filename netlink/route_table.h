@@ -37,8 +37,8 @@ class RouteTable {
   const std::map<IpPrefix, Entries, PrefixLess>& all() const { return entries_; }
   // The destinations whose entries differ between the two tables (order of entries aside).
   std::vector<IpPrefix> differences(const RouteTable& other) const;
-  // Makes the entries to `dst` what `other` has.
-  void take(const RouteTable& other, const IpPrefix& dst);
+  // Makes the entries to `dst` these (none: removes them).
+  void set(const IpPrefix& dst, const Entries& entries);
   size_t size() const;
 
  private:
