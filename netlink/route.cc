@@ -12,6 +12,8 @@
 #include <netlink/route/route.h>
 #include <netlink/route/rtnl.h>
 
+#include <string>
+
 #include <fmt/format.h>
 
 #include "netlink/error.h"
@@ -136,9 +138,58 @@ std::vector<Route> list_static_routes(Netns& ns) {
 }
 
 std::string protocol_text(int protocol) {
-  char buf[32];
-  // libnl knows iproute2's names (it reads rt_protos, and has the usual ones built in).
-  return rtnl_route_proto2str(protocol, buf, sizeof buf);
+  // iproute2's names (its rt_protos). libnl's rtnl_route_proto2str knows only the older ones
+  // and says "0xbc" for ospf.
+  switch (protocol) {
+    case RTPROT_UNSPEC:
+      return "unspec";
+    case RTPROT_REDIRECT:
+      return "redirect";
+    case RTPROT_KERNEL:
+      return "kernel";
+    case RTPROT_BOOT:
+      return "boot";
+    case RTPROT_STATIC:
+      return "static";
+    case RTPROT_GATED:
+      return "gated";
+    case RTPROT_RA:
+      return "ra";
+    case RTPROT_MRT:
+      return "mrt";
+    case RTPROT_ZEBRA:
+      return "zebra";
+    case RTPROT_BIRD:
+      return "bird";
+    case RTPROT_DNROUTED:
+      return "dnrouted";
+    case RTPROT_XORP:
+      return "xorp";
+    case RTPROT_NTK:
+      return "ntk";
+    case RTPROT_DHCP:
+      return "dhcp";
+    case RTPROT_MROUTED:
+      return "mrouted";
+    case RTPROT_KEEPALIVED:
+      return "keepalived";
+    case RTPROT_BABEL:
+      return "babel";
+    case RTPROT_OPENR:
+      return "openr";
+    case RTPROT_BGP:
+      return "bgp";
+    case RTPROT_ISIS:
+      return "isis";
+    case RTPROT_OSPF:
+      return "ospf";
+    case RTPROT_RIP:
+      return "rip";
+    case RTPROT_EIGRP:
+      return "eigrp";
+    default:
+      return std::to_string(protocol);
+  }
 }
 
 std::string route_text(const Route& r) {
