@@ -65,12 +65,24 @@ bool RouteTable::add_v4(Entries& entries, const Route& route, bool replace) {
 
 bool RouteTable::add_v6(Entries& entries, const Route& route, bool replace) {
   bool multipath = joins_multipath(route);
+  if (replace) {
+    // fib6_add_rt2node: a replace takes the place of the route of this metric that is of the
+    // same kind (multipath or not), else of the first route of this metric; a multipath route
+    // is replaced whole.
+    Route* same_kind = nullptr;
+    Route* first = nullptr;
+    for (Route& e : entries) {
+      if (e.metric != route.metric) continue;
+      if (!first) first = &e;
+      if (!same_kind && joins_multipath(e) == multipath) same_kind = &e;
+    }
+    if (Route* target = same_kind ? same_kind : first) return overwrite(*target, route);
+    entries.push_back(route);
+    return true;
+  }
   for (Route& e : entries) {
     if (e.metric != route.metric) continue;
-    // fib6_add_rt2node: a replace takes the place of the route of this metric that is of the
-    // same kind (multipath or not); a multipath route is replaced whole.
-    if (replace && joins_multipath(e) == multipath) return overwrite(e, route);
-    if (!replace && multipath && joins_multipath(e)) {
+    if (multipath && joins_multipath(e)) {
       bool changed = false;
       for (const Nexthop& hop : route.nexthops) {
         auto it = std::find_if(e.nexthops.begin(), e.nexthops.end(),
@@ -85,8 +97,7 @@ bool RouteTable::add_v6(Entries& entries, const Route& route, bool replace) {
       }
       return changed;
     }
-    if (!replace && e.type == route.type && same_hops(e.nexthops, route.nexthops))
-      return overwrite(e, route);
+    if (e.type == route.type && same_hops(e.nexthops, route.nexthops)) return overwrite(e, route);
   }
   entries.push_back(route);
   return true;

@@ -83,6 +83,12 @@ TEST(RouteTable, Ipv6NexthopsJoinAndLeaveOneMultipathRoute) {
   // A device route (no gateway) is an entry of its own beside it.
   EXPECT_TRUE(t.add(route("fd00:9::/64", {hop(nullptr, 5, "eth4")}, 1024), false));
   EXPECT_EQ(t.to(dst).size(), 2u);
+  // A replace by a route of another kind takes the first route's place when none is of its kind.
+  RouteTable u;
+  u.add(route("fd00:9::/64", {hop("fe80::1", 2, "eth1"), hop("fe80::2", 3, "eth2")}, 1024), false);
+  EXPECT_TRUE(u.add(route("fd00:9::/64", {hop(nullptr, 5, "eth4")}, 1024), true));
+  ASSERT_EQ(u.to(dst).size(), 1u);
+  EXPECT_EQ(u.to(dst)[0].nexthops[0].ifname, "eth4");
   // Deleting the whole multipath route at once.
   t.add(route("fd00:9::/64", {hop("fe80::8", 4, "eth3")}, 1024), false);
   EXPECT_TRUE(

@@ -46,6 +46,8 @@ struct RouteWatch::Watched {
   SteadyTime error_at;
 };
 
+RouteWatch::RouteWatch() = default;
+
 RouteWatch::~RouteWatch() {
   if (!thread_.joinable()) return;
   {

@@ -31,7 +31,7 @@ class RouteWatch {
     std::string netns;  // its namespace under /run/netns ("lab-r1")
   };
 
-  RouteWatch() = default;
+  RouteWatch();
   // Stops the thread and closes every socket (a socket holds its namespace alive).
   ~RouteWatch();
   RouteWatch(const RouteWatch&) = delete;
