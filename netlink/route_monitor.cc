@@ -22,18 +22,15 @@ namespace {
 
 using MsgPtr = std::unique_ptr<nl_msg, Releaser<nl_msg, nlmsg_free>>;
 
-// Room for a burst of notifications (a routing daemon installing a full table at once) before
-// the kernel drops them; SO_RCVBUFFORCE (root) goes past net.core.rmem_max.
-constexpr int kReceiveBuffer = 16 << 20;
 // One read holds a whole dump part: the kernel sizes them by our largest read (up to 64 KiB).
 constexpr size_t kReadSize = 64 << 10;
 
 }  // namespace
 
-RouteMonitor::RouteMonitor(const std::string& netns_name)
+RouteMonitor::RouteMonitor(const std::string& netns_name, int receive_buffer)
     : ns_(Netns::open(netns_name)), buffer_(kReadSize) {
   nl_sock* sk = ns_.socket().get();
-  int size = kReceiveBuffer;
+  int size = receive_buffer;
   if (setsockopt(fd(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0 &&
       setsockopt(fd(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size) != 0)
     throw_errno(netns(), "route monitor", "set the receive buffer size", errno);

@@ -43,9 +43,15 @@ class RouteMonitor {
         change;
   };
 
+  // Room for a burst of notifications (a routing daemon installing a full table at once)
+  // before the kernel drops them.
+  static constexpr int kReceiveBuffer = 16 << 20;
+
   // Opens /run/netns/NAME (the calling thread enters it for a moment, as Netns::open does),
   // joins the groups and asks for the first dump; the table is known once ready().
-  explicit RouteMonitor(const std::string& netns_name);
+  // `receive_buffer`: bytes (SO_RCVBUFFORCE as root goes past net.core.rmem_max); tests make it
+  // small to see notifications dropped.
+  explicit RouteMonitor(const std::string& netns_name, int receive_buffer = kReceiveBuffer);
   RouteMonitor(const RouteMonitor&) = delete;
   RouteMonitor& operator=(const RouteMonitor&) = delete;
 

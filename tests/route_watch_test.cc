@@ -46,6 +46,7 @@ class RouteWatchKernel : public ::testing::Test {
   void TearDown() override {
     for (const std::string& ns : made_)
       if (netns_with_prefix(ns) == std::vector<std::string>{ns}) run("ip netns delete " + ns);
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
   // A namespace with two veth pairs in it: v1 (10.0.12.1/24, fd00:12::1/64) and v2
@@ -75,7 +76,16 @@ class RouteWatchKernel : public ::testing::Test {
     return at.value_or(since);
   }
 
-  std::string base_;
+  // A file of this test's (removed at the end).
+  std::string dir_file(const std::string& name) {
+    if (dir_.empty()) {
+      char tmpl[] = "/tmp/rw-test.XXXXXX";
+      dir_ = mkdtemp(tmpl);
+    }
+    return dir_ + "/" + name;
+  }
+
+  std::string base_, dir_;
   std::vector<std::string> made_;
 };
 
@@ -235,9 +245,7 @@ double ms(Clock::duration d) {
 
 TEST_F(RouteWatchKernel, MeasuredTimeAgreesWithIpMonitorWithinAFewMilliseconds) {
   std::string ns = make_node("a");
-  char dir[] = "/tmp/rw-monitor.XXXXXX";
-  ASSERT_TRUE(mkdtemp(dir));
-  std::string file = std::string(dir) + "/monitor.out";
+  std::string file = dir_file("monitor.out");
   RouteWatch watch;
   watch.start({{"a", ns}});
   {
@@ -292,7 +300,6 @@ TEST_F(RouteWatchKernel, MeasuredTimeAgreesWithIpMonitorWithinAFewMilliseconds) 
       ip(ns, "link set v1 up");
     }
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST_F(RouteWatchKernel, ANamespaceRemovedUnderTheWatchIsAnErrorNotAHang) {
@@ -325,6 +332,55 @@ TEST_F(RouteWatchKernel, StartFailsForAMissingNamespaceOrUnknownNode) {
   RouteQuery q = query("10.0.0.3/32");
   q.node = "zz";
   EXPECT_THROW(other.wait(q, true, Clock::now(), Clock::now() + 1s), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace topo::testing
+
+namespace topo::testing {
+namespace {
+
+// Reads the monitor until `done` holds (or 10 s pass).
+template <class F>
+bool read_until(nl::RouteMonitor& monitor, const nl::RouteMonitor::Handlers& on, F done) {
+  return eventually(
+      [&] {
+        monitor.read_available(on);
+        return done();
+      },
+      std::chrono::milliseconds(10000));
+}
+
+TEST_F(RouteWatchKernel, DroppedNotificationsAreReadAgainFromADumpAndFlaggedInexact) {
+  std::string ns = make_node("a");
+  // A receive buffer far too small for the burst below.
+  nl::RouteMonitor monitor(ns, 4096);
+  int inexact = 0;
+  nl::RouteMonitor::Handlers on;
+  on.ready = [](const nl::RouteTable&, SteadyTime) {};
+  on.change = [&](const nl::IpPrefix&, const nl::RouteTable::Entries&, SteadyTime, bool exact) {
+    inexact += !exact;
+  };
+  ASSERT_TRUE(read_until(monitor, on, [&] { return monitor.ready(); }));
+  std::string batch = dir_file("routes.batch");
+  {
+    std::ofstream out(batch);
+    for (int i = 0; i < 500; i++)
+      out << fmt::format("route add 10.9.{}.{}/32 via 10.0.12.2\n", i / 250, i % 250);
+  }
+  ip(ns, "-batch " + batch);
+  // Nothing read meanwhile: the kernel had to drop most of the 500 notifications.
+  nl::RouteMonitor fresh(ns);
+  nl::RouteMonitor::Handlers quiet{
+      [](const nl::RouteTable&, SteadyTime) {},
+      [](const nl::IpPrefix&, const nl::RouteTable::Entries&, SteadyTime, bool) {}};
+  ASSERT_TRUE(read_until(fresh, quiet, [&] { return fresh.ready(); }));
+  ASSERT_TRUE(
+      read_until(monitor, on, [&] { return monitor.table().differences(fresh.table()).empty(); }))
+      << monitor.table().size() << " routes followed, " << fresh.table().size() << " in the kernel";
+  EXPECT_GT(monitor.losses(), 0);
+  EXPECT_GT(inexact, 0);
+  EXPECT_EQ(monitor.table().to(prefix("10.9.1.249/32")).size(), 1u);
 }
 
 }  // namespace
