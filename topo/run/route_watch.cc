@@ -48,7 +48,9 @@ struct RouteWatch::Watched {
 
 RouteWatch::RouteWatch() = default;
 
-RouteWatch::~RouteWatch() {
+RouteWatch::~RouteWatch() { stop(); }
+
+void RouteWatch::stop() {
   if (!thread_.joinable()) return;
   {
     std::lock_guard lock(mutex_);
@@ -87,9 +89,8 @@ void RouteWatch::start(const std::vector<Node>& nodes) {
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [&] { return started_ || start_failure_; });
   if (!start_failure_) return;
-  stop_ = true;
   lock.unlock();
-  thread_.join();
+  stop();
   std::rethrow_exception(start_failure_);
 }
 
@@ -114,6 +115,11 @@ void RouteWatch::run() {
     return;
   }
   check_removed_namespaces();  // removed before the inotify watch saw it?
+  if (nodes_.empty()) {
+    std::lock_guard lock(mutex_);
+    started_ = true;
+    changed_.notify_all();
+  }
   std::vector<epoll_event> events(kFirstNode + nodes_.size());
   for (;;) {
     int n = epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), -1);

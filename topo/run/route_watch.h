@@ -72,6 +72,8 @@ class RouteWatch {
   struct Watched;
 
   void run();
+  // Ends the thread (if it runs) and waits for it.
+  void stop();
   // Reads what every monitor holds; records changes. On the thread, without the lock.
   void read_all();
   void read(Watched& node);
