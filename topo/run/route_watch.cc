@@ -48,7 +48,9 @@ struct RouteWatch::Watched {
 
 RouteWatch::RouteWatch() = default;
 
-RouteWatch::~RouteWatch() { stop(); }
+RouteWatch::~RouteWatch() {
+  stop();
+}
 
 void RouteWatch::stop() {
   if (!thread_.joinable()) return;
