@@ -39,6 +39,9 @@ RouteMonitor::RouteMonitor(const std::string& netns_name, int receive_buffer)
   ns_.socket().check(nl_socket_add_memberships(sk, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
                                                RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, 0),
                      "route monitor", "join the route notification groups");
+  // Nexthop objects (Linux 5.3; FRR uses them): a route goes silently with its nexthop. Without
+  // them in the kernel, no route can use one, so failing to join is no loss.
+  nl_socket_add_memberships(sk, RTNLGRP_NEXTHOP, 0);
   ns_.socket().check(nl_socket_set_nonblocking(sk), "route monitor", "make non-blocking");
   request_dump(Dump::links);
 }
@@ -109,6 +112,12 @@ void RouteMonitor::handle(const nlmsghdr* msg, Clock::time_point at, const Handl
     case RTM_NEWLINK:
     case RTM_DELLINK:
       handle_link(msg, at, from_dump, on);
+      return;
+    case RTM_NEWNEXTHOP:
+    case RTM_DELNEXTHOP:
+      // Removing a nexthop object removes the routes through it without a notification;
+      // replacing one changes them.
+      if (!from_dump) resync({at, true});
       return;
     case RTM_DELADDR:
       // Removing an IPv4 address flushes the routes that use it as source, silently.

@@ -27,8 +27,9 @@ namespace nl {
 //   (ENOBUFS), the table is dumped again and what differs is reported as inexact.
 // - IPv4 routes that the kernel flushes without a word when a device goes down or away are
 //   flushed here at the stamp of that link notification, and the table is dumped again after
-//   any link or IPv4 address change (a flag or route the kernel changed silently is then put
-//   right, stamped with that notification).
+//   any link, IPv4 address or nexthop object change (a flag or route the kernel changed
+//   silently, as when a nexthop object is deleted, is then put right, stamped with that
+//   notification).
 class RouteMonitor {
  public:
   using Clock = std::chrono::steady_clock;

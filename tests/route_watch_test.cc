@@ -186,6 +186,19 @@ TEST_F(RouteWatchKernel, SeesIpv4RoutesTheKernelFlushesSilentlyWhenALinkGoesDown
       << watch.describe(query("10.0.0.4/32")) << " / " << fresh.describe(query("10.0.0.4/32"));
 }
 
+TEST_F(RouteWatchKernel, SeesRoutesGoSilentlyWithTheirNexthopObject) {
+  std::string ns = make_node("a");
+  ip(ns, "nexthop add id 7 via 10.0.12.2 dev v1");
+  ip(ns, "route add 10.0.0.7/32 nhid 7 proto ospf");
+  RouteWatch watch;
+  watch.start({{"a", ns}});
+  EXPECT_EQ(watch.describe(query("10.0.0.7/32")),
+            "a has 10.0.0.7/32 via 10.0.12.2 dev v1 proto ospf");
+  SteadyTime t0 = Clock::now();
+  ip(ns, "nexthop del id 7");  // no RTM_DELROUTE: only the nexthop's notification
+  EXPECT_GT(expect(watch, query("10.0.0.7/32"), false, t0), t0);
+}
+
 // `ip -ts monitor route link` in the namespace, its output in a file (started by a shell, so
 // that this multithreaded process does not fork).
 class IpMonitor {
