@@ -110,7 +110,7 @@ class LiveReader {
 
   void read_namespace(const BuiltNode& known, BuiltNode& node, nl::Netns& ns) {
     node.ifaces = read_links(node.name, ns);
-    for (const nl::RouteState& r : nl::list_static_routes(ns)) {
+    for (const nl::Route& r : nl::list_static_routes(ns)) {
       BuiltRoute route{r.dst, {}};
       for (const nl::Nexthop& h : r.nexthops) route.hops.push_back({h.gateway, h.ifname});
       node.routes.push_back(std::move(route));
