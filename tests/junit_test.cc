@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 using Outcome = Case::Outcome;
 
 Suite sample() {
-  Suite s{"lab1", "2026-11-29T14:35:34", "ci-host", 3.5, {}};
+  Suite s{"lab1", "2026-11-29T14:35:34", "ci-host", 3.5, {}, {}};
   s.cases.push_back({"a reaches b", "lab1", 0.012, Outcome::passed, "", ""});
   s.cases.push_back({"a wrong expectation", "lab1", 0.5, Outcome::failed,
                      "expected exit 0, got exit 1",
@@ -54,6 +54,23 @@ void expect_strictly_well_formed(const std::string& text) {
   while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   EXPECT_EQ(pclose(p), 0) << out << "\n" << text;
   fs::remove(file);
+}
+
+TEST(JUnit, SuitePropertiesComeBeforeItsCases) {
+  Suite s = sample();
+  s.properties = {{"step 2: route r1 min", "0.012"}, {"odd \x01 name", "<&>"}};
+  std::string text = xml({s});
+  expect_strictly_well_formed(text);
+  pugi::xml_document doc = parsed(text);
+  pugi::xml_node suite = doc.child("testsuites").child("testsuite");
+  EXPECT_STREQ(suite.first_child().name(), "properties");
+  pugi::xml_node p = suite.child("properties").first_child();
+  EXPECT_STREQ(p.attribute("name").value(), "step 2: route r1 min");
+  EXPECT_STREQ(p.attribute("value").value(), "0.012");
+  EXPECT_STREQ(p.next_sibling().attribute("value").value(), "<&>");
+  EXPECT_EQ(std::string(p.next_sibling().attribute("name").value()), "odd \uFFFD name");
+  EXPECT_FALSE(doc.child("testsuites").child("testsuite").next_sibling());
+  EXPECT_TRUE(xml({sample()}).find("<properties") == std::string::npos);
 }
 
 TEST(JUnit, CountsNamesTimesAndWhatFailed) {
@@ -100,7 +117,7 @@ TEST(JUnit, SuitesAddUpAndNoSuiteIsAnEmptyReport) {
   EXPECT_DOUBLE_EQ(all.attribute("time").as_double(), 7.0);
   EXPECT_STREQ(all.last_child().attribute("name").value(), "lab2");
 
-  Suite empty{"nothing", "", "", 0, {}};
+  Suite empty{"nothing", "", "", 0, {}, {}};
   pugi::xml_document none = parsed(xml({empty}));
   EXPECT_EQ(none.child("testsuites").child("testsuite").attribute("tests").as_int(), 0);
 }

@@ -79,7 +79,7 @@ TEST(ScenarioLoader, ReadsEveryKindOfStep) {
   EXPECT_EQ(imp.impair->delay_us, 10000u);
   EXPECT_FALSE(std::get<ImpairStep>(s.steps[3].action).impair);
   EXPECT_EQ(std::get<NodeStep>(s.steps[5].action).nodes, (std::vector<std::string>{"r2", "r3"}));
-  EXPECT_EQ(std::get<NodeStep>(s.steps[7].action).change, NodeChange::pause);
+  EXPECT_EQ(std::get<NodeStep>(s.steps[7].action).action, NodeAction::pause);
   EXPECT_EQ(std::get<ExecStep>(s.steps[9].action).cmd, "ip route");
   EXPECT_EQ(std::get<WaitStep>(s.steps[10].action).us, 1500000u);
   const Step& route = s.steps[11];

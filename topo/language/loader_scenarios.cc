@@ -114,9 +114,9 @@ TestCheck read_test_check(Reader& in, const YAML::Node& n) {
 // The one action of a step.
 std::optional<StepAction> read_action(Reader& in, const std::string& key, const YAML::Node& n) {
   if (key == "down" || key == "up") return LinkStep{names_of(in, n, key), key == "up"};
-  for (NodeChange change : {NodeChange::stop, NodeChange::start, NodeChange::restart,
-                            NodeChange::pause, NodeChange::resume})
-    if (key == node_change_name(change)) return NodeStep{names_of(in, n, key), change};
+  for (NodeAction change : {NodeAction::stop, NodeAction::start, NodeAction::restart,
+                            NodeAction::pause, NodeAction::resume})
+    if (key == node_action_name(change)) return NodeStep{names_of(in, n, key), change};
   if (key == "impair") {
     ImpairStep s;
     std::optional<Impair> imp = read_impair(in, n, {"end", "clear"});

@@ -22,20 +22,27 @@ std::optional<NodeKind> parse_kind(std::string_view name) {
   return std::nullopt;
 }
 
-const char* node_change_name(NodeChange change) {
-  switch (change) {
-    case NodeChange::stop:
+const char* node_action_name(NodeAction action) {
+  switch (action) {
+    case NodeAction::stop:
       return "stop";
-    case NodeChange::start:
+    case NodeAction::start:
       return "start";
-    case NodeChange::restart:
+    case NodeAction::restart:
       return "restart";
-    case NodeChange::pause:
+    case NodeAction::pause:
       return "pause";
-    case NodeChange::resume:
+    case NodeAction::resume:
       return "resume";
   }
   return "?";
+}
+
+std::optional<NodeAction> parse_node_action(std::string_view name) {
+  for (NodeAction action : {NodeAction::stop, NodeAction::start, NodeAction::restart,
+                            NodeAction::pause, NodeAction::resume})
+    if (name == node_action_name(action)) return action;
+  return std::nullopt;
 }
 
 const TestCase* Topology::find_test(const std::string& name) const {

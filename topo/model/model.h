@@ -143,13 +143,16 @@ struct ImpairStep {
   std::optional<Impair> impair;  // nullopt: cleared
 };
 
-enum class NodeChange { stop, start, restart, pause, resume };
-const char* node_change_name(NodeChange change);
+// What `topo node` and a scenario's steps do to a node (see verbs/node.h).
+enum class NodeAction { stop, start, restart, pause, resume };
+const char* node_action_name(NodeAction action);  // "stop", "start", ...
+// The action a name (as node_action_name gives it) stands for; nullopt for any other text.
+std::optional<NodeAction> parse_node_action(std::string_view name);
 
 // `stop:`, `start:`, `restart:`, `pause:`, `resume:` nodes, as `topo node` does.
 struct NodeStep {
   std::vector<std::string> nodes;
-  NodeChange change = NodeChange::stop;
+  NodeAction action = NodeAction::stop;
 };
 
 // `exec: {node: ..., cmd: ...}`: a command in a node; the step fails when it exits non-zero.

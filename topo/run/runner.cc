@@ -84,7 +84,8 @@ pid_t spawn_in_node(const NodeContext& node, const SpawnOptions& options) {
 }
 
 Captured run_captured(const NodeContext& node, const std::vector<std::string>& argv,
-                      std::chrono::steady_clock::time_point deadline) {
+                      std::chrono::steady_clock::time_point deadline,
+                      const std::atomic<bool>* stop) {
   nl::Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe failed");
@@ -116,10 +117,11 @@ Captured run_captured(const NodeContext& node, const std::vector<std::string>& a
       c.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
       break;
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    c.interrupted = stop && stop->load();
+    c.timed_out = !c.interrupted && std::chrono::steady_clock::now() >= deadline;
+    if (c.interrupted || c.timed_out) {
       kill(-pid, SIGKILL);  // the command's whole session
       c.status = wait_exit_status(pid);
-      c.timed_out = true;
       break;
     }
   }

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -36,11 +37,13 @@ int wait_exit_status(pid_t pid);
 struct Captured {
   int status = -1;  // exit status, 128+N after signal N
   std::string out, err;
-  bool timed_out = false;  // killed (with its session) at the deadline
+  bool timed_out = false;    // killed (with its session) at the deadline
+  bool interrupted = false;  // killed (with its session) when `stop` was set
 };
 // Runs argv in the node, stdin from /dev/null, and collects stdout and stderr; past `deadline`
-// the command and everything it started are killed.
+// the command and everything it started are killed; so too as soon as `stop` (if given) is set.
 Captured run_captured(const NodeContext& node, const std::vector<std::string>& argv,
-                      std::chrono::steady_clock::time_point deadline);
+                      std::chrono::steady_clock::time_point deadline,
+                      const std::atomic<bool>* stop = nullptr);
 
 }  // namespace topo

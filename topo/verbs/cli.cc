@@ -30,6 +30,17 @@ CLI::Validator understood(Parse parse, const std::string& what) {
       "");
 }
 
+// Standard output has the report (or --json): a JUnit report goes to a file only.
+CLI::Validator not_stdout() {
+  return CLI::Validator(
+      [](std::string& path) {
+        return path == "-" || path.empty()
+                   ? std::string("- is not a file: standard output has the report (or --json)")
+                   : std::string();
+      },
+      "");
+}
+
 // `topo impair LAB NODE:IFACE` with impairments or --clear.
 struct ImpairArgs {
   std::string lab, end;
@@ -115,6 +126,8 @@ void add_lab_verbs(CLI::App& app, Verbs& verbs) {
   up->add_flag("--dry-run", u->dry_run, "The same as `topo plan FILE`");
   up->add_flag("--keep-on-failure", u->keep_on_failure,
                "On failure, keep what was created (for a look) instead of rolling back");
+  up->add_flag("--wait", u->wait,
+               "Return when the file's `ready` tests hold (every test without `ready`)");
 
   struct PlanArgs {
     std::string file;
@@ -170,17 +183,9 @@ void add_look_verbs(CLI::App& app, Verbs& verbs) {
   auto [test, t] = add(
       "test", "Run the lab file's tests, in order; exit 1 when any fails",
       [](const LookArgs& a) { return cmd_test(a.lab, a.json, a.junit); }, false);
-  // Standard output has the report (or --json): the JUnit report goes to a file only.
-  auto a_file = CLI::Validator(
-      [](std::string& path) {
-        return path == "-" || path.empty()
-                   ? std::string("- is not a file: standard output has the report (or --json)")
-                   : std::string();
-      },
-      "");
   test->add_option("--junit", t->junit, "Also write a JUnit XML report to FILE (replacing it)")
       ->type_name("FILE")
-      ->check(a_file);
+      ->check(not_stdout());
 }
 
 // impair and link: one end of a running lab.
@@ -218,6 +223,24 @@ void add_node_verb(CLI::App& app, Verbs& verbs) {
   node->add_option("ACTION", a->action, "stop, start, restart, pause or resume")
       ->required()
       ->check(CLI::IsMember({"stop", "start", "restart", "pause", "resume"}));
+}
+
+// run: a scenario of a running lab.
+void add_run(CLI::App& app, Verbs& verbs) {
+  CLI::App* run = app.add_subcommand(
+      "run", "Run a scenario of the lab's file: break, check how the lab heals, put it back");
+  auto r = args_of<RunOptions>(verbs, run, cmd_run);
+  add_lab(run, r->lab);
+  run->add_option("SCENARIO", r->scenario, "The scenario's name, as the file's `scenarios` has it")
+      ->required();
+  run->add_option("--repeat", r->repeat, "Run it N times; the spread of every measured time")
+      ->type_name("N")
+      ->check(CLI::Range(1, 10000));
+  run->add_flag("--keep", r->keep, "After the last run, leave the lab as the scenario left it");
+  run->add_flag("--json", r->json, "JSON on standard output, instead of the timeline");
+  run->add_option("--junit", r->junit, "Also write a JUnit XML report to FILE (replacing it)")
+      ->type_name("FILE")
+      ->check(not_stdout());
 }
 
 struct GenerateArgs {
@@ -323,6 +346,7 @@ int run_cli(int argc, char** argv) {
   add_graph(app, verbs);
   add_end_verbs(app, verbs);
   add_node_verb(app, verbs);
+  add_run(app, verbs);
   add_generate(app, verbs);
   // -v/-q after the verb too; not for exec, whose trailing words are the command.
   for (const Verb& v : verbs)

@@ -26,6 +26,7 @@
 #include "topo/run/node_setup.h"
 #include "topo/run/runner.h"
 #include "topo/run/state.h"
+#include "topo/verbs/checks.h"
 #include "topo/verbs/json_text.h"
 #include "topo/verbs/junit.h"
 #include "topo/verbs/lab.h"
@@ -39,32 +40,8 @@ namespace {
 
 constexpr int kOk = 0, kFailed = 1, kInvalid = 2;
 
-// A running lab's journal. Throws when there is none (Reported when LAB names no lab).
-struct Running {
-  std::string lab;
-  JournalState state;
-};
-Running running_lab(const std::string& lab_or_file, const std::string& verb) {
-  std::optional<std::string> lab = lab_name_of(lab_or_file);
-  if (!lab) throw Reported{kInvalid};
-  require_privileges(verb);
-  std::optional<JournalState> s = read_journal(LabPaths::of(kRunDir, *lab).journal);
-  if (!s || s->header.lab.empty())
-    throw std::runtime_error(fmt::format("lab {} is not running", *lab));
-  return Running{*lab, std::move(*s)};
-}
-
 bool colour_out() {
   return isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-}
-
-NodeContext context_of(const Running& r, const JournalNetns& n) {
-  LabDirs dirs = LabDirs::of(r.lab, r.state.header.file);
-  return {r.lab, n.node, n.netns, dirs.node_dir(n.node), dirs.lab_dir, read_node_env(dirs, n.node)};
-}
-
-std::string seconds_text(std::chrono::steady_clock::duration d) {
-  return fmt::format("{:.2f} s", std::chrono::duration<double>(d).count());
 }
 
 // --- ping ---
@@ -124,7 +101,7 @@ std::vector<Probe> probes_of(const std::vector<Target>& nodes) {
 // and fails.
 void run_probes(const Running& r, const std::vector<Target>& nodes, std::vector<Probe>& probes) {
   std::vector<NodeContext> contexts;
-  for (const Target& t : nodes) contexts.push_back(context_of(r, *t.ns));
+  for (const Target& t : nodes) contexts.push_back(context_of(r.lab, r.state, t.ns->node));
   const size_t kParallel = 64;
   std::map<pid_t, size_t> running;
   nl::Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -196,141 +173,6 @@ std::string ping_matrix(const std::vector<Target>& nodes, const PairResults& pai
   return out;
 }
 
-// --- test ---
-
-// The lab's file as `up` read it, not as it may have been edited since. Read whole and closed
-// (close-on-exec besides): the tests' commands inherit nothing of it.
-LoadResult stored_file(const Running& r) {
-  std::optional<std::string> text = read_file(LabPaths::of(kRunDir, r.lab).topology);
-  std::string file = r.state.header.file;
-  LoadResult loaded = load_text(file, text.value_or(""), std::filesystem::path(file).parent_path());
-  if (!text || !loaded.diagnostics.empty())
-    throw std::runtime_error(
-        fmt::format("lab {} has no readable copy of its file: run `topo down {}` and `up` again",
-                    r.lab, r.lab));
-  return loaded;
-}
-
-// What a test runs, and what it expects, in words.
-struct TestCommand {
-  std::vector<std::string> argv;
-  std::string expected;
-};
-
-TestCommand command_of(const Topology& t, const TestCase& test) {
-  if (test.is_ping()) {
-    std::string to = test.to;
-    if (t.find_node(to)) {
-      auto a = primary_address(t, to);
-      to = a ? a->address_text() : to;
-    }
-    return {{"ping", "-c1", "-W1", to},
-            fmt::format("ping {} {}", to, test.expect_success ? "answers" : "gets no answer")};
-  }
-  std::string expected = test.expect_exit      ? fmt::format("exit {}", *test.expect_exit)
-                         : test.expect_success ? "exit 0"
-                                               : "a non-zero exit";
-  if (test.expect_output) expected += fmt::format(" and output matching /{}/", *test.expect_output);
-  return {{"/bin/sh", "-c", test.cmd}, expected};
-}
-
-struct TestRun {
-  bool passed = false;
-  int attempts = 0;
-  Captured got;
-  std::chrono::steady_clock::duration took{};
-};
-
-// Tries the command until it passes or the test's deadline passes.
-TestRun run_test(const NodeContext& ctx, const TestCase& test, const TestCommand& command) {
-  auto start = std::chrono::steady_clock::now();
-  auto deadline = start + std::chrono::microseconds(test.timeout_us);
-  std::optional<std::regex> re;
-  if (test.expect_output) re.emplace(*test.expect_output);
-  TestRun run;
-  for (;;) {
-    run.attempts++;
-    // One try may take until the deadline, and at least 10 s.
-    auto limit = std::max(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(10));
-    run.got = run_captured(ctx, command.argv, limit);
-    bool exit_ok = test.expect_exit ? run.got.status == *test.expect_exit
-                                    : (run.got.status == 0) == test.expect_success;
-    run.passed = exit_ok && (!re || std::regex_search(run.got.out, *re));
-    if (run.passed || std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the next poll of the state
-  }
-  run.took = std::chrono::steady_clock::now() - start;
-  return run;
-}
-
-json test_json(const TestCase& test, const std::string& expected, const TestRun& run) {
-  return {{"name", test.name},
-          {"passed", run.passed},
-          {"seconds", std::chrono::duration<double>(run.took).count()},
-          {"attempts", run.attempts},
-          {"expected", expected},
-          {"got",
-           {{"exit", run.got.status},
-            {"stdout", run.got.out},
-            {"stderr", run.got.err},
-            {"timed_out", run.got.timed_out}}}};
-}
-
-// What a failed test expected and what came back, a line each, the outputs (their last 2000
-// bytes) indented.
-std::string failure_text(const std::string& expected, const TestRun& run) {
-  std::string out = fmt::format("expected {}\ngot exit {}{}\n", expected, run.got.status,
-                                run.got.timed_out ? " (killed: timed out)" : "");
-  for (auto [what, text] : {std::pair{"stdout", run.got.out}, {"stderr", run.got.err}}) {
-    std::string shown = text.size() > 2000 ? "..." + text.substr(text.size() - 2000) : text;
-    if (shown.empty()) continue;
-    out += fmt::format("{}:\n", what);
-    std::istringstream lines(shown);
-    for (std::string l; std::getline(lines, l);) out += fmt::format("  {}\n", l);
-  }
-  return out;
-}
-
-// ✓ or ✗ and the test's name; for a failure, what was expected and what came.
-void print_test(const TestCase& test, const std::string& expected, const TestRun& run) {
-  fmt::print("{} {} ({}{})\n", run.passed ? "✓" : "✗", test.name, seconds_text(run.took),
-             run.attempts > 1 ? fmt::format(", {} tries", run.attempts) : "");
-  if (!run.passed) {
-    std::istringstream lines(failure_text(expected, run));
-    for (std::string l; std::getline(lines, l);) fmt::print("    {}\n", l);
-  }
-  std::fflush(stdout);
-}
-
-// A test as a JUnit case: its failure's message is the first two lines of what print_test says
-// (and the tries), its text all of it.
-junit::Case junit_case(const std::string& lab, const TestCase& test, const std::string& expected,
-                       const TestRun& run) {
-  junit::Case c;
-  c.name = test.name;
-  c.classname = lab;
-  c.seconds = std::chrono::duration<double>(run.took).count();
-  if (run.passed) return c;
-  c.outcome = junit::Case::Outcome::failed;
-  c.message = fmt::format("expected {}, got exit {}{}{}", expected, run.got.status,
-                          run.got.timed_out ? " (killed: timed out)" : "",
-                          run.attempts > 1 ? fmt::format(" ({} tries)", run.attempts) : "");
-  c.text = failure_text(expected, run);
-  return c;
-}
-
-// Writes the report; a file that cannot be written is said, after the run's own report, and
-// makes the exit status 1.
-int write_junit(const junit::Suite& suite, const std::string& path) {
-  try {
-    junit::write({suite}, path);
-    return kOk;
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return kFailed;
-  }
-}
-
 }  // namespace
 
 int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json) {
@@ -368,10 +210,8 @@ int cmd_ping(const std::string& lab_or_file, bool as_json) {
 
 int cmd_test(const std::string& lab_or_file, bool as_json, const std::string& junit_file) {
   Running r = running_lab(lab_or_file, "test");
-  LoadResult loaded = stored_file(r);
+  LoadResult loaded = stored_file(r.lab, r.state);
   const Topology& t = loaded.topology;
-  std::map<std::string, const JournalNetns*> by_node;
-  for (const JournalNetns& n : r.state.netns) by_node[n.node] = &n;
   junit::Suite suite;
   suite.name = r.lab;
   suite.timestamp = junit::timestamp(std::time(nullptr));
@@ -380,13 +220,12 @@ int cmd_test(const std::string& lab_or_file, bool as_json, const std::string& ju
   json results = json::array();
   size_t failed = 0;
   for (const TestCase& test : t.tests) {
-    const std::string& node = test.is_ping() ? test.from : test.node;
     TestCommand command = command_of(t, test);
-    TestRun run = run_test(context_of(r, *by_node.at(node)), test, command);
+    TestRun run = run_test(context_of(r.lab, r.state, test_node(test)), test, command);
     failed += !run.passed;
-    results.push_back(test_json(test, command.expected, run));
-    suite.cases.push_back(junit_case(r.lab, test, command.expected, run));
-    if (!as_json) print_test(test, command.expected, run);
+    results.push_back(test_json(test.name, command.expected, run));
+    suite.cases.push_back(junit_case(r.lab, test.name, command.expected, run));
+    if (!as_json) print_test(test.name, command.expected, run);
   }
   suite.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (as_json) {
@@ -401,7 +240,7 @@ int cmd_test(const std::string& lab_or_file, bool as_json, const std::string& ju
     fmt::print("{} passed, {} failed\n", t.tests.size() - failed, failed);
   }
   std::fflush(stdout);
-  int written = junit_file.empty() ? kOk : write_junit(suite, junit_file);
+  int written = junit_file.empty() ? kOk : write_junit({suite}, junit_file);
   return failed ? kFailed : written;
 }
 

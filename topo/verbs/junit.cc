@@ -74,6 +74,14 @@ void add_suite(pugi::xml_node parent, const Suite& s, size_t counts[4]) {
   suite.append_attribute("time") = seconds_text(s.seconds).c_str();
   suite.append_attribute("timestamp") = xml_safe(s.timestamp).c_str();
   suite.append_attribute("hostname") = xml_safe(s.hostname).c_str();
+  if (!s.properties.empty()) {
+    pugi::xml_node properties = suite.append_child("properties");
+    for (const auto& [name, value] : s.properties) {
+      pugi::xml_node p = properties.append_child("property");
+      p.append_attribute("name") = xml_safe(name).c_str();
+      p.append_attribute("value") = xml_safe(value).c_str();
+    }
+  }
   for (const Case& c : s.cases) add_case(suite, c);
   for (int i = 0; i < 4; i++) counts[i] += count[i];
 }

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace topo::junit {
@@ -22,6 +23,8 @@ struct Suite {
   std::string timestamp;  // when it started, ISO 8601 without zone: 2026-11-29T14:35:34
   std::string hostname;
   double seconds = 0;
+  // <properties>: name and value pairs about the whole suite (a scenario's measured times).
+  std::vector<std::pair<std::string, std::string>> properties;
   std::vector<Case> cases;
 };
 

@@ -34,6 +34,7 @@
 #include "topo/run/journal.h"
 #include "topo/run/netlink_backend.h"
 #include "topo/run/state.h"
+#include "topo/verbs/checks.h"
 #include "topo/verbs/lab_common.h"
 
 extern "C" char** environ;
@@ -358,15 +359,22 @@ int cmd_up(const UpOptions& options) {
   if (options.dry_run) return plan_loaded(*loaded, false);
   require_privileges("up");
   raise_fd_limit();
-  LabPaths paths = LabPaths::of(kRunDir, t.name);
-  LabLock lock = LabLock::acquire(paths, t.name, "up");
-  std::optional<JournalState> running = read_journal(paths.journal);
-  if (running && !running->header.lab.empty()) {
-    if (!running->complete) throw std::runtime_error(unfinished_up(*running));
-    return converge_running(*loaded, *running, start);
+  int status = kOk;
+  {
+    LabPaths paths = LabPaths::of(kRunDir, t.name);
+    LabLock lock = LabLock::acquire(paths, t.name, "up");
+    std::optional<JournalState> running = read_journal(paths.journal);
+    if (running && !running->header.lab.empty()) {
+      if (!running->complete) throw std::runtime_error(unfinished_up(*running));
+      status = converge_running(*loaded, *running, start);
+    } else {
+      if (running) std::remove(paths.journal.c_str());  // header never written: nothing was made
+      status = build_fresh(*loaded, lock, options.keep_on_failure, start);
+    }
   }
-  if (running) std::remove(paths.journal.c_str());  // header never written: nothing was made
-  return build_fresh(*loaded, lock, options.keep_on_failure, start);
+  // Waited for without the lab's lock: `topo down` may give up on it meanwhile.
+  if (status != kOk || (!options.wait && !t.ready)) return status;
+  return wait_ready(t);
 }
 
 int cmd_down(const std::string& lab_or_file, bool force) {

@@ -24,6 +24,15 @@ struct UpOptions {
   std::string file;
   bool dry_run = false;
   bool keep_on_failure = false;
+  bool wait = false;  // wait for the `ready` tests (every test when the file has no `ready`)
+};
+
+struct RunOptions {
+  std::string lab, scenario;
+  int repeat = 1;
+  bool keep = false;  // after the last run, leave the lab as the scenario left it
+  bool json = false;
+  std::string junit;  // also a JUnit XML report there
 };
 
 // The lab a verb's LAB argument names: a lab's name, or a topology file (whose `name` is read).
@@ -56,6 +65,11 @@ int cmd_test(const std::string& lab_or_file, bool as_json, const std::string& ju
 int cmd_impair(const std::string& lab_or_file, const std::string& end,
                const std::optional<nl::Impairment>& impairment);
 int cmd_link(const std::string& lab_or_file, const std::string& end, bool up);
+
+// Runs a scenario of the lab's file `repeat` times, putting the lab back after each run (after
+// the last, unless `keep`). 0 when every check held in every run, 1 when any failed, 130 when
+// interrupted (SIGINT or SIGTERM: the lab is put back first).
+int cmd_run(const RunOptions& options);
 
 int cmd_exec(const std::string& lab_or_file, const std::string& node,
              const std::vector<std::string>& command);

@@ -22,9 +22,6 @@ namespace topo {
 
 namespace {
 
-constexpr NodeAction kActions[] = {NodeAction::stop, NodeAction::start, NodeAction::restart,
-                                   NodeAction::pause, NodeAction::resume};
-
 // The node's namespace as the journal records it. `host` (the machine's own namespace), a LAN's
 // namespace and a name the lab has not are the user's mistakes.
 JournalNetns node_record(const OpenLab& lab, const std::string& node) {
@@ -135,50 +132,12 @@ void reread(OpenLab& lab) {
 
 }  // namespace
 
-const char* node_action_name(NodeAction action) {
-  switch (action) {
-    case NodeAction::stop:
-      return "stop";
-    case NodeAction::start:
-      return "start";
-    case NodeAction::restart:
-      return "restart";
-    case NodeAction::pause:
-      return "pause";
-    case NodeAction::resume:
-      return "resume";
-  }
-  return "?";
-}
-
-std::optional<NodeAction> parse_node_action(std::string_view name) {
-  for (NodeAction action : kActions)
-    if (name == node_action_name(action)) return action;
-  return std::nullopt;
-}
-
-OpenLab open_lab(const std::string& lab_or_file, const std::string& verb) {
-  std::optional<std::string> name = lab_name_of(lab_or_file);
-  if (!name) throw Reported{kInvalid};
-  require_privileges(verb);
-  OpenLab lab{*name, LabPaths::of(kRunDir, *name), {}, std::nullopt};
-  // The lock first: an `up` may be writing the journal, a `down` removing the lab.
-  lab.lock = LabLock::acquire_existing(lab.paths, lab.name, verb);
-  std::optional<JournalState> s;
-  if (lab.lock) s = read_journal(lab.paths.journal);
-  if (!s || s->header.lab.empty())
-    throw std::runtime_error(fmt::format("lab {} is not running", lab.name));
-  if (!s->complete) throw std::runtime_error(unfinished_up(*s));
-  built_lab(*s);  // throws for a lab an older topo built: it could not be started again
-  lab.journal = std::move(*s);
-  return lab;
-}
-
 NodeState state_of(const OpenLab& lab, const std::string& node) {
   return live_node_state(lab.journal, node);
 }
 
 void change_node(OpenLab& lab, const std::string& node, NodeAction action) {
+  built_lab(lab.journal);  // throws for a lab an older topo built: it could not be started again
   JournalNetns n = node_record(lab, node);
   bool freezing = action == NodeAction::pause || action == NodeAction::resume;
   if (freezing && parse_kind(n.kind) == NodeKind::bridge)

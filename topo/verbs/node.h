@@ -10,25 +10,9 @@
 #include "topo/model/lab.h"
 #include "topo/run/journal.h"
 #include "topo/run/state.h"
+#include "topo/verbs/runtime.h"
 
 namespace topo {
-
-enum class NodeAction { stop, start, restart, pause, resume };
-const char* node_action_name(NodeAction action);  // "stop", "start", ...
-std::optional<NodeAction> parse_node_action(std::string_view name);
-
-// A running lab held under its lock, its journal read under it.
-struct OpenLab {
-  std::string name;
-  LabPaths paths;
-  JournalState journal;
-  std::optional<LabLock> lock;  // held by this object; none when the caller holds the lock
-};
-
-// Takes the lab's lock (saying `verb` holds it) and reads its journal. Throws Reported{2} when
-// LAB is neither a lab's name nor a file (said already); std::runtime_error when the lab is not
-// running, is busy, or was not finished or built by this topo.
-OpenLab open_lab(const std::string& lab_or_file, const std::string& verb);
 
 // A node's state now (the journal, and its cgroup's freezer): cheap, no netlink.
 NodeState state_of(const OpenLab& lab, const std::string& node);
