@@ -1,4 +1,4 @@
-# bash completion for topo: verbs, options, lab names (running labs) and node names.
+# bash completion for topo: verbs, options, lab names (running labs), node and scenario names.
 # Installed by `make install` into share/bash-completion/completions/topo.
 
 _topo_labs() {
@@ -15,17 +15,25 @@ _topo_nodes() {
   sed -n 's/.*"node":"\([^"]*\)".*"t":"netns".*/\1/p' "$journal" | grep -v '^_'
 }
 
+# Scenarios of a running lab, from the copy of its file `up` keeps: the keys under `scenarios:`.
+_topo_scenarios() {
+  local file="/run/topo/$1/state/topology.yaml"
+  [ -r "$file" ] || return
+  awk '/^scenarios:/ {in_s = 1; next} in_s && /^[^ #]/ {in_s = 0}
+       in_s && /^  [A-Za-z0-9_.-]+:/ {sub(/^  /, ""); sub(/:.*/, ""); print}' "$file"
+}
+
 _topo() {
   local cur prev verb i
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
-  local verbs="up plan down validate exec status ping test graph impair link node"
+  local verbs="up plan down validate exec status ping test graph impair link node run"
   verb=""
   local args=()
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
       -*) ;;
-      *) [ "${COMP_WORDS[i-1]}" = --junit ] && continue ;;&  # its FILE, not LAB
+      *) case ${COMP_WORDS[i-1]} in --junit|--repeat) continue ;; esac ;;&  # their values, not LAB
       *) if [ -z "$verb" ]; then verb=${COMP_WORDS[i]}; else args+=("${COMP_WORDS[i]}"); fi ;;
     esac
   done
@@ -36,7 +44,7 @@ _topo() {
   case $verb in
     up)
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--dry-run --keep-on-failure --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "--dry-run --keep-on-failure --wait --help" -- "$cur"))
       else
         COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur"))
       fi ;;
@@ -86,6 +94,16 @@ _topo() {
         COMPREPLY=($(compgen -W "$(_topo_nodes "${args[0]}")" -- "$cur"))
       elif [ ${#args[@]} -eq 2 ]; then
         COMPREPLY=($(compgen -W "stop start restart pause resume" -- "$cur"))
+      fi ;;
+    run)
+      if [ "$prev" = --junit ]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      elif [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--repeat --keep --json --junit --help" -- "$cur"))
+      elif [ ${#args[@]} -eq 0 ]; then
+        COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))
+      elif [ ${#args[@]} -eq 1 ]; then
+        COMPREPLY=($(compgen -W "$(_topo_scenarios "${args[0]}")" -- "$cur"))
       fi ;;
     exec)
       if [ ${#args[@]} -eq 0 ]; then
