@@ -16,15 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-// stdout only, parsed.
-json topo_json(const std::string& args, int expected_status = 0) {
-  CmdResult r = run(std::string(TOPO_BINARY) + " " + args + " 2>/dev/null");
-  EXPECT_EQ(r.status, expected_status) << args << "\n" << r.output;
-  json j = json::parse(r.output, nullptr, false);
-  EXPECT_FALSE(j.is_discarded()) << r.output;
-  return j;
-}
-
 const char* kChain = R"(name: LAB
 nodes:
   a:

@@ -63,6 +63,14 @@ bool journal_has(const std::string& path, const std::string& type, const std::st
   return false;
 }
 
+nlohmann::json topo_json(const std::string& args, int expected_status) {
+  CmdResult r = run(std::string(TOPO_BINARY) + " " + args + " 2>/dev/null");
+  EXPECT_EQ(r.status, expected_status) << args << "\n" << r.output;
+  nlohmann::json j = nlohmann::json::parse(r.output, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << r.output;
+  return j;
+}
+
 nlohmann::json ip_json(const std::string& command) {
   CmdResult r = run(command);
   EXPECT_EQ(r.status, 0) << command << ": " << r.output;

@@ -40,6 +40,10 @@ std::string file_text(const std::string& path);
 // `part`: the journal's `built` record names every object too, so its text alone tells nothing.
 bool journal_has(const std::string& path, const std::string& type, const std::string& part);
 
+// Runs topo with `args` (quoted as needed), expecting `expected_status`; its standard output,
+// parsed as JSON (standard error is dropped).
+nlohmann::json topo_json(const std::string& args, int expected_status = 0);
+
 // Runs an `ip -j ...` command (expected to succeed) and parses its JSON.
 nlohmann::json ip_json(const std::string& command);
 

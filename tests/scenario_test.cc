@@ -35,15 +35,6 @@ tests:
     ping: {from: a, to: 10.1.0.6}
 )";
 
-// stdout only, parsed.
-json stdout_json(const std::string& args, int expected_status) {
-  CmdResult r = run(std::string(TOPO_BINARY) + " " + args + " 2>/dev/null");
-  EXPECT_EQ(r.status, expected_status) << args << "\n" << r.output;
-  json j = json::parse(r.output, nullptr, false);
-  EXPECT_FALSE(j.is_discarded()) << r.output;
-  return j;
-}
-
 using Scenario = LabTest;
 
 // Actions, checks with within and holds, the timeline, --repeat's spread, and the lab put back
@@ -79,7 +70,7 @@ TEST_F(Scenario, RunsStepsMeasuresChecksAndPutsTheLabBack) {
   EXPECT_TRUE(contains(r.output, "put back as its file says")) << r.output;
   EXPECT_TRUE(contains(r.output, "1 run: 1 passed, 0 failed")) << r.output;
 
-  json j = stdout_json("run " + lab() + " cut --json --repeat 2", 0);
+  json j = topo_json("run " + lab() + " cut --json --repeat 2", 0);
   EXPECT_EQ(j["lab"], lab());
   EXPECT_EQ(j["scenario"], "cut");
   EXPECT_EQ(j["passed"], 2);
