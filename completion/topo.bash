@@ -19,13 +19,14 @@ _topo() {
   local cur prev verb i
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
-  local verbs="up plan down validate exec status ping test graph impair link"
+  local verbs="up plan down validate exec status ping test graph impair link capture"
   verb=""
   local args=()
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
       -*) ;;
       *) [ "${COMP_WORDS[i-1]}" = --junit ] && continue ;;&  # its FILE, not LAB
+      *) case ${COMP_WORDS[i-1]} in -w|--write|-f|--filter|-c|--count|--duration|--snaplen) continue ;; esac ;;&
       *) if [ -z "$verb" ]; then verb=${COMP_WORDS[i]}; else args+=("${COMP_WORDS[i]}"); fi ;;
     esac
   done
@@ -77,6 +78,18 @@ _topo() {
       elif [ ${#args[@]} -eq 2 ] && [ "$verb" = link ]; then
         COMPREPLY=($(compgen -W "up down" -- "$cur"))
       fi ;;
+    capture)
+      case $prev in
+        -w|--write) COMPREPLY=($(compgen -f -- "$cur")) ;;
+        -f|--filter|-c|--count|--duration|--snaplen) ;;
+        *) if [[ $cur == -* ]]; then
+             COMPREPLY=($(compgen -W "-w --write --force -f --filter -c --count --duration --snaplen --help" -- "$cur"))
+           elif [ ${#args[@]} -eq 0 ]; then
+             COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))
+           else
+             COMPREPLY=($(compgen -W "$(_topo_nodes "${args[0]}")" -- "$cur"))
+           fi ;;
+      esac ;;
     exec)
       if [ ${#args[@]} -eq 0 ]; then
         COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))

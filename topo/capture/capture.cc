@@ -178,8 +178,12 @@ struct Writer {
     bool open = true;
     while (!queue.finished()) {
       std::optional<Packet> p = queue.pop(10'000'000);
-      if (!p || !open || (count && total >= count)) continue;
+      if ((p && !open) || (count && total >= count)) continue;
       try {
+        if (!p) {
+          if (open) sink.idle();
+          continue;
+        }
         sink.packet(*p);
       } catch (const OutputClosed&) {
         open = false;

@@ -53,6 +53,9 @@ class Sink {
   // Before any packet: the ends, in the order of their index.
   virtual void start(const std::vector<InterfaceInfo>& ends) = 0;
   virtual void packet(const Packet& packet) = 0;
+  // No packet is waiting: a moment to flush what was written (a reader of a file being
+  // written sees every packet so far).
+  virtual void idle() {}
   // After the last packet.
   virtual void finish(const std::vector<EndStats>& stats, uint64_t start_ns, uint64_t end_ns) = 0;
 };

@@ -36,6 +36,10 @@ void PcapngSink::packet(const Packet& p) {
   write(enhanced_packet_block(p.end, p.timestamp_ns, p.data, p.length), flush_each_);
 }
 
+void PcapngSink::idle() {
+  if (std::fflush(out_) != 0) write_failed("capture");
+}
+
 void PcapngSink::finish(const std::vector<EndStats>& stats, uint64_t start_ns, uint64_t end_ns) {
   std::string blocks;
   for (size_t i = 0; i < stats.size(); i++)

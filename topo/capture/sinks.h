@@ -20,6 +20,7 @@ class PcapngSink : public Sink {
         comment_(std::move(comment)) {}
   void start(const std::vector<InterfaceInfo>& ends) override;
   void packet(const Packet& packet) override;
+  void idle() override;
   void finish(const std::vector<EndStats>& stats, uint64_t start_ns, uint64_t end_ns) override;
 
  private:

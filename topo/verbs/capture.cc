@@ -109,6 +109,7 @@ class FileSink : public capture::Sink {
     pcapng_->start(ends);
   }
   void packet(const capture::Packet& p) override { pcapng_->packet(p); }
+  void idle() override { pcapng_->idle(); }
   void finish(const std::vector<capture::EndStats>& stats, uint64_t start_ns,
               uint64_t end_ns) override {
     pcapng_->finish(stats, start_ns, end_ns);

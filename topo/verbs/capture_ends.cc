@@ -1,6 +1,7 @@
 #include "topo/verbs/capture_ends.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -35,9 +36,9 @@ struct Ends {
   }
   // What a misspelt word may have meant: every end and every node.
   std::vector<std::string> names() const {
-    std::vector<std::string> out = all;
-    for (const std::string& e : all) out.push_back(End::parse(e)->node);
-    return out;
+    std::set<std::string> out(all.begin(), all.end());
+    for (const std::string& e : all) out.insert(End::parse(e)->node);
+    return {out.begin(), out.end()};
   }
 };
 
@@ -103,7 +104,7 @@ std::vector<std::string> ends_of_word(const std::string& lab, const std::string&
     return {one};
   }
   std::vector<std::string> of_node = ends.of_node(one);
-  if (of_node.empty()) names_nothing(lab, one, "node with link ends named", ends);
+  if (of_node.empty()) names_nothing(lab, one, "node", ends);
   return of_node;
 }
 
