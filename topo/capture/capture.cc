@@ -60,7 +60,11 @@ Pcap open_handle(const CaptureEnd& e, const CaptureOptions& o) {
   pcap_set_immediate_mode(p.get(), 1);
   pcap_set_tstamp_precision(p.get(), PCAP_TSTAMP_PRECISION_NANO);
   pcap_set_buffer_size(p.get(), o.buffer_bytes);
-  if (int status = pcap_activate(p.get()); status < 0)
+  int status = pcap_activate(p.get());
+  // A packet socket cannot be bound to an interface that is down (ENETDOWN): the end stays in
+  // the output, with no packets, rather than failing the whole capture.
+  if (status == PCAP_ERROR_IFACE_NOT_UP) return nullptr;
+  if (status < 0)
     throw std::runtime_error(fmt::format("{}: {}", where(e), status_text(p.get(), status)));
   if (pcap_setdirection(p.get(), PCAP_D_INOUT) != 0)
     throw std::runtime_error(fmt::format("{}: direction: {}", where(e), pcap_geterr(p.get())));
@@ -212,7 +216,7 @@ std::string read_until_stopped(std::vector<Pcap>& handles, std::vector<Reading>&
                                const StopSignals& signals, const std::atomic<bool>& stop,
                                std::optional<std::chrono::steady_clock::time_point> deadline) {
   std::vector<pollfd> fds;
-  for (Pcap& p : handles) fds.push_back({pcap_get_selectable_fd(p.get()), POLLIN, 0});
+  for (Pcap& p : handles) fds.push_back({p ? pcap_get_selectable_fd(p.get()) : -1, POLLIN, 0});
   fds.push_back({signals.fd(), POLLIN, 0});
   while (true) {
     int timeout = 100;
@@ -232,6 +236,7 @@ std::string read_until_stopped(std::vector<Pcap>& handles, std::vector<Reading>&
       int n =
           pcap_dispatch(handles[i].get(), 256, on_packet, reinterpret_cast<u_char*>(&readings[i]));
       if (n < 0) {  // the interface went away (its node was removed): that end is done
+        readings[i].stats->problem = pcap_geterr(handles[i].get());
         fds[i].fd = -1;
       }
     }
@@ -255,12 +260,15 @@ CaptureResult capture(std::vector<CaptureEnd>& ends, const CaptureOptions& optio
   for (CaptureEnd& e : ends) e.netns_fd.reset();
 
   std::vector<InterfaceInfo> infos;
-  for (size_t i = 0; i < ends.size(); i++)
-    infos.push_back({ends[i].name, ends[i].description, options.filter,
-                     static_cast<uint16_t>(pcap_datalink(handles[i].get())),
-                     static_cast<uint32_t>(pcap_snapshot(handles[i].get()))});
   CaptureResult result;
   result.ends.resize(ends.size());
+  for (size_t i = 0; i < ends.size(); i++) {
+    pcap_t* p = handles[i].get();
+    infos.push_back({ends[i].name, ends[i].description, options.filter,
+                     static_cast<uint16_t>(p ? pcap_datalink(p) : DLT_EN10MB),
+                     static_cast<uint32_t>(p ? pcap_snapshot(p) : options.snaplen)});
+    if (!p) result.ends[i].problem = "the interface is down: not captured";
+  }
   std::vector<Reading> readings;
   PacketQueue queue(options.queue_bytes, options.window_ns);
   for (size_t i = 0; i < ends.size(); i++)
@@ -290,7 +298,8 @@ CaptureResult capture(std::vector<CaptureEnd>& ends, const CaptureOptions& optio
   result.stopped_by = stopped_by.empty() ? writer.stopped_by : stopped_by;
   for (size_t i = 0; i < ends.size(); i++) {
     pcap_stat s;
-    if (pcap_stats(handles[i].get(), &s) == 0) result.ends[i].kernel_dropped = s.ps_drop;
+    if (handles[i] && pcap_stats(handles[i].get(), &s) == 0)
+      result.ends[i].kernel_dropped = s.ps_drop;
     result.ends[i].written = writer.written[i];
   }
   result.late = queue.late();

@@ -44,6 +44,7 @@ struct CaptureOptions {
 // full) and those topo dropped (the writer was behind: the queue was full).
 struct EndStats {
   uint64_t captured = 0, written = 0, kernel_dropped = 0, topo_dropped = 0;
+  std::string problem;  // why the end was not captured, or stopped: "" for none
 };
 
 // Where packets go, in timestamp order, from one thread (not the caller's).
@@ -76,9 +77,10 @@ struct CaptureResult {
 };
 
 // Opens a handle on every end (on a thread that enters each end's namespace: the handle's
-// socket stays there), then captures until SIGINT or SIGTERM, `count` packets, `duration`, or
-// the sink's output closes. Everything read is given to the sink before it returns. Throws
-// std::runtime_error naming the end when a handle cannot be opened (nothing was captured).
+// socket stays there); an end whose interface is down keeps its place in the output, without
+// packets (its EndStats say why). Then captures until SIGINT or SIGTERM, `count` packets,
+// `duration`, or the sink's output closes. Everything read is given to the sink before it returns.
+// Throws std::runtime_error naming the end when a handle cannot be opened (nothing was captured).
 CaptureResult capture(std::vector<CaptureEnd>& ends, const CaptureOptions& options, Sink& sink);
 
 }  // namespace topo::capture

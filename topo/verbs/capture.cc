@@ -146,6 +146,8 @@ void report(const std::string& lab, const std::vector<capture::CaptureEnd>& ends
     spdlog::info("  {:<{}}  captured {}, dropped by the kernel {}, by topo {}", ends[i].name, width,
                  e.captured, e.kernel_dropped, e.topo_dropped);
   }
+  for (size_t i = 0; i < ends.size(); i++)
+    if (!r.ends[i].problem.empty()) spdlog::warn("{}: {}", ends[i].name, r.ends[i].problem);
   if (kernel + topo)
     spdlog::warn(
         "{} packets dropped: {} by the kernel (its buffer was full), {} by topo (the "
