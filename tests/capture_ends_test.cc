@@ -52,6 +52,11 @@ TEST(CaptureEnds, ALanWrittenAsInTheFileBringsItsPorts) {
                                       "_lan4:p3"}));
 }
 
+TEST(CaptureEnds, ALinkInBracketsSplitIntoWordsByTheShellIsOneLinkAgain) {
+  EXPECT_EQ(select({"[h1:eth0,", "r1:eth0]", "r2"}),
+            (std::vector<std::string>{"h1:eth0", "r1:eth0", "r2:eth0", "r2:eth1", "r2:eth2"}));
+}
+
 TEST(CaptureEnds, EachEndOnceInTheOrderNamed) {
   EXPECT_EQ(select({"r2:eth0", "r1", "r1:eth1"}),
             (std::vector<std::string>{"r2:eth0", "r1:eth0", "r1:eth1", "r1:eth9"}));

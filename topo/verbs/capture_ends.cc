@@ -108,10 +108,26 @@ std::vector<std::string> ends_of_word(const std::string& lab, const std::string&
   return of_node;
 }
 
+// `[h1:eth1, h2:eth1]` unquoted is two words of the shell's: one link again.
+std::vector<std::string> joined_links(const std::vector<std::string>& words) {
+  std::vector<std::string> out;
+  bool open = false;
+  for (const std::string& w : words) {
+    if (open)
+      out.back() += " " + w;
+    else
+      out.push_back(w);
+    if (!w.empty() && w.front() == '[') open = true;
+    if (!w.empty() && w.back() == ']') open = false;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<End> select_ends(const std::string& lab, const std::vector<JournalVeth>& veths,
-                             const std::vector<std::string>& words) {
+                             const std::vector<std::string>& given) {
+  std::vector<std::string> words = joined_links(given);
   Ends ends(veths);
   std::vector<std::string> chosen;
   if (words.empty()) chosen = ends.all;

@@ -279,8 +279,8 @@ void add_capture(CLI::App& app, Verbs& verbs) {
   });
   add_lab(cmd, a->lab);
   cmd->add_option("END", a->ends,
-                  "NODE:IFACE, a node, or a link as the file writes it (r1:eth1,r2:eth1); "
-                  "none: every end of the lab");
+                  "NODE:IFACE, a node, or a link: its ends with commas (r1:eth1,r2:eth1); none: "
+                  "every end of the lab");
   CLI::Option* write =
       cmd->add_option("-w,--write", a->write, "Write pcapng to FILE (- for standard output)")
           ->type_name("FILE");
