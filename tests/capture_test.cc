@@ -220,6 +220,54 @@ TEST_F(Capture, FullSpeedTrafficIntoAStalledOutputIsDroppedAndReported) {
   std::cout << text.substr(0, text.find("\tCommand being timed"));
 }
 
+// A LAN's ports and an end in the root namespace are ends like the others.
+using CaptureLan = LabTest;
+
+TEST_F(CaptureLan, APortOfItsBridgeAndAnEndInTheRootNamespaceAreEndsLikeTheOthers) {
+  if (!has_tools()) GTEST_SKIP() << "tshark, capinfos or tcpdump is not installed";
+  std::string host_end = "t" + lab().substr(2);  // a short, unique interface name
+  ASSERT_EQ(topo("up " + write_lab(fmt::format(R"(name: LAB
+nodes: {{h1: {{}}, h2: {{}}, r1: {{kind: router}}}}
+links:
+  - endpoints: [h1:eth1, h2:eth1, r1:eth2]
+    addresses: [10.9.0.1/24, 10.9.0.2/24, 10.9.0.3/24]
+  - endpoints: [r1:eth9, host:{}]
+    addresses: [10.8.0.1/30, 10.8.0.2/30]
+)",
+                                               host_end)))
+                .status,
+            0);
+  std::string path = dir() + "/lan.pcapng";
+  // The LAN as the shell splits the file's way of writing it, and the root namespace's end.
+  pid_t pid = spawn_topo(
+      {"capture", lab(), "[h1:eth1,", "h2:eth1,", "r1:eth2]", "host", "-f", "icmp", "-w", path},
+      path + ".log");
+  struct stat st;
+  ASSERT_TRUE(eventually([&] { return stat(path.c_str(), &st) == 0 && st.st_size > 0; }, 10s))
+      << file_text(path + ".log");
+  ASSERT_EQ(in_node("h1", "ping -c1 -W2 10.9.0.3").status, 0);
+  ASSERT_EQ(in_node("r1", "ping -c1 -W2 10.8.0.2").status, 0);
+  auto fields = [&] {
+    return run("tshark -r " + path + " -T fields -e frame.interface_name -e icmp.type").output;
+  };
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::string f = fields();
+        return contains(f, "h1:eth1\t0\n") && contains(f, "host:" + host_end + "\t0\n");
+      },
+      10s))
+      << fields();
+  kill(pid, SIGINT);
+  ASSERT_EQ(wait_for(pid), 0) << file_text(path + ".log");
+  std::string info = run("capinfos " + path).output;
+  for (const char* end : {"h1:eth1", "h2:eth1", "r1:eth2", "_lan1:p1", "_lan1:p2", "_lan1:p3"})
+    EXPECT_TRUE(contains(info, std::string("Name = ") + end + "\n")) << end << "\n" << info;
+  EXPECT_TRUE(contains(info, "Name = host:" + host_end + "\n")) << info;
+  std::string seen = fields();
+  EXPECT_TRUE(contains(seen, "_lan1:p1\t8\n")) << seen;
+  EXPECT_TRUE(contains(seen, "_lan1:p3\t0\n")) << seen;
+}
+
 TEST_F(Capture, MistakesAreRefusedAndCreateNothing) {
   std::string path = file("never.pcapng");
   CmdResult no_end = topo("capture " + lab() + " r1:eth7 -w " + path);
