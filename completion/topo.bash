@@ -19,7 +19,7 @@ _topo() {
   local cur prev verb i
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
-  local verbs="up plan down validate exec status ping test graph impair link capture"
+  local verbs="up plan down validate exec status ping test graph impair link node capture"
   verb=""
   local args=()
   for ((i = 1; i < COMP_CWORD; i++)); do
@@ -77,6 +77,16 @@ _topo() {
         COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))
       elif [ ${#args[@]} -eq 2 ] && [ "$verb" = link ]; then
         COMPREPLY=($(compgen -W "up down" -- "$cur"))
+      fi ;;
+    node)
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--help" -- "$cur"))
+      elif [ ${#args[@]} -eq 0 ]; then
+        COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))
+      elif [ ${#args[@]} -eq 1 ]; then
+        COMPREPLY=($(compgen -W "$(_topo_nodes "${args[0]}")" -- "$cur"))
+      elif [ ${#args[@]} -eq 2 ]; then
+        COMPREPLY=($(compgen -W "stop start restart pause resume" -- "$cur"))
       fi ;;
     capture)
       case $prev in

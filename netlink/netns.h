@@ -54,6 +54,7 @@ class Netns {
   Fd descriptor() const;
   const NetnsId& id() const { return id_; }
   Socket& socket() { return socket_; }
+  const Socket& socket() const { return socket_; }
 
  private:
   Netns(std::string name, Fd fd, Socket socket, NetnsId id)

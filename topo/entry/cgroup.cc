@@ -141,16 +141,60 @@ void Cgroup::kill() const {
   if (hierarchy.v2 && write_text(path + "/cgroup.kill", "1")) return;
   // Frozen, nothing forks between reading the list and the signal; a frozen process dies when it
   // is thawed.
-  std::string file = hierarchy.v2 ? "/cgroup.freeze" : "/freezer.state";
-  write_text(path + file, hierarchy.v2 ? "1" : "FROZEN");
-  auto frozen = [&] {
-    return hierarchy.v2 ? event_is_set(read_text(path + "/cgroup.events"), "frozen")
-                        : read_text(path + file).rfind("FROZEN", 0) == 0;
-  };
-  auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  while (!frozen() && std::chrono::steady_clock::now() < limit) pause_briefly();
+  bool was_frozen = frozen();
+  try {
+    freeze(std::chrono::seconds(1));
+  } catch (const std::runtime_error&) {
+    // Signalled all the same: a process forked meanwhile may escape.
+  }
   signal(SIGKILL);
-  write_text(path + file, hierarchy.v2 ? "0" : "THAWED");
+  if (!was_frozen) thaw();
+}
+
+namespace {
+
+// The file a cgroup's freezer is asked through, and the values that freeze and thaw.
+struct Freezer {
+  std::string file, freeze, thaw;
+};
+Freezer freezer_of(const Hierarchy& h) {
+  return h.v2 ? Freezer{"/cgroup.freeze", "1", "0"} : Freezer{"/freezer.state", "FROZEN", "THAWED"};
+}
+
+}  // namespace
+
+bool Cgroup::freeze(std::chrono::milliseconds limit) const {
+  Freezer f = freezer_of(hierarchy);
+  if (!write_text(path + f.file, f.freeze))
+    throw std::runtime_error("cannot freeze cgroup " + path + ": " + strerror(errno));
+  // v1 reads FREEZING until every process has stopped; v2 says so in cgroup.events.
+  auto done = [&] {
+    return hierarchy.v2 ? event_is_set(read_text(path + "/cgroup.events"), "frozen")
+                        : read_text(path + f.file).rfind("FROZEN", 0) == 0;
+  };
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done() && std::chrono::steady_clock::now() < deadline) pause_briefly();
+  return done();
+}
+
+void Cgroup::thaw() const {
+  Freezer f = freezer_of(hierarchy);
+  write_text(path + f.file, f.thaw);
+}
+
+bool Cgroup::frozen() const {
+  if (hierarchy.v2) return read_text(path + "/cgroup.freeze").rfind("1", 0) == 0;
+  // v1: freezer.state is also FROZEN under a frozen parent; self_freezing is its own.
+  return read_text(path + "/freezer.self_freezing").rfind("1", 0) == 0;
+}
+
+void Cgroup::kill_frozen() const {
+  if (frozen()) {
+    signal(SIGKILL);
+    thaw();
+    return;
+  }
+  for (const std::string& dir : children(path)) Cgroup{hierarchy, dir}.kill_frozen();
 }
 
 bool Cgroup::wait_empty(std::chrono::steady_clock::time_point deadline) const {

@@ -58,6 +58,19 @@ struct Cgroup {
   // SIGKILL to everything in it and below, in one step that a fork cannot escape: cgroup.kill
   // (cgroup v2, Linux 5.14), else frozen, each process killed, thawed.
   void kill() const;
+  // The freezer (cgroup v2 cgroup.freeze, v1 freezer.state), as `docker pause` uses it: every
+  // process in it and below stops (as with SIGSTOP, but a process that forks meanwhile cannot
+  // escape, and none sees a signal). freeze() waits until they all are (at most `limit`);
+  // false when they were not by then (a process in uninterruptible sleep). Throws
+  // std::runtime_error when the freezer cannot be written.
+  bool freeze(std::chrono::milliseconds limit) const;
+  void thaw() const;
+  // Whether it was frozen itself (freeze()), not only as a part of a frozen parent.
+  bool frozen() const;
+  // Every process in a frozen cgroup of it or below (itself included) killed where it stands,
+  // then thawed, so that it dies without running again: a frozen process sees no SIGTERM, and
+  // thawing it first would let it run (and send what it sends) once more.
+  void kill_frozen() const;
   // Waits until nothing lives in it or below, or the deadline passes; whether it is empty.
   bool wait_empty(std::chrono::steady_clock::time_point deadline) const;
   // Removes it and everything below (each must be empty). Throws std::runtime_error ("cannot

@@ -111,8 +111,17 @@ nl::Fd make_node_dir(const LabDirHold& hold, const std::string& node_dir) {
   return dir;
 }
 
+std::string paused_node_problem(const std::string& lab, const std::string& node) {
+  std::optional<cgroup::Cgroup> group = cgroup::node_cgroup(lab, node);
+  if (!group || !group->frozen()) return "";
+  return "node " + node + " of lab " + lab + " is paused: its processes are frozen, and so would " +
+         "be this command. `topo node " + lab + " " + node + " resume` continues it";
+}
+
 void NodeEntry::prepare(const NodeContext& node, const std::vector<std::string>& command,
                         const std::string& daemon) {
+  if (std::string why = paused_node_problem(node.lab, node.node); !why.empty())
+    throw std::runtime_error(why);
   hold.acquire(lab_dir_of(node.node_dir));
   make_node_dir(hold, node.node_dir);
   std::string netns_path = "/run/netns/" + node.netns;

@@ -32,6 +32,10 @@ class LabDirHold {
   nl::Fd dir_;
 };
 
+// Why no command may start in a node now: "" when it may; "node NODE of lab LAB is paused: ..."
+// when `topo node LAB NODE pause` froze it (a command would be born frozen and hang).
+std::string paused_node_problem(const std::string& lab, const std::string& node);
+
 // Everything entering needs, made beforehand: after a fork only system calls follow.
 struct NodeEntry {
   // Held from before the node's directory and cgroup are made until the command is born in its
@@ -52,7 +56,8 @@ struct NodeEntry {
 
   // Opens the node's namespace and the cgroup to start the command in (that of `daemon`, or
   // with none the node's cgroup for other commands: see cgroup.h), makes its directory and
-  // gathers the rest. Throws std::runtime_error saying what failed.
+  // gathers the rest. Throws std::runtime_error saying what failed, or that the node is paused
+  // (paused_node_problem).
   void prepare(const NodeContext& node, const std::vector<std::string>& argv,
                const std::string& daemon = {});
 };

@@ -158,6 +158,7 @@ int exec_in_node(const std::string& lab, const std::string& node,
   if (node.empty() || !std::isalnum(static_cast<unsigned char>(node[0])) ||
       found.found == JournalNode::Found::no_node)
     return fail(2, "lab " + lab + " has no node `" + node + "`");
+  if (std::string why = paused_node_problem(lab, node); !why.empty()) return fail(1, why);
   LabDirs dirs = LabDirs::of(lab, found.file);
   NodeContext ctx{
       lab, node, found.netns, dirs.node_dir(node), dirs.lab_dir, read_node_env(dirs, node)};

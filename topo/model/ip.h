@@ -33,6 +33,15 @@ struct IpPrefix {
   static constexpr int AF_INET6_VALUE = 10;  // AF_INET6 on Linux
 };
 
+// A prefix as a key: ordered by value (family, bytes, length), not by its text.
+struct PrefixLess {
+  bool operator()(const IpPrefix& x, const IpPrefix& y) const {
+    if (x.family != y.family) return x.family < y.family;
+    if (x.bytes != y.bytes) return x.bytes < y.bytes;
+    return x.len < y.len;
+  }
+};
+
 using Mac = std::array<uint8_t, 6>;
 std::optional<Mac> parse_mac(std::string_view text);
 std::string mac_text(const Mac& mac);

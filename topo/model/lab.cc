@@ -54,6 +54,24 @@ const char* iface_type_name(IfaceType type) {
   return "?";
 }
 
+const char* node_state_name(NodeState state) {
+  switch (state) {
+    case NodeState::running:
+      return "running";
+    case NodeState::stopped:
+      return "stopped";
+    case NodeState::paused:
+      return "paused";
+  }
+  return "?";
+}
+
+std::optional<NodeState> parse_node_state(std::string_view name) {
+  for (NodeState state : {NodeState::running, NodeState::stopped, NodeState::paused})
+    if (name == node_state_name(state)) return state;
+  return std::nullopt;
+}
+
 const BuiltIface* BuiltNode::find_iface(std::string_view iface) const {
   for (const BuiltIface& i : ifaces)
     if (i.name == iface) return &i;

@@ -97,6 +97,14 @@ struct BuiltDaemon {
   int64_t pid = 0;     // live only: the running daemon
 };
 
+// A node at run time (`topo node`): running as built; stopped (its processes ended, its
+// interfaces but lo down: its namespace, interfaces and addresses kept); or paused (its
+// processes frozen, its interfaces as they were).
+enum class NodeState { running, stopped, paused };
+const char* node_state_name(NodeState state);  // "running", "stopped", "paused"
+// The state a name (as node_state_name gives it) stands for; nullopt for any other text.
+std::optional<NodeState> parse_node_state(std::string_view name);
+
 struct BuiltNode {
   std::string name, netns;
   NodeKind kind = NodeKind::host;  // NodeKind::lan for a LAN's namespace
@@ -105,10 +113,11 @@ struct BuiltNode {
   std::vector<BuiltIface> ifaces;  // lo first, then by slot
   std::vector<BuiltRoute> routes;
   std::vector<BuiltFile> files;
-  std::vector<std::string> exec;     // run once, when the node is made
-  std::vector<BuiltDaemon> daemons;  // in the file's order: started in it
-  bool etc_link = false;             // /etc/netns/<netns> links to the lab's etc directory
-  nl::NetnsId id;                    // live only: the namespace's identity
+  std::vector<std::string> exec;         // run once, when the node is made
+  std::vector<BuiltDaemon> daemons;      // in the file's order: started in it
+  bool etc_link = false;                 // /etc/netns/<netns> links to the lab's etc directory
+  nl::NetnsId id;                        // live only: the namespace's identity
+  NodeState state = NodeState::running;  // live only
 
   const BuiltIface* find_iface(std::string_view iface) const;
 };

@@ -118,7 +118,7 @@ void Converger::change_interface(const End& end, const BuiltIface& w) {
   if (edits.empty() && drift.empty()) return;
   if (!edits.empty())
     change('~', "interface", end.text(), fmt::format("{}", fmt::join(edits, ", ")));
-  if (!drift.empty())
+  if (!drift.empty() && !quiet('!', end.node))
     change('!', "interface", end.text(),
            fmt::format("{} (changed by hand: put back)", fmt::join(drift, ", ")));
   emit(std::move(c));
@@ -131,7 +131,8 @@ void Converger::add_addresses(const End& end, const BuiltIface& iface) {
     bool with_link = made_links_.count(end) && before_.has_address(end, a);
     if (!fresh_.count(end.node) && !with_link) {
       char op = classify(before_.has_address(end, a), false);
-      change(op, "address", address_text({end, a}), op == '!' ? "missing: put back" : "");
+      if (!quiet(op, end.node))
+        change(op, "address", address_text({end, a}), op == '!' ? "missing: put back" : "");
     }
     emit(AddAddress{ref(end), a});
   }
@@ -172,8 +173,10 @@ void Converger::set_route(const std::string& n, const BuiltRoute& route) {
     auto same = [](const BuiltRoute& x, const BuiltRoute& y) {
       return hops_text(x) == hops_text(y);
     };
-    change(classify(r, b, l, same), "route", route_text(key),
-           l ? fmt::format("{} -> {}", hops_text(*l), hops_text(r)) : hops_text(r));
+    char op = classify(r, b, l, same);
+    if (!quiet(op, n))
+      change(op, "route", route_text(key),
+             l ? fmt::format("{} -> {}", hops_text(*l), hops_text(r)) : hops_text(r));
   }
   emit(std::move(add));
 }
@@ -196,7 +199,7 @@ void Converger::write_files() {
   for (const BuiltNode& n : lab_.nodes)
     if (n.kind != NodeKind::lan) prepare_node(n);
   for (const BuiltNode& n : lab_.nodes)
-    if (fresh_.count(n.name))
+    if (fresh_.count(n.name) || restarted_.count(n.name))
       for (const std::string& cmd : n.exec) emit(RunExec{node(n.name), cmd});
 }
 
@@ -245,10 +248,11 @@ void Converger::start_daemons() {
       // again comes with it.
       if (survives(n.name) && !alive) {
         char op = classify(d.config, b ? &b->config : nullptr, nullptr);
-        change(op, "daemon", node_object_text({n.name, d.name}),
-               op == '~'   ? "started: its cmd, env or files changed"
-               : op == '!' ? "not running: started again"
-                           : d.cmd);
+        if (!quiet(op, n.name))
+          change(op, "daemon", node_object_text({n.name, d.name}),
+                 op == '~'   ? "started: its cmd, env or files changed"
+                 : op == '!' ? "not running: started again"
+                             : d.cmd);
       }
       emit(StartDaemon{node(n.name), d.name, d.cmd});
       started = true;

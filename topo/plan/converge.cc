@@ -52,6 +52,7 @@ Converger::Converger(const Lab& want, const Lab& before, const Lab& live,
 
 Convergence Converger::run() {
   plan_nodes();
+  wake_nodes();
   stop_daemons();
   remove_from_surviving_nodes();
   remove_links_and_nodes();
@@ -103,6 +104,22 @@ void Converger::plan_nodes() {
   }
   for (const auto& [name, n] : live_.nodes)
     if (!want_.node(name)) gone_.insert(name);
+}
+
+// A node that stays and was paused is resumed before anything else is done to it; one that was
+// stopped is started again as it is configured (restarted_).
+void Converger::wake_nodes() {
+  for (const BuiltNode& n : lab_.nodes) {
+    const BuiltNode* live = live_.node(n.name);
+    if (!live || !survives(n.name)) continue;
+    if (live->state == NodeState::paused) {
+      change('!', "node", n.name, "paused (`topo node`): resumed");
+      emit(ResumeNode{node(n.name)});
+    } else if (live->state == NodeState::stopped) {
+      change('!', "node", n.name, "stopped (`topo node`): started again");
+      restarted_.insert(n.name);
+    }
+  }
 }
 
 void Converger::stop_daemons() {
@@ -258,6 +275,14 @@ void Converger::create_links() {
     made_links_.insert(l.b);
   }
   for (SetLink& p : ports) emit(std::move(p));
+}
+
+Lab node_part(const Lab& lab, std::string_view node) {
+  Lab part;
+  part.name = lab.name;
+  part.prefix = lab.prefix;
+  if (const BuiltNode* n = lab.find_node(node)) part.nodes.push_back(*n);
+  return part;
 }
 
 Convergence converge(const Lab& want, const Lab& before, const Lab& live,

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "topo/model/impairment.h"
@@ -24,6 +25,12 @@ namespace topo {
 
 // Objects of both, for what a lab may hold after an `up` that changed it did not finish.
 Lab merged(Lab first, const Lab& second);
+
+// The part of a lab that is one node: its namespace and what is in it, without the other nodes,
+// links, LANs, ends in the root namespace or hosts file. Converged against what is live of it,
+// it changes that node and nothing else (`topo node LAB NODE start`): the veths stay, being
+// no object of it; its interfaces, addresses, routes, files and processes are its own.
+Lab node_part(const Lab& lab, std::string_view node);
 
 // A LAN's namespace is named by the LAN's position among the file's links (_lan3), and its
 // ports by their member's position (p1, p2, ...). Renames the LANs of `lab` and their ports to

@@ -74,6 +74,9 @@ class Converger {
   std::set<std::string> gone_;        // namespaces to remove: no longer wanted, or replaced
   std::set<End> made_links_;          // ends of the links made now
   std::set<End> ups_;                 // ends of links made now that their node brings up
+  // Nodes that stay and were stopped (`topo node stop`): configured again as the lab was built,
+  // their exec: lines run again, their daemons started; their drift is the one line that says so.
+  std::set<std::string> restarted_;
 
   template <class A>
   void emit(A&& action) {
@@ -88,6 +91,10 @@ class Converger {
   // An interface; with its slot when its namespace is made now (its interfaces are made in the
   // order the lab gives), else the kernel's.
   IfaceRef ref(const End& end) const;
+  // Drift of a node started again, which its own line stands for: not listed.
+  bool quiet(char op, const std::string& node_name) const {
+    return op == '!' && restarted_.count(node_name);
+  }
   bool survives(const std::string& node_name) const {
     return node_name == kHostNode || (want_.node(node_name) && !fresh_.count(node_name));
   }
@@ -95,6 +102,7 @@ class Converger {
   // converge.cc
   void add_plan_node(const BuiltNode& n);
   void plan_nodes();
+  void wake_nodes();
   void stop_daemons();
   void remove_from_surviving_nodes();
   void remove_addresses();

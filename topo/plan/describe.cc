@@ -107,6 +107,7 @@ auto describing_changes(const Plan* plan) {
         return fmt::format("{}: stop daemon {} (pid {})", node(a.node), a.name, a.pid);
       },
       [=](const RemoveFile& a) { return fmt::format("{}: remove file {}", node(a.node), a.name); },
+      [=](const ResumeNode& a) { return fmt::format("{}: resume its processes", node(a.node)); },
       [=](const DeleteNode& a) {
         return fmt::format("{}: stop its processes, delete netns {}", node(a.node),
                            plan->nodes[a.node].netns);

@@ -19,12 +19,7 @@ inline constexpr int kVethMtu = 1500;  // a veth's MTU when the file gives none
 // The MTU an interface is compared by: a veth without one in the file has the kernel's 1500.
 int compared_mtu(const BuiltIface& iface);
 
-// A prefix as a key: ordered by value (family, bytes, length), not by its text.
-struct PrefixLess {
-  bool operator()(const nl::IpPrefix& x, const nl::IpPrefix& y) const {
-    return std::tie(x.family, x.bytes, x.len) < std::tie(y.family, y.bytes, y.len);
-  }
-};
+using nl::PrefixLess;
 
 // A veth pair, whichever end sent the request: its ends in order.
 using LinkKey = std::pair<End, End>;

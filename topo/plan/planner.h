@@ -127,15 +127,19 @@ struct RemoveFile {  // a file no longer in the node's `files`
   int node = 0;
   std::string name;
 };
+struct ResumeNode {  // a paused node's processes thawed (`topo node LAB NODE pause` froze them)
+  int node = 0;
+};
 struct DeleteNode {  // its processes stopped, its /etc/netns link and namespace removed
   int node = 0;
   nl::NetnsId id;  // the namespace's identity, as read when the lab was compared
 };
 
-using Action = std::variant<CreateNetns, CreateBridge, CreateVeth, SetSysctl, AddAddress, SetLink,
-                            SetImpair, AddRoute, WriteHosts, LinkEtc, PrepareNode, RunExec,
-                            StartDaemon, WatchDaemons, ChangeLink, DeleteAddress, DeleteRoute,
-                            ClearImpair, DeleteVeth, StopDaemon, RemoveFile, DeleteNode>;
+using Action =
+    std::variant<CreateNetns, CreateBridge, CreateVeth, SetSysctl, AddAddress, SetLink, SetImpair,
+                 AddRoute, WriteHosts, LinkEtc, PrepareNode, RunExec, StartDaemon, WatchDaemons,
+                 ChangeLink, DeleteAddress, DeleteRoute, ClearImpair, DeleteVeth, StopDaemon,
+                 RemoveFile, ResumeNode, DeleteNode>;
 
 struct Plan {
   std::string lab;

@@ -67,6 +67,7 @@ void journal_applied(const Plan& plan, const Action& action, Backend& backend,
             journal.host_link_gone(host->iface);
       },
       [&](const StopDaemon& d) { journal.daemon_gone(plan.nodes[d.node].name, d.name); },
+      [&](const ResumeNode& n) { journal.node_state(plan.nodes[n.node].name, NodeState::running); },
       [&](const DeleteNode& n) {
         journal.etc_link_gone(plan.nodes[n.node].netns);
         journal.netns_gone(plan.nodes[n.node].netns);
@@ -85,6 +86,14 @@ void journal_applied(const Plan& plan, const Action& action, Backend& backend,
 
 void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
                 const ProgressFn& progress) {
+  apply_actions(plan, backend, journal, progress);
+  size_t nodes = 0;
+  for (const PlanNode& n : plan.nodes) nodes += n.role == PlanNode::Role::node;
+  journal.complete(nodes, plan.links);
+}
+
+void apply_actions(const Plan& plan, Backend& backend, JournalWriter& journal,
+                   const ProgressFn& progress) {
   const std::vector<Action>& actions = plan.actions;
   backend.begin(plan);
   Progress done;
@@ -181,9 +190,6 @@ void apply_plan(const Plan& plan, Backend& backend, JournalWriter& journal,
     begin = end;
   }
   wait_etc_links();
-  size_t nodes = 0;
-  for (const PlanNode& n : plan.nodes) nodes += n.role == PlanNode::Role::node;
-  journal.complete(nodes, plan.links);
 }
 
 std::vector<std::string> teardown(const JournalState& state, Backend& backend,

@@ -19,6 +19,11 @@ struct Progress {
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
+// Applies every action in order, as apply_plan does, without the `complete` record that ends a
+// whole lab's change: for a change to part of a running lab (a node started again).
+void apply_actions(const Plan& plan, Backend& backend, JournalWriter& journal,
+                   const ProgressFn& progress = {});
+
 // Applies every action in order. Namespaces and veths are written to the journal in one batch
 // before the batch is created, and each namespace's identity before it is bound at its name.
 // Throws what the backend throws; the caller rolls back.

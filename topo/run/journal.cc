@@ -81,6 +81,15 @@ void JournalWriter::link_state(const std::string& end, bool up) {
   write_lines(rec::line(rec::kLinkState, rec::EndLinkState{end, up}));
 }
 
+void JournalWriter::node_state(const std::string& node, NodeState state) {
+  write_lines(rec::line(rec::kNodeState, rec::NodeStateRecord{node, node_state_name(state)}));
+}
+
+NodeState node_state(const JournalState& state, const std::string& node) {
+  auto it = state.node_states.find(node);
+  return it == state.node_states.end() ? NodeState::running : it->second;
+}
+
 void JournalWriter::netns_gone(const std::string& netns) {
   write_lines(rec::line(rec::kNetnsGone, rec::NetnsRef{netns}));
 }
@@ -134,6 +143,8 @@ void JournalWriter::rewrite(const std::string& path, const JournalState& s) {
     for (const auto& [end, text] : s.impairments)
       if (!text.empty()) w.impairment(end, text);
     for (const auto& [end, up] : s.link_states) w.link_state(end, up);
+    for (const auto& [node, state] : s.node_states)
+      if (state != NodeState::running) w.node_state(node, state);
     if (s.complete) w.complete(s.nodes, s.links);
     if (s.building && s.complete) w.built(*s.building);
     if (fsync(w.fd_.get()) != 0) nl::throw_errno("", next, "write journal", errno);

@@ -6,10 +6,13 @@
 //
 // Version 3: a `built` record holds the whole lab an `up` builds (model/lab.h, as JSON: see
 // run/lab_json.h), written before its first creation, so that what a running lab was built from
-// is read, never recomputed. Version 2 (still read): a namespace's identity is its cookie, device
-// and inode, recorded by the thread that made it before the namespace is bound at its name.
-// Version 1 (still read) recorded the inode alone, after the whole batch. A journal of any other
-// version (or of none) is refused: it cannot be told from a misread.
+// is read, never recomputed. A `node-state` record (`topo node`) says that a node was stopped or
+// paused, or runs again; it came later within version 3, whose readers pass over a type they do
+// not know (a topo without `topo node` then sees every node running). Version 2 (still read): a
+// namespace's identity is its cookie, device and inode, recorded by the thread that made it
+// before the namespace is bound at its name. Version 1 (still read) recorded the inode alone,
+// after the whole batch. A journal of any other version (or of none) is refused: it cannot be
+// told from a misread.
 #pragma once
 
 #include <cstdint>
@@ -79,6 +82,7 @@ struct JournalState {
   std::vector<JournalDaemon> daemons;
   std::map<std::string, std::string> impairments;  // "node:iface" -> its impairment ("": none)
   std::map<std::string, bool> link_states;         // "node:iface" -> set up (true) or down
+  std::map<std::string, NodeState> node_states;    // node -> stopped or paused (none: running)
   bool complete = false;                           // `up` finished
   size_t nodes = 0, links = 0;                     // as the complete record counts them
 };
@@ -103,6 +107,8 @@ class JournalWriter {
   // What an end has been set to (at up, or at run time by `topo impair` / `topo link`).
   void impairment(const std::string& end, const std::string& text);
   void link_state(const std::string& end, bool up);
+  // What `topo node` made of a node (after it did).
+  void node_state(const std::string& node, NodeState state);
 
   // What a change to a running lab removed (after removing it).
   void netns_gone(const std::string& netns);
@@ -128,6 +134,9 @@ class JournalWriter {
   std::string path_;
   nl::Fd fd_;
 };
+
+// A node's state as the journal records it: running unless `topo node` stopped or paused it.
+NodeState node_state(const JournalState& state, const std::string& node);
 
 // Reads a journal; nullopt when there is none. Throws std::runtime_error when it is unreadable
 // or damaged (a line that is not a record, other than a torn last one; a record whose fields are

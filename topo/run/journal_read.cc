@@ -65,6 +65,7 @@ class Reader {
         {rec::kDaemon, &Reader::daemon},
         {rec::kImpair, &Reader::impair},
         {rec::kLinkState, &Reader::link_state},
+        {rec::kNodeState, &Reader::node_state},
         {rec::kComplete, &Reader::complete},
         {rec::kNetnsGone, &Reader::netns_gone},
         {rec::kVethGone, &Reader::veth_gone},
@@ -180,6 +181,19 @@ class Reader {
   void link_state(const json& r) {
     auto e = r.get<rec::EndLinkState>();
     s_.link_states[e.end] = e.up;
+  }
+
+  // The newest record counts; running is the default, so not kept. A state this topo does not
+  // know is a damaged record, not guessed at.
+  void node_state(const json& r) {
+    auto n = r.get<rec::NodeStateRecord>();
+    std::optional<NodeState> state = parse_node_state(n.state);
+    if (n.node.empty() || !state)
+      throw std::runtime_error("a node-state record without a node or a known state");
+    if (*state == NodeState::running)
+      s_.node_states.erase(n.node);
+    else
+      s_.node_states[n.node] = *state;
   }
 
   JournalState s_;

@@ -26,6 +26,7 @@ inline constexpr const char* kEtcLink = "etc-link";
 inline constexpr const char* kDaemon = "daemon";
 inline constexpr const char* kImpair = "impair";
 inline constexpr const char* kLinkState = "link-state";
+inline constexpr const char* kNodeState = "node-state";
 inline constexpr const char* kComplete = "complete";
 inline constexpr const char* kNetnsGone = "netns-gone";
 inline constexpr const char* kVethGone = "veth-gone";
@@ -85,6 +86,11 @@ struct EndLinkState {  // link-state
   bool up = true;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EndLinkState, end, up)
+
+struct NodeStateRecord {  // node-state: a node_state_name()
+  std::string node, state;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NodeStateRecord, node, state)
 
 struct Counts {  // complete
   size_t nodes = 0, links = 0;

@@ -10,6 +10,7 @@
 #include "topo/entry/entry.h"
 #include "topo/entry/safe_fs.h"
 #include "topo/model/impair.h"
+#include "topo/run/lifecycle.h"
 #include "topo/run/processes.h"
 
 namespace topo {
@@ -50,6 +51,7 @@ class LiveReader {
       node.kind = parse_kind(j->second->kind).value_or(NodeKind::host);
       node.env = read_node_env(dirs_, n.name);
       node.id = ns.id();
+      node.state = live_node_state(journal_, n.name);
       read_namespace(n, node, ns);
     }
     if (!known_.host_ifaces.empty()) {
@@ -108,7 +110,7 @@ class LiveReader {
 
   void read_namespace(const BuiltNode& known, BuiltNode& node, nl::Netns& ns) {
     node.ifaces = read_links(node.name, ns);
-    for (const nl::RouteState& r : nl::list_static_routes(ns)) {
+    for (const nl::Route& r : nl::list_static_routes(ns)) {
       BuiltRoute route{r.dst, {}};
       for (const nl::Nexthop& h : r.nexthops) route.hops.push_back({h.gateway, h.ifname});
       node.routes.push_back(std::move(route));

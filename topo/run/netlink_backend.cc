@@ -6,6 +6,7 @@
 #include "netlink/route.h"
 #include "netlink/sysctl.h"
 #include "topo/model/overloaded.h"
+#include "topo/run/lifecycle.h"
 #include "topo/run/processes.h"
 
 #include <sys/resource.h>
@@ -130,6 +131,7 @@ auto NetlinkBackend::changing(const Plan& plan) {
         if (unlink(path.c_str()) != 0 && errno != ENOENT)
           nl::throw_errno("", path, "remove", errno);
       },
+      [&](const ResumeNode& n) { resume_node(dirs_.lab, plan.nodes[n.node].name); },
       [&](const DeleteNode& n) { delete_node(plan, n); }};
 }
 

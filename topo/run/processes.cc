@@ -147,6 +147,8 @@ std::vector<cgroup::Cgroup> existing(const std::vector<std::optional<cgroup::Cgr
 
 std::vector<std::string> stop_processes(const std::vector<cgroup::Cgroup>& cgroups,
                                         std::vector<pid_t> pids, std::chrono::milliseconds grace) {
+  // A paused node's processes cannot see SIGTERM until thawed: killed at once.
+  for (const cgroup::Cgroup& g : cgroups) g.kill_frozen();
   for (const cgroup::Cgroup& g : cgroups) {
     std::vector<pid_t> inside = g.processes();
     for (pid_t pid : inside) {

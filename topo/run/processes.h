@@ -40,8 +40,10 @@ std::vector<pid_t> session_processes(pid_t session);
 
 // Stops every process in `cgroups` (and below) and each of `pids`: SIGTERM, then after `grace`
 // SIGKILL to what is left (to a cgroup as one step that a fork cannot escape); then removes the
-// cgroups. Children of this process among `pids` are reaped. One line for each process or cgroup
-// that survived, or cgroup that could not be removed.
+// cgroups. The processes of a frozen cgroup among them (a paused node) are killed at once, before
+// the others get their SIGTERM (cgroup::Cgroup::kill_frozen). Children of this process among
+// `pids` are reaped. One line for each process or cgroup that survived, or cgroup that could not
+// be removed.
 std::vector<std::string> stop_processes(const std::vector<cgroup::Cgroup>& cgroups,
                                         std::vector<pid_t> pids, std::chrono::milliseconds grace);
 

@@ -25,8 +25,6 @@
 
 namespace topo {
 
-namespace {
-
 // What a running lab was built from, as its journal recorded it: the last complete build, with
 // the lab an `up` that changed it was building when it stopped (its objects may exist too).
 Lab built_lab(const JournalState& running) {
@@ -38,6 +36,8 @@ Lab built_lab(const JournalState& running) {
         lab, running.version, lab));
   return running.building ? merged(*running.built, *running.building) : *running.built;
 }
+
+namespace {
 
 // The sysctls no longer wanted, and the values a new namespace has for them.
 std::map<std::string, std::string> fresh_values(const Lab& want, const Lab& before) {
@@ -52,7 +52,10 @@ std::map<std::string, std::string> fresh_values(const Lab& want, const Lab& befo
   return nl::fresh_netns_sysctls(keys);
 }
 
-Convergence compare(Lab want, Lab before, const JournalState& journal, const LabDirs& dirs) {
+}  // namespace
+
+Convergence compare_with_live(Lab want, Lab before, const JournalState& journal,
+                              const LabDirs& dirs) {
   std::vector<std::pair<End, End>> veths;
   for (const JournalVeth& v : journal.veths)
     if (auto a = End::parse(v.a), b = End::parse(v.b); a && b) veths.emplace_back(*a, *b);
@@ -68,6 +71,8 @@ Convergence compare(Lab want, Lab before, const JournalState& journal, const Lab
   return converge(want, before, live, fresh);
 }
 
+namespace {
+
 // The journal of a lab changed to `want` (or rolled back to it): only what it holds now, under
 // the header of the file it now matches, built as `want`.
 void settle_journal(const LabPaths& paths, const JournalHeader& header, const Lab& want) {
@@ -77,6 +82,7 @@ void settle_journal(const LabPaths& paths, const JournalHeader& header, const La
   for (JournalNetns& n : state->netns)
     if (const BuiltNode* node = want.find_node(n.node)) n.kind = kind_name(node->kind);
   state->link_states.clear();  // the file says each end's state again
+  state->node_states.clear();  // every node runs again (converge started or resumed it)
   state->built = want;
   state->building.reset();
   state->complete = true;
@@ -150,7 +156,8 @@ int plan_loaded(const LoadResult& loaded, bool as_json) {
     if (!journal || journal->header.lab.empty())
       return fail(kFailed, "lab " + t.name + " has no state yet (an `up` is starting?)");
     if (!journal->complete) return fail(kFailed, unfinished_up(*journal));
-    c = compare(want, built_lab(*journal), *journal, LabDirs::of(t.name, absolute_file(t)));
+    c = compare_with_live(want, built_lab(*journal), *journal,
+                          LabDirs::of(t.name, absolute_file(t)));
   } catch (const std::exception& e) {
     return fail(kFailed, e.what());
   }
@@ -211,7 +218,7 @@ int roll_back(const std::string& lab, const JournalState& running, const Lab& wa
     std::optional<JournalState> now = read_journal(paths.journal);
     if (!now) throw std::runtime_error("the journal is gone");
     if (std::exception_ptr e =
-            apply(compare(before, merged(want, before), *now, dirs), paths, dirs))
+            apply(compare_with_live(before, merged(want, before), *now, dirs), paths, dirs))
       std::rethrow_exception(e);
     settle_journal(paths, running.header, before);
   } catch (const std::exception& e) {
@@ -243,7 +250,7 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
                        getpid(), std::time(nullptr)};
   Lab want = resolve(t);
   Lab before = built_lab(running);
-  Convergence c = compare(want, before, running, dirs);
+  Convergence c = compare_with_live(want, before, running, dirs);
   for (const Change& n : c.changes)
     if (n.op == '#') spdlog::info("{}", change_text(n));
   if (!c.changes_anything()) return nothing_to_do(loaded, running, header, want);

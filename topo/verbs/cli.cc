@@ -14,6 +14,7 @@
 #include "topo/model/version.h"
 #include "topo/verbs/lab.h"
 #include "topo/verbs/log.h"
+#include "topo/verbs/node.h"
 
 namespace topo {
 
@@ -202,6 +203,23 @@ void add_end_verbs(CLI::App& app, Verbs& verbs) {
       ->check(CLI::IsMember({"up", "down"}));
 }
 
+// node: one node of a running lab stopped, started, restarted, paused or resumed.
+void add_node_verb(CLI::App& app, Verbs& verbs) {
+  struct NodeArgs {
+    std::string lab, node, action;
+  };
+  CLI::App* node =
+      app.add_subcommand("node", "Stop, start, restart, pause or resume one node of a running lab");
+  auto a = args_of<NodeArgs>(verbs, node, [](const NodeArgs& n) {
+    return cmd_node(n.lab, n.node, *parse_node_action(n.action));
+  });
+  add_lab(node, a->lab);
+  node->add_option("NODE", a->node, "Node name")->required();
+  node->add_option("ACTION", a->action, "stop, start, restart, pause or resume")
+      ->required()
+      ->check(CLI::IsMember({"stop", "start", "restart", "pause", "resume"}));
+}
+
 struct GenerateArgs {
   std::string shape, name;
   std::vector<long> sizes;
@@ -338,6 +356,7 @@ int run_cli(int argc, char** argv) {
   add_look_verbs(app, verbs);
   add_graph(app, verbs);
   add_end_verbs(app, verbs);
+  add_node_verb(app, verbs);
   add_generate(app, verbs);
   add_capture(app, verbs);
   // -v/-q after the verb too; not for exec, whose trailing words are the command.

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "topo/language/loader.h"
+#include "topo/plan/converge.h"
 #include "topo/plan/planner.h"
 #include "topo/run/applier.h"
 #include "topo/run/journal.h"
@@ -47,6 +48,15 @@ std::string unfinished_up(const JournalState& journal);
 std::string absolute_file(const Topology& t);
 // The impairments of a plan that need netem, when this kernel has none: the message saying so.
 std::optional<std::string> netem_missing_for(const Plan& plan);
+
+// What a running lab was built from, as its journal recorded it: the last complete build, with
+// the lab an `up` that changed it was building when it stopped. Throws for a journal that
+// records none (an older topo's).
+Lab built_lab(const JournalState& running);
+// `want` compared with the running lab: what is live read from the kernel (the objects of
+// `want` and `before`), `before` what the lab was built from (converge.h).
+Convergence compare_with_live(Lab want, Lab before, const JournalState& journal,
+                              const LabDirs& dirs);
 
 // `topo plan` of a file already loaded (`up --dry-run` reads standard input once).
 int plan_loaded(const LoadResult& loaded, bool as_json);

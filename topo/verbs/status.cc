@@ -12,6 +12,7 @@
 #include "netlink/qdisc.h"
 #include "netlink/query.h"
 #include "topo/model/lab.h"
+#include "topo/run/lifecycle.h"
 #include "topo/run/processes.h"
 #include "topo/run/state.h"
 
@@ -126,7 +127,10 @@ json daemons_status(const JournalState& s, const JournalNetns& n, json& drift) {
 }
 
 json node_status(const JournalState& s, const JournalNetns& n, const Peers& peer_of, json& drift) {
-  json node = {{"name", n.node}, {"netns", n.netns}, {"kind", n.kind}};
+  json node = {{"name", n.node},
+               {"netns", n.netns},
+               {"kind", n.kind},
+               {"state", node_state_name(live_node_state(s, n.node))}};
   bool present = nl::netns_inode(n.netns).has_value();
   node["present"] = present;
   if (!present) drift.push_back(fmt::format("netns {} of node {} is gone", n.netns, n.node));
@@ -210,9 +214,12 @@ std::string status_table(const json& st, bool colour) {
                   st.value("state", ""), st.value("since", ""), st["nodes"].size());
   for (const char* group : {"nodes", "lans"}) {
     for (const json& n : st[group]) {
-      out += fmt::format("\n{}  {}  netns {}\n",
+      std::string state = n.value("state", "running");
+      out += fmt::format("\n{}  {}  {}  netns {}\n",
                          paint(n.value("name", ""), colour, fmt::color::steel_blue),
-                         n.value("kind", ""), n.value("netns", ""));
+                         n.value("kind", ""),
+                         state == "running" ? state : paint(state, colour, fmt::color::orange),
+                         n.value("netns", ""));
       std::vector<std::vector<std::string>> rows = {
           {"IFACE", "STATE", "MAC", "MTU", "ADDRESSES", "PEER", "IMPAIR", "RX", "TX"}};
       for (const json& i : n["interfaces"]) {

@@ -10,7 +10,8 @@ namespace topo {
 // Every running lab, one object each: name, nodes, links, file, since, state.
 nlohmann::json labs_summary();
 
-// One lab, read live from its namespaces: per node its netns, kind, interfaces (name, state,
+// One lab, read live from its namespaces: per node its netns, kind, state (running, stopped or
+// paused: `topo node`), interfaces (name, state,
 // mac, mtu, addresses, peer, impairment, rx/tx packets) and daemons (name, pid, running), and
 // the drift: what the journal has that the kernel no longer does.
 nlohmann::json lab_status(const JournalState& state);
