@@ -27,13 +27,13 @@ _topo() {
   local cur prev verb i
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
-  local verbs="up plan down validate exec status ping test graph impair link node run"
+  local verbs="up plan down validate exec status ping test graph impair link node run capture"
   verb=""
   local args=()
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
       -*) ;;
-      *) case ${COMP_WORDS[i-1]} in --junit|--repeat) continue ;; esac ;;&  # their values, not LAB
+      *) case ${COMP_WORDS[i-1]} in --junit|--repeat|-w|--write|-f|--filter|-c|--count|--duration|--snaplen) continue ;; esac ;;&  # option values, not LAB
       *) if [ -z "$verb" ]; then verb=${COMP_WORDS[i]}; else args+=("${COMP_WORDS[i]}"); fi ;;
     esac
   done
@@ -105,6 +105,18 @@ _topo() {
       elif [ ${#args[@]} -eq 1 ]; then
         COMPREPLY=($(compgen -W "$(_topo_scenarios "${args[0]}")" -- "$cur"))
       fi ;;
+    capture)
+      case $prev in
+        -w|--write) COMPREPLY=($(compgen -f -- "$cur")) ;;
+        -f|--filter|-c|--count|--duration|--snaplen) ;;
+        *) if [[ $cur == -* ]]; then
+             COMPREPLY=($(compgen -W "-w --write --force -f --filter -c --count --duration --snaplen --help" -- "$cur"))
+           elif [ ${#args[@]} -eq 0 ]; then
+             COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))
+           else
+             COMPREPLY=($(compgen -W "$(_topo_nodes "${args[0]}")" -- "$cur"))
+           fi ;;
+      esac ;;
     exec)
       if [ ${#args[@]} -eq 0 ]; then
         COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))

@@ -305,6 +305,40 @@ void add_exec(CLI::App& app, Verbs& verbs, const std::vector<std::string>& after
   exec->footer("  CMD [ARG...]  the command to run in the node, after NODE (or after --)");
 }
 
+// capture: packets on ends of a running lab.
+void add_capture(CLI::App& app, Verbs& verbs) {
+  struct CaptureArgs : CaptureRequest {
+    std::string duration;
+  };
+  CLI::App* cmd = app.add_subcommand(
+      "capture",
+      "Capture packets on ends of a running lab into one pcapng stream (or a line per packet)");
+  auto a = args_of<CaptureArgs>(verbs, cmd, [](const CaptureArgs& args) {
+    CaptureRequest request = args;
+    if (!args.duration.empty()) request.duration_us = *parse_duration_us(args.duration);
+    return cmd_capture(request);
+  });
+  add_lab(cmd, a->lab);
+  cmd->add_option("END", a->ends,
+                  "NODE:IFACE, a node, or a link: its ends with commas (r1:eth1,r2:eth1); none: "
+                  "every end of the lab");
+  CLI::Option* write =
+      cmd->add_option("-w,--write", a->write, "Write pcapng to FILE (- for standard output)")
+          ->type_name("FILE");
+  cmd->add_flag("--force", a->force, "Replace FILE if it exists")->needs(write);
+  cmd->add_option("-f,--filter", a->filter, "Keep only what a BPF filter (tcpdump's syntax) names")
+      ->type_name("FILTER");
+  cmd->add_option("-c,--count", a->count, "Stop after COUNT packets")
+      ->type_name("COUNT")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--duration", a->duration, "Stop after D, like 10s")
+      ->type_name("D")
+      ->check(understood(parse_duration_us, "a duration like 500ms or 10s, at most an hour"));
+  cmd->add_option("--snaplen", a->snaplen, "Bytes kept of each packet (default 262144)")
+      ->type_name("N")
+      ->check(CLI::Range(16, 262144));
+}
+
 // Runs the verb: what it throws is said once, as an error, and is its exit status.
 int run_verb(const std::function<int()>& run) {
   try {
@@ -348,6 +382,7 @@ int run_cli(int argc, char** argv) {
   add_node_verb(app, verbs);
   add_run(app, verbs);
   add_generate(app, verbs);
+  add_capture(app, verbs);
   // -v/-q after the verb too; not for exec, whose trailing words are the command.
   for (const Verb& v : verbs)
     if (v.cmd->get_name() != "exec") v.cmd->fallthrough();

@@ -74,4 +74,18 @@ int cmd_run(const RunOptions& options);
 int cmd_exec(const std::string& lab_or_file, const std::string& node,
              const std::vector<std::string>& command);
 
+// `topo capture LAB [END...]`: packets on ends of a running lab (see capture_ends.h for END).
+struct CaptureRequest {
+  std::string lab;
+  std::vector<std::string> ends;  // none: every end of the lab
+  std::string write;              // pcapng to this file, or "-" (standard output); "": a line
+                                  // per packet on standard output
+  bool force = false;             // replace an existing file
+  std::string filter;             // BPF, libpcap's syntax
+  uint64_t count = 0;             // 0: no limit
+  uint64_t duration_us = 0;       // 0: until SIGINT or SIGTERM
+  int snaplen = 262144;
+};
+int cmd_capture(const CaptureRequest& request);
+
 }  // namespace topo
