@@ -253,6 +253,9 @@ std::optional<SteadyTime> RouteWatch::wait(const RouteQuery& query, bool present
                                            SteadyTime deadline) {
   std::unique_lock lock(mutex_);
   Watched& w = node(query.node);
+  // What the kernel sent before this call is in first: a change just made (a link set down,
+  // whose routes go) must not be answered with the table from before it.
+  sync(lock);
   for (;;) {
     if (auto began = w.history->holding_since(query, present, SteadyTime::max());
         began && *began <= deadline)
