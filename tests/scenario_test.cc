@@ -164,12 +164,29 @@ TEST_F(Scenario, InterruptedItPutsTheLabBack) {
   CmdResult busy = topo("link " + lab() + " b:e1 down");
   EXPECT_EQ(busy.status, 1) << busy.output;
   EXPECT_TRUE(contains(busy.output, "run")) << busy.output;
+  // Looking is not changing: a capture (and a test) runs while the scenario holds the lab.
+  CmdResult capture = topo("capture " + lab() + " b:e1 --duration 200ms -w " + dir() + "/c.pcapng");
+  EXPECT_EQ(capture.status, 0) << capture.output;
+  EXPECT_EQ(topo("test " + lab()).status, 1) << "b:e0 is down: a does not reach c";
   kill(pid, SIGINT);
   EXPECT_EQ(wait_for(pid), 130) << file_text(log);
+  EXPECT_TRUE(contains(file_text(log), "wait 60s") && contains(file_text(log), "interrupted"))
+      << file_text(log);
   std::string out = file_text(log);
   EXPECT_TRUE(contains(out, "interrupted")) << out;
   EXPECT_TRUE(contains(out, "putting lab " + lab() + " back")) << out;
   EXPECT_TRUE(contains(ip_json("ip -n " + netns("b") + " -j link show e0").dump(), "\"UP\""));
+  EXPECT_EQ(topo("plan " + file).status, 0);
+
+  // --keep keeps what a finished run left, not what an interrupted one did.
+  std::string kept = dir() + "/kept.log";
+  pid = spawn_topo({"run", lab(), "long", "--keep"}, kept);
+  ASSERT_TRUE(
+      eventually([&] { return contains(file_text(kept), "down b:e0"); }, std::chrono::seconds(10)))
+      << file_text(kept);
+  kill(pid, SIGINT);
+  EXPECT_EQ(wait_for(pid), 130) << file_text(kept);
+  EXPECT_TRUE(contains(file_text(kept), "putting lab " + lab() + " back")) << file_text(kept);
   EXPECT_EQ(topo("plan " + file).status, 0);
 }
 

@@ -117,6 +117,8 @@ class StopSignals {
     g_wake_fd = write_.get();
     struct sigaction sa = {};
     sa.sa_handler = on_signal;
+    // A write blocked on a slow reader goes on (no EINTR): the handler's wake-up is what counts.
+    sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int_);
     sigaction(SIGTERM, &sa, &old_term_);

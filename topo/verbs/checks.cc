@@ -187,10 +187,16 @@ int wait_ready(const Topology& t) {
   while (!waiting.empty()) {
     for (auto it = waiting.begin(); it != waiting.end();) {
       TestCommand command = command_of(t, **it);
-      NodeContext ctx = context_of(r.lab, r.state, test_node(**it));
-      TestTry got =
-          try_test(ctx, **it, command,
-                   std::max(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(10)));
+      TestTry got;
+      try {
+        NodeContext ctx = context_of(r.lab, r.state, test_node(**it));
+        got = try_test(
+            ctx, **it, command,
+            std::max(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(10)));
+      } catch (const std::exception& e) {  // it could not start (a paused node): it did not hold
+        got.got.status = -1;
+        got.got.err = e.what();
+      }
       if (got.passed) {
         spdlog::info("✓ {} ({})", (*it)->name,
                      seconds_text(std::chrono::steady_clock::now() - start));

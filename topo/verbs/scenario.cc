@@ -44,6 +44,7 @@ class StopOnSignals {
     g_stop = false;
     struct sigaction sa = {};
     sa.sa_handler = [](int) { g_stop = true; };
+    sa.sa_flags = SA_RESTART;  // a write to a piped stdout goes on; the flag is what counts
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int_);
     sigaction(SIGTERM, &sa, &old_term_);
@@ -261,7 +262,8 @@ class ScenarioRun {
     else
       held = check_test(std::get<TestCheck>(step.action), deadline, r);
     if (!held) {
-      r.outcome = Outcome::failed;
+      r.outcome = g_stop ? Outcome::interrupted : Outcome::failed;
+      if (g_stop) r.message = r.detail = "";
       return;
     }
     r.measured = seconds_of(*held - last_action_);
@@ -272,6 +274,7 @@ class ScenarioRun {
                     ? keeps_route(std::get<RouteCheck>(step.action), *held, until, r)
                     : keeps_test(std::get<TestCheck>(step.action), until, r);
     if (!kept) r.outcome = Outcome::failed;
+    if (kept && g_stop) r.outcome = Outcome::interrupted;  // it did not hold for all of `holds`
   }
 
   static RouteQuery query_of(const RouteCheck& c) {
@@ -299,15 +302,20 @@ class ScenarioRun {
     return std::nullopt;
   }
 
+  // Watched in slices until `until` (Ctrl-C is noticed); a break is said as soon as it comes.
   bool keeps_route(const RouteCheck& c, Clock::time_point from, Clock::time_point until,
                    StepResult& r) {
-    sleep_until(until);
-    if (g_stop) return true;  // interrupted, not failed
-    if (routes_->holds_throughout(query_of(c), c.present, from, until)) return true;
-    r.message = fmt::format("did not hold for {}: {}", ms_text(seconds_of(until - from)),
-                            routes_->describe(query_of(c)));
-    r.detail = r.message + "\n";
-    return false;
+    RouteQuery q = query_of(c);
+    for (auto upto = from; upto < until && !g_stop;) {
+      upto = std::min(until, Clock::now() + std::chrono::milliseconds(50));
+      if (auto broke = routes_->first_break(q, c.present, from, upto)) {
+        r.message = fmt::format("held for {}, then broke; now {}",
+                                ms_text(seconds_of(*broke - from)), routes_->describe(q));
+        r.detail = r.message + "\n";
+        return false;
+      }
+    }
+    return true;  // held throughout, or interrupted
   }
 
   const TestCase& test_of(const TestCheck& c) const {
@@ -539,20 +547,34 @@ std::vector<RouteWatch::Node> watched_nodes(const Scenario& s, const JournalStat
 
 // Back to what the file says, as `topo up` of it would do (the lab's lock is held); the journal
 // read again.
+// A failure is said (once) and is false: the report of the runs so far is still given.
 bool put_back(OpenLab& lab) {
-  auto start = Clock::now();
-  std::optional<JournalState> state = read_journal(lab.paths.journal);
-  if (!state) return false;
-  LoadResult loaded = stored_file(lab.name, *state);
   // `up`'s own lines would drown the timeline: only its warnings and errors are shown.
-  spdlog::level::level_enum level = spdlog::get_level();
-  if (level < spdlog::level::warn) spdlog::set_level(spdlog::level::warn);
-  int status = converge_running(loaded, *state, start);
-  spdlog::set_level(level);
-  state = read_journal(lab.paths.journal);
-  if (!state) return false;
-  lab.journal = std::move(*state);
-  return status == kOk;
+  struct Quiet {
+    spdlog::level::level_enum level = spdlog::get_level();
+    Quiet() {
+      if (level < spdlog::level::warn) spdlog::set_level(spdlog::level::warn);
+    }
+    ~Quiet() { spdlog::set_level(level); }
+  };
+  try {
+    auto start = Clock::now();
+    std::optional<JournalState> state = read_journal(lab.paths.journal);
+    if (!state) throw std::runtime_error("its journal is gone");
+    LoadResult loaded = stored_file(lab.name, *state);
+    int status;
+    {
+      Quiet quiet;
+      status = converge_running(loaded, *state, start);
+    }
+    state = read_journal(lab.paths.journal);
+    if (!state) throw std::runtime_error("its journal is gone");
+    lab.journal = std::move(*state);
+    return status == kOk;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return false;
+  }
 }
 
 const Scenario& find_scenario(const Topology& t, const std::string& lab, const std::string& name) {
@@ -587,8 +609,7 @@ int cmd_run(const RunOptions& o) {
       fmt::print("{}scenario {} on lab {}{}\n", k > 1 ? "\n" : "", scenario.name, lab.name,
                  o.repeat > 1 ? fmt::format(", run {} of {}", k, o.repeat) : "");
     runs.push_back(runner.run(scenario, o.json));
-    bool last = k == o.repeat || g_stop;
-    if (last && o.keep) break;
+    if (k == o.repeat && o.keep && !g_stop) break;  // an interrupted lab is put back all the same
     if (g_stop && !o.json) fmt::print("interrupted: putting lab {} back\n", lab.name);
     if (!put_back(lab)) {
       spdlog::error(
@@ -600,6 +621,7 @@ int cmd_run(const RunOptions& o) {
     }
     if (!o.json) fmt::print("  lab {} put back as its file says\n", lab.name);
   }
+  if (runs.empty()) return kInterrupted;  // stopped before the first step
   size_t passed = 0;
   for (const RunResult& r : runs) passed += r.passed();
   if (o.json) {
