@@ -37,9 +37,9 @@ TSAN_TESTS ?= Up.*:Change.*:RouteWatchKernel*
 tsan-test: deps
 	@$(CMAKE) -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTOPO_TSAN=ON -DTOPO_WERROR=ON >/dev/null
 	@$(CMAKE) --build $(TSAN_BUILD) -j $(JOBS) --target topo topo-core topo_unit_tests \
-		topo_integration_tests
+		topo_race_tests
 	TSAN_OPTIONS=halt_on_error=1 $(TSAN_BUILD)/topo_unit_tests --gtest_brief=1
-	TSAN_OPTIONS=halt_on_error=1 $(TSAN_BUILD)/topo_integration_tests --gtest_brief=1 \
+	TSAN_OPTIONS=halt_on_error=1 $(TSAN_BUILD)/topo_race_tests --gtest_brief=1 \
 		--gtest_filter='$(TSAN_TESTS)'
 
 # The loader and validator under libFuzzer (clang), seeded with the examples, for FUZZ_SECONDS.
