@@ -52,7 +52,7 @@ Lab running(const Lab& before) {
   Lab live = before;
   int64_t pid = 100;
   for (BuiltNode& n : live.nodes)
-    for (BuiltDaemon& d : n.daemons) d = {d.name, "", "", pid++};
+    for (BuiltDaemon& d : n.daemons) d = {d.name, "", "", pid++, "", "", 0};
   return live;
 }
 
@@ -211,6 +211,45 @@ nodes:
     if (a.find("start daemon") != std::string::npos) starts.push_back(a);
   EXPECT_EQ(starts, (Lines{"a: start daemon zz-first: `sleep 100`",
                            "a: start daemon aa-second: `sleep 200`"}));
+  // Said in the file's order, stopped in the reverse: the one started first goes last.
+  EXPECT_EQ(r.changes,
+            (Lines{"~ daemon a/zz-first: restarted: its cmd, env or files changed",
+                   "~ daemon a/aa-second: restarted: its cmd, env or files changed", "~ env a"}));
+  const std::string sorted = R"(name: c
+nodes:
+  a:
+    env: {A: "1"}
+    daemons: [{name: aa-first, cmd: "sleep 100"}, {name: zz-second, cmd: "sleep 200"}]
+)";
+  r = converge_to(edit(sorted, "A: \"1\"", "A: \"2\""), sorted);
+  Lines stops;
+  for (const std::string& a : r.actions)
+    if (a.find("stop daemon") != std::string::npos) stops.push_back(a);
+  EXPECT_EQ(stops,
+            (Lines{"a: stop daemon zz-second (pid 101)", "a: stop daemon aa-first (pid 100)"}));
+}
+
+// A daemon that waits starts after every daemon that does not, each node's in the file's order.
+TEST(Converge, DaemonsThatWaitStartAfterThoseThatDoNot) {
+  Lab none;
+  Convergence c = converge(lab(R"(name: c
+nodes:
+  a:
+    daemons:
+      - {name: zebra, cmd: z}
+      - {name: ospfd, cmd: o, wait: {socket: /tmp/zserv.api}}
+      - {name: staticd, cmd: s}
+  b:
+    daemons: [{name: zebra, cmd: z}]
+)"),
+                           none, none, {});
+  Lines starts;
+  for (const Action& a : c.plan.actions)
+    if (std::string text = describe(c.plan, a); text.find("start daemon") != std::string::npos)
+      starts.push_back(text);
+  EXPECT_EQ(starts, (Lines{"a: start daemon zebra: `z`", "a: start daemon staticd: `s`",
+                           "b: start daemon zebra: `z`",
+                           "a: start daemon ospfd once /tmp/zserv.api accepts: `o`"}));
 }
 
 TEST(Converge, AFileOrEnvNoLongerInTheFileIsRemoved) {

@@ -19,9 +19,9 @@ Lab rich_lab() {
   n2.routes.push_back({prefix("0.0.0.0/0"), {{prefix("10.0.0.1/32"), "eth0"}}});
   n2.routes.push_back(
       {prefix("fd00:1::/64"), {{prefix("fd00::1/128"), ""}, {prefix("fd00::2/128"), "eth1"}}});
-  n2.files.push_back({"frr.conf", "router ospf\n"});
+  n2.files.push_back({"frr.conf", "router ospf\n", false});
   n2.exec = {"echo hi"};
-  n2.daemons.push_back({"zebra", "/usr/lib/frr/zebra", "c0ffee", 0});
+  n2.daemons.push_back({"zebra", "/usr/lib/frr/zebra", "c0ffee", 0, "", "", 0});
   BuiltIface& eth0 = n2.ifaces[1];
   eth0.impairment = nl::Impairment{20'000, 5'000, 1.5, 0, 0, 0.25, 5'000'000};
   eth0.addresses.push_back(prefix("fd00::1:1/64"));

@@ -120,7 +120,7 @@ Lab running(const Lab& built) {
   Lab live = built;
   int64_t pid = 100;
   for (BuiltNode& n : live.nodes)
-    for (BuiltDaemon& d : n.daemons) d = {d.name, "", "", pid++};
+    for (BuiltDaemon& d : n.daemons) d = {d.name, "", "", pid++, "", "", 0};
   return live;
 }
 

@@ -68,7 +68,8 @@ TEST(FindNodeInJournal, WhatMerelyContainsANodesRecordIsNotOne) {
   // A file of the lab (in the built record) and an impairment's text that hold a netns
   // record's text: only records count.
   Lab lab = testing::chain_lab(2);
-  lab.nodes[0].files.push_back({"x", R"({"kind":"host","netns":"lab1-ghost","node":"ghost"})"});
+  lab.nodes[0].files.push_back(
+      {"x", R"({"kind":"host","netns":"lab1-ghost","node":"ghost"})", false});
   std::string dir = std::filesystem::temp_directory_path() / "topo-node-exec-test.XXXXXX";
   ASSERT_TRUE(mkdtemp(dir.data()));
   std::string path = dir + "/journal";

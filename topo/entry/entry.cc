@@ -142,6 +142,7 @@ void NodeEntry::prepare(const NodeContext& node, const std::vector<std::string>&
   argv = command;
   env = node_environment(node);
   binds = etc_binds(node.netns);
+  mounts = read_node_mounts(lab_dir_of(node.node_dir) + "/state/mounts." + node.node);
   struct statvfs sys;
   sys_flags = statvfs("/sys", &sys) == 0 && (sys.f_flag & ST_RDONLY) ? MS_RDONLY : 0;
   argv_pointers = pointers(argv);
@@ -160,10 +161,31 @@ const char* enter_and_exec(const NodeEntry& entry) {
   for (const auto& [from, to] : entry.binds)
     if (mount(from.c_str(), to.c_str(), "none", MS_BIND, nullptr) != 0)
       return "bind /etc/netns files over /etc";
+  for (const NodeEntry::Mount& m : entry.mounts) {
+    if (mount(m.source.c_str(), m.target.c_str(), "none", MS_BIND | MS_REC, nullptr) != 0)
+      return "mount the node's mounts";
+    if (m.read_only &&
+        mount("", m.target.c_str(), "none", MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0)
+      return "make the node's mounts read-only";
+  }
   if (sethostname(entry.hostname.data(), entry.hostname.size()) != 0) return "set the hostname";
   if (chdir(entry.cwd.c_str()) != 0) return "change to TOPO_LAB_DIR";
   execvpe(entry.argv_pointers[0], entry.argv_pointers.data(), entry.env_pointers.data());
   return kExecStep;
+}
+
+std::vector<NodeEntry::Mount> read_node_mounts(const std::string& mounts_file) {
+  std::optional<std::string> text = read_file(mounts_file);
+  if (!text) return {};
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+  std::vector<NodeEntry::Mount> mounts;
+  if (j.is_array())
+    for (const auto& m : j)
+      if (m.is_object() && m.contains("source") && m.contains("target") &&
+          m["source"].is_string() && m["target"].is_string())
+        mounts.push_back({m["source"].get<std::string>(), m["target"].get<std::string>(),
+                          m.value("readonly", false)});
+  return mounts;
 }
 
 std::vector<std::pair<std::string, std::string>> read_node_env(const LabDirs& dirs,

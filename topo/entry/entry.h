@@ -1,6 +1,7 @@
 // entry.h - entering a node as `ip netns exec` does: its network namespace, a private mount
 // namespace (/ rslave, a fresh /sys, /etc/netns/<netns>/* bound over /etc/*), a UTS namespace
-// named after the node, the TOPO_* variables, the lab directory as working directory.
+// named after the node, the TOPO_* variables, the lab directory as working directory; and more:
+// the node's own `mounts` in that mount namespace.
 //
 // No logging or formatting library here: the `topo` front end links this alone, so that
 // `topo exec` starts as fast as `ip netns exec` (see front.cc).
@@ -47,8 +48,13 @@ struct NodeEntry {
   std::string netns_name, hostname, cwd;
   std::vector<std::string> argv, env;
   std::vector<std::pair<std::string, std::string>> binds;  // /etc/netns/<netns>/X -> /etc/X
-  unsigned long sys_flags = 0;                             // /sys read-only where it is
-  std::vector<char*> argv_pointers, env_pointers;          // into argv and env
+  struct Mount {
+    std::string source, target;
+    bool read_only = false;
+  };
+  std::vector<Mount> mounts;    // the node's `mounts`, after the binds, parents first
+  unsigned long sys_flags = 0;  // /sys read-only where it is
+  std::vector<char*> argv_pointers, env_pointers;  // into argv and env
 
   NodeEntry() = default;
   NodeEntry(const NodeEntry&) = delete;  // the pointers point into this object
@@ -76,6 +82,9 @@ inline constexpr const char* kExecStep = "run the command";
 
 // The environment a command in the node gets: ours, then TOPO_*, then the node's env.
 std::vector<std::string> node_environment(const NodeContext& node);
+
+// The mounts prepare_node kept for a node (none when it has none).
+std::vector<NodeEntry::Mount> read_node_mounts(const std::string& mounts_file);
 
 // The env prepare_node kept for a node (empty when it has none).
 std::vector<std::pair<std::string, std::string>> read_node_env(const LabDirs& dirs,

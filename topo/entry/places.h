@@ -36,6 +36,13 @@ struct LabDirs {
   std::string node_dir(const std::string& node) const { return run_dir + "/nodes/" + node; }
   std::string state_dir() const { return run_dir + "/state"; }
   std::string env_file(const std::string& node) const { return state_dir() + "/env." + node; }
+  // What the node's commands get bound where (its `mounts`, sources resolved), as JSON.
+  std::string mounts_file(const std::string& node) const { return state_dir() + "/mounts." + node; }
+  // The node's private directories: a mount at /etc/frr is mounts/<node>/etc/frr.
+  std::string mounts_dir(const std::string& node) const { return run_dir + "/mounts/" + node; }
+  // The mount points up made on the host (directories that were missing), as JSON: the last
+  // lab that uses one removes it.
+  std::string mountpoints_file() const { return state_dir() + "/mountpoints"; }
   // The output of a node's exec: lines and daemons: root's, out of the node's directory (which
   // a daemon's user may own).
   std::string log_dir(const std::string& node) const { return run_dir + "/log/" + node; }

@@ -23,8 +23,8 @@ namespace {
 
 using loader::pos_of;
 
-const loader::Keys kTopKeys{"name", "prefix", "defaults", "addressing", "nodes", "links", "tests",
-                               "scenarios", "ready"};
+const loader::Keys kTopKeys{"name",  "prefix", "defaults",  "addressing", "nodes",
+                            "links", "tests",  "scenarios", "ready"};
 const loader::Keys kAddressingKeys{"p2p", "p2p_prefix", "lan", "loopback", "ipv6"};
 
 void read_addressing(loader::Reader& in, const YAML::Node& a, Addressing& out) {
@@ -168,7 +168,8 @@ void syntax_error(const std::string& text, const YAML::ParserException& e, Diagn
 
 }  // namespace
 
-LoadResult load_text(const std::string& label, std::string text, const std::string& dir) {
+LoadResult load_text(const std::string& label, std::string text, const std::string& dir,
+                     Disk disk) {
   LoadResult r{Topology{}, Diagnostics(label, text), std::move(text)};
   r.topology.file = label;
   r.topology.dir = dir;
@@ -200,6 +201,7 @@ LoadResult load_text(const std::string& label, std::string text, const std::stri
   // whose own addresses are sound gets there. Routes are checked against both.
   if (r.diagnostics.empty()) assign_addresses(r.topology, r.diagnostics);
   validate_routes(r.topology, r.diagnostics);
+  if (r.diagnostics.empty()) complete_node_files(r.topology, r.diagnostics, disk);
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "topo/language/diag.h"
+#include "topo/language/node_files.h"
 #include "topo/model/model.h"
 
 namespace topo {
@@ -20,6 +21,8 @@ struct LoadResult {
 LoadResult load_file(const std::string& path);
 
 // The same from text already in memory; `label` names it in messages, `dir` resolves paths.
-LoadResult load_text(const std::string& label, std::string text, const std::string& dir);
+// Disk::skip leaves the files `from:` names unread (node_files.h).
+LoadResult load_text(const std::string& label, std::string text, const std::string& dir,
+                     Disk disk = Disk::read);
 
 }  // namespace topo

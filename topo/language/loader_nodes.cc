@@ -13,8 +13,14 @@ namespace topo::loader {
 
 namespace {
 
-const Keys kNodeKeys{"kind", "loopback", "sysctls", "env", "routes", "files", "exec", "daemons"};
-const Keys kDaemonKeys{"name", "cmd"};
+const Keys kNodeKeys{"kind",  "loopback", "sysctls", "env",    "routes",
+                     "files", "mounts",   "exec",    "daemons"};
+// What `defaults` gives a bridge node only when the node writes it itself: a switch runs nothing.
+const Keys kCommandKeys{"files", "mounts", "exec", "daemons"};
+const Keys kDaemonKeys{"name", "cmd", "wait"};
+const Keys kWaitKeys{"socket", "exec", "timeout"};
+const Keys kFileKeys{"from", "text"};
+const Keys kMountKeys{"owner", "bind", "file", "readonly"};
 const Keys kRouteKeys{"dst", "via", "dev"};
 
 // The kinds a file may give a node (a LAN's namespace is topo's own, never the file's).
@@ -35,7 +41,18 @@ void read_kind(Reader& in, const YAML::Node& k, Node& node) {
                                   did_you_mean(kind, names)));
 }
 
-// name: content; a later layer's file of the same name replaces an earlier one.
+// A later layer's entry of the same name replaces an earlier one.
+template <typename T>
+void put(std::vector<T>& list, T item, std::string T::*name) {
+  auto same =
+      std::find_if(list.begin(), list.end(), [&](const T& o) { return o.*name == item.*name; });
+  if (same != list.end())
+    *same = std::move(item);
+  else
+    list.push_back(std::move(item));
+}
+
+// name: content, or name: {from: PATH} (read later: see node_files.h), or name: {text: ...}.
 void read_files(Reader& in, const YAML::Node& files, Node& node) {
   if (!files.IsMap()) {
     in.error(pos_of(files), "`files` must be a mapping of file names to their contents");
@@ -43,15 +60,97 @@ void read_files(Reader& in, const YAML::Node& files, Node& node) {
   }
   in.check_unique_keys(files);
   for (auto kv = files.begin(); kv != files.end(); ++kv) {
-    NodeFile f{in.scalar(kv->first, "file name"), in.scalar(kv->second, "file content"),
-               pos_of(kv->first)};
-    auto same = std::find_if(node.files.begin(), node.files.end(),
-                             [&](const NodeFile& o) { return o.name == f.name; });
-    if (same != node.files.end())
-      *same = f;
-    else
-      node.files.push_back(f);
+    NodeFile f{in.scalar(kv->first, "file name"), "", pos_of(kv->first), "", false, false};
+    const YAML::Node v = kv->second;  // a copy: kv->second is a temporary
+    if (v.IsMap()) {
+      in.check_keys(v, kFileKeys, fmt::format("file `{}`", f.name));
+      if (v.size() != 1) {
+        in.error(pos_of(v), "a file is {from: PATH} or {text: ...}: one of them");
+        continue;
+      }
+      if (auto from = v["from"]) {
+        f.from = in.scalar(from, "from");
+        f.pos = pos_of(from);
+        if (f.from.empty() && from.IsScalar()) in.error(f.pos, "`from` is empty");
+      }
+      if (auto text = v["text"]) {
+        f.content = in.scalar(text, "text");
+        f.text = true;
+      }
+    } else {
+      f.content = in.scalar(v, "file content");
+    }
+    put(node.files, std::move(f), &NodeFile::name);
   }
+}
+
+// TARGET: {} (a private directory), {owner: USER[:GROUP]}, {bind: HOST_PATH}, {file: NAME},
+// each with `readonly`.
+void read_mounts(Reader& in, const YAML::Node& mounts, Node& node) {
+  if (!mounts.IsMap()) {
+    in.error(pos_of(mounts), "`mounts` must be a mapping of paths to what is mounted there");
+    return;
+  }
+  in.check_unique_keys(mounts);
+  for (auto kv = mounts.begin(); kv != mounts.end(); ++kv) {
+    Mount m{in.scalar(kv->first, "mount path"),
+            Mount::Kind::private_dir,
+            "",
+            false,
+            "",
+            pos_of(kv->first)};
+    const YAML::Node v = kv->second;  // a copy: kv->second is a temporary
+    if (v.IsMap()) {
+      in.check_keys(v, kMountKeys, fmt::format("mount `{}`", m.target));
+      if (v["bind"] && v["file"]) in.error(pos_of(v), "a mount is a `bind` or a `file`, not both");
+      if (auto b = v["bind"]) {
+        m.kind = Mount::Kind::bind;
+        m.source = in.scalar(b, "bind");
+      } else if (auto f = v["file"]) {
+        m.kind = Mount::Kind::file;
+        m.source = in.scalar(f, "file");
+      }
+      m.read_only = m.kind != Mount::Kind::private_dir;
+      if (auto o = v["owner"]) {
+        m.owner = in.scalar(o, "owner");
+        if (m.kind != Mount::Kind::private_dir)
+          in.error(pos_of(o), "`owner` is for a directory of the node's own, not a bind");
+      }
+      if (auto r = v["readonly"]) {
+        std::string text = in.scalar(r, "readonly");
+        if (text == "true" || text == "false")
+          m.read_only = text == "true";
+        else if (r.IsScalar())
+          in.error(pos_of(r), "`readonly` is true or false");
+      }
+    } else if (!v.IsNull()) {
+      in.error(pos_of(v),
+               "a mount is {} (a directory of the node's own), {owner: USER}, {bind: PATH} or "
+               "{file: NAME}");
+      continue;
+    }
+    put(node.mounts, std::move(m), &Mount::target);
+  }
+}
+
+std::optional<DaemonWait> read_wait(Reader& in, const YAML::Node& w) {
+  const char* form = "`wait` is {socket: PATH} or {exec: CMD}, with an optional timeout";
+  if (!w.IsMap()) {
+    in.error(pos_of(w), form);
+    return std::nullopt;
+  }
+  in.check_keys(w, kWaitKeys, "`wait`");
+  DaemonWait wait;
+  wait.pos = pos_of(w);
+  if (auto s = w["socket"]) wait.socket = in.scalar(s, "socket");
+  if (auto e = w["exec"]) wait.exec = in.scalar(e, "exec");
+  if (auto t = w["timeout"])
+    if (auto us = in.duration(t, "timeout")) wait.timeout_us = *us;
+  if (wait.socket.empty() == wait.exec.empty()) {
+    in.error(wait.pos, form);
+    return std::nullopt;
+  }
+  return wait;
 }
 
 void read_daemons(Reader& in, const YAML::Node& daemons, Node& node) {
@@ -65,9 +164,10 @@ void read_daemons(Reader& in, const YAML::Node& daemons, Node& node) {
       continue;
     }
     in.check_keys(d, kDaemonKeys, "a daemon");
-    Command c{"", "", pos_of(d)};
+    Command c{"", "", pos_of(d), {}};
     if (auto n = d["name"]) c.name = in.scalar(n, "name");
     if (auto cmd = d["cmd"]) c.cmd = in.scalar(cmd, "cmd");
+    if (auto w = d["wait"]) c.wait = read_wait(in, w);
     if (c.name.empty() || c.cmd.empty())
       in.error(c.pos, "a daemon needs a `name` and a `cmd`");
     else
@@ -159,23 +259,37 @@ void read_route(Reader& in, const YAML::Node& item, Node& node) {
 }
 
 // `layers`: `defaults` then the node's own settings. Maps merge, everything else is replaced.
-void read_node(Reader& in, const std::vector<YAML::Node>& layers, Node& node) {
+// A bridge node takes files, mounts, exec and daemons from its own settings only.
+void read_node(Reader& in, const YAML::Node& defaults, const YAML::Node& own, Node& node) {
+  std::vector<YAML::Node> layers;
+  if (defaults) layers.push_back(defaults);
+  if (own) layers.push_back(own);
   auto last = [&](const char* key) -> YAML::Node {
     for (auto l = layers.rbegin(); l != layers.rend(); ++l)
       if ((*l)[key]) return (*l)[key];
     return YAML::Node(YAML::NodeType::Undefined);
   };
   if (YAML::Node k = last("kind"); k.IsDefined()) read_kind(in, k, node);
+  if (node.kind == NodeKind::bridge && defaults) {
+    YAML::Node others;  // the defaults' settings but their commands
+    for (auto kv = defaults.begin(); kv != defaults.end(); ++kv)
+      if (std::find(kCommandKeys.begin(), kCommandKeys.end(), kv->first.Scalar()) ==
+          kCommandKeys.end())
+        others[kv->first] = kv->second;
+    layers.front() = others;
+  }
   if (YAML::Node l = last("loopback"); l.IsDefined())
     in.addresses(l, node.loopback, node.loopback_pos, true);
   for (const YAML::Node& layer : layers) {
     if (auto s = layer["sysctls"]) in.settings(s, "sysctls", "sysctl", node.sysctls);
     if (auto e = layer["env"]) in.settings(e, "env", "env", node.env);
   }
-  for (const YAML::Node& layer : layers)
+  for (const YAML::Node& layer : layers) {
     if (auto f = layer["files"]) read_files(in, f, node);
+    if (auto m = layer["mounts"]) read_mounts(in, m, node);
+  }
   if (YAML::Node e = last("exec"); e.IsDefined()) {
-    for (auto& [cmd, pos] : in.scalars(e, "exec")) node.exec.push_back({"", cmd, pos});
+    for (auto& [cmd, pos] : in.scalars(e, "exec")) node.exec.push_back({"", cmd, pos, {}});
   }
   if (YAML::Node d = last("daemons"); d.IsDefined()) read_daemons(in, d, node);
   if (YAML::Node r = last("routes"); r.IsDefined()) {
@@ -212,17 +326,16 @@ void read_nodes(Reader& in, const YAML::Node& nodes, const YAML::Node& defaults,
     node.name = in.scalar(it->first, "node name");
     node.pos = pos_of(it->first);
     YAML::Node body = it->second;  // a copy: it->second is a temporary
-    std::vector<YAML::Node> layers;
-    if (defaults) layers.push_back(defaults);
+    YAML::Node own;
     if (body.IsMap()) {
       in.check_keys(body, kNodeKeys, fmt::format("node `{}`", node.name));
-      layers.push_back(body);
+      own = body;
     } else if (!body.IsNull()) {
       in.error(pos_of(body), fmt::format("node `{}` must be a mapping of settings (or "
                                          "empty)",
                                          node.name));
     }
-    read_node(in, layers, node);
+    read_node(in, defaults, own, node);
     t.nodes.push_back(std::move(node));
   }
 }

@@ -44,6 +44,8 @@ class Reader {
   // `what` names the value in messages. A value that is not one reads as empty (or nullopt).
   std::string scalar(const YAML::Node& n, const std::string& what);
   std::optional<int> integer(const YAML::Node& n, const std::string& what);
+  // A duration like 500ms or 10s, in microseconds.
+  std::optional<uint64_t> duration(const YAML::Node& n, const std::string& what);
   // A scalar or a list of scalars.
   std::vector<Placed> scalars(const YAML::Node& n, const std::string& what);
   // Addresses with a prefix length (or none, if allow_bare), each with its place in `where`.

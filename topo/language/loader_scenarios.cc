@@ -20,17 +20,6 @@ const Keys kRouteKeys{"node", "to", "via", "dev"};
 const Keys kInlineTestKeys{"ping", "exec", "expect"};
 const Keys kReadyKeys{"tests", "timeout"};
 
-std::optional<uint64_t> read_duration(Reader& in, const YAML::Node& n, const char* what) {
-  std::string text = in.scalar(n, what);
-  std::optional<uint64_t> us = parse_duration_us(text);
-  if (!us && n.IsScalar())
-    in.error(pos_of(n),
-             fmt::format(
-                 "`{}: {}` is not a duration like 500ms or 10s (units: us, ms, s; at most an hour)",
-                 what, text));
-  return us;
-}
-
 std::vector<std::string> names_of(Reader& in, const YAML::Node& n, const std::string& what) {
   std::vector<std::string> out;
   for (auto& [text, pos] : in.scalars(n, what)) out.push_back(text);
@@ -142,7 +131,7 @@ std::optional<StepAction> read_action(Reader& in, const std::string& key, const 
   }
   if (key == "exec") return read_exec(in, n);
   if (key == "wait") {
-    std::optional<uint64_t> us = read_duration(in, n, "wait");
+    std::optional<uint64_t> us = in.duration(n, "wait");
     return WaitStep{us.value_or(0)};
   }
   if (key == "route" || key == "no_route") return read_route(in, n, key == "route");
@@ -190,7 +179,7 @@ void read_step(Reader& in, const YAML::Node& item, Scenario& s) {
   for (auto [key, field] : {std::pair{"within", &step.within_us}, {"holds", &step.holds_us}}) {
     YAML::Node n = item[key];
     if (!n) continue;
-    *field = read_duration(in, n, key);
+    *field = in.duration(n, key);
     if (!step.is_check())
       in.error(pos_of(n), fmt::format("`{}` is for checks (route, no_route, test), not for `{}`",
                                       key, actions[0]));
@@ -243,7 +232,7 @@ void read_ready(Reader& in, const YAML::Node& ready, Topology& t) {
     in.error(r.pos, "`ready` needs `tests`: the names of the tests `up` waits for, or `all`");
   }
   if (auto to = ready["timeout"])
-    if (auto us = read_duration(in, to, "timeout")) r.timeout_us = *us;
+    if (auto us = in.duration(to, "timeout")) r.timeout_us = *us;
   t.ready = std::move(r);
 }
 

@@ -7,6 +7,7 @@
 
 #include "topo/language/loader_parts.h"
 #include "topo/language/suggest.h"
+#include "topo/model/units.h"
 
 namespace topo::loader {
 
@@ -52,6 +53,17 @@ std::string Reader::scalar(const YAML::Node& n, const std::string& what) {
     return {};
   }
   return n.Scalar();
+}
+
+std::optional<uint64_t> Reader::duration(const YAML::Node& n, const std::string& what) {
+  std::string text = scalar(n, what);
+  std::optional<uint64_t> us = parse_duration_us(text);
+  if (!us && n.IsScalar())
+    error(pos_of(n),
+          fmt::format(
+              "`{}: {}` is not a duration like 500ms or 10s (units: us, ms, s; at most an hour)",
+              what, text));
+  return us;
 }
 
 std::optional<int> Reader::integer(const YAML::Node& n, const std::string& what) {

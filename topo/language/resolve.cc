@@ -1,5 +1,7 @@
 #include "topo/language/resolve.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -73,17 +75,49 @@ class Resolver {
     }
     std::string files;  // for the daemons' config
     for (const NodeFile& f : n.files) {
-      b.files.push_back({f.name, f.content});
-      files += f.name + "\n" + f.content + "\n";
+      b.files.push_back({f.name, f.content, f.executable});
+      files += f.name + (f.executable ? "*\n" : "\n") + f.content + "\n";
     }
+    b.mounts = mounts_of(n);
+    for (const BuiltMount& m : b.mounts)
+      files += "mount " + m.target + " " + m.bind + " " + m.file + " " + m.owner +
+               (m.read_only ? " ro\n" : "\n");
     for (const Command& c : n.exec) b.exec.push_back(c.cmd);
     for (const Command& d : n.daemons) {
       std::string config = d.cmd + "\n" + files;
       for (const auto& [k, v] : b.env) config += k + "=" + v + "\n";
-      b.daemons.push_back({d.name, d.cmd, content_hash(config), 0});
+      BuiltDaemon& daemon = b.daemons.emplace_back();
+      daemon.name = d.name;
+      daemon.cmd = d.cmd;
+      daemon.config = content_hash(config);
+      if (d.wait) {
+        daemon.wait_socket = d.wait->socket;
+        daemon.wait_exec = d.wait->exec;
+        daemon.wait_timeout_us = d.wait->timeout_us;
+      }
     }
     b.etc_link = true;
     lab_.nodes.push_back(std::move(b));
+  }
+
+  // By target, so that a mount comes before those inside it; a bind's source absolute.
+  std::vector<BuiltMount> mounts_of(const Node& n) const {
+    std::vector<BuiltMount> out;
+    for (const Mount& m : n.mounts) {
+      BuiltMount& b = out.emplace_back();
+      b.target = m.target;
+      if (m.kind == Mount::Kind::bind)
+        b.bind = m.source[0] == '/'
+                     ? m.source
+                     : std::filesystem::weakly_canonical(std::filesystem::path(t_.dir) / m.source)
+                           .string();
+      if (m.kind == Mount::Kind::file) b.file = m.source;
+      b.read_only = m.read_only;
+      b.owner = m.owner;
+    }
+    std::sort(out.begin(), out.end(),
+              [](const BuiltMount& x, const BuiltMount& y) { return x.target < y.target; });
+    return out;
   }
 
   // In the order they are set: IPv6's, a router's (unless the file sets them), the file's.

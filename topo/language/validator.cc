@@ -1,11 +1,14 @@
 #include "topo/language/validator.h"
 
+#include "topo/language/node_files.h"
+
 #include <map>
 #include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
+#include "topo/language/node_files.h"
 #include "topo/language/suggest.h"
 #include "topo/model/lab.h"
 #include "topo/model/overloaded.h"
@@ -105,8 +108,8 @@ std::string file_name_problem(const std::string& name, const char* what) {
   for (char c : name)
     if (c == '/' || c == '\0')
       return fmt::format(
-          "{} name `{}` may not contain `/`: it is a name in $TOPO_NODE_DIR, "
-          "not a path",
+          "{} name `{}` may not contain `/`: it is a name in $TOPO_NODE_DIR (or, for a "
+          "file, an absolute path in a directory of the node's own: see `mounts`)",
           what, name);
   return {};
 }
@@ -215,7 +218,9 @@ class Validator {
                                     n.name, d.name));
     }
     for (const NodeFile& f : n.files)
-      if (std::string why = file_name_problem(f.name, "file"); !why.empty()) d_.error(f.pos, why);
+      if (f.name.empty() || f.name[0] != '/')
+        if (std::string why = file_name_problem(f.name, "file"); !why.empty()) d_.error(f.pos, why);
+    check_node_files(t_, n, d_);
   }
 
   void check_links() {

@@ -87,14 +87,34 @@ struct BuiltRoute {
   std::vector<Hop> hops;  // two or more: ECMP
 };
 
-struct BuiltFile {  // written to $TOPO_NODE_DIR/<name>
+// Written to $TOPO_NODE_DIR/<name>, or for an absolute name to the node's private directory
+// that holds it (a BuiltMount).
+struct BuiltFile {
   std::string name, content;
+  bool executable = false;  // 0755, not 0644
+};
+
+// What a node's commands see at `target`: with neither `bind` nor `file`, a directory of the
+// node's own (owned by `owner`, root's when empty).
+struct BuiltMount {
+  std::string target;
+  std::string bind;  // an absolute host path
+  std::string file;  // one of the node's files (a plain name)
+  bool read_only = false;
+  std::string owner;  // "user" or "user:group"
+  bool is_private_dir() const { return bind.empty() && file.empty(); }
+  bool operator==(const BuiltMount&) const = default;
 };
 
 struct BuiltDaemon {
   std::string name, cmd;
-  std::string config;  // a hash of cmd, the node's env and files: a change restarts it
+  std::string config;  // a hash of cmd, the node's env, files and mounts: a change restarts it
   int64_t pid = 0;     // live only: the running daemon
+  // It starts once this Unix socket (a path as the node sees it) accepts a connection, or this
+  // command exits 0 in the node; none: at once.
+  std::string wait_socket, wait_exec;
+  uint64_t wait_timeout_us = 0;
+  bool waits() const { return !wait_socket.empty() || !wait_exec.empty(); }
 };
 
 // A node at run time (`topo node`): running as built; stopped (its processes ended, its
@@ -113,6 +133,7 @@ struct BuiltNode {
   std::vector<BuiltIface> ifaces;  // lo first, then by slot
   std::vector<BuiltRoute> routes;
   std::vector<BuiltFile> files;
+  std::vector<BuiltMount> mounts;        // parents before what they hold
   std::vector<std::string> exec;         // run once, when the node is made
   std::vector<BuiltDaemon> daemons;      // in the file's order: started in it
   bool etc_link = false;                 // /etc/netns/<netns> links to the lab's etc directory

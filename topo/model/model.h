@@ -45,9 +45,33 @@ struct Setting {  // a sysctl or an environment variable
   Pos pos;
 };
 
-struct NodeFile {  // written to $TOPO_NODE_DIR/<name> before exec
+// A file of the node's, written before exec: a plain name in $TOPO_NODE_DIR, or an absolute
+// path in one of the node's private directories (`mounts`).
+struct NodeFile {
   std::string name;
-  std::string content;
+  std::string content;  // inline, or read from `from` (a directory gives one file per file in it)
+  Pos pos;
+  std::string from;         // "" for inline text; else the path as written
+  bool executable = false;  // a file from disk that its owner may execute: 0755, not 0644
+  bool text = false;        // written as {text: ...}: never taken for a path
+};
+
+// `mounts: TARGET: ...`: what the node's commands see at TARGET (an absolute path).
+struct Mount {
+  enum class Kind { private_dir, bind, file };
+  std::string target;
+  Kind kind = Kind::private_dir;
+  std::string source;  // bind: an absolute host path; file: the name of one of the node's files
+  bool read_only = false;
+  std::string owner;  // private_dir: "user" or "user:group" that owns it; "" for root
+  Pos pos;
+};
+
+// A daemon's `wait`: it starts once a Unix socket accepts a connection, or a command exits 0.
+struct DaemonWait {
+  std::string socket;  // a path as the node's commands see it
+  std::string exec;    // run with /bin/sh -c in the node
+  uint64_t timeout_us = 10'000'000;
   Pos pos;
 };
 
@@ -55,6 +79,7 @@ struct Command {     // an exec: line, or a daemon's cmd
   std::string name;  // the daemon's name (its log: <name>.log in LabDirs::log_dir); "" for exec
   std::string cmd;   // run with /bin/sh -c
   Pos pos;
+  std::optional<DaemonWait> wait;  // daemons only
 };
 
 struct Node {
@@ -66,11 +91,14 @@ struct Node {
   std::vector<Setting> env;
   std::vector<Route> routes;
   std::vector<NodeFile> files;
+  std::vector<Mount> mounts;
   std::vector<Command> exec;
   std::vector<Command> daemons;
   Pos pos;
   // Whether topo runs anything in the node at up, and so needs its directory.
-  bool runs_anything() const { return !files.empty() || !exec.empty() || !daemons.empty(); }
+  bool runs_anything() const {
+    return !files.empty() || !mounts.empty() || !exec.empty() || !daemons.empty();
+  }
 };
 
 // Link impairments, as the file gives them (see impair.h for what an end gets).

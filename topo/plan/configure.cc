@@ -207,11 +207,9 @@ void Converger::write_files() {
 void Converger::prepare_node(const BuiltNode& n) {
   bool fresh = fresh_.count(n.name);
   bool differs = fresh;
-  std::vector<NodeFile> files;
   for (const BuiltFile& f : n.files) {
-    files.push_back({f.name, f.content, {}});
     const BuiltFile* l = live_.file(n.name, f.name);
-    if (l && l->content == f.content) continue;
+    if (l && l->content == f.content && l->executable == f.executable) continue;
     differs = true;
     const BuiltFile* b = before_.file(n.name, f.name);
     if (!fresh)
@@ -225,38 +223,50 @@ void Converger::prepare_node(const BuiltNode& n) {
     differs = true;
     change(n.env.empty() ? '-' : (live_env.empty() ? '+' : '~'), "env", n.name);
   }
+  const BuiltNode* before = before_.node(n.name);
+  std::vector<BuiltMount> before_mounts;
+  if (before) before_mounts = before->mounts;
+  if (!fresh && before_mounts != n.mounts) {
+    differs = true;
+    change(n.mounts.empty() ? '-' : (before_mounts.empty() ? '+' : '~'), "mounts", n.name);
+  }
   // A new node's directory is made when anything runs in it; a node's that stays when what
   // is written there changed.
-  bool runs = !n.files.empty() || !n.exec.empty() || !n.daemons.empty() || !n.env.empty();
-  if (fresh ? runs : differs && (!n.files.empty() || !n.env.empty() || !live_env.empty()))
-    emit(PrepareNode{node(n.name), std::move(files)});
-  const BuiltNode* before = before_.node(n.name);
+  bool runs = !n.files.empty() || !n.mounts.empty() || !n.exec.empty() || !n.daemons.empty() ||
+              !n.env.empty();
+  bool written = !n.files.empty() || !n.env.empty() || !live_env.empty() || !n.mounts.empty() ||
+                 !before_mounts.empty();
+  if (fresh ? runs : differs && written) emit(PrepareNode{node(n.name), n.files, n.mounts});
   if (!fresh && before && before->exec != n.exec)
     change('#', "exec", n.name, "exec: runs when a node is made; not run again now");
 }
 
-// In the file's order (a daemon may need one started before it).
+// In the file's order (a daemon may need one started before it): first those that wait for
+// nothing, then those that wait, each once what it waits for is there.
 void Converger::start_daemons() {
   bool started = false;
-  for (const BuiltNode& n : lab_.nodes)
-    for (const BuiltDaemon& d : n.daemons) {
-      const BuiltDaemon* b = before_.daemon(n.name, d.name);
-      bool changed = b && b->config != d.config;
-      bool alive = live_.daemon(n.name, d.name);
-      if (alive && survives(n.name) && !changed) continue;
-      // A changed daemon that runs was announced as it was stopped; one of a namespace made
-      // again comes with it.
-      if (survives(n.name) && !alive) {
-        char op = classify(d.config, b ? &b->config : nullptr, nullptr);
-        if (!quiet(op, n.name))
-          change(op, "daemon", node_object_text({n.name, d.name}),
-                 op == '~'   ? "started: its cmd, env or files changed"
-                 : op == '!' ? "not running: started again"
-                             : d.cmd);
+  for (bool waiting : {false, true})
+    for (const BuiltNode& n : lab_.nodes)
+      for (const BuiltDaemon& d : n.daemons) {
+        if (d.waits() != waiting) continue;
+        const BuiltDaemon* b = before_.daemon(n.name, d.name);
+        bool changed = b && b->config != d.config;
+        bool alive = live_.daemon(n.name, d.name);
+        if (alive && survives(n.name) && !changed) continue;
+        // A changed daemon that runs was announced as it was stopped; one of a namespace made
+        // again comes with it.
+        if (survives(n.name) && !alive) {
+          char op = classify(d.config, b ? &b->config : nullptr, nullptr);
+          if (!quiet(op, n.name))
+            change(op, "daemon", node_object_text({n.name, d.name}),
+                   op == '~'   ? "started: its cmd, env or files changed"
+                   : op == '!' ? "not running: started again"
+                               : d.cmd);
+        }
+        emit(StartDaemon{node(n.name), d.name, d.cmd, d.wait_socket, d.wait_exec,
+                         d.wait_timeout_us});
+        started = true;
       }
-      emit(StartDaemon{node(n.name), d.name, d.cmd});
-      started = true;
-    }
   if (started) emit(WatchDaemons{});
 }
 

@@ -128,15 +128,28 @@ void Converger::stop_daemons() {
     const BuiltDaemon* before = before_.daemon(key.first, key.second);
     return !want || !survives(key.first) || (before && want->config != before->config);
   };
-  for (const auto* entry : picked(live_.daemons, stops, node_object_text)) {
-    const auto& [key, d] = *entry;
+  // Nodes in the order of their text, as other removals; a node's daemons said in the order the
+  // lab started them and stopped in the reverse: one may need another started before it
+  // (ospfd zebra's socket).
+  std::map<NodeKey, size_t> started;
+  for (const BuiltNode& n : before_.lab.nodes)
+    for (const BuiltDaemon& d : n.daemons) started.emplace(NodeKey{n.name, d.name}, started.size());
+  auto order = [&](const NodeKey& key) {
+    auto s = started.find(key);
+    return fmt::format("{}/{:08} {}", key.first, s == started.end() ? started.size() : s->second,
+                       key.second);
+  };
+  auto stopping = picked(live_.daemons, stops, order);
+  for (const auto* entry : stopping) {
+    const NodeKey& key = entry->first;
     const BuiltDaemon* want = want_.daemon(key.first, key.second);
     const BuiltDaemon* before = before_.daemon(key.first, key.second);
     if (!want) change('-', "daemon", node_object_text(key));
     if (want && before && want->config != before->config)
       change('~', "daemon", node_object_text(key), "restarted: its cmd, env or files changed");
-    emit(StopDaemon{node(key.first), key.second, d->pid});
   }
+  for (auto entry = stopping.rbegin(); entry != stopping.rend(); ++entry)
+    emit(StopDaemon{node((*entry)->first.first), (*entry)->first.second, (*entry)->second->pid});
 }
 
 void Converger::remove_from_surviving_nodes() {

@@ -66,13 +66,18 @@ auto describing_building(const Plan* plan) {
       },
       [=](const PrepareNode& a) {
         std::string text = fmt::format("{}: node directory", node(a.node));
+        for (size_t i = 0; i < a.mounts.size(); i++)
+          text += (i ? ", " : ", mounts ") + a.mounts[i].target;
         for (size_t i = 0; i < a.files.size(); i++)
           text += (i ? ", " : ", files ") + a.files[i].name;
         return text;
       },
       [=](const RunExec& a) { return fmt::format("{}: exec `{}`", node(a.node), a.cmd); },
       [=](const StartDaemon& a) {
-        return fmt::format("{}: start daemon {}: `{}`", node(a.node), a.name, a.cmd);
+        std::string wait = !a.wait_socket.empty() ? " once " + a.wait_socket + " accepts"
+                           : !a.wait_exec.empty() ? " once `" + a.wait_exec + "` succeeds"
+                                                  : "";
+        return fmt::format("{}: start daemon {}{}: `{}`", node(a.node), a.name, wait, a.cmd);
       },
       [](const WatchDaemons&) {
         return std::string("all: check that every daemon still runs 1 s after its start");

@@ -99,7 +99,8 @@ std::string sysctl_text(const NodeKey& s) {
 }
 
 std::string node_object_text(const NodeKey& object) {
-  return object.first + "/" + object.second;
+  // A file with an absolute path (in a directory of the node's own): "r1:/etc/frr/frr.conf".
+  return object.first + (object.second.rfind('/', 0) == 0 ? ":" : "/") + object.second;
 }
 
 }  // namespace topo

@@ -76,6 +76,7 @@ std::string address_text(const AddressKey& a);        // "10.1.0.1/29 on r1:eth1
 std::string address_order(const AddressKey& a);       // "r1:eth1 10.1.0.1/29"
 std::string route_text(const RouteKey& r);            // "r1 10.9.0.0/16"
 std::string sysctl_text(const NodeKey& s);            // "r1 net.ipv4.ip_forward"
-std::string node_object_text(const NodeKey& object);  // "r2/bgpd", "r1/frr.conf"
+// "r2/bgpd", "r1/frr.conf", "r1:/etc/frr/frr.conf"
+std::string node_object_text(const NodeKey& object);
 
 }  // namespace topo

@@ -81,9 +81,12 @@ struct WriteHosts {  // the lab's one hosts file
 struct LinkEtc {  // /etc/netns/<netns> -> the lab's etc directory (which holds hosts)
   int node = 0;
 };
-struct PrepareNode {  // $TOPO_NODE_DIR, the node's files in it, its env for `topo exec`
+// $TOPO_NODE_DIR, the node's private directories (mount points made where missing), its files,
+// its env and mounts for the commands that enter it.
+struct PrepareNode {
   int node = 0;
-  std::vector<NodeFile> files;
+  std::vector<BuiltFile> files;
+  std::vector<BuiltMount> mounts;
 };
 struct RunExec {  // /bin/sh -c CMD in the node; a non-zero exit fails up
   int node = 0;
@@ -92,6 +95,9 @@ struct RunExec {  // /bin/sh -c CMD in the node; a non-zero exit fails up
 struct StartDaemon {  // /bin/sh -c CMD in the node, in the background
   int node = 0;
   std::string name, cmd;
+  // Waited for first: a Unix socket that accepts a connection, or a command that exits 0.
+  std::string wait_socket, wait_exec;
+  uint64_t wait_timeout_us = 0;
 };
 struct WatchDaemons {};  // fails up when a daemon dies within its first second
 

@@ -198,6 +198,9 @@ std::vector<std::string> teardown(const JournalState& state, Backend& backend,
   done.netns_total = state.netns.size();
   // Processes first: a process in a namespace would keep it alive after its name is gone.
   std::vector<std::string> failures = backend.stop_processes(state);
+  // Nothing mounts over them any more (a command's mounts die with it).
+  if (failures.empty())
+    for (std::string& f : backend.remove_mountpoints()) failures.push_back(std::move(f));
   // Ends in the root namespace first: they would outlive the lab's namespaces until the kernel
   // got round to destroying them. Every other veth goes with its namespaces.
   for (const JournalHostLink& h : state.host_links) {

@@ -64,6 +64,8 @@ class Backend {
   virtual Removed remove_etc_link(const std::string& netns) = 0;
   // Removes /etc/netns if it is empty.
   virtual void remove_etc_dir() = 0;
+  // Removes the mount points the lab made on the host (see node_setup.h); what failed.
+  virtual std::vector<std::string> remove_mountpoints() { return {}; }
   // Stops every process the lab started (SIGTERM, then SIGKILL after 5 s); one line per
   // process that would not stop.
   virtual std::vector<std::string> stop_processes(const JournalState& state) = 0;

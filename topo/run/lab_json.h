@@ -109,10 +109,12 @@ TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltIface, name, type, mac, mtu, up, mast
                                       impairment)
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltRoute::Hop, gateway, dev)
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltRoute, dst, hops)
-TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltFile, name, content)
-TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltDaemon, name, cmd, config)  // no pid
+TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltFile, name, content, executable)
+TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltMount, target, bind, file, read_only, owner)
+TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltDaemon, name, cmd, config, wait_socket, wait_exec,
+                                      wait_timeout_us)  // no pid
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltNode, name, netns, kind, env, sysctls, ifaces, routes,
-                                      files, exec, daemons,
+                                      files, mounts, exec, daemons,
                                       etc_link)  // no id
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltLink, a, b)
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(Lab, name, prefix, nodes, host_ifaces, links, hosts,

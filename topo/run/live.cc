@@ -11,6 +11,7 @@
 #include "topo/entry/safe_fs.h"
 #include "topo/model/impair.h"
 #include "topo/run/lifecycle.h"
+#include "topo/run/node_setup.h"
 #include "topo/run/processes.h"
 
 namespace topo {
@@ -118,13 +119,11 @@ class LiveReader {
     for (const auto& [key, value] : known.sysctls)
       if (std::optional<std::string> v = nl::read_sysctl(ns, key))
         node.sysctls.emplace_back(key, *v);
-    // The node's directory may be a user's: a symlink, FIFO or device there reads as missing.
-    nl::Fd dir;
-    for (const BuiltFile& f : known.files) {
-      if (!dir.valid()) dir = open_dir(dirs_.node_dir(node.name));
-      if (dir.valid())
-        if (auto text = read_file_beneath(dir.get(), f.name)) node.files.push_back({f.name, *text});
-    }
+    // The node's directories may be a user's: a symlink, FIFO or device there reads as missing.
+    for (const BuiltFile& f : known.files)
+      if (auto text = read_node_file(dirs_, node.name, f.name))
+        node.files.push_back(
+            {f.name, *text, f.executable && node_file_executable(dirs_, node.name, f.name)});
   }
 
   void read_daemons() {
@@ -133,7 +132,7 @@ class LiveReader {
     for (const JournalDaemon& d : journal_.daemons) {
       auto node = nodes.find(d.node);
       if (node != nodes.end() && daemon_running(journal_.header.lab, d, node->second->id.inode))
-        node->second->daemons.push_back({d.name, "", "", d.pid});
+        node->second->daemons.push_back({d.name, "", "", d.pid, "", "", 0});
     }
   }
 };

@@ -98,11 +98,13 @@ auto NetlinkBackend::building(const Plan& plan) {
       [&](const WriteHosts& h) { write_hosts(dirs_, h.content); },
       [&](const LinkEtc& e) { link_etc(dirs_, plan.nodes[e.node].netns); },
       [&](const PrepareNode& p) {
-        prepare_node(dirs_, plan.nodes[p.node].name, p.files, plan.nodes[p.node].env);
+        prepare_node(dirs_, plan.nodes[p.node].name, p.files, p.mounts, plan.nodes[p.node].env);
       },
       [&](const RunExec& x) { run_exec(dirs_, context(plan, x.node), x.cmd); },
       [&](const StartDaemon& d) {
-        daemons_.push_back(start_daemon(dirs_, context(plan, d.node), d.name, d.cmd));
+        NodeContext node = context(plan, d.node);
+        wait_before_start(dirs_, node, d.name, d.wait_socket, d.wait_exec, d.wait_timeout_us);
+        daemons_.push_back(start_daemon(dirs_, node, d.name, d.cmd));
       },
       [&](const WatchDaemons&) { watch_daemons(daemons_, std::chrono::seconds(1)); }};
 }
@@ -126,11 +128,7 @@ auto NetlinkBackend::changing(const Plan& plan) {
             "still the lab's");
       },
       [&](const StopDaemon& d) { stop_daemon(plan, d); },
-      [&](const RemoveFile& f) {
-        std::string path = dirs_.node_dir(plan.nodes[f.node].name) + "/" + f.name;
-        if (unlink(path.c_str()) != 0 && errno != ENOENT)
-          nl::throw_errno("", path, "remove", errno);
-      },
+      [&](const RemoveFile& f) { remove_node_file(dirs_, plan.nodes[f.node].name, f.name); },
       [&](const ResumeNode& n) { resume_node(dirs_.lab, plan.nodes[n.node].name); },
       [&](const DeleteNode& n) { delete_node(plan, n); }};
 }
@@ -189,6 +187,10 @@ Backend::Removed NetlinkBackend::remove_etc_link(const std::string& netns) {
 void NetlinkBackend::remove_etc_dir() {
   rmdir("/etc/netns");
 }  // fails, harmlessly, if in use
+
+std::vector<std::string> NetlinkBackend::remove_mountpoints() {
+  return topo::remove_mountpoints(dirs_);
+}
 
 std::vector<std::string> NetlinkBackend::stop_processes(const JournalState& state) {
   const std::string& lab = state.header.lab;

@@ -35,6 +35,7 @@ class NetlinkBackend : public Backend {
   Removed remove_host_link(const std::string& iface, const std::string& mac) override;
   Removed remove_etc_link(const std::string& netns) override;
   void remove_etc_dir() override;
+  std::vector<std::string> remove_mountpoints() override;
   std::vector<std::string> stop_processes(const JournalState& state) override;
   void release() override {
     netns_.clear();

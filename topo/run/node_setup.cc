@@ -2,12 +2,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -20,6 +28,7 @@
 #include "topo/entry/entry.h"
 #include "topo/entry/safe_fs.h"
 #include "topo/model/fd.h"
+#include "topo/model/units.h"
 
 namespace topo {
 
@@ -125,11 +134,191 @@ Unlinked unlink_etc(const LabDirs& dirs, const std::string& netns) {
   return Unlinked::yes;
 }
 
-void prepare_node(const LabDirs& dirs, const std::string& node, const std::vector<NodeFile>& files,
+namespace {
+
+struct Owner {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// "user" (and the user's group) or "user:group"; root for "". The file was checked when it was
+// read, but the user may have gone since.
+Owner owner_of(const std::string& owner) {
+  if (owner.empty()) return {};
+  size_t colon = owner.find(':');
+  std::string user = owner.substr(0, colon);
+  const passwd* pw = getpwnam(user.c_str());
+  if (!pw) throw std::runtime_error(fmt::format("there is no user `{}` on this machine", user));
+  Owner o{pw->pw_uid, pw->pw_gid};
+  if (colon != std::string::npos) {
+    std::string group = owner.substr(colon + 1);
+    const struct group* gr = getgrnam(group.c_str());
+    if (!gr) throw std::runtime_error(fmt::format("there is no group `{}` on this machine", group));
+    o.gid = gr->gr_gid;
+  }
+  return o;
+}
+
+std::vector<std::string> components(const std::string& rel) {
+  std::vector<std::string> out;
+  std::istringstream in(rel);
+  for (std::string part; std::getline(in, part, '/');)
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
+
+// The directory `rel` below `root` (each step beneath the last, never through a symlink), made
+// where missing when `make` (0755, and from depth `owned_from` on owned by `owner`).
+nl::Fd walk(int root, const std::string& root_path, const std::string& rel, bool make,
+            size_t owned_from = SIZE_MAX, Owner owner = {}) {
+  nl::Fd dir(fcntl(root, F_DUPFD_CLOEXEC, 0));
+  std::string path = root_path;
+  std::vector<std::string> parts = components(rel);
+  for (size_t i = 0; i < parts.size(); i++) {
+    path += "/" + parts[i];
+    nl::Fd next = make ? make_dir_beneath(dir.get(), parts[i], 0755)
+                       : open_beneath(dir.get(), parts[i], O_RDONLY | O_DIRECTORY);
+    if (!next.valid()) {
+      if (!make && errno == ENOENT) return next;
+      nl::throw_errno("", path, make ? "create directory" : "open directory", errno);
+    }
+    if (make && i >= owned_from && fchown(next.get(), owner.uid, owner.gid) != 0)
+      nl::throw_errno("", path, "change owner", errno);
+    dir = std::move(next);
+  }
+  return dir;
+}
+
+const BuiltMount* holder(const std::vector<BuiltMount>& mounts, const std::string& path) {
+  const BuiltMount* best = nullptr;
+  for (const BuiltMount& m : mounts)
+    if (m.is_private_dir() && path.compare(0, m.target.size(), m.target) == 0 &&
+        (path.size() == m.target.size() || path[m.target.size()] == '/') &&
+        (!best || m.target.size() > best->target.size()))
+      best = &m;
+  return best;
+}
+
+// The directory holding a file of the node and the file's name in it: $TOPO_NODE_DIR for a
+// plain name, the node's private directories for an absolute one.
+struct FilePlace {
+  nl::Fd dir;
+  std::string dir_path, name;
+};
+
+FilePlace file_place(const LabDirs& dirs, const std::string& node, const std::string& name,
+                     bool make, const std::vector<BuiltMount>& mounts = {}) {
+  size_t slash = name.rfind('/');
+  if (slash == std::string::npos) {
+    std::string path = dirs.node_dir(node);
+    return {make ? make_node_dir(path) : open_dir(path), path, name};
+  }
+  std::string root_path = dirs.mounts_dir(node);
+  nl::Fd root = open_dir(root_path);
+  if (!root.valid()) {
+    if (!make && errno == ENOENT) return {};
+    nl::throw_errno("", root_path, "open directory", errno);
+  }
+  std::string parent = name.substr(0, slash);
+  const BuiltMount* m = make ? holder(mounts, name) : nullptr;
+  size_t owned_from = m ? components(m->target).size() : SIZE_MAX;
+  Owner owner = m ? owner_of(m->owner) : Owner{};
+  return {walk(root.get(), root_path, parent, make, owned_from, owner), root_path + parent,
+          name.substr(slash + 1)};
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+// Mount points missing on the host are made, and written down in the lab's mountpoints file
+// first; the file's readers and writers hold /run/topo (flock) meanwhile.
+class MountpointLock {
+ public:
+  MountpointLock() : dir_(open_dir(kRunDir)) {
+    if (!dir_.valid()) nl::throw_errno("", kRunDir, "open directory", errno);
+    while (flock(dir_.get(), LOCK_EX) != 0)
+      if (errno != EINTR) nl::throw_errno("", kRunDir, "lock", errno);
+  }
+
+ private:
+  nl::Fd dir_;
+};
+
+std::vector<std::string> read_json_strings(const std::string& path) {
+  nlohmann::json j = nlohmann::json::parse(read_file(path).value_or(""), nullptr, false);
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (const auto& s : j)
+      if (s.is_string()) out.push_back(s.get<std::string>());
+  return out;
+}
+
+void write_json(const std::string& path, const nlohmann::json& j) {
+  std::string dir = path.substr(0, path.rfind('/'));
+  nl::Fd fd = open_dir_or_throw(dir);
+  replace_or_throw(fd.get(), dir, path.substr(path.rfind('/') + 1), j.dump(), 0600);
+}
+
+void make_mountpoints(const LabDirs& dirs, const std::vector<BuiltMount>& mounts) {
+  std::vector<std::string> made = read_json_strings(dirs.mountpoints_file());
+  for (const BuiltMount& m : mounts) {
+    if (!m.file.empty() || exists(m.target)) continue;
+    std::vector<std::string> missing;
+    for (std::string p = m.target; !p.empty() && !exists(p); p = p.substr(0, p.rfind('/')))
+      missing.insert(missing.begin(), p);
+    made.insert(made.end(), missing.begin(), missing.end());
+    write_json(dirs.mountpoints_file(), made);
+    for (const std::string& p : missing)
+      if (mkdir(p.c_str(), 0755) != 0 && errno != EEXIST)
+        nl::throw_errno("", p, "create mount point", errno);
+  }
+}
+
+}  // namespace
+
+void prepare_node(const LabDirs& dirs, const std::string& node, const std::vector<BuiltFile>& files,
+                  const std::vector<BuiltMount>& mounts,
                   const std::vector<std::pair<std::string, std::string>>& env) {
   std::string dir_path = dirs.node_dir(node);
-  nl::Fd dir = make_node_dir(dir_path);
-  for (const NodeFile& f : files) replace_or_throw(dir.get(), dir_path, f.name, f.content, 0644);
+  make_node_dir(dir_path);
+  bool private_dirs = false;
+  for (const BuiltMount& m : mounts) private_dirs = private_dirs || m.is_private_dir();
+  if (private_dirs) {
+    nl::Fd run = open_dir_or_throw(dirs.run_dir);
+    nl::Fd all = make_dir_or_throw(run.get(), dirs.run_dir, "mounts", 0755);
+    nl::Fd root = make_dir_or_throw(all.get(), dirs.run_dir + "/mounts", node, 0755);
+    for (const BuiltMount& m : mounts)
+      if (m.is_private_dir())
+        walk(root.get(), dirs.mounts_dir(node), m.target, true, components(m.target).size() - 1,
+             owner_of(m.owner));
+  }
+  for (const BuiltFile& f : files) {
+    FilePlace place = file_place(dirs, node, f.name, true, mounts);
+    replace_or_throw(place.dir.get(), place.dir_path, place.name, f.content,
+                     f.executable ? 0755 : 0644);
+    if (const BuiltMount* m = f.name[0] == '/' ? holder(mounts, f.name) : nullptr) {
+      Owner o = owner_of(m->owner);
+      if (fchownat(place.dir.get(), place.name.c_str(), o.uid, o.gid, AT_SYMLINK_NOFOLLOW) != 0)
+        nl::throw_errno("", place.dir_path + "/" + place.name, "change owner", errno);
+    }
+  }
+  {
+    MountpointLock lock;
+    make_mountpoints(dirs, mounts);
+    nlohmann::json j = nlohmann::json::array();
+    for (const BuiltMount& m : mounts)
+      j.push_back({{"source", !m.bind.empty()   ? m.bind
+                              : !m.file.empty() ? dir_path + "/" + m.file
+                                                : dirs.mounts_dir(node) + m.target},
+                   {"target", m.target},
+                   {"readonly", m.read_only}});
+    if (!mounts.empty())
+      write_json(dirs.mounts_file(node), j);
+    else if (unlink(dirs.mounts_file(node).c_str()) != 0 && errno != ENOENT)
+      nl::throw_errno("", dirs.mounts_file(node), "remove", errno);
+  }
   nl::Fd state = open_dir_or_throw(dirs.state_dir());
   std::string env_name = "env." + node;
   if (!env.empty()) {
@@ -139,6 +328,138 @@ void prepare_node(const LabDirs& dirs, const std::string& node, const std::vecto
   } else if (unlinkat(state.get(), env_name.c_str(), 0) != 0 && errno != ENOENT) {
     nl::throw_errno("", dirs.env_file(node), "remove", errno);
   }
+}
+
+std::optional<std::string> read_node_file(const LabDirs& dirs, const std::string& node,
+                                          const std::string& name) {
+  FilePlace place = file_place(dirs, node, name, false);
+  if (!place.dir.valid()) return std::nullopt;
+  return read_file_beneath(place.dir.get(), place.name);
+}
+
+bool node_file_executable(const LabDirs& dirs, const std::string& node, const std::string& name) {
+  FilePlace place = file_place(dirs, node, name, false);
+  struct stat st;
+  return place.dir.valid() &&
+         fstatat(place.dir.get(), place.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+         (st.st_mode & S_IXUSR);
+}
+
+void remove_node_file(const LabDirs& dirs, const std::string& node, const std::string& name) {
+  FilePlace place = file_place(dirs, node, name, false);
+  if (place.dir.valid() && unlinkat(place.dir.get(), place.name.c_str(), 0) != 0 && errno != ENOENT)
+    nl::throw_errno("", place.dir_path + "/" + place.name, "remove", errno);
+}
+
+std::vector<std::string> remove_mountpoints(const LabDirs& dirs) {
+  std::vector<std::string> made = read_json_strings(dirs.mountpoints_file());
+  if (made.empty()) return {};
+  MountpointLock lock;
+  // Another running lab that mounts over one (or below it) takes it over.
+  std::map<std::string, std::string> users;  // mount point -> the mountpoints file of a user
+  nl::Fd run = open_dir(kRunDir);
+  for (const std::string& lab : run.valid() ? dir_entries(run.get()) : std::vector<std::string>{}) {
+    if (lab == dirs.lab) continue;
+    LabDirs other = LabDirs::of(lab, "/");
+    nl::Fd state = open_dir(other.state_dir());
+    for (const std::string& f :
+         state.valid() ? dir_entries(state.get()) : std::vector<std::string>{}) {
+      if (f.rfind("mounts.", 0) != 0) continue;
+      nlohmann::json j = nlohmann::json::parse(read_file(other.state_dir() + "/" + f).value_or(""),
+                                               nullptr, false);
+      if (!j.is_array()) continue;
+      for (const auto& m : j)
+        if (m.is_object() && m.value("target", "").size())
+          for (const std::string& p : made) {
+            std::string target = m.value("target", "");
+            if (target == p || target.rfind(p + "/", 0) == 0) users[p] = other.mountpoints_file();
+          }
+    }
+  }
+  std::vector<std::string> failures;
+  for (auto p = made.rbegin(); p != made.rend(); ++p) {
+    if (auto user = users.find(*p); user != users.end()) {
+      std::vector<std::string> theirs = read_json_strings(user->second);
+      if (std::find(theirs.begin(), theirs.end(), *p) == theirs.end()) {
+        theirs.insert(theirs.begin(), *p);  // parents first: removed after what they hold
+        std::sort(theirs.begin(), theirs.end());
+        try {
+          write_json(user->second, theirs);
+        } catch (const std::exception& e) {
+          failures.push_back(e.what());
+        }
+      }
+      continue;
+    }
+    // Not empty: something of the host's own is there now; left.
+    if (rmdir(p->c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY)
+      failures.push_back(fmt::format("{}: remove mount point: {}", *p, strerror(errno)));
+  }
+  return failures;
+}
+
+namespace {
+
+// Where a path the node's commands see is on the host: below the source of the mount that
+// covers it (the deepest), or the path itself.
+std::string host_path(const LabDirs& dirs, const std::string& node, const std::string& path) {
+  nlohmann::json j =
+      nlohmann::json::parse(read_file(dirs.mounts_file(node)).value_or(""), nullptr, false);
+  std::string best_target, best_source;
+  if (j.is_array())
+    for (const auto& m : j) {
+      if (!m.is_object()) continue;
+      std::string target = m.value("target", ""), source = m.value("source", "");
+      bool covers = !target.empty() && path.compare(0, target.size(), target) == 0 &&
+                    (path.size() == target.size() || path[target.size()] == '/');
+      if (covers && target.size() > best_target.size()) best_target = target, best_source = source;
+    }
+  return best_target.empty() ? path : best_source + path.substr(best_target.size());
+}
+
+// Whether a Unix socket at `path` accepts a connection. Through its directory's descriptor: a
+// socket's path may be longer than sockaddr_un holds.
+bool socket_accepts(const std::string& path) {
+  size_t slash = path.rfind('/');
+  nl::Fd dir(::open(path.substr(0, slash + 1).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid()) return false;
+  std::string via = fmt::format("/proc/self/fd/{}/{}", dir.get(), path.substr(slash + 1));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (via.size() >= sizeof addr.sun_path) return false;
+  memcpy(addr.sun_path, via.data(), via.size());
+  nl::Fd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  return sock.valid() && connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+}  // namespace
+
+void wait_before_start(const LabDirs& dirs, const NodeContext& node, const std::string& daemon,
+                       const std::string& socket, const std::string& exec, uint64_t timeout_us) {
+  if (socket.empty() && exec.empty()) return;
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + std::chrono::microseconds(timeout_us);
+  std::string on_host = socket.empty() ? "" : host_path(dirs, node.node, socket);
+  std::string last;
+  for (;;) {
+    if (!socket.empty() && socket_accepts(on_host)) return;
+    if (!exec.empty()) {
+      Captured c = run_captured(node, {"/bin/sh", "-c", exec}, deadline);
+      if (c.status == 0 && !c.timed_out) return;
+      last =
+          c.timed_out ? "it was still running" : fmt::format("it exited with status {}", c.status);
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(socket.empty() ? 100 : 10));
+  }
+  throw std::runtime_error(
+      socket.empty()
+          ? fmt::format("daemon {} on node {} was not started: `{}` did not succeed within {} "
+                        "(its `wait`; the last time {})",
+                        daemon, node.node, exec, duration_text(timeout_us), last)
+          : fmt::format("daemon {} on node {} was not started: nothing accepted a connection on "
+                        "{} within {} (its `wait`)",
+                        daemon, node.node, socket, duration_text(timeout_us)));
 }
 
 std::string tail_of_file(const std::string& path, size_t lines) {

@@ -12,6 +12,7 @@
 
 #include "topo/entry/cgroup.h"
 #include "topo/entry/places.h"
+#include "topo/model/lab.h"
 #include "topo/model/model.h"
 #include "topo/run/runner.h"
 #include "topo/run/state.h"
@@ -30,10 +31,23 @@ bool etc_link_is_labs(const LabDirs& dirs, const std::string& netns);
 enum class Unlinked { yes, absent, not_ours };
 Unlinked unlink_etc(const LabDirs& dirs, const std::string& netns);
 
-// $TOPO_NODE_DIR with the node's files (0644, each replacing whatever had its name), and its
-// env for `topo exec`.
-void prepare_node(const LabDirs& dirs, const std::string& node, const std::vector<NodeFile>& files,
+// $TOPO_NODE_DIR and the node's private directories (mounts/<node>/<target>, owned as the file
+// says), its files in them (0644, or 0755 for an executable one: each replacing whatever had
+// its name; one in a private directory gets its owner), the mount points missing on the host,
+// and its env and mounts for the commands that enter it.
+void prepare_node(const LabDirs& dirs, const std::string& node, const std::vector<BuiltFile>& files,
+                  const std::vector<BuiltMount>& mounts,
                   const std::vector<std::pair<std::string, std::string>>& env);
+// A file of the node (a plain name in $TOPO_NODE_DIR, or an absolute path in its private
+// directories), read without following a symlink; nullopt when it is not a regular file there.
+std::optional<std::string> read_node_file(const LabDirs& dirs, const std::string& node,
+                                          const std::string& name);
+bool node_file_executable(const LabDirs& dirs, const std::string& node, const std::string& name);
+void remove_node_file(const LabDirs& dirs, const std::string& node, const std::string& name);
+// Removes the mount points the lab made on the host, last made first (a directory that is not
+// empty is left); one that another running lab mounts over is handed to that lab instead.
+// Returns what could not be done.
+std::vector<std::string> remove_mountpoints(const LabDirs& dirs);
 
 // Runs /bin/sh -c CMD in the node, appending its output to the node's exec.log in
 // dirs.log_dir (and to the debug log, line by line). Throws, with the exit status and the last
@@ -47,6 +61,11 @@ struct Daemon {
   std::optional<cgroup::Cgroup> cgroup;  // where it runs (none: no cgroup hierarchy)
   bool in_background = false;            // its first process exited 0, leaving its children
 };
+// Returns once a Unix socket at `socket` (a path as the node's commands see it, mounts
+// included) accepts a connection, or `exec` exits 0 in the node (tried every 100 ms); throws,
+// saying what did not happen, after `timeout_us`. Returns at once with neither.
+void wait_before_start(const LabDirs& dirs, const NodeContext& node, const std::string& daemon,
+                       const std::string& socket, const std::string& exec, uint64_t timeout_us);
 // Starts /bin/sh -c CMD in the node, in a session of its own, its output appended to
 // <name>.log in dirs.log_dir.
 Daemon start_daemon(const LabDirs& dirs, const NodeContext& node, const std::string& name,
