@@ -512,3 +512,103 @@ TEST(NodeCommands, NamesThatWouldEscapeOrClashAreRefused) {
 
 }  // namespace
 }  // namespace topo
+
+namespace topo {
+namespace {
+
+TEST(Extensions, XKeysAreTheUsersAnywhereTopoNamesTheKeys) {
+  LoadResult r = load(R"(name: t
+x-frr: &frr
+  kind: router
+  daemons: [{name: zebra, cmd: zebra, x-note: first}]
+x-anything: [1, {2: 3}]
+defaults: {x-why: shared}
+nodes:
+  r1: {kind: router, x-rack: 7}
+  r2: *frr
+links:
+  - {endpoints: [r1:e1, {node: r2, iface: e1, x-cable: blue}], x-id: 1, impair: {delay: 1ms, x-y: 2}}
+tests:
+  - {name: p, ping: {from: r1, to: r2, x-v: 1}, expect: success, x-owner: me}
+  - {name: q, exec: {node: r1, cmd: "true", x-v: 1}, expect: {exit: 0, x-v: 2}}
+scenarios:
+  s: [{down: r1:e1, x-why: test}, {test: p, within: 1s, x-n: 1}]
+ready: {tests: all, x-after: boot}
+addressing: {p2p: 10.0.0.0/16, x-note: pools}
+)");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  ASSERT_EQ(r.topology.nodes.size(), 2u);
+  EXPECT_EQ(r.topology.nodes[1].kind, NodeKind::router);
+  ASSERT_EQ(r.topology.nodes[1].daemons.size(), 1u);
+  EXPECT_EQ(r.topology.nodes[1].daemons[0].name, "zebra");
+  ASSERT_EQ(r.topology.scenarios.size(), 1u);
+  EXPECT_EQ(r.topology.scenarios[0].steps.size(), 2u);
+}
+
+TEST(Extensions, OnlyXDashIsTheUsersAndNamesChosenByTheUserStayNames) {
+  expect_error("name: t\nx_frr: 1\nnodes: {a: {}}\n", 2, 1,
+               "unknown key `x_frr` in the top level (a key of your own starts with `x-`)");
+  expect_error("name: t\nnodes: {a: {X-rack: 1}}\n", 2, 13, "unknown key `X-rack` in node `a`");
+  // A step with nothing but a key of the user's does nothing: it is a mistake.
+  expect_error("name: t\nnodes: {a: {}}\nscenarios: {s: [{x-a: 1}, {wait: 1s}]}\n", 3, 17,
+               "a step needs one of");
+  // In a mapping of names, `x-` is a name: a node, an environment variable.
+  LoadResult r = load("name: t\nnodes: {x-ray: {env: {x-y: 1}}}\n");
+  ASSERT_EQ(r.diagnostics.size(), 1u) << r.diagnostics.render();
+  EXPECT_EQ(r.topology.nodes[0].name, "x-ray");
+  EXPECT_NE(r.diagnostics.list()[0].message.find("environment variable `x-y`"), std::string::npos);
+}
+
+TEST(Extensions, MergeKeysBringAnAnchorsEntriesUnderTheMappingsOwn) {
+  LoadResult r = load(R"(name: t
+x-frr: &frr
+  kind: router
+  sysctls: {net.ipv4.conf.all.rp_filter: 0}
+  daemons: [{name: zebra, cmd: zebra}]
+x-env: &env
+  env: {ROLE: edge}
+  kind: host
+nodes:
+  r1:
+    <<: *frr
+    env: {ROLE: core}
+  r2: {<<: [*env, *frr]}
+  h1: {<<: *env, kind: bridge}
+)");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  const Topology& t = r.topology;
+  ASSERT_EQ(t.nodes.size(), 3u);
+  EXPECT_EQ(t.nodes[0].kind, NodeKind::router);
+  ASSERT_EQ(t.nodes[0].daemons.size(), 1u);
+  ASSERT_EQ(t.nodes[0].env.size(), 1u);
+  EXPECT_EQ(t.nodes[0].env[0].value, "core");  // the mapping's own entry wins
+  EXPECT_EQ(t.nodes[1].kind, NodeKind::host);  // of a list, the first mapping wins
+  EXPECT_EQ(t.nodes[1].daemons.size(), 1u);
+  EXPECT_EQ(t.nodes[2].kind, NodeKind::bridge);
+}
+
+TEST(Extensions, AMistakeInAMergedEntryIsShownWhereTheAnchorWroteIt) {
+  expect_error("name: t\nx-base: &b {kind: ruter}\nnodes:\n  a: {<<: *b}\n", 2, 19,
+               "unknown kind `ruter`");
+  expect_error("name: t\nx-base: &b {kidn: router}\nnodes:\n  a: {<<: *b}\n", 2, 13,
+               "unknown key `kidn` in node `a`");
+}
+
+TEST(Extensions, AMergeKeyNeedsMappings) {
+  expect_error("name: t\nnodes:\n  a: {<<: 5}\n", 3, 11,
+               "the merge key `<<` takes a mapping or a list of mappings");
+  expect_error("name: t\nx-a: &a {kind: host}\nnodes:\n  a: {<<: [*a, 5]}\n", 4, 16,
+               "the merge key `<<` takes a mapping");
+  expect_error("name: t\nx-a: &a {kind: host}\nnodes:\n  a:\n    <<: *a\n    <<: *a\n", 6, 5,
+               "a second merge key `<<`");
+  // Quoted, "<<" is a key like any other.
+  expect_error("name: t\nnodes:\n  a: {\"<<\": {kind: host}}\n", 3, 7, "unknown key `<<`");
+}
+
+TEST(Extensions, AnAnchorThatNamesItselfEnds) {
+  LoadResult r = load("name: t\nx-loop: &l {a: *l, <<: *l}\nnodes: {a: {}}\n");
+  EXPECT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+}
+
+}  // namespace
+}  // namespace topo

@@ -15,6 +15,7 @@
 #include "topo/language/expansion.h"
 #include "topo/language/flow_brackets.h"
 #include "topo/language/loader_parts.h"
+#include "topo/language/merge_keys.h"
 #include "topo/language/validator.h"
 
 namespace topo {
@@ -23,8 +24,8 @@ namespace {
 
 using loader::pos_of;
 
-const loader::Keys kTopKeys{"name", "prefix", "defaults", "addressing", "nodes", "links", "tests",
-                               "scenarios", "ready"};
+const loader::Keys kTopKeys{"name",  "prefix", "defaults",  "addressing", "nodes",
+                            "links", "tests",  "scenarios", "ready"};
 const loader::Keys kAddressingKeys{"p2p", "p2p_prefix", "lan", "loopback", "ipv6"};
 
 void read_addressing(loader::Reader& in, const YAML::Node& a, Addressing& out) {
@@ -190,6 +191,7 @@ LoadResult load_text(const std::string& label, std::string text, const std::stri
     return r;
   }
   try {
+    apply_merge_keys(root, r.diagnostics);
     loader::Reader in(r.diagnostics);
     read_file(in, root, r.topology);
   } catch (const YAML::Exception& e) {
