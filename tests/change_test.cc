@@ -402,6 +402,42 @@ links:
   expect_nothing_left();
 }
 
+// A stub and a named LAN are LANs: made, changed and removed as any other.
+TEST_F(Change, StubsAndNamedLansComeAndGo) {
+  const char* v1 = R"(name: LAB
+nodes: {r: {kind: router}, a: {}, b: {}}
+links:
+  - endpoints: [r:e0, a:e0, b:e0]
+    name: core
+    addresses: [10.5.0.1/24, 10.5.0.2/24, 10.5.0.3/24]
+  - {endpoints: [r:e9], stub: true, addresses: [10.9.0.1/24]}
+)";
+  std::string file = write_lab(v1);
+  CmdResult up = topo("up " + file);
+  ASSERT_EQ(up.status, 0) << up.output;
+  uint64_t core = inode("_core");
+  ASSERT_NE(core, 0u);
+  ASSERT_NE(inode("_lan2"), 0u);
+  // A second stub, named, before the first: the first keeps its namespace (by its member).
+  write_lab(replaced(v1, "  - {endpoints: [r:e9]",
+                     "  - {endpoints: [a:e7], stub: true, name: a-stub}\n  - {endpoints: [r:e9]"));
+  CmdResult plan = topo("plan " + file);
+  EXPECT_EQ(plan.status, 3);
+  EXPECT_EQ(plan.output, "+ node _a-stub: lan\n+ link _a-stub:p1 <-> a:e7\n") << plan.output;
+  ASSERT_EQ(topo("up " + file).status, 0);
+  EXPECT_EQ(inode("_core"), core);
+  EXPECT_NE(inode("_lan2"), 0u);
+  EXPECT_EQ(inode("_lan3"), 0u);
+  EXPECT_TRUE(contains(in_node("a", "ip link show e7").output, "LOWER_UP"));
+  // The stub goes: its namespace with it.
+  write_lab(v1);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  EXPECT_EQ(inode("_a-stub"), 0u);
+  EXPECT_EQ(topo("plan " + file).status, 0);
+  ASSERT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
 TEST_F(Change, ALinkToTheHostComesAndGoes) {
   std::string host_if = "tc" + lab().substr(2);  // unique to this test, at most 15 characters
   const char* v1 = "name: LAB\nnodes: {a: {}, b: {}}\nlinks:\n  - endpoints: [a:e0, b:e0]\n";

@@ -471,5 +471,70 @@ links:
                                                "+ link _lan2:p4 <-> d:e0"}));
 }
 
+const char* kLans = R"(name: c
+nodes: {r: {}, a: {}, b: {}, c: {}}
+links:
+  - endpoints: [r:e9, a:e9]
+  - {endpoints: [a:e0, b:e0, c:e0], name: core}
+  - {endpoints: [r:e0, a:e1, b:e1]}
+  - {endpoints: [r:e5], stub: true, addresses: [10.9.0.1/24]}
+)";
+
+TEST(Converge, AStubIsALanOfOneAndANamedLanIsCalledByItsName) {
+  Lab l = lab(kLans);
+  std::vector<std::string> lans;
+  for (const BuiltNode& n : l.nodes)
+    if (n.kind == NodeKind::lan) lans.push_back(n.name + " " + n.netns);
+  EXPECT_EQ(lans, (Lines{"_core c-_core", "_lan3 c-_lan3", "_lan4 c-_lan4"}));
+  std::set<std::string> links;
+  for (const BuiltLink& b : l.links) links.insert(b.a.text() + " <-> " + b.b.text());
+  EXPECT_TRUE(links.count("_core:p2 <-> b:e0"));
+  EXPECT_TRUE(links.count("_lan4:p1 <-> r:e5"));
+  const BuiltIface* stub = l.find_iface(End{"r", "e5"});
+  ASSERT_TRUE(stub);
+  EXPECT_TRUE(stub->up);
+  ASSERT_EQ(stub->addresses.size(), 1u);
+  EXPECT_EQ(stub->addresses[0].text(), "10.9.0.1/24");
+  const BuiltIface* port = l.find_iface(End{"_lan4", "p1"});
+  ASSERT_TRUE(port);
+  EXPECT_TRUE(port->up) << "the stub's end has carrier";
+  EXPECT_EQ(port->master, "br0");
+  // A first up makes the stub's LAN as any other.
+  Convergence c = converge(l, {}, {}, {});
+  Lines made;
+  for (const Action& a : c.plan.actions)
+    if (describe(c.plan, a).rfind("_lan4:", 0) == 0) made.push_back(describe(c.plan, a));
+  EXPECT_EQ(made, (Lines{"_lan4: create netns c-_lan4", "_lan4: create bridge br0",
+                         "_lan4: create veth p1 (" + nl::mac_text(*port->mac) + ") <-> r:e5 (" +
+                             nl::mac_text(*stub->mac) + ") master br0"}));
+}
+
+TEST(Converge, ANamedLanKeepsItsNameWhenLinksBeforeItGoAndANewNameIsANewLan) {
+  Lab before = lab(kLans);
+  std::vector<std::pair<End, End>> veths;
+  for (const BuiltLink& l : before.links) veths.emplace_back(l.a, l.b);
+  // The first link goes: the unnamed LANs keep their namespaces (by members), the named one its
+  // name.
+  std::string v2 = edit(kLans, "  - endpoints: [r:e9, a:e9]\n", "");
+  Lab want = lab(v2);
+  align_lans(want, veths);
+  Lines lans;
+  for (const BuiltNode& n : want.nodes)
+    if (n.kind == NodeKind::lan) lans.push_back(n.name);
+  EXPECT_EQ(lans, (Lines{"_core", "_lan3", "_lan4"}));
+  Convergence c = converge(want, before, running(before), {});
+  Lines changes;
+  for (const Change& ch : c.changes) changes.push_back(change_text(ch));
+  EXPECT_EQ(changes, Lines{"- link a:e9 <-> r:e9"});
+  // Named otherwise, it is another LAN: the old one goes, the new one is made.
+  want = lab(edit(kLans, "name: core", "name: spine"));
+  align_lans(want, veths);
+  c = converge(want, before, running(before), {});
+  changes.clear();
+  for (const Change& ch : c.changes)
+    if (ch.what == "node") changes.push_back(change_text(ch));
+  EXPECT_EQ(changes, (Lines{"- node _core", "+ node _spine: lan"}));
+}
+
 }  // namespace
 }  // namespace topo

@@ -612,3 +612,74 @@ TEST(Extensions, AnAnchorThatNamesItselfEnds) {
 
 }  // namespace
 }  // namespace topo
+
+namespace topo {
+namespace {
+
+TEST(Stubs, AStubIsOneEndOnASegmentOfItsOwn) {
+  LoadResult r = load(R"(name: t
+addressing: {lan: 10.128.0.0/16}
+nodes: {r1: {kind: router}}
+links:
+  - {endpoints: [r1:eth9], stub: true, addresses: [10.9.0.1/24]}
+  - {endpoints: [r1:eth8], stub: true}
+)");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  ASSERT_EQ(r.topology.links.size(), 2u);
+  EXPECT_TRUE(r.topology.links[0].stub);
+  EXPECT_TRUE(r.topology.links[0].is_lan());
+  ASSERT_EQ(r.topology.links[1].endpoints[0].addresses.size(), 1u);
+  EXPECT_EQ(r.topology.links[1].endpoints[0].addresses[0].text(), "10.128.0.1/24")
+      << "a stub's subnet comes from the `lan` pool";
+}
+
+TEST(Stubs, OneEndpointWithoutStubOrStubWithMoreIsAMistake) {
+  expect_error("name: t\nnodes: {a: {}}\nlinks:\n  - endpoints: [a:e0]\n", 4, 5,
+               "a link needs two endpoints (three or more make a LAN); for one interface on a "
+               "segment of its own (a stub network), add `stub: true`");
+  expect_error(
+      "name: t\nnodes: {a: {}, b: {}}\nlinks:\n  - {endpoints: [a:e0, b:e0], stub: true}\n", 4, 37,
+      "`stub: true` is a link of one endpoint (an interface on a segment of its "
+      "own); this one has 2");
+  expect_error("name: t\nnodes: {a: {}}\nlinks:\n  - {endpoints: [a:e0], stub: yes}\n", 4, 31,
+               "`stub` is true or false, not `yes`");
+  expect_error("name: t\nnodes: {a: {}}\nlinks:\n  - {endpoints: [a:e0], stub: false}\n", 4, 5,
+               "add `stub: true`");
+}
+
+TEST(LanNames, ALanMayHaveAName) {
+  LoadResult r = load(R"(name: t
+nodes: {a: {}, b: {}, c: {}}
+links:
+  - {endpoints: [a:e0, b:e0, c:e0], name: core-1.x_y}
+  - {endpoints: [a:e1], stub: true, name: stub-a}
+)");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  EXPECT_EQ(r.topology.links[0].name, "core-1.x_y");
+  EXPECT_EQ(r.topology.links[1].name, "stub-a");
+}
+
+TEST(LanNames, NamesAreChecked) {
+  const std::string head = "name: t\nnodes: {a: {}, b: {}, c: {}}\nlinks:\n";
+  expect_error(head + "  - {endpoints: [a:e0, b:e0], name: ab}\n", 4, 37,
+               "only a LAN (three endpoints or more, or `stub: true`) has a `name`");
+  expect_error(head + "  - {endpoints: [a:e0, b:e0, c:e0], name: -x}\n", 4, 43,
+               "LAN name `-x` must start with a letter or a digit");
+  expect_error(head + "  - {endpoints: [a:e0, b:e0, c:e0], name: a/b}\n", 4, 43,
+               "LAN name `a/b` may contain only letters, digits, `_`, `.` and `-`");
+  expect_error(head + "  - {endpoints: [a:e0, b:e0, c:e0], name: lan7}\n", 4, 43,
+               "LAN name `lan7` is kept for the LANs the file does not name");
+  expect_error(head + "  - {endpoints: [a:e0, b:e0, c:e0], name: b}\n", 4, 43,
+               "LAN name `b` is a node's name");
+  expect_error(head + "  - {endpoints: [a:e0, b:e0, c:e0], name: x}\n" +
+                   "  - {endpoints: [a:e1], stub: true, name: x}\n",
+               5, 43, "two LANs are named `x` (first at line 4)");
+  expect_error(head + "  - {endpoints: [a:e0, b:e0, c:e0], name: " + std::string(65, 'n') + "}\n",
+               4, 43, "is longer than 64 characters");
+  // `lanX` is a name like any other.
+  EXPECT_TRUE(
+      load(head + "  - {endpoints: [a:e0, b:e0, c:e0], name: lanes}\n").diagnostics.empty());
+}
+
+}  // namespace
+}  // namespace topo

@@ -28,7 +28,7 @@ class Resolver {
     for (const Node& n : t_.nodes) add_node(n);
     for (size_t i = 0; i < t_.links.size(); i++)
       if (t_.links[i].is_lan()) {
-        std::string name = lan_name(i + 1);
+        std::string name = lan_name(i + 1, t_.links[i].name);
         lan_of_[i] = lab_.nodes.size();
         BuiltNode& lan = lab_.nodes.emplace_back();
         lan.name = name;
