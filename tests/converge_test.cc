@@ -311,12 +311,13 @@ TEST(Converge, DriftIsPutBack) {
   erase_iface(live, "r1:eth2");
   node(live, "h2").daemons.clear();  // d3
   for (auto& [key, value] : node(live, "r1").sysctls)
-    if (key == "net.ipv4.ip_forward") value = "0";
+    if (key == "net.ipv4.conf.all.rp_filter") value = "0";
   iface(live, "r1:eth1").up = false;
   Result r = converge_live(live);
   // In the lab's order: links, then node by node (sysctls, interfaces, addresses), daemons.
   EXPECT_EQ(r.changes, (Lines{"! link h3:eth0 <-> r1:eth2: missing: made again",
-                              "! sysctl r1 net.ipv4.ip_forward: 0 -> 1 (changed by hand: put back)",
+                              "! sysctl r1 net.ipv4.conf.all.rp_filter: 0 -> 2 (changed by hand: "
+                              "put back)",
                               "! interface r1:eth1: down -> up (changed by hand: put back)",
                               "! address 10.1.0.2/30 on h2:eth0: missing: put back",
                               "! daemon h2/d3: not running: started again"}));
@@ -469,6 +470,69 @@ links:
   for (const Change& ch : c.changes) changes.push_back(change_text(ch));
   EXPECT_EQ(changes, (std::vector<std::string>{"- link _lan2:p2 <-> b:e0", "- link a:e9 <-> r:e9",
                                                "+ link _lan2:p4 <-> d:e0"}));
+}
+
+// A router's forwarding is topo's default, not the file's: a routing daemon may turn it off
+// (zebra does, for IPv6, as its configuration says), and the lab does not fight it. What the
+// file writes is put back.
+TEST(Converge, ADefaultSysctlChangedLaterIsLeftAloneAndNoted) {
+  Lab live = running(lab(kBase));
+  for (auto& [key, value] : node(live, "r1").sysctls)
+    if (key == "net.ipv6.conf.all.forwarding" || key == "net.ipv4.conf.all.rp_filter") value = "0";
+  Result r = converge_live(live);
+  EXPECT_EQ(r.changes,
+            (Lines{"note: sysctl r1 net.ipv6.conf.all.forwarding: 0, where topo's default is 1: "
+                   "left as it is (not in the file)",
+                   "! sysctl r1 net.ipv4.conf.all.rp_filter: 0 -> 2 (changed by hand: put back)"}));
+  EXPECT_EQ(r.actions, Lines{"r1: sysctl net.ipv4.conf.all.rp_filter=2"});
+}
+
+TEST(Converge, ADefaultTheFileNowWritesIsTheFilesAndSet) {
+  Lab before = lab(kBase);
+  Lab live = running(before);
+  for (auto& [key, value] : node(live, "r1").sysctls)
+    if (key == "net.ipv6.conf.all.forwarding") value = "0";
+  std::string after = edit(kBase, "{net.ipv4.conf.all.rp_filter: 2}",
+                           "{net.ipv4.conf.all.rp_filter: 2, net.ipv6.conf.all.forwarding: 1}");
+  Convergence c = converge(lab(after), before, live, {});
+  ASSERT_EQ(c.changes.size(), 1u);
+  EXPECT_EQ(change_text(c.changes[0]), "+ sysctl r1 net.ipv6.conf.all.forwarding: 0 -> 1");
+  ASSERT_EQ(c.plan.actions.size(), 1u);
+  EXPECT_EQ(describe(c.plan, c.plan.actions[0]), "r1: sysctl net.ipv6.conf.all.forwarding=1");
+}
+
+TEST(Converge, TopoSaysWhichSysctlsAreItsDefaults) {
+  Lab l = lab(R"(name: c
+nodes:
+  r1: {kind: router, sysctls: {net.ipv4.ip_forward: 1}}
+  h1: {}
+links:
+  - endpoints: [r1:e1, h1:e1]
+    addresses: ["fd00::1/64", "fd00::2/64"]
+)");
+  EXPECT_EQ(l.nodes[0].default_sysctls,
+            (std::vector<std::string>{"net.ipv6.conf.default.accept_dad",
+                                      "net.ipv6.conf.all.forwarding"}));
+  EXPECT_FALSE(l.nodes[0].is_default_sysctl("net.ipv4.ip_forward"));
+  EXPECT_EQ(l.nodes[1].default_sysctls,
+            std::vector<std::string>{"net.ipv6.conf.default.accept_dad"});
+}
+
+// An address someone else added (a daemon, by hand) that the file now declares is the lab's
+// from now on, and plan says so.
+TEST(Converge, AnAddressThereAlreadyIsTakenOverWithANote) {
+  Lab before = lab(kBase);
+  Lab live = running(before);
+  iface(live, "h3:lo").addresses.push_back(*nl::IpPrefix::parse("10.255.0.3/32"));
+  Convergence c =
+      converge(lab(edit(kBase, "  h3: {}", "  h3: {loopback: 10.255.0.3/32}")), before, live, {});
+  std::vector<std::string> notes;
+  for (const Change& ch : c.changes)
+    if (ch.op == '#') notes.push_back(change_text(ch));
+  EXPECT_EQ(notes, Lines{"note: address 10.255.0.3/32 on h3:lo: there already, not added by "
+                         "topo: the lab's from now on (removed when the file no longer has it)"});
+  for (const Action& a : c.plan.actions)
+    EXPECT_EQ(std::get_if<AddAddress>(&a), nullptr) << describe(c.plan, a);
 }
 
 const char* kLans = R"(name: c

@@ -86,6 +86,10 @@ const BuiltIface* BuiltNode::find_iface(std::string_view iface) const {
   return nullptr;
 }
 
+bool BuiltNode::is_default_sysctl(std::string_view key) const {
+  return std::find(default_sysctls.begin(), default_sysctls.end(), key) != default_sysctls.end();
+}
+
 const BuiltNode* Lab::find_node(std::string_view node) const {
   for (const BuiltNode& n : nodes)
     if (n.name == node) return &n;

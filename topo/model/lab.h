@@ -111,7 +111,11 @@ struct BuiltNode {
   std::string name, netns;
   NodeKind kind = NodeKind::host;  // NodeKind::lan for a LAN's namespace
   std::vector<KeyValue> env;
-  std::vector<KeyValue> sysctls;   // in the order they are set
+  std::vector<KeyValue> sysctls;  // in the order they are set
+  // The keys of `sysctls` that topo sets of its own (a router's forwarding, IPv6's accept_dad),
+  // not the file: set when they become wanted, and then left to whatever changes them later (a
+  // routing daemon may turn forwarding off).
+  std::vector<std::string> default_sysctls;
   std::vector<BuiltIface> ifaces;  // lo first, then by slot
   std::vector<BuiltRoute> routes;
   std::vector<BuiltFile> files;
@@ -122,6 +126,7 @@ struct BuiltNode {
   NodeState state = NodeState::running;  // live only
 
   const BuiltIface* find_iface(std::string_view iface) const;
+  bool is_default_sysctl(std::string_view key) const;
 };
 
 struct BuiltLink {  // a veth pair: `a` sends the request (born a port of a's bridge, if any)

@@ -148,6 +148,12 @@ Lab merged(Lab first, const Lab& second) {
             i.addresses, j->addresses, [](const nl::IpPrefix& a) { return a; }, PrefixLess{});
         if (!i.impairment) i.impairment = j->impairment;
       }
+    // A sysctl the first lab lacks comes with the second's word on whether it is a default.
+    for (const auto& [key, value] : n.sysctls) {
+      auto same = [&](const KeyValue& kv) { return kv.first == key; };
+      if (n.is_default_sysctl(key) && std::none_of(it->sysctls.begin(), it->sysctls.end(), same))
+        it->default_sysctls.push_back(key);
+    }
     add_missing(it->sysctls, n.sysctls, first_of);
     add_missing(
         it->routes, n.routes, [](const BuiltRoute& r) { return r.dst.network(); }, PrefixLess{});

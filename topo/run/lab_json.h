@@ -111,8 +111,10 @@ TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltRoute::Hop, gateway, dev)
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltRoute, dst, hops)
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltFile, name, content)
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltDaemon, name, cmd, config)  // no pid
-TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltNode, name, netns, kind, env, sysctls, ifaces, routes,
-                                      files, exec, daemons,
+// default_sysctls came after journal version 3's first topo: a record without them reads as
+// every sysctl the file's (put back when changed), as that topo had them.
+TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltNode, name, netns, kind, env, sysctls, default_sysctls,
+                                      ifaces, routes, files, exec, daemons,
                                       etc_link)  // no id
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltLink, a, b)
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(Lab, name, prefix, nodes, host_ifaces, links, hosts,
