@@ -179,7 +179,9 @@ TEST_F(Change, UpOfAnUnchangedLabTouchesNothing) {
 }
 
 TEST_F(Change, DriftIsListedByPlanAndPutBackByUp) {
-  std::string file = write_lab(kLab);
+  // A router's forwarding is the file's when it says so (else topo's default, not put back).
+  std::string file = write_lab(
+      replaced(kLab, "kind: router\n", "kind: router\n    sysctls: {net.ipv4.ip_forward: 1}\n"));
   ASSERT_EQ(topo("up " + file).status, 0);
   int r2_eth1 = ifindexes({"r2"})["r2:eth1"];
   ASSERT_EQ(in_node("r1", "ip link del eth2").status, 0);
@@ -397,6 +399,98 @@ links:
     EXPECT_EQ(after[end], before[end]) << end;
   EXPECT_EQ(after.count("_lan2:p2"), 0u);
   EXPECT_EQ(in_node("d", "ping -c1 -W2 10.5.0.1").status, 0);
+  EXPECT_EQ(topo("plan " + file).status, 0);
+  ASSERT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
+// zebra turns IPv6 forwarding off when its configuration says `no ipv6 forwarding`: a
+// router's forwarding is topo's default, set when the node is made, and left to its daemons.
+TEST_F(Change, ADefaultSysctlADaemonChangedIsLeftAloneAndTheFilesIsPutBack) {
+  std::string file = write_lab(
+      replaced(kLab, "kind: router\n", "kind: router\n    sysctls: {net.ipv4.ip_forward: 1}\n"));
+  ASSERT_EQ(topo("up " + file).status, 0);
+  ASSERT_EQ(in_node("r1", "sysctl -qw net.ipv6.conf.all.forwarding=0").status, 0);
+  CmdResult plan = topo("plan " + file);
+  EXPECT_EQ(plan.status, 0) << plan.output;
+  EXPECT_EQ(plan.output,
+            "note: sysctl r1 net.ipv6.conf.all.forwarding: 0, where topo's default is 1: left as "
+            "it is (not in the file)\n");
+  CmdResult up = topo("up " + file);
+  EXPECT_EQ(up.status, 0) << up.output;
+  EXPECT_TRUE(contains(up.output, "nothing to do")) << up.output;
+  EXPECT_EQ(sysctl("r1", "net.ipv6.conf.all.forwarding"), "0\n");
+  // Written in the file, the same sysctl is the file's: put back.
+  ASSERT_EQ(in_node("r1", "sysctl -qw net.ipv4.ip_forward=0").status, 0);
+  plan = topo("plan " + file);
+  EXPECT_EQ(plan.status, 3) << plan.output;
+  EXPECT_TRUE(contains(plan.output,
+                       "! sysctl r1 net.ipv4.ip_forward: 0 -> 1 (changed by hand: "
+                       "put back)"))
+      << plan.output;
+  ASSERT_EQ(topo("up " + file).status, 0);
+  EXPECT_EQ(sysctl("r1", "net.ipv4.ip_forward"), "1\n");
+  EXPECT_EQ(sysctl("r1", "net.ipv6.conf.all.forwarding"), "0\n");
+  ASSERT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
+// An address a daemon added, that the file then declares, is the lab's from then on: plan says
+// so, and it goes when the file no longer has it.
+TEST_F(Change, AnAddressThereAlreadyIsTakenOverAndSaidSo) {
+  std::string file = write_lab(kLab);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  ASSERT_EQ(in_node("r1", "ip addr add 10.255.0.1/32 dev lo").status, 0);
+  write_lab(replaced(kLab, "kind: router\n", "kind: router\n    loopback: 10.255.0.1/32\n"));
+  CmdResult plan = topo("plan " + file);
+  EXPECT_TRUE(contains(plan.output,
+                       "note: address 10.255.0.1/32 on r1:lo: there already, not "
+                       "added by topo: the lab's from now on (removed when the file "
+                       "no longer has it)\n"))
+      << plan.output;
+  CmdResult up = topo("up " + file);
+  ASSERT_EQ(up.status, 0) << up.output;
+  EXPECT_TRUE(contains(up.output, "note: address 10.255.0.1/32 on r1:lo")) << up.output;
+  write_lab(kLab);
+  plan = topo("plan " + file);
+  EXPECT_TRUE(contains(plan.output, "- address 10.255.0.1/32 on r1:lo")) << plan.output;
+  ASSERT_EQ(topo("up " + file).status, 0);
+  EXPECT_FALSE(contains(in_node("r1", "ip -4 addr show dev lo").output, "10.255.0.1"));
+  ASSERT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
+// A stub and a named LAN are LANs: made, changed and removed as any other.
+TEST_F(Change, StubsAndNamedLansComeAndGo) {
+  const char* v1 = R"(name: LAB
+nodes: {r: {kind: router}, a: {}, b: {}}
+links:
+  - endpoints: [r:e0, a:e0, b:e0]
+    name: core
+    addresses: [10.5.0.1/24, 10.5.0.2/24, 10.5.0.3/24]
+  - {endpoints: [r:e9], stub: true, addresses: [10.9.0.1/24]}
+)";
+  std::string file = write_lab(v1);
+  CmdResult up = topo("up " + file);
+  ASSERT_EQ(up.status, 0) << up.output;
+  uint64_t core = inode("_core");
+  ASSERT_NE(core, 0u);
+  ASSERT_NE(inode("_lan2"), 0u);
+  // A second stub, named, before the first: the first keeps its namespace (by its member).
+  write_lab(replaced(v1, "  - {endpoints: [r:e9]",
+                     "  - {endpoints: [a:e7], stub: true, name: a-stub}\n  - {endpoints: [r:e9]"));
+  CmdResult plan = topo("plan " + file);
+  EXPECT_EQ(plan.status, 3);
+  EXPECT_EQ(plan.output, "+ node _a-stub: lan\n+ link _a-stub:p1 <-> a:e7\n") << plan.output;
+  ASSERT_EQ(topo("up " + file).status, 0);
+  EXPECT_EQ(inode("_core"), core);
+  EXPECT_NE(inode("_lan2"), 0u);
+  EXPECT_EQ(inode("_lan3"), 0u);
+  EXPECT_TRUE(contains(in_node("a", "ip link show e7").output, "LOWER_UP"));
+  // The stub goes: its namespace with it.
+  write_lab(v1);
+  ASSERT_EQ(topo("up " + file).status, 0);
+  EXPECT_EQ(inode("_a-stub"), 0u);
   EXPECT_EQ(topo("plan " + file).status, 0);
   ASSERT_EQ(topo("down " + lab()).status, 0);
   expect_nothing_left();

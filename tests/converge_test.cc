@@ -350,12 +350,13 @@ TEST(Converge, DriftIsPutBack) {
   erase_iface(live, "r1:eth2");
   node(live, "h2").daemons.clear();  // d3
   for (auto& [key, value] : node(live, "r1").sysctls)
-    if (key == "net.ipv4.ip_forward") value = "0";
+    if (key == "net.ipv4.conf.all.rp_filter") value = "0";
   iface(live, "r1:eth1").up = false;
   Result r = converge_live(live);
   // In the lab's order: links, then node by node (sysctls, interfaces, addresses), daemons.
   EXPECT_EQ(r.changes, (Lines{"! link h3:eth0 <-> r1:eth2: missing: made again",
-                              "! sysctl r1 net.ipv4.ip_forward: 0 -> 1 (changed by hand: put back)",
+                              "! sysctl r1 net.ipv4.conf.all.rp_filter: 0 -> 2 (changed by hand: "
+                              "put back)",
                               "! interface r1:eth1: down -> up (changed by hand: put back)",
                               "! address 10.1.0.2/30 on h2:eth0: missing: put back",
                               "! daemon h2/d3: not running: started again"}));
@@ -508,6 +509,134 @@ links:
   for (const Change& ch : c.changes) changes.push_back(change_text(ch));
   EXPECT_EQ(changes, (std::vector<std::string>{"- link _lan2:p2 <-> b:e0", "- link a:e9 <-> r:e9",
                                                "+ link _lan2:p4 <-> d:e0"}));
+}
+
+// A router's forwarding is topo's default, not the file's: a routing daemon may turn it off
+// (zebra does, for IPv6, as its configuration says), and the lab does not fight it. What the
+// file writes is put back.
+TEST(Converge, ADefaultSysctlChangedLaterIsLeftAloneAndNoted) {
+  Lab live = running(lab(kBase));
+  for (auto& [key, value] : node(live, "r1").sysctls)
+    if (key == "net.ipv6.conf.all.forwarding" || key == "net.ipv4.conf.all.rp_filter") value = "0";
+  Result r = converge_live(live);
+  EXPECT_EQ(r.changes,
+            (Lines{"note: sysctl r1 net.ipv6.conf.all.forwarding: 0, where topo's default is 1: "
+                   "left as it is (not in the file)",
+                   "! sysctl r1 net.ipv4.conf.all.rp_filter: 0 -> 2 (changed by hand: put back)"}));
+  EXPECT_EQ(r.actions, Lines{"r1: sysctl net.ipv4.conf.all.rp_filter=2"});
+}
+
+TEST(Converge, ADefaultTheFileNowWritesIsTheFilesAndSet) {
+  Lab before = lab(kBase);
+  Lab live = running(before);
+  for (auto& [key, value] : node(live, "r1").sysctls)
+    if (key == "net.ipv6.conf.all.forwarding") value = "0";
+  std::string after = edit(kBase, "{net.ipv4.conf.all.rp_filter: 2}",
+                           "{net.ipv4.conf.all.rp_filter: 2, net.ipv6.conf.all.forwarding: 1}");
+  Convergence c = converge(lab(after), before, live, {});
+  ASSERT_EQ(c.changes.size(), 1u);
+  EXPECT_EQ(change_text(c.changes[0]), "+ sysctl r1 net.ipv6.conf.all.forwarding: 0 -> 1");
+  ASSERT_EQ(c.plan.actions.size(), 1u);
+  EXPECT_EQ(describe(c.plan, c.plan.actions[0]), "r1: sysctl net.ipv6.conf.all.forwarding=1");
+}
+
+TEST(Converge, TopoSaysWhichSysctlsAreItsDefaults) {
+  Lab l = lab(R"(name: c
+nodes:
+  r1: {kind: router, sysctls: {net.ipv4.ip_forward: 1}}
+  h1: {}
+links:
+  - endpoints: [r1:e1, h1:e1]
+    addresses: ["fd00::1/64", "fd00::2/64"]
+)");
+  EXPECT_EQ(l.nodes[0].default_sysctls,
+            (std::vector<std::string>{"net.ipv6.conf.default.accept_dad",
+                                      "net.ipv6.conf.all.forwarding"}));
+  EXPECT_FALSE(l.nodes[0].is_default_sysctl("net.ipv4.ip_forward"));
+  EXPECT_EQ(l.nodes[1].default_sysctls,
+            std::vector<std::string>{"net.ipv6.conf.default.accept_dad"});
+}
+
+// An address someone else added (a daemon, by hand) that the file now declares is the lab's
+// from now on, and plan says so.
+TEST(Converge, AnAddressThereAlreadyIsTakenOverWithANote) {
+  Lab before = lab(kBase);
+  Lab live = running(before);
+  iface(live, "h3:lo").addresses.push_back(*nl::IpPrefix::parse("10.255.0.3/32"));
+  Convergence c =
+      converge(lab(edit(kBase, "  h3: {}", "  h3: {loopback: 10.255.0.3/32}")), before, live, {});
+  std::vector<std::string> notes;
+  for (const Change& ch : c.changes)
+    if (ch.op == '#') notes.push_back(change_text(ch));
+  EXPECT_EQ(notes, Lines{"note: address 10.255.0.3/32 on h3:lo: there already, not added by "
+                         "topo: the lab's from now on (removed when the file no longer has it)"});
+  for (const Action& a : c.plan.actions)
+    EXPECT_EQ(std::get_if<AddAddress>(&a), nullptr) << describe(c.plan, a);
+}
+
+const char* kLans = R"(name: c
+nodes: {r: {}, a: {}, b: {}, c: {}}
+links:
+  - endpoints: [r:e9, a:e9]
+  - {endpoints: [a:e0, b:e0, c:e0], name: core}
+  - {endpoints: [r:e0, a:e1, b:e1]}
+  - {endpoints: [r:e5], stub: true, addresses: [10.9.0.1/24]}
+)";
+
+TEST(Converge, AStubIsALanOfOneAndANamedLanIsCalledByItsName) {
+  Lab l = lab(kLans);
+  std::vector<std::string> lans;
+  for (const BuiltNode& n : l.nodes)
+    if (n.kind == NodeKind::lan) lans.push_back(n.name + " " + n.netns);
+  EXPECT_EQ(lans, (Lines{"_core c-_core", "_lan3 c-_lan3", "_lan4 c-_lan4"}));
+  std::set<std::string> links;
+  for (const BuiltLink& b : l.links) links.insert(b.a.text() + " <-> " + b.b.text());
+  EXPECT_TRUE(links.count("_core:p2 <-> b:e0"));
+  EXPECT_TRUE(links.count("_lan4:p1 <-> r:e5"));
+  const BuiltIface* stub = l.find_iface(End{"r", "e5"});
+  ASSERT_TRUE(stub);
+  EXPECT_TRUE(stub->up);
+  ASSERT_EQ(stub->addresses.size(), 1u);
+  EXPECT_EQ(stub->addresses[0].text(), "10.9.0.1/24");
+  const BuiltIface* port = l.find_iface(End{"_lan4", "p1"});
+  ASSERT_TRUE(port);
+  EXPECT_TRUE(port->up) << "the stub's end has carrier";
+  EXPECT_EQ(port->master, "br0");
+  // A first up makes the stub's LAN as any other.
+  Convergence c = converge(l, {}, {}, {});
+  Lines made;
+  for (const Action& a : c.plan.actions)
+    if (describe(c.plan, a).rfind("_lan4:", 0) == 0) made.push_back(describe(c.plan, a));
+  EXPECT_EQ(made, (Lines{"_lan4: create netns c-_lan4", "_lan4: create bridge br0",
+                         "_lan4: create veth p1 (" + nl::mac_text(*port->mac) + ") <-> r:e5 (" +
+                             nl::mac_text(*stub->mac) + ") master br0"}));
+}
+
+TEST(Converge, ANamedLanKeepsItsNameWhenLinksBeforeItGoAndANewNameIsANewLan) {
+  Lab before = lab(kLans);
+  std::vector<std::pair<End, End>> veths;
+  for (const BuiltLink& l : before.links) veths.emplace_back(l.a, l.b);
+  // The first link goes: the unnamed LANs keep their namespaces (by members), the named one its
+  // name.
+  std::string v2 = edit(kLans, "  - endpoints: [r:e9, a:e9]\n", "");
+  Lab want = lab(v2);
+  align_lans(want, veths);
+  Lines lans;
+  for (const BuiltNode& n : want.nodes)
+    if (n.kind == NodeKind::lan) lans.push_back(n.name);
+  EXPECT_EQ(lans, (Lines{"_core", "_lan3", "_lan4"}));
+  Convergence c = converge(want, before, running(before), {});
+  Lines changes;
+  for (const Change& ch : c.changes) changes.push_back(change_text(ch));
+  EXPECT_EQ(changes, Lines{"- link a:e9 <-> r:e9"});
+  // Named otherwise, it is another LAN: the old one goes, the new one is made.
+  want = lab(edit(kLans, "name: core", "name: spine"));
+  align_lans(want, veths);
+  c = converge(want, before, running(before), {});
+  changes.clear();
+  for (const Change& ch : c.changes)
+    if (ch.what == "node") changes.push_back(change_text(ch));
+  EXPECT_EQ(changes, (Lines{"- node _core", "+ node _spine: lan"}));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -215,6 +216,71 @@ TEST_F(Up, DownLeavesAloneANamespaceThatReplacedTheLabs) {
   EXPECT_TRUE(contains(down.output, "left netns " + netns("a") + " alone")) << down.output;
   EXPECT_EQ(netns_with_prefix(prefix()), std::vector<std::string>{netns("a")});
   run("ip netns delete " + netns("a"));
+  expect_nothing_left();
+}
+
+// A stub network: one interface on a segment of its own, up with carrier, and routed to.
+TEST_F(Up, AStubHasCarrierAndItsAddressesAndANamedLanItsName) {
+  std::string file = write_lab(R"(name: LAB
+nodes:
+  r1: {kind: router}
+  h1: {routes: [default via 10.1.0.1]}
+  h2: {}
+  h3: {}
+links:
+  - endpoints: [r1:eth9]
+    stub: true
+    addresses: [[10.9.0.1/24, "fd00:9::1/64"]]
+  - endpoints: [r1:eth1, h1:eth1, h2:eth1, h3:eth1]
+    name: access
+    addresses: [10.1.0.1/24, 10.1.0.11/24, 10.1.0.12/24, 10.1.0.13/24]
+)");
+  CmdResult up = topo("up " + file);
+  ASSERT_EQ(up.status, 0) << up.output;
+  json eth9 = ip_json("ip -n " + netns("r1") + " -j addr show dev eth9")[0];
+  EXPECT_EQ(eth9["operstate"], "UP") << eth9.dump();
+  std::vector<std::string> flags = eth9["flags"].get<std::vector<std::string>>();
+  EXPECT_NE(std::find(flags.begin(), flags.end(), "LOWER_UP"), flags.end()) << eth9.dump();
+  std::string addrs = eth9["addr_info"].dump();
+  EXPECT_TRUE(contains(addrs, "10.9.0.1")) << addrs;
+  EXPECT_TRUE(contains(addrs, "fd00:9::1")) << addrs;
+  EXPECT_EQ(in_node("h1", "ping -c1 -W2 10.9.0.1").status, 0);
+  EXPECT_EQ(netns_with_prefix(prefix() + "_"),
+            (std::vector<std::string>{netns("_access"), netns("_lan1")}));
+  json status = topo_json("status --json " + lab());
+  std::vector<std::string> lans;
+  for (const json& l : status["lans"]) lans.push_back(l["name"]);
+  EXPECT_EQ(lans, (std::vector<std::string>{"_lan1", "_access"}));
+  std::string peer;
+  for (const json& n : status["nodes"])
+    for (const json& i : n["interfaces"])
+      if (n["name"] == "h2" && i["name"] == "eth1") peer = i["peer"];
+  EXPECT_EQ(peer, "_access:p3");
+  CmdResult down = topo("down " + lab());
+  EXPECT_EQ(down.status, 0) << down.output;
+  expect_nothing_left();
+}
+
+TEST_F(Up, ALinkOfOneEndpointWithoutStubIsAMistakeAndCreatesNothing) {
+  std::string file = write_lab("name: LAB\nnodes: {r1: {}}\nlinks:\n  - endpoints: [r1:eth9]\n");
+  CmdResult up = topo("up " + file);
+  EXPECT_EQ(up.status, 2) << up.output;
+  EXPECT_TRUE(contains(up.output, file + ":4:5: a link needs two endpoints (three or more make a "
+                                         "LAN); for one interface on a segment of its own (a "
+                                         "stub network), add `stub: true`"))
+      << up.output;
+  EXPECT_TRUE(contains(up.output, "  - endpoints: [r1:eth9]\n   |     ^\n")) << up.output;
+  EXPECT_TRUE(contains(up.output, "nothing was created")) << up.output;
+  expect_nothing_left();
+  write_lab(
+      "name: LAB\nnodes: {r1: {}, r2: {}}\nx-mine: 1\nlinks:\n"
+      "  - {endpoints: [r1:eth9, r2:eth9], stub: true, name: lan2}\n");
+  up = topo("up " + file);
+  EXPECT_EQ(up.status, 2) << up.output;
+  EXPECT_TRUE(contains(up.output, file + ":5:43: `stub: true` is a link of one endpoint"))
+      << up.output;
+  EXPECT_TRUE(contains(up.output, file + ":5:55: LAN name `lan2` is kept")) << up.output;
+  EXPECT_TRUE(contains(up.output, "2 errors; nothing was created")) << up.output;
   expect_nothing_left();
 }
 

@@ -120,6 +120,25 @@ TEST(LabJson, AFieldALabLacksReadsAsItsDefault) {
   EXPECT_FALSE(read.hosts);
 }
 
+// Which sysctls are topo's defaults came after the first topo of journal version 3: a record
+// without them reads as none (every sysctl put back when changed, as that topo did).
+TEST(LabJson, DefaultSysctlsAreWrittenAndAJournalWithoutThemStillReads) {
+  Lab lab = rich_lab();
+  lab.nodes[1].sysctls = {{"net.ipv4.ip_forward", "1"}, {"net.ipv4.conf.all.rp_filter", "0"}};
+  lab.nodes[1].default_sysctls = {"net.ipv4.ip_forward"};
+  json j = lab;
+  EXPECT_EQ(j["nodes"][1]["default_sysctls"], json::array({"net.ipv4.ip_forward"}));
+  EXPECT_FALSE(j["nodes"][0].contains("default_sysctls"));
+  Lab read = json::parse(j.dump()).get<Lab>();
+  EXPECT_TRUE(read.nodes[1].is_default_sysctl("net.ipv4.ip_forward"));
+  EXPECT_FALSE(read.nodes[1].is_default_sysctl("net.ipv4.conf.all.rp_filter"));
+  Lab old = json::parse(R"({"name":"x","nodes":[{"name":"a","kind":"router",)"
+                        R"("sysctls":[["net.ipv4.ip_forward","1"]]}]})")
+                .get<Lab>();
+  ASSERT_EQ(old.nodes[0].sysctls.size(), 1u);
+  EXPECT_TRUE(old.nodes[0].default_sysctls.empty());
+}
+
 TEST(LabJson, WhatIsNotAValueIsAnErrorNotAZero) {
   auto read_with = [](const std::string& field, const std::string& value) {
     json j = rich_lab();

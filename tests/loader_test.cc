@@ -512,3 +512,174 @@ TEST(NodeCommands, NamesThatWouldEscapeOrClashAreRefused) {
 
 }  // namespace
 }  // namespace topo
+
+namespace topo {
+namespace {
+
+TEST(Extensions, XKeysAreTheUsersAnywhereTopoNamesTheKeys) {
+  LoadResult r = load(R"(name: t
+x-frr: &frr
+  kind: router
+  daemons: [{name: zebra, cmd: zebra, x-note: first}]
+x-anything: [1, {2: 3}]
+defaults: {x-why: shared}
+nodes:
+  r1: {kind: router, x-rack: 7}
+  r2: *frr
+links:
+  - {endpoints: [r1:e1, {node: r2, iface: e1, x-cable: blue}], x-id: 1, impair: {delay: 1ms, x-y: 2}}
+tests:
+  - {name: p, ping: {from: r1, to: r2, x-v: 1}, expect: success, x-owner: me}
+  - {name: q, exec: {node: r1, cmd: "true", x-v: 1}, expect: {exit: 0, x-v: 2}}
+scenarios:
+  s: [{down: r1:e1, x-why: test}, {test: p, within: 1s, x-n: 1}]
+ready: {tests: all, x-after: boot}
+addressing: {p2p: 10.0.0.0/16, x-note: pools}
+)");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  ASSERT_EQ(r.topology.nodes.size(), 2u);
+  EXPECT_EQ(r.topology.nodes[1].kind, NodeKind::router);
+  ASSERT_EQ(r.topology.nodes[1].daemons.size(), 1u);
+  EXPECT_EQ(r.topology.nodes[1].daemons[0].name, "zebra");
+  ASSERT_EQ(r.topology.scenarios.size(), 1u);
+  EXPECT_EQ(r.topology.scenarios[0].steps.size(), 2u);
+}
+
+TEST(Extensions, OnlyXDashIsTheUsersAndNamesChosenByTheUserStayNames) {
+  expect_error("name: t\nx_frr: 1\nnodes: {a: {}}\n", 2, 1,
+               "unknown key `x_frr` in the top level (a key of your own starts with `x-`)");
+  expect_error("name: t\nnodes: {a: {X-rack: 1}}\n", 2, 13, "unknown key `X-rack` in node `a`");
+  // A step with nothing but a key of the user's does nothing: it is a mistake.
+  expect_error("name: t\nnodes: {a: {}}\nscenarios: {s: [{x-a: 1}, {wait: 1s}]}\n", 3, 17,
+               "a step needs one of");
+  // In a mapping of names, `x-` is a name: a node, an environment variable.
+  LoadResult r = load("name: t\nnodes: {x-ray: {env: {x-y: 1}}}\n");
+  ASSERT_EQ(r.diagnostics.size(), 1u) << r.diagnostics.render();
+  EXPECT_EQ(r.topology.nodes[0].name, "x-ray");
+  EXPECT_NE(r.diagnostics.list()[0].message.find("environment variable `x-y`"), std::string::npos);
+}
+
+TEST(Extensions, MergeKeysBringAnAnchorsEntriesUnderTheMappingsOwn) {
+  LoadResult r = load(R"(name: t
+x-frr: &frr
+  kind: router
+  sysctls: {net.ipv4.conf.all.rp_filter: 0}
+  daemons: [{name: zebra, cmd: zebra}]
+x-env: &env
+  env: {ROLE: edge}
+  kind: host
+nodes:
+  r1:
+    <<: *frr
+    env: {ROLE: core}
+  r2: {<<: [*env, *frr]}
+  h1: {<<: *env, kind: bridge}
+)");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  const Topology& t = r.topology;
+  ASSERT_EQ(t.nodes.size(), 3u);
+  EXPECT_EQ(t.nodes[0].kind, NodeKind::router);
+  ASSERT_EQ(t.nodes[0].daemons.size(), 1u);
+  ASSERT_EQ(t.nodes[0].env.size(), 1u);
+  EXPECT_EQ(t.nodes[0].env[0].value, "core");  // the mapping's own entry wins
+  EXPECT_EQ(t.nodes[1].kind, NodeKind::host);  // of a list, the first mapping wins
+  EXPECT_EQ(t.nodes[1].daemons.size(), 1u);
+  EXPECT_EQ(t.nodes[2].kind, NodeKind::bridge);
+}
+
+TEST(Extensions, AMistakeInAMergedEntryIsShownWhereTheAnchorWroteIt) {
+  expect_error("name: t\nx-base: &b {kind: ruter}\nnodes:\n  a: {<<: *b}\n", 2, 19,
+               "unknown kind `ruter`");
+  expect_error("name: t\nx-base: &b {kidn: router}\nnodes:\n  a: {<<: *b}\n", 2, 13,
+               "unknown key `kidn` in node `a`");
+}
+
+TEST(Extensions, AMergeKeyNeedsMappings) {
+  expect_error("name: t\nnodes:\n  a: {<<: 5}\n", 3, 11,
+               "the merge key `<<` takes a mapping or a list of mappings");
+  expect_error("name: t\nx-a: &a {kind: host}\nnodes:\n  a: {<<: [*a, 5]}\n", 4, 16,
+               "the merge key `<<` takes a mapping");
+  expect_error("name: t\nx-a: &a {kind: host}\nnodes:\n  a:\n    <<: *a\n    <<: *a\n", 6, 5,
+               "a second merge key `<<`");
+  // Quoted, "<<" is a key like any other.
+  expect_error("name: t\nnodes:\n  a: {\"<<\": {kind: host}}\n", 3, 7, "unknown key `<<`");
+}
+
+TEST(Extensions, AnAnchorThatNamesItselfEnds) {
+  LoadResult r = load("name: t\nx-loop: &l {a: *l, <<: *l}\nnodes: {a: {}}\n");
+  EXPECT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+}
+
+}  // namespace
+}  // namespace topo
+
+namespace topo {
+namespace {
+
+TEST(Stubs, AStubIsOneEndOnASegmentOfItsOwn) {
+  LoadResult r = load(R"(name: t
+addressing: {lan: 10.128.0.0/16}
+nodes: {r1: {kind: router}}
+links:
+  - {endpoints: [r1:eth9], stub: true, addresses: [10.9.0.1/24]}
+  - {endpoints: [r1:eth8], stub: true}
+)");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  ASSERT_EQ(r.topology.links.size(), 2u);
+  EXPECT_TRUE(r.topology.links[0].stub);
+  EXPECT_TRUE(r.topology.links[0].is_lan());
+  ASSERT_EQ(r.topology.links[1].endpoints[0].addresses.size(), 1u);
+  EXPECT_EQ(r.topology.links[1].endpoints[0].addresses[0].text(), "10.128.0.1/24")
+      << "a stub's subnet comes from the `lan` pool";
+}
+
+TEST(Stubs, OneEndpointWithoutStubOrStubWithMoreIsAMistake) {
+  expect_error("name: t\nnodes: {a: {}}\nlinks:\n  - endpoints: [a:e0]\n", 4, 5,
+               "a link needs two endpoints (three or more make a LAN); for one interface on a "
+               "segment of its own (a stub network), add `stub: true`");
+  expect_error(
+      "name: t\nnodes: {a: {}, b: {}}\nlinks:\n  - {endpoints: [a:e0, b:e0], stub: true}\n", 4, 37,
+      "`stub: true` is a link of one endpoint (an interface on a segment of its "
+      "own); this one has 2");
+  expect_error("name: t\nnodes: {a: {}}\nlinks:\n  - {endpoints: [a:e0], stub: yes}\n", 4, 31,
+               "`stub` is true or false, not `yes`");
+  expect_error("name: t\nnodes: {a: {}}\nlinks:\n  - {endpoints: [a:e0], stub: false}\n", 4, 5,
+               "add `stub: true`");
+}
+
+TEST(LanNames, ALanMayHaveAName) {
+  LoadResult r = load(R"(name: t
+nodes: {a: {}, b: {}, c: {}}
+links:
+  - {endpoints: [a:e0, b:e0, c:e0], name: core-1.x_y}
+  - {endpoints: [a:e1], stub: true, name: stub-a}
+)");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics.render();
+  EXPECT_EQ(r.topology.links[0].name, "core-1.x_y");
+  EXPECT_EQ(r.topology.links[1].name, "stub-a");
+}
+
+TEST(LanNames, NamesAreChecked) {
+  const std::string head = "name: t\nnodes: {a: {}, b: {}, c: {}}\nlinks:\n";
+  expect_error(head + "  - {endpoints: [a:e0, b:e0], name: ab}\n", 4, 37,
+               "only a LAN (three endpoints or more, or `stub: true`) has a `name`");
+  expect_error(head + "  - {endpoints: [a:e0, b:e0, c:e0], name: -x}\n", 4, 43,
+               "LAN name `-x` must start with a letter or a digit");
+  expect_error(head + "  - {endpoints: [a:e0, b:e0, c:e0], name: a/b}\n", 4, 43,
+               "LAN name `a/b` may contain only letters, digits, `_`, `.` and `-`");
+  expect_error(head + "  - {endpoints: [a:e0, b:e0, c:e0], name: lan7}\n", 4, 43,
+               "LAN name `lan7` is kept for the LANs the file does not name");
+  expect_error(head + "  - {endpoints: [a:e0, b:e0, c:e0], name: b}\n", 4, 43,
+               "LAN name `b` is a node's name");
+  expect_error(head + "  - {endpoints: [a:e0, b:e0, c:e0], name: x}\n" +
+                   "  - {endpoints: [a:e1], stub: true, name: x}\n",
+               5, 43, "two LANs are named `x` (first at line 4)");
+  expect_error(head + "  - {endpoints: [a:e0, b:e0, c:e0], name: " + std::string(65, 'n') + "}\n",
+               4, 43, "is longer than 64 characters");
+  // `lanX` is a name like any other.
+  EXPECT_TRUE(
+      load(head + "  - {endpoints: [a:e0, b:e0, c:e0], name: lanes}\n").diagnostics.empty());
+}
+
+}  // namespace
+}  // namespace topo

@@ -36,12 +36,26 @@ bad = {
     "two actions in a step": "name: x\nnodes: {a: {}}\nscenarios: {s: [{stop: a, start: a}]}\n",
     "a step with no action": "name: x\nnodes: {a: {}}\nscenarios: {s: [{name: n}]}\n",
     "ready without tests": "name: x\nnodes: {a: {}}\nready: {timeout: 1s}\n",
+    "a key of the user's without x-": "name: x\nx_frr: 1\nnodes: {a: {}}\n",
+    "a stub of two endpoints": "name: x\nnodes: {a: {}, b: {}}\nlinks: [{endpoints: [a:e, b:e], stub: true}]\n",
+    "a name on a link of two": "name: x\nnodes: {a: {}, b: {}}\nlinks: [{endpoints: [a:e, b:e], name: ab}]\n",
+    "a LAN named lanN": "name: x\nnodes: {a: {}, b: {}, c: {}}\nlinks: [{endpoints: [a:e, b:e, c:e], name: lan2}]\n",
     "an interface named default": "name: x\nnodes: {a: {}, b: {}}\nlinks: [{endpoints: [a:e, {node: b, iface: default}]}]\n",
 }
+good = {
+    "keys of the user's and merge keys": "name: x\nx-r: &r {kind: router, x-n: 1}\nnodes: {a: {<<: *r}, b: {}}\nlinks: [{endpoints: [a:e, {node: b, iface: e, x-c: 1}], x-id: 1}]\n",
+    "a stub with a name": "name: x\nnodes: {a: {}}\nlinks: [{endpoints: [a:e], stub: true, name: s1, addresses: [10.0.0.1/24]}]\n",
+    "a named LAN": "name: x\nnodes: {a: {}, b: {}, c: {}}\nlinks: [{endpoints: [a:e, b:e, c:e], name: core}]\n",
+}
+for what, text in good.items():
+    for e in validator.iter_errors(yaml.safe_load(text)):
+        print(f"FAIL the schema refuses a file with {what}: {'/'.join(map(str, e.path))}: {e.message}")
+        failures += 1
+
 for what, text in bad.items():
     if validator.is_valid(yaml.safe_load(text)):
         print(f"FAIL the schema accepts a file with: {what}")
         failures += 1
 
-print(f"{len(examples) + len(bad) - failures} passed, {failures} failed")
+print(f"{len(examples) + len(good) + len(bad) - failures} passed, {failures} failed")
 sys.exit(1 if failures else 0)

@@ -187,7 +187,7 @@ class Assigner {
   }
 
   void assign_link(Link& l) {
-    bool lan = l.endpoints.size() > 2;
+    bool lan = l.is_lan();
     if (lan && lan_ && l.endpoints.size() > 253) {
       d_.error(l.pos, fmt::format("a LAN of {} endpoints does not fit the /24 the `lan` pool "
                                   "gives it (253 at most): address it in the file",

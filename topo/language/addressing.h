@@ -3,7 +3,7 @@
 // Deterministic: the same file gives the same addresses, in file order. A subnet that overlaps
 // any address written in the file is skipped, so pool addresses never collide with the file's.
 //   p2p       two-endpoint links: one /30 each (/31 with p2p_prefix: 31)
-//   lan       LANs (3+ endpoints) and bridge segments: one /24 each, hosts .1, .2, ...
+//   lan       LANs (3+ endpoints, or a stub) and bridge segments: one /24 each, hosts .1, .2, ...
 //   loopback  one /32 on lo per router that has no loopback
 //   ipv6      a /64 per auto-addressed link or segment as well; a /128 per such loopback, from
 //             the pool's first /64 (links then start at the second)

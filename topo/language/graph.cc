@@ -45,14 +45,19 @@ const char* dot_shape(NodeKind kind) {
   return kind == NodeKind::router ? "box" : kind == NodeKind::bridge ? "box3d" : "ellipse";
 }
 
+// "LAN core" for a LAN the file names, "LAN 3" for the third link.
+std::string lan_label(const Link& l, size_t position) {
+  return l.name.empty() ? fmt::format("LAN {}", position) : "LAN " + l.name;
+}
+
 // A LAN (the `position`th link) is a node of its own, with an edge to each member.
 std::string dot_lan(const Link& l, size_t position) {
-  std::string lan = lan_name(position);
+  std::string lan = lan_name(position, l.name);
   std::string note = link_note(l);
   std::string out = fmt::format(
       "  {} [shape=ellipse, style=\"dashed,filled\", fillcolor=white, "
       "label={}];\n",
-      quoted(lan), quoted(fmt::format("LAN {}{}", position, note.empty() ? "" : "\n" + note)));
+      quoted(lan), quoted(lan_label(l, position) + (note.empty() ? "" : "\n" + note)));
   for (const Endpoint& e : l.endpoints)
     out += fmt::format("  {} -- {} [headlabel={}, style={}];\n", quoted(lan), quoted(e.node),
                        quoted(end_label(e, "\n")), l.up ? "solid" : "dashed");
@@ -134,7 +139,7 @@ std::string to_mermaid(const Topology& t) {
     if (l.is_lan()) {
       std::string lan = fmt::format("lan{}", i + 1);
       out += fmt::format("  {}(({}))\n", lan,
-                         label(fmt::format("LAN {}{}", i + 1, note.empty() ? "" : "<br/>" + note)));
+                         label(lan_label(l, i + 1) + (note.empty() ? "" : "<br/>" + note)));
       for (const Endpoint& e : l.endpoints)
         out += fmt::format("  {} {}|{}| {}\n", lan, line, label(end_label(e, " ")), id[e.node]);
     } else if (l.endpoints.size() == 2) {

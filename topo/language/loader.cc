@@ -15,6 +15,7 @@
 #include "topo/language/expansion.h"
 #include "topo/language/flow_brackets.h"
 #include "topo/language/loader_parts.h"
+#include "topo/language/merge_keys.h"
 #include "topo/language/validator.h"
 
 namespace topo {
@@ -191,6 +192,7 @@ LoadResult load_text(const std::string& label, std::string text, const std::stri
     return r;
   }
   try {
+    apply_merge_keys(root, r.diagnostics);
     loader::Reader in(r.diagnostics);
     read_file(in, root, r.topology);
   } catch (const YAML::Exception& e) {

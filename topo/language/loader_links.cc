@@ -11,7 +11,7 @@ namespace topo::loader {
 
 namespace {
 
-const Keys kLinkKeys{"endpoints", "addresses", "mtu", "state", "impair"};
+const Keys kLinkKeys{"endpoints", "addresses", "mtu", "state", "impair", "stub", "name"};
 const Keys kEndpointKeys{"node", "iface", "mac", "addresses", "impair"};
 const Keys kImpairKeys{"delay", "jitter", "loss", "duplicate", "corrupt", "reorder", "rate"};
 
@@ -154,6 +154,17 @@ void read_link(Reader& in, const YAML::Node& item, Topology& t) {
     }
   }
   if (auto i = item["impair"]) link.impair = read_impair(in, i);
+  if (auto s = item["stub"]) {
+    std::string stub = in.scalar(s, "stub");
+    link.stub = stub != "false";  // a value that is neither is said once, below
+    link.stub_pos = pos_of(s);
+    if (stub != "true" && stub != "false" && s.IsScalar())
+      in.error(pos_of(s), fmt::format("`stub` is true or false, not `{}`", stub));
+  }
+  if (auto n = item["name"]) {
+    link.name = in.scalar(n, "name");
+    link.name_pos = pos_of(n);
+  }
   t.links.push_back(std::move(link));
 }
 

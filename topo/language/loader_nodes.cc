@@ -64,7 +64,7 @@ void read_files(Reader& in, const YAML::Node& files, Node& node) {
     const YAML::Node v = kv->second;  // a copy: kv->second is a temporary
     if (v.IsMap()) {
       in.check_keys(v, kFileKeys, fmt::format("file `{}`", f.name));
-      if (v.size() != 1) {
+      if (bool(v["from"]) == bool(v["text"])) {
         in.error(pos_of(v), "a file is {from: PATH} or {text: ...}: one of them");
         continue;
       }

@@ -25,6 +25,11 @@ Pos pos_of(const YAML::Node& n);
 // The keys a mapping may have.
 using Keys = std::vector<std::string>;
 
+// `x-...`: a user's extension, ignored by topo wherever a mapping's keys are topo's (the
+// docker-compose convention), so that anchors (`x-frr: &frr {...}`) have a place to live.
+// In a mapping of names the user chooses (nodes, scenarios, sysctls, env, files) it is a name.
+bool is_extension_key(const std::string& key);
+
 // A value with its place.
 using Placed = std::pair<std::string, Pos>;
 
@@ -37,6 +42,7 @@ class Reader {
   void error(Pos pos, std::string message) { diags_.error(pos, std::move(message)); }
 
   // Unknown keys (with the nearest known one) and duplicate keys; `where` names the mapping.
+  // Extension keys (`x-...`) are not unknown.
   void check_keys(const YAML::Node& map, const Keys& keys, const std::string& where);
   // Only duplicates, for mappings whose keys are names chosen by the user.
   void check_unique_keys(const YAML::Node& map);

@@ -120,7 +120,11 @@ std::optional<StepAction> read_action(Reader& in, const std::string& key, const 
       if (!clear) in.error(pos_of(c), "`clear` is `true`, or left out");
     }
     // Values it has, read or not (one that could not be read was reported already).
-    bool sets = n.size() > size_t(bool(n["end"])) + size_t(bool(n["clear"]));
+    bool sets = false;
+    for (auto kv = n.begin(); kv != n.end(); ++kv)
+      sets = sets || !kv->first.IsScalar() ||
+             (kv->first.Scalar() != "end" && kv->first.Scalar() != "clear" &&
+              !is_extension_key(kv->first.Scalar()));
     if (clear && sets)
       in.error(pos_of(n), "`impair` sets values or has `clear: true`, not both");
     else if (!clear && !sets)
@@ -162,7 +166,8 @@ void read_step(Reader& in, const YAML::Node& item, Scenario& s) {
   bool unknown_keys = false;
   for (auto kv = item.begin(); kv != item.end(); ++kv)
     unknown_keys = unknown_keys || !kv->first.IsScalar() ||
-                   std::find(keys.begin(), keys.end(), kv->first.Scalar()) == keys.end();
+                   (!is_extension_key(kv->first.Scalar()) &&
+                    std::find(keys.begin(), keys.end(), kv->first.Scalar()) == keys.end());
   if (actions.empty()) {
     if (!unknown_keys)  // else an unknown key was said, with the nearest one
       in.error(step.pos,

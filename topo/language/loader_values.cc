@@ -17,6 +17,10 @@ Pos pos_of(const YAML::Node& n) {
   return {m.line + 1, m.column + 1};
 }
 
+bool is_extension_key(const std::string& key) {
+  return key.rfind("x-", 0) == 0;
+}
+
 void Reader::check_keys(const YAML::Node& map, const Keys& keys, const std::string& where) {
   std::map<std::string, Pos> seen;
   for (auto it = map.begin(); it != map.end(); ++it) {
@@ -30,9 +34,11 @@ void Reader::check_keys(const YAML::Node& map, const Keys& keys, const std::stri
     if (!fresh)
       error(pos_of(it->first),
             fmt::format("duplicate key `{}` (first at line {})", key, first->second.line));
-    if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+    if (is_extension_key(key) || std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+    std::string nearest = did_you_mean(key, keys);
     error(pos_of(it->first),
-          fmt::format("unknown key `{}` in {}{}", key, where, did_you_mean(key, keys)));
+          fmt::format("unknown key `{}` in {}{}", key, where,
+                      nearest.empty() ? " (a key of your own starts with `x-`)" : nearest));
   }
 }
 

@@ -30,7 +30,7 @@ class Resolver {
     for (const Node& n : t_.nodes) add_node(n);
     for (size_t i = 0; i < t_.links.size(); i++)
       if (t_.links[i].is_lan()) {
-        std::string name = lan_name(i + 1);
+        std::string name = lan_name(i + 1, t_.links[i].name);
         lan_of_[i] = lab_.nodes.size();
         BuiltNode& lan = lab_.nodes.emplace_back();
         lan.name = name;
@@ -65,7 +65,7 @@ class Resolver {
     b.netns = t_.netns_of(n.name);
     b.kind = n.kind;
     for (const Setting& e : n.env) b.env.emplace_back(e.key, e.value);
-    b.sysctls = sysctls_of(n);
+    set_sysctls(n, b);
     b.ifaces.push_back({"lo", IfaceType::lo, {}, 0, true, "", 0, n.loopback, {}});
     for (const Route& r : n.routes) {
       BuiltRoute route{r.dst, {}};
@@ -121,20 +121,23 @@ class Resolver {
   }
 
   // In the order they are set: IPv6's, a router's (unless the file sets them), the file's.
-  std::vector<KeyValue> sysctls_of(const Node& n) const {
-    std::vector<KeyValue> out;
+  // topo's own (all but the file's) are its defaults.
+  void set_sysctls(const Node& n, BuiltNode& b) const {
+    auto by_default = [&](const char* key, const char* value) {
+      b.sysctls.emplace_back(key, value);
+      b.default_sysctls.push_back(key);
+    };
     bool v6 = false;
     for (const Link& l : t_.links)
       for (const Endpoint& e : l.endpoints)
         for (const nl::IpPrefix& a : e.addresses) v6 = v6 || (e.node == n.name && a.is_v6());
-    if (v6) out.emplace_back(kNoDadSysctl[0], kNoDadSysctl[1]);
     std::set<std::string> user_keys;
     for (const Setting& s : n.sysctls) user_keys.insert(s.key);
+    if (v6 && !user_keys.count(kNoDadSysctl[0])) by_default(kNoDadSysctl[0], kNoDadSysctl[1]);
     if (n.kind == NodeKind::router)
       for (auto& [key, value] : kRouterSysctls)
-        if (!user_keys.count(key)) out.emplace_back(key, value);
-    for (const Setting& s : n.sysctls) out.emplace_back(s.key, s.value);
-    return out;
+        if (!user_keys.count(key)) by_default(key, value);
+    for (const Setting& s : n.sysctls) b.sysctls.emplace_back(s.key, s.value);
   }
 
   // Slots number a namespace's interfaces in the order they are added: lo 0, then 1, 2, ...

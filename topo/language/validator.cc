@@ -27,16 +27,33 @@ bool is_name_char(char c) {
   return is_alnum(c) || c == '_' || c == '.' || c == '-';
 }
 
-std::string node_name_problem(const std::string& name) {
-  if (name.empty()) return "a node name cannot be empty";
-  if (name.size() > 64) return fmt::format("node name `{}` is longer than 64 characters", name);
+// A node's name, or a LAN's (`what`): part of a namespace's name.
+std::string name_problem(const std::string& name, const char* what) {
+  if (name.empty()) return fmt::format("a {} name cannot be empty", what);
+  if (name.size() > 64) return fmt::format("{} name `{}` is longer than 64 characters", what, name);
   if (!is_alnum(name[0]))
-    return fmt::format("node name `{}` must start with a letter or a digit", name);
+    return fmt::format("{} name `{}` must start with a letter or a digit", what, name);
   for (char c : name)
     if (!is_name_char(c))
-      return fmt::format("node name `{}` may contain only letters, digits, `_`, `.` and `-`", name);
-  if (name == kHostNode) return "`host` is reserved for the root network namespace";
+      return fmt::format("{} name `{}` may contain only letters, digits, `_`, `.` and `-`", what,
+                         name);
   return {};
+}
+
+std::string node_name_problem(const std::string& name) {
+  if (name == kHostNode) return "`host` is reserved for the root network namespace";
+  return name_problem(name, "node");
+}
+
+// A LAN's namespace is `<prefix>_<name>`; `_lan<N>` is the one of the unnamed LAN at link N.
+std::string lan_name_problem(const std::string& name) {
+  std::string problem = name_problem(name, "LAN");
+  if (problem.empty() && is_numbered_lan(lan_name(0, name)))
+    return fmt::format(
+        "LAN name `{}` is kept for the LANs the file does not name (`_lan3` is the third "
+        "link's): choose another",
+        name);
+  return problem;
 }
 
 // The kernel's own white space (its isspace(), which counts byte 0xA0 too): dev_valid_name()
@@ -225,8 +242,14 @@ class Validator {
 
   void check_links() {
     for (const Link& link : t_.links) {
-      if (link.declared_endpoints < 2 && link.declared_endpoints > 0)
-        d_.error(link.pos, "a link needs two endpoints (three or more make a LAN)");
+      if (link.stub && link.declared_endpoints != 1)
+        d_.error(link.stub_pos, fmt::format("`stub: true` is a link of one endpoint (an interface "
+                                            "on a segment of its own); this one has {}",
+                                            link.declared_endpoints));
+      else if (!link.stub && link.declared_endpoints == 1)
+        d_.error(link.pos,
+                 "a link needs two endpoints (three or more make a LAN); for one interface on a "
+                 "segment of its own (a stub network), add `stub: true`");
       if (link.mtu && (*link.mtu < 68 || *link.mtu > 65535))
         d_.error(link.mtu_pos, fmt::format("mtu {} is out of range 68..65535", *link.mtu));
       int on_host = 0;
@@ -237,6 +260,33 @@ class Validator {
       if (on_host > 1 && !link.is_lan())
         d_.error(link.pos, "a link needs an end in a node: both ends are in the root namespace");
       check_subnets(link);
+    }
+    check_lan_names();
+  }
+
+  void check_lan_names() {
+    std::map<std::string, Pos> seen;
+    for (const Link& link : t_.links) {
+      if (link.name_pos.line == 0) continue;
+      if (!link.is_lan()) {
+        d_.error(link.name_pos,
+                 "only a LAN (three endpoints or more, or `stub: true`) has a `name`: a link of "
+                 "two is named by its ends");
+        continue;
+      }
+      if (std::string why = lan_name_problem(link.name); !why.empty()) {
+        d_.error(link.name_pos, why);
+        continue;
+      }
+      if (node(link.name)) {
+        d_.error(link.name_pos,
+                 fmt::format("LAN name `{}` is a node's name: name the LAN otherwise", link.name));
+        continue;
+      }
+      auto [first, fresh] = seen.emplace(link.name, link.name_pos);
+      if (!fresh)
+        d_.error(link.name_pos, fmt::format("two LANs are named `{}` (first at line {})", link.name,
+                                            first->second.line));
     }
   }
 

@@ -1,5 +1,7 @@
 #include "topo/model/lab.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "topo/model/hash.h"
@@ -13,12 +15,18 @@ std::optional<End> End::parse(std::string_view text) {
   return End{std::string(text.substr(0, colon)), std::string(text.substr(colon + 1))};
 }
 
-std::string lan_name(size_t position) {
-  return fmt::format("_lan{}", position);
+std::string lan_name(size_t position, std::string_view name) {
+  return name.empty() ? fmt::format("_lan{}", position) : fmt::format("_{}", name);
 }
 
 bool is_lan_name(std::string_view node) {
-  return node.substr(0, 4) == "_lan";
+  return !node.empty() && node[0] == '_';
+}
+
+bool is_numbered_lan(std::string_view node) {
+  std::string_view number = node.substr(std::min<size_t>(node.size(), 4));
+  return node.substr(0, 4) == "_lan" && !number.empty() &&
+         number.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
 std::string lan_port_name(size_t member) {
@@ -76,6 +84,10 @@ const BuiltIface* BuiltNode::find_iface(std::string_view iface) const {
   for (const BuiltIface& i : ifaces)
     if (i.name == iface) return &i;
   return nullptr;
+}
+
+bool BuiltNode::is_default_sysctl(std::string_view key) const {
+  return std::find(default_sysctls.begin(), default_sysctls.end(), key) != default_sysctls.end();
 }
 
 const BuiltNode* Lab::find_node(std::string_view node) const {

@@ -35,12 +35,14 @@ struct End {
   auto operator<=>(const End&) const = default;
 };
 
-// A LAN (a link of three ends or more) is a bridge in a namespace of its own, named after the
-// LAN's position among the file's links (`_lan3`), with one port per member (`p1`, `p2`, ...).
-// No node of the file can have such a name (names start with a letter or digit).
-std::string lan_name(size_t position);  // 1-based
+// A LAN (a link of three ends or more, or a stub) is a bridge in a namespace of its own, named
+// `_` and the link's `name:` (`_core`), or, without one, after the LAN's position among the
+// file's links (`_lan3`), with one port per member (`p1`, `p2`, ...). No node of the file can
+// have such a name (node names start with a letter or digit), and no `name:` is `lan<N>`.
+std::string lan_name(size_t position, std::string_view name = "");  // position 1-based
 bool is_lan_name(std::string_view node);
-std::string lan_port_name(size_t member);  // 1-based
+bool is_numbered_lan(std::string_view node);  // `_lan<N>`: a LAN the file gives no name
+std::string lan_port_name(size_t member);     // 1-based
 
 // The MAC topo gives an interface with none in the file: locally administered, unicast, and
 // the same for the same lab, node and interface every time (`attempt` > 0 when an earlier one
@@ -129,7 +131,11 @@ struct BuiltNode {
   std::string name, netns;
   NodeKind kind = NodeKind::host;  // NodeKind::lan for a LAN's namespace
   std::vector<KeyValue> env;
-  std::vector<KeyValue> sysctls;   // in the order they are set
+  std::vector<KeyValue> sysctls;  // in the order they are set
+  // The keys of `sysctls` that topo sets of its own (a router's forwarding, IPv6's accept_dad),
+  // not the file: set when they become wanted, and then left to whatever changes them later (a
+  // routing daemon may turn forwarding off).
+  std::vector<std::string> default_sysctls;
   std::vector<BuiltIface> ifaces;  // lo first, then by slot
   std::vector<BuiltRoute> routes;
   std::vector<BuiltFile> files;
@@ -141,6 +147,7 @@ struct BuiltNode {
   NodeState state = NodeState::running;  // live only
 
   const BuiltIface* find_iface(std::string_view iface) const;
+  bool is_default_sysctl(std::string_view key) const;
 };
 
 struct BuiltLink {  // a veth pair: `a` sends the request (born a port of a's bridge, if any)

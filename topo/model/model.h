@@ -128,8 +128,13 @@ struct Link {
   Pos mtu_pos;
   bool up = true;  // false: `state: down`
   std::optional<Impair> impair;
+  bool stub = false;  // `stub: true`: its one end on a segment of its own (a LAN of one)
+  Pos stub_pos;
+  std::string name;  // a LAN's `name:`; "" for none (it is named by its position)
+  Pos name_pos;
   Pos pos;
-  bool is_lan() const { return endpoints.size() >= 3; }
+  // A bridge in a namespace of its own, every end wired to a port of it.
+  bool is_lan() const { return stub || endpoints.size() >= 3; }
 };
 
 // Address pools for what the file does not address itself.

@@ -46,7 +46,19 @@ void Converger::set_sysctls(const BuiltNode& n) {
       if (with_link) emit(SetSysctl{node(n.name), k, value});
       continue;
     }
-    char op = classify(value, before_.sysctl(n.name, k), l);
+    const std::string* before = before_.sysctl(n.name, k);
+    const BuiltNode* made = before_.node(n.name);
+    if (n.is_default_sysctl(k) && l && before && *before == value) {
+      // topo's default, set when the node was made: what changed it since (a routing daemon,
+      // zebra turning IPv6 forwarding off) is left alone.
+      change('#', "sysctl", sysctl_text({n.name, k}),
+             fmt::format("{}, where topo's default is {}: left as it is (not in the file)", *l,
+                         value));
+      continue;
+    }
+    // A default the file now writes: the file's from now on, as if new.
+    if (made && made->is_default_sysctl(k) && !n.is_default_sysctl(k)) before = nullptr;
+    char op = classify(value, before, l);
     change(op, "sysctl", sysctl_text({n.name, k}),
            fmt::format("{} -> {}{}", l ? *l : "unset", value,
                        op == '!' ? " (changed by hand: put back)" : ""));
@@ -126,7 +138,14 @@ void Converger::change_interface(const End& end, const BuiltIface& w) {
 
 void Converger::add_addresses(const End& end, const BuiltIface& iface) {
   for (const nl::IpPrefix& a : iface.addresses) {
-    if (live_.has_address(end, a) && !made_links_.count(end) && survives(end.node)) continue;
+    if (live_.has_address(end, a) && !made_links_.count(end) && survives(end.node)) {
+      // Added by someone else (a daemon, by hand) and now in the file: the lab's from now on.
+      if (!before_.has_address(end, a))
+        change('#', "address", address_text({end, a}),
+               "there already, not added by topo: the lab's from now on (removed when the file "
+               "no longer has it)");
+      continue;
+    }
     // On a node made now, or a link made again, an address comes with it.
     bool with_link = made_links_.count(end) && before_.has_address(end, a);
     if (!fresh_.count(end.node) && !with_link) {

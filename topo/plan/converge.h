@@ -32,12 +32,14 @@ Lab merged(Lab first, const Lab& second);
 // no object of it; its interfaces, addresses, routes, files and processes are its own.
 Lab node_part(const Lab& lab, std::string_view node);
 
-// A LAN's namespace is named by the LAN's position among the file's links (_lan3), and its
-// ports by their member's position (p1, p2, ...). Renames the LANs of `lab` and their ports to
-// those of the running lab's LAN with the most members in common (the running lab's LANs and
-// ports are read from its veths), so that a LAN keeps its namespace and a member its port when
-// other links come or go. A LAN new to the lab gets a name no running LAN has. A renamed port
-// gets the MAC topo gives a port of that name.
+// A LAN's namespace is named by the LAN's position among the file's links (_lan3), unless the
+// file names it (_core), and its ports by their member's position (p1, p2, ...). Renames the
+// LANs of `lab` named by position, and their ports, to those of the running lab's LAN named by
+// position with the most members in common (the running lab's LANs and ports are read from its
+// veths), so that a LAN keeps its namespace and a member its port when other links come or go.
+// A LAN new to the lab gets a name no running LAN has. A LAN the file names keeps its name, and
+// its members their ports in the running LAN of that name. A renamed port gets the MAC topo
+// gives a port of that name.
 void align_lans(Lab& lab, const std::vector<std::pair<End, End>>& veths);
 
 struct Change {

@@ -35,11 +35,13 @@ std::string free_lan(const std::set<std::string>& taken) {
     if (!taken.count(lan_name(n))) return lan_name(n);
 }
 
-// Wanted LAN -> running LAN, by members in common, most first; each LAN matched once.
+// Wanted LAN -> running LAN, by members in common, most first; each LAN matched once. Only
+// LANs the file names by position: a LAN named in the file is the one of that name.
 std::map<std::string, std::string> matched(const LanPorts& wanted, const LanPorts& running) {
   std::vector<std::tuple<size_t, std::string, std::string>> pairs;
   for (const auto& [w, wm] : wanted)
     for (const auto& [r, rm] : running) {
+      if (!is_numbered_lan(w) || !is_numbered_lan(r)) continue;
       size_t common = 0;
       for (const auto& [member, port] : wm) common += rm.count(member);
       if (common) pairs.emplace_back(common, w, r);
@@ -92,7 +94,10 @@ void align_lans(Lab& lab, const std::vector<std::pair<End, End>>& veths) {
   std::map<std::string, std::string> nodes;
   std::map<End, End> ends;
   for (const auto& [w, members] : wanted) {
-    std::string to = match.count(w) ? match[w] : (taken.count(w) ? free_lan(taken) : w);
+    std::string to = !is_numbered_lan(w) ? w
+                     : match.count(w)    ? match[w]
+                     : taken.count(w)    ? free_lan(taken)
+                                         : w;
     taken.insert(to);
     if (to != w) nodes[w] = to;
     const Members& kept = running[to];
@@ -143,6 +148,12 @@ Lab merged(Lab first, const Lab& second) {
             i.addresses, j->addresses, [](const nl::IpPrefix& a) { return a; }, PrefixLess{});
         if (!i.impairment) i.impairment = j->impairment;
       }
+    // A sysctl the first lab lacks comes with the second's word on whether it is a default.
+    for (const auto& [key, value] : n.sysctls) {
+      auto same = [&](const KeyValue& kv) { return kv.first == key; };
+      if (n.is_default_sysctl(key) && std::none_of(it->sysctls.begin(), it->sysctls.end(), same))
+        it->default_sysctls.push_back(key);
+    }
     add_missing(it->sysctls, n.sysctls, first_of);
     add_missing(
         it->routes, n.routes, [](const BuiltRoute& r) { return r.dst.network(); }, PrefixLess{});

@@ -19,7 +19,7 @@ namespace topo {
 // root namespace (for `host:IFACE` ends; never created, never removed).
 struct PlanNode {
   enum class Role { node, lan, root };
-  std::string name;   // node name; "_lanN" for a LAN; "host" for the root namespace
+  std::string name;   // node name; "_lanN" or "_<name>" for a LAN; "host" for the root namespace
   std::string netns;  // empty for the root namespace
   Role role = Role::node;
   NodeKind kind = NodeKind::host;                        // NodeKind::lan for a LAN's

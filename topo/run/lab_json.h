@@ -113,8 +113,10 @@ TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltFile, name, content, executable)
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltMount, target, bind, file, read_only, owner)
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltDaemon, name, cmd, config, wait_socket, wait_exec,
                                       wait_timeout_us)  // no pid
-TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltNode, name, netns, kind, env, sysctls, ifaces, routes,
-                                      files, mounts, exec, daemons,
+// default_sysctls came after journal version 3's first topo: a record without them reads as
+// every sysctl the file's (put back when changed), as that topo had them.
+TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltNode, name, netns, kind, env, sysctls, default_sysctls,
+                                      ifaces, routes, files, mounts, exec, daemons,
                                       etc_link)  // no id
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltLink, a, b)
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(Lab, name, prefix, nodes, host_ifaces, links, hosts,
