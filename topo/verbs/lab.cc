@@ -171,9 +171,13 @@ std::vector<std::string> taken_names(const Plan& plan, const LabDirs& dirs) {
   return taken;
 }
 
-std::optional<std::string> lab_name_of(const std::string& lab_or_file) {
+bool names_a_file(const std::string& lab_or_file) {
   std::error_code ec;
-  if (std::filesystem::is_regular_file(lab_or_file, ec) || lab_or_file == "-") {
+  return std::filesystem::is_regular_file(lab_or_file, ec) || lab_or_file == "-";
+}
+
+std::optional<std::string> lab_name_of(const std::string& lab_or_file) {
+  if (names_a_file(lab_or_file)) {
     auto loaded = load_checked(lab_or_file);
     if (!loaded) return std::nullopt;
     return loaded->topology.name;
