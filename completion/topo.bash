@@ -33,7 +33,7 @@ _topo() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
       -*) ;;
-      *) case ${COMP_WORDS[i-1]} in --junit|--repeat|-w|--write|-f|--filter|-c|--count|--duration|--snaplen) continue ;; esac ;;&  # option values, not LAB
+      *) case ${COMP_WORDS[i-1]} in --junit|--repeat|-w|--write|-f|--filter|-c|--count|--duration|--snaplen|--family|--nodes|--only) continue ;; esac ;;&  # option values, not LAB
       *) if [ -z "$verb" ]; then verb=${COMP_WORDS[i]}; else args+=("${COMP_WORDS[i]}"); fi ;;
     esac
   done
@@ -69,10 +69,17 @@ _topo() {
     down|status|ping|test)
       if [ "$verb" = test ] && [ "$prev" = --junit ]; then
         COMPREPLY=($(compgen -f -- "$cur"))
+      elif [ "$verb" = ping ] && [ "$prev" = --family ]; then
+        COMPREPLY=($(compgen -W "4 6" -- "$cur"))
+      elif [ "$verb" = ping ] && [ "$prev" = --nodes ]; then
+        [ ${#args[@]} -gt 0 ] && COMPREPLY=($(compgen -W "$(_topo_nodes "${args[0]}")" -- "$cur"))
+      elif [ "$verb" = test ] && [ "$prev" = --only ]; then
+        :  # a test's name: any text
       elif [[ $cur == -* ]]; then
         local options="--json --help"
         [ "$verb" = down ] && options="--force --help"
-        [ "$verb" = test ] && options="--json --junit --help"
+        [ "$verb" = ping ] && options="--json --family --nodes --help"
+        [ "$verb" = test ] && options="--json --only --junit --help"
         COMPREPLY=($(compgen -W "$options" -- "$cur"))
       elif [ ${#args[@]} -eq 0 ]; then
         COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))

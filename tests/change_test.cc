@@ -178,6 +178,54 @@ TEST_F(Change, UpOfAnUnchangedLabTouchesNothing) {
   EXPECT_EQ(daemon_pid("1000"), keep);
 }
 
+// An edit of the tests alone changes no network, but it changes what `topo test` runs: `plan`
+// says so (exit 3), `up` stores the new copy and says so; a comment alone is no change.
+TEST_F(Change, AnEditOfTheTestsAloneIsShownByPlanAndStoredByUp) {
+  std::string file = write_lab(R"(name: LAB
+nodes: {a: {}, b: {}}
+links:
+  - endpoints: [a:e0, b:e0]
+    addresses: [10.1.0.1/30, 10.1.0.2/30]
+tests:
+  - {name: a reaches b, ping: {from: a, to: b}}
+)");
+  ASSERT_EQ(topo("up " + file).status, 0);
+  auto before = ifindexes({"a", "b"});
+  std::ofstream(file, std::ios::app) << "  - {name: b reaches a, ping: {from: b, to: a}}\n"
+                                     << "ready: {tests: [a reaches b]}\n";
+  const std::string tests_line = "~ tests: changed (stored with the lab; no change to the network)";
+  CmdResult plan = topo("plan " + file);
+  EXPECT_EQ(plan.status, 3) << plan.output;
+  EXPECT_EQ(plan.output, tests_line +
+                             "\n~ ready: changed (stored with the lab; no change to the "
+                             "network)\n");
+  nlohmann::json j = topo_json("plan " + file + " --json", 3);
+  ASSERT_EQ(j["changes"].size(), 2u) << j;
+  EXPECT_EQ(j["changes"][0], nlohmann::json::parse(R"json({"op": "~", "kind": "tests",
+      "object": "", "detail": "changed (stored with the lab; no change to the network)"})json"));
+  EXPECT_FALSE(contains(topo("test " + lab()).output, "b reaches a")) << "not stored yet";
+
+  CmdResult up = topo("up " + file);
+  EXPECT_EQ(up.status, 0) << up.output;
+  EXPECT_TRUE(contains(up.output, tests_line)) << up.output;
+  EXPECT_TRUE(contains(up.output, "lab " + lab() + " is up and its network matches " + file +
+                                      ": stored the file's new `tests` and `ready` with the lab"))
+      << up.output;
+  EXPECT_EQ(ifindexes({"a", "b"}), before);
+  CmdResult test = topo("test " + lab());
+  EXPECT_TRUE(contains(test.output, "✓ b reaches a")) << test.output;
+  CmdResult same = topo("plan " + file);
+  EXPECT_EQ(same.status, 0) << same.output;
+  EXPECT_TRUE(contains(same.output, "no changes")) << same.output;
+
+  std::ofstream(file, std::ios::app) << "# a comment\n";
+  CmdResult comment = topo("plan " + file);
+  EXPECT_EQ(comment.status, 0) << comment.output;
+  EXPECT_TRUE(contains(comment.output, "no changes")) << comment.output;
+  CmdResult nothing = topo("up " + file);
+  EXPECT_TRUE(contains(nothing.output, "nothing to do")) << nothing.output;
+}
+
 TEST_F(Change, DriftIsListedByPlanAndPutBackByUp) {
   // A router's forwarding is the file's when it says so (else topo's default, not put back).
   std::string file = write_lab(

@@ -140,5 +140,24 @@ TEST(CliOptions, AVerbsFailureIsOneErrorAndItsStatus) {
   EXPECT_EQ(end.errors, "error: `a-e0` is not NODE:IFACE\n");
 }
 
+TEST(CliOptions, PingFamilyIsFourOrSix) {
+  Outcome five = topo({"ping", "lab", "--family", "5"});
+  EXPECT_EQ(five.status, 2);
+  EXPECT_EQ(five.errors, "--family: 5 is not understood: 4 (IPv4) or 6 (IPv6)\n" + kHint);
+}
+
+// One value per --nodes and --only: the LAB after them is LAB (here a lab that is not running:
+// the verb runs, and fails for that, or for want of root).
+TEST(CliOptions, NodesAndOnlyTakeOneValueEach) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"ping", "--nodes", "r1,r2", "--nodes", "h*", "no-such-lab-cli"},
+        {"test", "--only", "a test", "--only", "b*", "no-such-lab-cli"}}) {
+    Outcome o = topo(args);
+    EXPECT_EQ(o.status, 1) << o.errors;
+    EXPECT_EQ(o.errors.rfind("error: ", 0), 0u) << o.errors;
+    EXPECT_EQ(o.errors.find("LAB is required"), std::string::npos) << o.errors;
+  }
+}
+
 }  // namespace
 }  // namespace topo

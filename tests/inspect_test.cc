@@ -125,6 +125,87 @@ TEST_F(Inspect, PingMatrixPassesOnAFullyReachableLab) {
   EXPECT_TRUE(contains(matrix.output, "6/6 pairs reachable")) << matrix.output;
 }
 
+// A routing lab's addressing: r1 and r2 with both families (r2's IPv6 primary a loopback no one
+// has a route to), h4 with IPv4 alone, h6 with IPv6 alone, all on one bridge.
+const char* kFamilies = R"(name: LAB
+nodes:
+  r1: {}
+  r2: {loopback: ["fd00:99::2/128"]}
+  h4: {}
+  h6: {}
+  sw: {kind: bridge}
+links:
+  - endpoints: [r1:eth0, sw:p1]
+    addresses: [[10.0.0.1/24, "fd00::1/64"], []]
+  - endpoints: [r2:eth0, sw:p2]
+    addresses: [[10.0.0.2/24, "fd00::2/64"], []]
+  - endpoints: [h4:eth0, sw:p3]
+    addresses: [[10.0.0.4/24], []]
+  - endpoints: [h6:eth0, sw:p4]
+    addresses: [["fd00::6/64"], []]
+)";
+
+TEST_F(Inspect, PingCountsAPairByTheFamiliesBothHaveAndSaysWhatFailed) {
+  ASSERT_EQ(topo("up " + write_lab(kFamilies)).status, 0);
+  CmdResult all = topo("ping " + lab());
+  EXPECT_EQ(all.status, 1) << all.output;
+  EXPECT_TRUE(contains(all.output,
+                       "from\\to r1  r2  h4  h6\n"
+                       "r1      -   ✗   ✓   ✓\n"
+                       "r2      ✓   -   ✓   ✓\n"
+                       "h4      ✓   ✓   -   n/a\n"
+                       "h6      ✓   ✗   n/a -\n"
+                       "8/10 pairs reachable (IPv4 and IPv6); 2 pairs n/a\n"))
+      << all.output;
+  EXPECT_TRUE(contains(all.output, "n/a no address family in common: not pinged")) << all.output;
+  EXPECT_TRUE(contains(all.output, "\n✗ r1 → r2: fd00:99::2 (IPv6): ")) << all.output;
+  EXPECT_TRUE(contains(all.output, "\n✗ h6 → r2: fd00:99::2 (IPv6): ")) << all.output;
+  EXPECT_FALSE(contains(all.output, "(IPv4): ")) << "every IPv4 address answered\n" << all.output;
+
+  CmdResult v4 = topo("ping " + lab() + " --family 4");
+  EXPECT_EQ(v4.status, 0) << v4.output;
+  EXPECT_TRUE(contains(v4.output, "6/6 pairs reachable (IPv4); 6 pairs n/a\n")) << v4.output;
+  EXPECT_TRUE(contains(v4.output, "n/a one of the two has no IPv4 address")) << v4.output;
+
+  json v6 = topo_json("ping " + lab() + " --family 6 --json", 1);
+  EXPECT_EQ(v6["family"], 6);
+  EXPECT_EQ(v6["pairs"], 6);
+  EXPECT_EQ(v6["reachable"], 4);
+  for (const json& r : v6["results"]) {
+    EXPECT_EQ(r["family"], 6) << r;
+    EXPECT_EQ(r["ok"], r["address"] != "fd00:99::2") << r;
+    EXPECT_EQ(r.contains("failure"), r["ok"] == false) << r;
+  }
+
+  json some = topo_json("ping --nodes r1,h4 " + lab() + " --nodes 'h6' --json", 0);
+  EXPECT_EQ(some["nodes"], json::array({"r1", "h4", "h6"}));
+  EXPECT_EQ(some["pairs"], 4);
+  EXPECT_EQ(some["reachable"], 4);
+  EXPECT_EQ(some["not_applicable"], json::parse(R"([{"from": "h4", "to": "h6"},
+                                                    {"from": "h6", "to": "h4"}])"));
+  CmdResult hosts = topo("ping " + lab() + " --nodes 'h*'");
+  EXPECT_EQ(hosts.status, 0) << hosts.output;
+  EXPECT_TRUE(contains(hosts.output, "0/0 pairs reachable (IPv4 and IPv6); 2 pairs n/a\n"))
+      << hosts.output;
+}
+
+TEST_F(Inspect, PingOfNodesThatAreNotThereIsExitTwo) {
+  ASSERT_EQ(topo("up " + write_lab(kFamilies)).status, 0);
+  CmdResult unknown = topo("ping " + lab() + " --nodes r1,r3");
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_EQ(unknown.output, "error: lab " + lab() + " has no node `r3` (did you mean `r1`?)\n");
+  CmdResult bridge = topo("ping " + lab() + " --nodes sw");
+  EXPECT_EQ(bridge.status, 2);
+  EXPECT_EQ(bridge.output, "error: node sw of lab " + lab() +
+                               " is a bridge: it has no address to ping from or to\n");
+  CmdResult none = topo("ping " + lab() + " --nodes 'x*'");
+  EXPECT_EQ(none.status, 2);
+  EXPECT_TRUE(contains(none.output, "--nodes `x*` matches no node of lab " + lab())) << none.output;
+  CmdResult family = topo("ping " + lab() + " --family 5");
+  EXPECT_EQ(family.status, 2);
+  EXPECT_TRUE(contains(family.output, "--family: 5 is not understood")) << family.output;
+}
+
 TEST_F(Inspect, TestsPassFailRetryAndComeFromTheFileAsUpReadIt) {
   std::string file = write_lab(R"yaml(name: LAB
 nodes:
@@ -182,6 +263,59 @@ tests:
   EXPECT_GT(j["tests"][4]["attempts"].get<int>(), 1) << "retried until its timeout";
   EXPECT_GE(j["tests"][4]["seconds"].get<double>(), 0.5);
   EXPECT_EQ(j["tests"][4]["got"]["stdout"], "forwarding=1\n");
+}
+
+// `topo test FILE` runs FILE's tests (the lab's stored copy is `topo test LAB`'s); --only runs
+// the tests named, by name or pattern; a name that names no test is exit 2 and runs nothing.
+TEST_F(Inspect, TestRunsAGivenFilesTestsAndOnlyTheNamedOnes) {
+  std::string file = write_lab(R"yaml(name: LAB
+nodes:
+  a: {}
+  b: {}
+links:
+  - endpoints: [a:e0, b:e0]
+    addresses: [10.1.0.1/30, 10.1.0.2/30]
+tests:
+  - {name: a reaches b, ping: {from: a, to: b}}
+  - {name: b reaches a, ping: {from: b, to: a}}
+)yaml");
+  ASSERT_EQ(topo("up " + file).status, 0);
+  std::ofstream(file, std::ios::app) << "  - {name: added later, exec: {node: a, cmd: 'true'}}\n";
+
+  CmdResult given = topo("test " + file);
+  EXPECT_EQ(given.status, 0) << given.output;
+  EXPECT_TRUE(contains(given.output, "✓ added later (")) << given.output;
+  EXPECT_TRUE(contains(given.output, "3 passed, 0 failed")) << given.output;
+  EXPECT_TRUE(contains(given.output, "the tests are " + file + "'s, which is not the copy lab " +
+                                         lab() + " stored at its last `up`"))
+      << given.output;
+  CmdResult stored = topo("test " + lab());
+  EXPECT_TRUE(contains(stored.output, "2 passed, 0 failed")) << stored.output;
+
+  CmdResult one = topo("test " + lab() + " --only 'b reaches a'");
+  EXPECT_EQ(one.status, 0) << one.output;
+  EXPECT_EQ(one.output.find("✓ b reaches a ("), 0u) << one.output;
+  EXPECT_TRUE(contains(one.output, "\n1 passed, 0 failed\n")) << one.output;
+  json some = topo_json("test " + file + " --only 'a *' --only 'added later' --json");
+  ASSERT_EQ(some["tests"].size(), 2u) << some;
+  EXPECT_EQ(some["tests"][0]["name"], "a reaches b");
+  EXPECT_EQ(some["tests"][1]["name"], "added later");
+
+  CmdResult unknown = topo("test " + lab() + " --only 'b reaches c'");
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_EQ(unknown.output,
+            "error: lab " + lab() + " has no test `b reaches c` (did you mean `b reaches a`?)\n");
+  CmdResult unknown_in_file = topo("test " + file + " --only 'zz*'");
+  EXPECT_EQ(unknown_in_file.status, 2);
+  EXPECT_TRUE(contains(unknown_in_file.output, file + " has no test `zz*`"))
+      << unknown_in_file.output;
+
+  CmdResult bad = topo("test " + write_lab("name: LAB\nnodes: [\n", "bad.yaml"));
+  EXPECT_EQ(bad.status, 2) << bad.output;
+  EXPECT_TRUE(contains(bad.output, "bad.yaml:")) << bad.output;
+  CmdResult other = topo("test " + write_lab("name: LAB-x\nnodes: {a: {}}\n", "other.yaml"));
+  EXPECT_EQ(other.status, 1);
+  EXPECT_TRUE(contains(other.output, "lab " + lab() + "-x is not running")) << other.output;
 }
 
 // The JUnit report, read with an XML parser: the counts, each test a case with its time, what
@@ -311,6 +445,10 @@ TEST_F(Inspect, BashCompletionOffersVerbsLabsAndNodes) {
   EXPECT_TRUE(contains(complete("topo down \"\"", 2), lab())) << complete("topo down \"\"", 2);
   EXPECT_EQ(complete("topo exec " + lab() + " \"\"", 3), "h1 h2\n");
   EXPECT_EQ(complete("topo graph x --format \"\"", 4), "dot mermaid svg\n");
+  EXPECT_EQ(complete("topo ping " + lab() + " --nodes \"\"", 4), "h1 h2\n");
+  EXPECT_EQ(complete("topo ping --family \"\"", 3), "4 6\n");
+  EXPECT_EQ(complete("topo ping " + lab() + " --f", 3), "--family\n");
+  EXPECT_EQ(complete("topo test " + lab() + " --o", 3), "--only\n");
 }
 
 }  // namespace

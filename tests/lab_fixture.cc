@@ -64,7 +64,8 @@ bool journal_has(const std::string& path, const std::string& type, const std::st
 }
 
 nlohmann::json topo_json(const std::string& args, int expected_status) {
-  CmdResult r = run(std::string(TOPO_BINARY) + " " + args + " 2>/dev/null");
+  // In a subshell: run() sends the command's standard error to its output after it.
+  CmdResult r = run("(" + std::string(TOPO_BINARY) + " " + args + " 2>/dev/null)");
   EXPECT_EQ(r.status, expected_status) << args << "\n" << r.output;
   nlohmann::json j = nlohmann::json::parse(r.output, nullptr, false);
   EXPECT_FALSE(j.is_discarded()) << r.output;

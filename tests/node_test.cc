@@ -152,6 +152,53 @@ nodes:
   expect_nothing_left();
 }
 
+// Rollback removes the lab's directory, logs and all: they are kept where the message says, and
+// `down` removes them.
+TEST_F(Node, AFailedUpKeepsItsLogsWhereTheMessageSays) {
+  std::string file = write_lab(R"(name: LAB
+nodes:
+  a:
+    exec: ["echo set up a"]
+    daemons:
+      - {name: broken, cmd: "echo cannot bind its socket; exit 4"}
+)");
+  std::string kept = "/run/topo/.failed/" + lab() + "/log";
+  CmdResult up = topo("up " + file);
+  EXPECT_EQ(up.status, 1) << up.output;
+  EXPECT_TRUE(contains(up.output, "the end of its log (/run/topo/" + lab() +
+                                      "/log/a/broken.log):\n"
+                                      "    cannot bind its socket\n"))
+      << up.output;
+  EXPECT_TRUE(contains(up.output, "rolled back: lab " + lab() +
+                                      " created nothing that is left; its logs (named above under "
+                                      "/run/topo/" +
+                                      lab() + "/log/) are kept in " + kept +
+                                      "/ until its next failed `up` or `topo down " + lab() + "`"))
+      << up.output;
+  expect_nothing_left();
+  EXPECT_EQ(file_text(kept + "/a/broken.log"), "cannot bind its socket\n");
+  EXPECT_TRUE(contains(file_text(kept + "/a/exec.log"), "set up a")) << "every node's logs";
+  struct stat st;
+  ASSERT_EQ(stat(("/run/topo/.failed/" + lab()).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  EXPECT_EQ(st.st_uid, 0u);
+
+  // The next failure replaces them.
+  std::filesystem::remove(kept + "/a/exec.log");
+  CmdResult again = topo("up " + file);
+  EXPECT_EQ(again.status, 1);
+  EXPECT_TRUE(contains(again.output, "are kept in " + kept + "/")) << again.output;
+  EXPECT_EQ(file_text(kept + "/a/broken.log"), "cannot bind its socket\n");
+  EXPECT_TRUE(std::filesystem::exists(kept + "/a/exec.log"));
+
+  CmdResult down = topo("down " + lab());
+  EXPECT_EQ(down.status, 0) << down.output;
+  EXPECT_TRUE(contains(down.output, "removed the logs kept of lab " + lab() +
+                                        "'s failed `up` (/run/topo/.failed/" + lab() + ")"))
+      << down.output;
+  EXPECT_FALSE(std::filesystem::exists("/run/topo/.failed/" + lab())) << down.output;
+}
+
 TEST_F(Node, DownStopsDaemonsAndWhatExecLeftRunningButNothingElse) {
   std::string file = write_lab(R"(name: LAB
 nodes:

@@ -64,5 +64,38 @@ TEST_F(StateFile, AFailureNamesThePathAndTheReason) {
             "cannot write " + nowhere + ": No such file or directory");
 }
 
+// A failed first `up`: the lab's logs leave its directory for /run/topo/.failed/<lab>/log
+// (root's, 0700), replacing an earlier failure's; `down` removes them, and .failed when empty.
+TEST_F(StateFile, TheLogsOfAFailedUpAreKeptOutsideTheLabAndRemovedWithIt) {
+  LabPaths paths = LabPaths::of(dir_, "lab1");
+  LabLock lock = LabLock::acquire(paths, "lab1", "up");
+  EXPECT_EQ(lock.keep_logs(), std::nullopt) << "no log directory: nothing kept";
+  EXPECT_FALSE(fs::exists(dir_ + "/.failed"));
+
+  fs::create_directories(paths.lab_dir + "/log/r1");
+  std::ofstream(paths.lab_dir + "/log/r1/zebra.log") << "zebra: cannot bind\n";
+  fs::create_directories(dir_ + "/.failed/lab1/log/old");  // an earlier failure's
+  std::optional<std::string> kept = lock.keep_logs();
+  ASSERT_EQ(kept, dir_ + "/.failed/lab1/log");
+  EXPECT_EQ(text_of(*kept + "/r1/zebra.log"), "zebra: cannot bind\n");
+  EXPECT_FALSE(fs::exists(*kept + "/old")) << "the earlier failure's logs are replaced";
+  EXPECT_FALSE(fs::exists(paths.lab_dir + "/log"));
+  EXPECT_EQ(lock.remove_all(), std::vector<std::string>{});
+  EXPECT_TRUE(fs::exists(*kept)) << "the lab's removal does not reach them";
+  struct stat st;
+  ASSERT_EQ(stat((dir_ + "/.failed/lab1").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  ASSERT_EQ(stat((dir_ + "/.failed").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+
+  fs::create_directories(dir_ + "/.failed/lab2/log");
+  EXPECT_EQ(remove_failed_logs(dir_, "lab1"), std::vector<std::string>{});
+  EXPECT_FALSE(fs::exists(dir_ + "/.failed/lab1"));
+  EXPECT_TRUE(fs::exists(dir_ + "/.failed/lab2")) << "another lab's are left alone";
+  EXPECT_EQ(remove_failed_logs(dir_, "lab2"), std::vector<std::string>{});
+  EXPECT_FALSE(fs::exists(dir_ + "/.failed")) << "removed once empty";
+  EXPECT_EQ(remove_failed_logs(dir_, "lab2"), std::vector<std::string>{}) << "nothing to do";
+}
+
 }  // namespace
 }  // namespace topo

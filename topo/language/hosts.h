@@ -12,7 +12,10 @@ namespace topo {
 // directory that holds it), so per-node work does not grow with the lab:
 //   10.0.0.1   r1 r1-lo
 //   10.1.0.1   r1-eth1
-// A node's name goes on its primary address of each family.
+// A node's name goes on its primary address of each family. An interface already named after
+// its node (`r1-eth1` on r1) keeps its own name rather than `r1-r1-eth1`. No name is given
+// twice: node names come first, then interfaces in file order, and an interface whose name is
+// taken gets node-iface instead (`r1-r1-eth1`), or, when that is taken too, no name.
 std::string hosts_file(const Topology& topology);
 
 // A node's primary address of a family: its first loopback address, else the first address of

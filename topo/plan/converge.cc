@@ -34,7 +34,8 @@ bool route_matches(const BuiltRoute& want, const BuiltRoute& live) {
 
 std::string change_text(const Change& c) {
   std::string text = c.op == '#' ? std::string("note:") : std::string(1, c.op);
-  text += " " + c.what + " " + c.object;
+  text += " " + c.what;
+  if (!c.object.empty()) text += " " + c.object;
   if (!c.detail.empty()) text += ": " + c.detail;
   return text;
 }

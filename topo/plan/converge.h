@@ -45,11 +45,13 @@ void align_lans(Lab& lab, const std::vector<std::pair<End, End>>& veths);
 struct Change {
   char op = '+';       // '+' added, '-' removed, '~' changed, '!' drift put back, '#' a note
   std::string what;    // node, link, interface, address, route, sysctl, impairment, hosts,
-                       // etc link, file, env, daemon, exec
-  std::string object;  // "r1", "r1:eth1 <-> r2:eth1", "10.0.0.1/30 on r1:eth1", ...
+                       // etc link, file, env, daemon, exec; tests, scenarios, ready (the
+                       // file's parts that `up` only stores)
+  std::string object;  // "r1", "r1:eth1 <-> r2:eth1", "10.0.0.1/30 on r1:eth1", ..., or ""
   std::string detail;  // "mtu 1500 -> 9000", "missing", ...
 };
-std::string change_text(const Change& change);  // "~ interface r1:eth1: mtu 1500 -> 9000"
+// "~ interface r1:eth1: mtu 1500 -> 9000"; "~ tests: changed" with no object.
+std::string change_text(const Change& change);
 
 struct Convergence {
   std::vector<Change> changes;

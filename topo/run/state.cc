@@ -72,6 +72,53 @@ void write_state_file(const std::string& path, std::string_view content) {
   if (err) throw std::runtime_error(fmt::format("cannot write {}: {}", path, nl::errno_text(err)));
 }
 
+std::string failed_logs_dir(const std::string& run_dir, const std::string& lab) {
+  return run_dir + "/.failed/" + lab;
+}
+
+std::vector<std::string> remove_failed_logs(const std::string& run_dir, const std::string& lab) {
+  std::string failed = run_dir + "/.failed";
+  nl::Fd dir = open_dir(failed);
+  if (!dir.valid()) {
+    if (errno == ENOENT) return {};
+    return {fmt::format("{}: {}", failed, nl::errno_text(errno))};
+  }
+  struct stat st;
+  if (fstatat(dir.get(), lab.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return {};
+  std::vector<std::string> left = remove_tree(dir.get(), lab, failed_logs_dir(run_dir, lab));
+  rmdir(failed.c_str());  // ENOTEMPTY: another lab's logs are kept there
+  return left;
+}
+
+std::optional<std::string> LabLock::keep_logs() {
+  // /run/topo/<lab>/log: the parent of each node's LabDirs::log_dir.
+  const std::string log = "log";
+  nl::Fd lab = open_dir(paths_.lab_dir);
+  struct stat st;
+  if (!lab.valid() || fstatat(lab.get(), log.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return std::nullopt;
+  std::string run_dir = std::filesystem::path(paths_.lab_dir).parent_path().string();
+  std::string lab_name = std::filesystem::path(paths_.lab_dir).filename().string();
+  std::string kept = failed_logs_dir(run_dir, lab_name);
+  for (const std::string& failure : remove_failed_logs(run_dir, lab_name))
+    throw std::runtime_error(failure);
+  // Made again if another lab's `down` removed .failed meanwhile.
+  for (int attempt = 0; attempt < 10; attempt++) {
+    make_dir(run_dir + "/.failed", 0700);
+    nl::Fd failed = open_dir(run_dir + "/.failed");
+    nl::Fd dir = failed.valid() ? make_dir_beneath(failed.get(), lab_name, 0700) : nl::Fd();
+    if (!dir.valid()) {
+      if (errno == ENOENT) continue;
+      throw std::runtime_error(fmt::format("{}: {}", kept, nl::errno_text(errno)));
+    }
+    if (renameat(lab.get(), log.c_str(), dir.get(), log.c_str()) != 0)
+      throw std::runtime_error(fmt::format("cannot move {}/{} to {}: {}", paths_.lab_dir, log, kept,
+                                           nl::errno_text(errno)));
+    return kept + "/" + log;
+  }
+  throw std::runtime_error(fmt::format("{}: removed again and again while it was made", kept));
+}
+
 LabLock LabLock::acquire(const LabPaths& paths, const std::string& lab, const std::string& verb) {
   std::string run_dir = std::filesystem::path(paths.lab_dir).parent_path().string();
   // A concurrent `down` may remove the directories between our steps: start again then.

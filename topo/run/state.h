@@ -3,6 +3,8 @@
 //   /run/topo/                 0755
 //   /run/topo/<lab>/           0711  (node directories go here: daemons may need to reach them)
 //   /run/topo/<lab>/state/     0700  journal (0600) and lock (0600): root only
+//   /run/topo/.failed/<lab>/   0700  (.failed 0700) log/: the logs of the lab's last first `up`
+//                                    that failed and was rolled back (no lab name starts with .)
 #pragma once
 
 #include <optional>
@@ -20,6 +22,14 @@ namespace topo {
 // `content`: written beside it and renamed over it, so that it is whole or not changed. Throws
 // "cannot write PATH: REASON" when it cannot.
 void write_state_file(const std::string& path, std::string_view content);
+
+// Where the logs of a lab whose first `up` failed are kept once it is rolled back:
+// /run/topo/.failed/<lab> (`run_dir`: /run/topo).
+std::string failed_logs_dir(const std::string& run_dir, const std::string& lab);
+
+// Removes the logs kept of a lab's failed `up` (and /run/topo/.failed once it is empty); what
+// could not be removed ("PATH: reason"), empty when nothing is left. Nothing kept: nothing to do.
+std::vector<std::string> remove_failed_logs(const std::string& run_dir, const std::string& lab);
 
 // Another topo process holds the lab.
 struct LabBusy : std::runtime_error {
@@ -41,6 +51,12 @@ class LabLock {
   // gone and retries); never through a symlink (a node's directory may be a user's). Returns
   // what could not be removed ("PATH: reason"): empty when nothing of the lab is left.
   std::vector<std::string> remove_all();
+
+  // Before a failed first `up` removes the lab: moves its log directory (/run/topo/<lab>/log)
+  // to failed_logs_dir()/log, replacing what an earlier failure of the lab left there. The
+  // directory it is now, or nullopt when the lab wrote no log. Throws std::runtime_error
+  // ("PATH: REASON") when it cannot be kept.
+  std::optional<std::string> keep_logs();
 
   // Before `down` stops the lab's processes: from now until the lock goes, no command starts in
   // the lab (each holds the lab's directory shared while it starts, until it is in the lab's

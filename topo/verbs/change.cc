@@ -14,6 +14,7 @@
 #include "netlink/sysctl.h"
 #include "topo/entry/privileges.h"
 #include "topo/entry/safe_fs.h"
+#include "topo/language/checks_changed.h"
 #include "topo/language/resolve.h"
 #include "topo/plan/converge.h"
 #include "topo/run/live.h"
@@ -114,6 +115,15 @@ std::exception_ptr apply(const Convergence& c, const LabPaths& paths, const LabD
   return error;
 }
 
+// The tests, scenarios and `ready` of `text` that differ from the copy stored with the lab (what
+// `topo test` and `topo run` read): `up` stores the new copy, and changes nothing else for them.
+std::vector<Change> stored_copy_changes(const LabPaths& paths, const std::string& text) {
+  std::vector<Change> out;
+  for (const std::string& key : changed_checks(read_file(paths.topology).value_or("{}"), text))
+    out.push_back({'~', key, "", "changed (stored with the lab; no change to the network)"});
+  return out;
+}
+
 // A lab that is not running: every action `up` would take. Exit status 3 if there is any.
 int print_actions(const Plan& plan, const std::string& lab, bool as_json) {
   if (as_json) {
@@ -158,6 +168,8 @@ int plan_loaded(const LoadResult& loaded, bool as_json) {
     if (!journal->complete) return fail(kFailed, unfinished_up(*journal));
     c = compare_with_live(want, built_lab(*journal), *journal,
                           LabDirs::of(t.name, absolute_file(t)));
+    for (Change& stored : stored_copy_changes(paths, loaded.text))
+      c.changes.push_back(std::move(stored));
   } catch (const std::exception& e) {
     return fail(kFailed, e.what());
   }
@@ -180,10 +192,11 @@ int plan_loaded(const LoadResult& loaded, bool as_json) {
 
 namespace {
 
-// A file that makes no difference to a running lab (comments, order): the lab now says it was
-// built from it.
+// A file that makes no difference to a running lab's network (comments, order, tests): the lab
+// now says it was built from it, and keeps its copy (`stored`: the tests, scenarios or `ready`
+// that the copy changes).
 int nothing_to_do(const LoadResult& loaded, const JournalState& running,
-                  const JournalHeader& header, const Lab& want) {
+                  const JournalHeader& header, const Lab& want, const std::vector<Change>& stored) {
   const Topology& t = loaded.topology;
   if (running.header.file_hash != header.file_hash || running.header.file != header.file ||
       running.building) {
@@ -191,7 +204,17 @@ int nothing_to_do(const LoadResult& loaded, const JournalState& running,
     write_state_file(paths.topology, loaded.text);
     settle_journal(paths, header, want);
   }
-  spdlog::info("lab {} is up and matches {}: nothing to do", t.name, t.file);
+  if (stored.empty()) {
+    spdlog::info("lab {} is up and matches {}: nothing to do", t.name, t.file);
+    return kOk;
+  }
+  std::vector<std::string> parts;
+  for (const Change& ch : stored) {
+    spdlog::info("{}", change_text(ch));
+    parts.push_back("`" + ch.what + "`");
+  }
+  spdlog::info("lab {} is up and its network matches {}: stored the file's new {} with the lab",
+               t.name, t.file, fmt::join(parts, " and "));
   return kOk;
 }
 
@@ -251,12 +274,14 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
   Lab want = resolve(t);
   Lab before = built_lab(running);
   Convergence c = compare_with_live(want, before, running, dirs);
+  std::vector<Change> checks = stored_copy_changes(paths, loaded.text);
   for (const Change& n : c.changes)
     if (n.op == '#') spdlog::info("{}", change_text(n));
-  if (!c.changes_anything()) return nothing_to_do(loaded, running, header, want);
+  if (!c.changes_anything()) return nothing_to_do(loaded, running, header, want, checks);
   check_change(c, running, dirs);
   for (const Change& ch : c.changes)
     if (ch.op != '#') spdlog::info("{}", change_text(ch));
+  for (const Change& ch : checks) spdlog::info("{}", change_text(ch));
 
   // The file being applied is stored (for `topo test`), and what it builds journaled (for the
   // next `up` to start from, should this one be killed), before anything changes.

@@ -1,5 +1,7 @@
 #include "topo/verbs/checks.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -14,6 +16,7 @@
 #include "topo/entry/privileges.h"
 #include "topo/entry/safe_fs.h"
 #include "topo/language/hosts.h"
+#include "topo/language/suggest.h"
 #include "topo/run/node_setup.h"
 #include "topo/run/state.h"
 #include "topo/verbs/lab.h"
@@ -40,6 +43,27 @@ LoadResult stored_file(const std::string& lab, const JournalState& state) {
     throw std::runtime_error(fmt::format(
         "lab {} has no readable copy of its file: run `topo down {}` and `up` again", lab, lab));
   return loaded;
+}
+
+std::vector<const TestCase*> select_tests(const Topology& t, const std::vector<std::string>& only,
+                                          const std::string& source) {
+  std::vector<const TestCase*> chosen;
+  std::vector<std::string> names;
+  for (const TestCase& test : t.tests) names.push_back(test.name);
+  auto named = [](const std::string& word, const std::string& name) {
+    return word == name || fnmatch(word.c_str(), name.c_str(), 0) == 0;
+  };
+  for (const std::string& word : only)
+    if (std::none_of(names.begin(), names.end(), [&](const auto& n) { return named(word, n); }))
+      throw InvalidInput(
+          t.tests.empty()
+              ? fmt::format("{} has no tests: --only `{}` names none", source, word)
+              : fmt::format("{} has no test `{}`{}", source, word, did_you_mean(word, names)));
+  for (const TestCase& test : t.tests)
+    if (only.empty() || std::any_of(only.begin(), only.end(),
+                                    [&](const auto& word) { return named(word, test.name); }))
+      chosen.push_back(&test);
+  return chosen;
 }
 
 NodeContext context_of(const std::string& lab, const JournalState& state, const std::string& node) {

@@ -28,6 +28,12 @@ Running running_lab(const std::string& lab_or_file, const std::string& verb);
 // has no readable copy.
 LoadResult stored_file(const std::string& lab, const JournalState& state);
 
+// The tests `only` names, in file order: each word a test's name or a glob pattern (`bgp *`);
+// every test when there is none. Throws InvalidInput for a word that names no test of `t` (with
+// the nearest name), saying that `source` ("lab demo", or a file) has none.
+std::vector<const TestCase*> select_tests(const Topology& t, const std::vector<std::string>& only,
+                                          const std::string& source);
+
 // A node of the lab, to run commands in. Throws std::runtime_error when the lab has no such
 // node.
 NodeContext context_of(const std::string& lab, const JournalState& state, const std::string& node);

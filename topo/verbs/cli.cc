@@ -156,33 +156,47 @@ void add_lab_verbs(CLI::App& app, Verbs& verbs) {
   validate->add_option("FILE", *v, "Topology file (- for standard input)")->required();
 }
 
-// status, ping, test: looking at a running lab, with --json; test with --junit too.
+// status, ping, test: looking at a running lab, with --json; ping with a family and nodes,
+// test with --only and --junit.
 void add_look_verbs(CLI::App& app, Verbs& verbs) {
-  struct LookArgs {
+  struct StatusArgs {
     std::string lab;
     bool json = false;
-    std::string junit;
   };
-  auto add = [&](const char* name, const char* help, std::function<int(const LookArgs&)> run,
-                 bool lab_optional) {
-    CLI::App* cmd = app.add_subcommand(name, help);
-    auto a = args_of<LookArgs>(verbs, cmd, std::move(run));
-    add_lab(cmd, a->lab, lab_optional);
-    cmd->add_flag("--json", a->json, "JSON on standard output");
-    return std::pair{cmd, a};
-  };
-  add(
-      "status", "Show a lab live from the kernel (no LAB: every running lab)",
-      [](const LookArgs& a) {
-        return cmd_status(a.lab.empty() ? std::nullopt : std::optional(a.lab), a.json);
-      },
-      true);
-  add(
-      "ping", "Ping every node's addresses from every other node; exit 1 when any fails",
-      [](const LookArgs& a) { return cmd_ping(a.lab, a.json); }, false);
-  auto [test, t] = add(
-      "test", "Run the lab file's tests, in order; exit 1 when any fails",
-      [](const LookArgs& a) { return cmd_test(a.lab, a.json, a.junit); }, false);
+  CLI::App* status =
+      app.add_subcommand("status", "Show a lab live from the kernel (no LAB: every running lab)");
+  auto s = args_of<StatusArgs>(verbs, status, [](const StatusArgs& a) {
+    return cmd_status(a.lab.empty() ? std::nullopt : std::optional(a.lab), a.json);
+  });
+  add_lab(status, s->lab, true);
+  status->add_flag("--json", s->json, "JSON on standard output");
+
+  CLI::App* ping = app.add_subcommand(
+      "ping",
+      "Ping every node's addresses from every other node, of the families both have; exit 1 "
+      "when any fails");
+  auto p = args_of<PingOptions>(verbs, ping, cmd_ping);
+  add_lab(ping, p->lab);
+  ping->add_flag("--json", p->json, "JSON on standard output");
+  ping->add_option("--family", p->family, "Only IPv4 (4) or only IPv6 (6) addresses")
+      ->type_name("4|6")
+      ->check(understood([](const std::string& text) { return text == "4" || text == "6"; },
+                         "4 (IPv4) or 6 (IPv6)"));
+  // One value per --nodes (commas between names): LAB after it is not taken for a node.
+  ping->add_option("--nodes", p->nodes,
+                   "Only between these nodes: names or glob patterns (r*), with commas or repeated")
+      ->type_name("NODES")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+
+  CLI::App* test = app.add_subcommand(
+      "test", "Run the lab's tests (a FILE's, given a file), in order; exit 1 when any fails");
+  auto t = args_of<TestOptions>(verbs, test, cmd_test);
+  add_lab(test, t->lab);
+  test->add_flag("--json", t->json, "JSON on standard output");
+  test->add_option("--only", t->only, "Run only this test: its name or a glob pattern (repeatable)")
+      ->type_name("NAME")
+      ->allow_extra_args(false);
   test->add_option("--junit", t->junit, "Also write a JUnit XML report to FILE (replacing it)")
       ->type_name("FILE")
       ->check(not_stdout());

@@ -1,4 +1,4 @@
-// The verbs that look at a running lab: status, ping, test.
+// The verbs that look at a running lab: status, ping (what it pings and reports: ping.cc), test.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -30,6 +30,8 @@
 #include "topo/verbs/json_text.h"
 #include "topo/verbs/junit.h"
 #include "topo/verbs/lab.h"
+#include "topo/verbs/lab_common.h"
+#include "topo/verbs/ping.h"
 #include "topo/verbs/status.h"
 
 namespace topo {
@@ -38,19 +40,11 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kOk = 0, kFailed = 1, kInvalid = 2;
-
 bool colour_out() {
   return isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 }
 
 // --- ping ---
-
-// A node that can ping (not a bridge, not a LAN) and its primary addresses.
-struct Target {
-  const JournalNetns* ns;
-  std::vector<nl::IpPrefix> addresses;
-};
 
 // Live from the kernel, per family: the first of lo's addresses, else of its interfaces in the
 // order they were made (what its name resolves to).
@@ -73,35 +67,39 @@ std::vector<nl::IpPrefix> primary_addresses(const std::string& netns) {
   return out;
 }
 
-std::vector<Target> ping_targets(const JournalState& state) {
-  std::vector<Target> nodes;
+// The nodes that can ping (not bridges, not LANs), and the bridges. Each node's addresses are
+// read once it is chosen.
+std::pair<std::vector<PingNode>, std::vector<std::string>> ping_nodes(const JournalState& state) {
+  std::vector<PingNode> nodes;
+  std::vector<std::string> bridges;
+  for (const JournalNetns& n : state.netns) {
+    auto kind = parse_kind(n.kind);
+    if (kind == NodeKind::bridge) bridges.push_back(n.node);
+    if (kind != NodeKind::lan && kind != NodeKind::bridge) nodes.push_back({n.node, {}});
+  }
+  return {nodes, bridges};
+}
+
+const std::string& netns_of(const JournalState& state, const std::string& node) {
   for (const JournalNetns& n : state.netns)
-    if (auto kind = parse_kind(n.kind); kind != NodeKind::lan && kind != NodeKind::bridge)
-      nodes.push_back({&n, primary_addresses(n.netns)});
-  return nodes;
+    if (n.node == node) return n.netns;
+  throw std::runtime_error(fmt::format("lab {} has no node {}", state.header.lab, node));
 }
 
-// One ping: from node to node (indexes into the targets), of one address.
-struct Probe {
-  size_t from, to;
-  nl::IpPrefix address;
-  bool ok = false;
-};
-
-std::vector<Probe> probes_of(const std::vector<Target>& nodes) {
-  std::vector<Probe> probes;
-  for (size_t f = 0; f < nodes.size(); f++)
-    for (size_t t = 0; t < nodes.size(); t++)
-      if (f != t)
-        for (const nl::IpPrefix& a : nodes[t].addresses) probes.push_back({f, t, a});
-  return probes;
+// ping's exit status: 1 no answer (iputils), anything else an error before one was awaited.
+std::string ping_failure(int raw) {
+  if (WIFEXITED(raw) && WEXITSTATUS(raw) == 1) return "no answer";
+  if (WIFEXITED(raw))
+    return fmt::format("ping exited with status {} (no route to it, or another error)",
+                       WEXITSTATUS(raw));
+  return fmt::format("ping was killed by signal {}", WTERMSIG(raw));
 }
 
-// Runs every probe, in parallel, a bounded number at a time; a probe that cannot start is said
-// and fails.
-void run_probes(const Running& r, const std::vector<Target>& nodes, std::vector<Probe>& probes) {
+// Runs every probe, in parallel, a bounded number at a time; a probe that cannot start fails,
+// saying why.
+void run_probes(const Running& r, const std::vector<PingNode>& nodes, std::vector<Probe>& probes) {
   std::vector<NodeContext> contexts;
-  for (const Target& t : nodes) contexts.push_back(context_of(r.lab, r.state, t.ns->node));
+  for (const PingNode& n : nodes) contexts.push_back(context_of(r.lab, r.state, n.name));
   const size_t kParallel = 64;
   std::map<pid_t, size_t> running;
   nl::Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -114,7 +112,7 @@ void run_probes(const Running& r, const std::vector<Target>& nodes, std::vector<
             {{"ping", "-c1", "-W1", p.address.address_text()}, null.get(), null.get(), null.get()});
         running[pid] = next;
       } catch (const std::exception& e) {
-        spdlog::error("{}", e.what());
+        p.failure = fmt::format("ping could not start: {}", e.what());
       }
       next++;
     }
@@ -124,53 +122,11 @@ void run_probes(const Running& r, const std::vector<Target>& nodes, std::vector<
     if (pid < 0) break;
     auto it = running.find(pid);
     if (it == running.end()) continue;
-    probes[it->second].ok = WIFEXITED(raw) && WEXITSTATUS(raw) == 0;
+    Probe& p = probes[it->second];
+    p.ok = WIFEXITED(raw) && WEXITSTATUS(raw) == 0;
+    if (!p.ok) p.failure = ping_failure(raw);
     running.erase(it);
   }
-}
-
-// (from, to) -> all of its addresses answered.
-using PairResults = std::map<std::pair<size_t, size_t>, bool>;
-PairResults pair_results(const std::vector<Probe>& probes) {
-  PairResults pair_ok;
-  for (const Probe& p : probes) {
-    auto [it, first] = pair_ok.try_emplace({p.from, p.to}, true);
-    it->second = it->second && p.ok;
-  }
-  return pair_ok;
-}
-
-json ping_json(const std::string& lab, const std::vector<Target>& nodes,
-               const std::vector<Probe>& probes, size_t pairs, size_t good) {
-  json out = {{"lab", lab}, {"pairs", pairs}, {"reachable", good}, {"results", json::array()}};
-  for (const Probe& p : probes)
-    out["results"].push_back({{"from", nodes[p.from].ns->node},
-                              {"to", nodes[p.to].ns->node},
-                              {"address", p.address.address_text()},
-                              {"ok", p.ok}});
-  return out;
-}
-
-// A matrix of ✓ and ✗, from (rows) to (columns), and the count.
-std::string ping_matrix(const std::vector<Target>& nodes, const PairResults& pair_ok, size_t good) {
-  size_t width = 4;
-  for (const Target& t : nodes) width = std::max(width, t.ns->node.size());
-  std::string out = fmt::format("{:<{}}", "from\\to", width + 1);
-  for (const Target& t : nodes) out += fmt::format(" {:<{}}", t.ns->node, width);
-  out += "\n";
-  for (size_t f = 0; f < nodes.size(); f++) {
-    out += fmt::format("{:<{}}", nodes[f].ns->node, width + 1);
-    for (size_t t = 0; t < nodes.size(); t++) {
-      auto it = pair_ok.find({f, t});
-      const char* cell = f == t ? "-" : it == pair_ok.end() ? "." : it->second ? "✓" : "✗";
-      out += " " + std::string(cell) + std::string(width - 1, ' ');
-    }
-    out += "\n";
-  }
-  size_t pairs = pair_ok.size();
-  out += fmt::format("{}/{} pairs reachable{}\n", good, pairs,
-                     pairs == good ? "" : "; ✗: some address of the node did not answer");
-  return out;
 }
 
 }  // namespace
@@ -192,26 +148,40 @@ int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json) {
   return kOk;
 }
 
-int cmd_ping(const std::string& lab_or_file, bool as_json) {
-  Running r = running_lab(lab_or_file, "ping");
-  std::vector<Target> nodes = ping_targets(r.state);
-  std::vector<Probe> probes = probes_of(nodes);
+int cmd_ping(const PingOptions& options) {
+  Running r = running_lab(options.lab, "ping");
+  auto [all, bridges] = ping_nodes(r.state);
+  std::vector<PingNode> nodes = select_ping_nodes(r.lab, all, options.nodes, bridges);
+  for (PingNode& n : nodes) n.addresses = primary_addresses(netns_of(r.state, n.name));
+  std::vector<Probe> probes = ping_probes(nodes, options.family);
   run_probes(r, nodes, probes);
-  PairResults pair_ok = pair_results(probes);
-  size_t good = 0;
-  for (const auto& [pair, ok] : pair_ok) good += ok;
-  if (as_json)
-    std::fputs((json_report(ping_json(r.lab, nodes, probes, pair_ok.size(), good)) + "\n").c_str(),
-               stdout);
+  PingSummary summary = summarize(nodes, probes);
+  if (options.json)
+    std::fputs(
+        (json_report(ping_json(r.lab, nodes, probes, summary, options.family)) + "\n").c_str(),
+        stdout);
   else
-    std::fputs(ping_matrix(nodes, pair_ok, good).c_str(), stdout);
-  return good == pair_ok.size() ? kOk : kFailed;
+    std::fputs(ping_text(nodes, probes, summary, options.family).c_str(), stdout);
+  return summary.all_reachable() ? kOk : kFailed;
 }
 
-int cmd_test(const std::string& lab_or_file, bool as_json, const std::string& junit_file) {
-  Running r = running_lab(lab_or_file, "test");
-  LoadResult loaded = stored_file(r.lab, r.state);
+int cmd_test(const TestOptions& options) {
+  // A file: its tests, against the running lab of its name.
+  std::optional<LoadResult> given;
+  if (names_a_file(options.lab)) {
+    given = load_checked(options.lab);
+    if (!given) return kInvalid;
+  }
+  Running r = running_lab(given ? given->topology.name : options.lab, "test");
+  LoadResult loaded = given ? std::move(*given) : stored_file(r.lab, r.state);
   const Topology& t = loaded.topology;
+  if (given && read_file(LabPaths::of(kRunDir, r.lab).topology) != loaded.text)
+    spdlog::info(
+        "the tests are {}'s, which is not the copy lab {} stored at its last `up`: `topo plan "
+        "{}` shows how they differ",
+        t.file, r.lab, t.file);
+  std::vector<const TestCase*> tests =
+      select_tests(t, options.only, given ? t.file : "lab " + r.lab);
   junit::Suite suite;
   suite.name = r.lab;
   suite.timestamp = junit::timestamp(std::time(nullptr));
@@ -219,28 +189,26 @@ int cmd_test(const std::string& lab_or_file, bool as_json, const std::string& ju
   auto start = std::chrono::steady_clock::now();
   json results = json::array();
   size_t failed = 0;
-  for (const TestCase& test : t.tests) {
-    TestCommand command = command_of(t, test);
-    TestRun run = run_test(context_of(r.lab, r.state, test_node(test)), test, command);
+  for (const TestCase* test : tests) {
+    TestCommand command = command_of(t, *test);
+    TestRun run = run_test(context_of(r.lab, r.state, test_node(*test)), *test, command);
     failed += !run.passed;
-    results.push_back(test_json(test.name, command.expected, run));
-    suite.cases.push_back(junit_case(r.lab, test.name, command.expected, run));
-    if (!as_json) print_test(test.name, command.expected, run);
+    results.push_back(test_json(test->name, command.expected, run));
+    suite.cases.push_back(junit_case(r.lab, test->name, command.expected, run));
+    if (!options.json) print_test(test->name, command.expected, run);
   }
   suite.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (as_json) {
-    json out = {{"lab", r.lab},
-                {"passed", t.tests.size() - failed},
-                {"failed", failed},
-                {"tests", results}};
+  if (options.json) {
+    json out = {
+        {"lab", r.lab}, {"passed", tests.size() - failed}, {"failed", failed}, {"tests", results}};
     std::fputs((json_report(out) + "\n").c_str(), stdout);
-  } else if (t.tests.empty()) {
+  } else if (tests.empty()) {
     fmt::print("lab {} has no tests\n", r.lab);
   } else {
-    fmt::print("{} passed, {} failed\n", t.tests.size() - failed, failed);
+    fmt::print("{} passed, {} failed\n", tests.size() - failed, failed);
   }
   std::fflush(stdout);
-  int written = junit_file.empty() ? kOk : write_junit({suite}, junit_file);
+  int written = options.junit.empty() ? kOk : write_junit({suite}, options.junit);
   return failed ? kFailed : written;
 }
 

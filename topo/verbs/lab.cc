@@ -171,9 +171,13 @@ std::vector<std::string> taken_names(const Plan& plan, const LabDirs& dirs) {
   return taken;
 }
 
-std::optional<std::string> lab_name_of(const std::string& lab_or_file) {
+bool names_a_file(const std::string& lab_or_file) {
   std::error_code ec;
-  if (std::filesystem::is_regular_file(lab_or_file, ec) || lab_or_file == "-") {
+  return std::filesystem::is_regular_file(lab_or_file, ec) || lab_or_file == "-";
+}
+
+std::optional<std::string> lab_name_of(const std::string& lab_or_file) {
+  if (names_a_file(lab_or_file)) {
     auto loaded = load_checked(lab_or_file);
     if (!loaded) return std::nullopt;
     return loaded->topology.name;
@@ -248,6 +252,23 @@ int cmd_graph(const std::string& file, const std::string& format, const std::str
   return kOk;
 }
 
+// Removes the logs a failed `up` of the lab kept; false, with what is left said, when some
+// remain.
+bool remove_kept_logs(const std::string& lab) {
+  std::string kept = failed_logs_dir(kRunDir, lab);
+  struct stat st;
+  if (lstat(kept.c_str(), &st) != 0) return true;
+  std::vector<std::string> left = remove_failed_logs(kRunDir, lab);
+  if (left.empty()) spdlog::info("removed the logs kept of lab {}'s failed `up` ({})", lab, kept);
+  for (const std::string& what : left) spdlog::error("cannot remove {}", what);
+  if (!left.empty())
+    spdlog::error(
+        "the logs kept of lab {}'s failed `up` are not removed: remove what is named "
+        "above and run `topo down {}` again",
+        lab, lab);
+  return left.empty();
+}
+
 // Removes the lab's directories (lock held); false, with what is left said, when some remain.
 bool remove_lab_dirs(LabLock& lock, const std::string& lab) {
   std::vector<std::string> left = lock.remove_all();
@@ -299,8 +320,22 @@ int roll_back_fresh(LabLock& lock, const LabPaths& paths, const std::string& lab
     std::optional<JournalState> made = read_journal(paths.journal);
     lock.shut_out_commands();
     if (made && !take_down(*made, lab)) return kFailed;
+    // Its processes stopped, the logs are whole: kept where the lab's removal does not reach.
+    std::optional<std::string> kept;
+    try {
+      kept = lock.keep_logs();
+    } catch (const std::exception& e) {
+      spdlog::warn("the lab's logs are not kept: {}", e.what());
+    }
     if (!remove_lab_dirs(lock, lab)) return kFailed;
-    error_outcome("rolled back: lab {} created nothing that is left", lab);
+    if (!kept) {
+      error_outcome("rolled back: lab {} created nothing that is left", lab);
+    } else {
+      error_outcome(
+          "rolled back: lab {} created nothing that is left; its logs (named above under {}/log/) "
+          "are kept in {}/ until its next failed `up` or `topo down {}`",
+          lab, paths.lab_dir, *kept, lab);
+    }
   } catch (const std::exception& e) {
     spdlog::error("rollback failed: {}", e.what());
   }
@@ -387,11 +422,13 @@ int cmd_down(const std::string& lab_or_file, bool force) {
   LabPaths paths = LabPaths::of(kRunDir, lab);
   struct stat st;
   if (stat(paths.lab_dir.c_str(), &st) != 0) {
+    if (!remove_kept_logs(lab)) return kFailed;
     spdlog::info("lab {} is not running: nothing to do", lab);
     return kOk;
   }
   try {
     LabLock lock = LabLock::acquire(paths, lab, "down");
+    if (!remove_kept_logs(lab)) return kFailed;
     // --force: a damaged journal's every readable record counts (it is the lab's, by its path).
     std::vector<size_t> damaged;
     std::optional<JournalState> state = read_journal(paths.journal, force ? &damaged : nullptr);

@@ -38,6 +38,9 @@ struct RunOptions {
 // The lab a verb's LAB argument names: a lab's name, or a topology file (whose `name` is read).
 // nullopt, with the reason (or the file's errors) printed, when it is neither: exit status 2.
 std::optional<std::string> lab_name_of(const std::string& lab_or_file);
+// Whether a verb's LAB argument is a topology file (an existing file, or - for standard input)
+// rather than a lab's name.
+bool names_a_file(const std::string& lab_or_file);
 
 // Builds the lab; on a running lab, changes only what differs from the file (see plan).
 int cmd_up(const UpOptions& options);
@@ -55,10 +58,24 @@ int cmd_graph(const std::string& file, const std::string& format, const std::str
 
 // Looking at a running lab (LAB: its name or file). With `as_json`, JSON on stdout.
 int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json);
-int cmd_ping(const std::string& lab_or_file, bool as_json);  // 1 when any pair fails
-// 1 when any test fails; with `junit_file`, a JUnit XML report written there too (1 when it
-// cannot be, after the run's report).
-int cmd_test(const std::string& lab_or_file, bool as_json, const std::string& junit_file = "");
+struct PingOptions {
+  std::string lab;
+  int family = 0;                  // 4 or 6: only that family; 0: both
+  std::vector<std::string> nodes;  // names or glob patterns; none: every node
+  bool json = false;
+};
+// 1 when any pair that has a family in common fails (see ping.h).
+int cmd_ping(const PingOptions& options);
+
+struct TestOptions {
+  std::string lab;  // a lab's name (its tests as `up` stored them) or a file (the file's tests)
+  std::vector<std::string> only;  // test names or glob patterns; none: every test
+  bool json = false;
+  std::string junit;  // also a JUnit XML report there
+};
+// 1 when any test fails; with `junit`, a JUnit XML report written there too (1 when it cannot
+// be, after the run's report).
+int cmd_test(const TestOptions& options);
 
 // At run time, one end (NODE:IFACE) of a running lab: its impairment (none: clear it), and its
 // administrative state. Recorded in the journal; the peer sees the carrier go and come.
