@@ -134,7 +134,7 @@ TEST_F(NodeFiles, FromMayNotLeaveTheLabsFolder) {
                "`nothere` does not exist in " + dir_);
   expect_error("name: t\nnodes:\n  r1: {files: {a: {from: ok.conf, text: x}}}\n", 3, 19,
                "one of them");
-  expect_error("name: t\nnodes:\n  r1: {files: {a: {form: ok.conf}}}\n", 3, 20,
+  expect_error("name: t\nnodes:\n  r1: {files: {a: {from: ok.conf, form: x}}}\n", 3, 35,
                "unknown key `form`");
 }
 
