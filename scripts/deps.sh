@@ -3,7 +3,7 @@
 set -e
 pkgs="cmake make g++ pkg-config libyaml-cpp-dev libnl-3-dev libnl-route-3-dev libspdlog-dev
 libfmt-dev libgtest-dev libcli11-dev nlohmann-json3-dev libpugixml-dev iproute2 iputils-ping util-linux time bc
-python3-jsonschema python3-yaml clang libclang-rt-14-dev frr graphviz iperf3 e2fsprogs
+python3-jsonschema python3-yaml clang libclang-rt-14-dev frr bird2 graphviz iperf3 e2fsprogs
 pandoc dpkg-dev lintian mmdebstrap man-db libpcap-dev tshark tcpdump"
 missing=""
 for p in $pkgs; do

@@ -181,6 +181,13 @@ std::string LabTest::example(const std::string& file_name,
   for (const auto& [from, to] : replace)
     for (size_t pos; (pos = text.find(from)) != std::string::npos;)
       text.replace(pos, from.size(), to);
+  // The example's folder of files (`from:`), beside it as in examples/.
+  std::string stem = std::filesystem::path(file_name).stem().string();
+  std::filesystem::path folder = std::filesystem::path(TOPO_SOURCE_DIR) / "examples" / stem;
+  std::error_code missing, ec;
+  if (std::filesystem::is_directory(folder, missing))
+    std::filesystem::copy(folder, dir_ + "/" + stem, std::filesystem::copy_options::recursive, ec);
+  EXPECT_FALSE(ec) << folder << ": " << ec.message();
   return write_lab(text, file_name);
 }
 

@@ -281,7 +281,8 @@ TEST_F(Node, FrrOspfConvergesAndDownStopsEveryDaemon) {
     GTEST_SKIP() << "FRR is not installed (Debian package frr)";
   CmdResult up = topo("up " + example("frr-ospf.yaml"));
   ASSERT_EQ(up.status, 0) << up.output;
-  EXPECT_GE(live_lab_processes(lab()).size(), 6u);  // zebra and ospfd on each of three
+  // watchfrr, zebra, ospfd and staticd on each of three
+  EXPECT_GE(live_lab_processes(lab()).size(), 12u);
   // Converged when r1 has learned r3's loopback from OSPF.
   EXPECT_TRUE(eventually(
       [&] {
@@ -290,8 +291,7 @@ TEST_F(Node, FrrOspfConvergesAndDownStopsEveryDaemon) {
       },
       60s));
   EXPECT_EQ(topo("exec " + lab() + " r1 -- ping -c1 -W2 10.0.0.3").status, 0);
-  CmdResult vtysh = topo("exec " + lab() + " r1 -- vtysh --vty_socket /run/topo/" + lab() +
-                         "/nodes/r1 -c 'show ip route'");
+  CmdResult vtysh = topo("exec " + lab() + " r1 -- vtysh -c 'show ip route'");
   EXPECT_TRUE(contains(vtysh.output, "O>* 10.0.0.3/32")) << vtysh.output;
   EXPECT_EQ(topo("down " + lab()).status, 0);
   EXPECT_EQ(live_lab_processes(lab()), std::vector<pid_t>{});
