@@ -142,7 +142,8 @@ void NodeEntry::prepare(const NodeContext& node, const std::vector<std::string>&
   argv = command;
   env = node_environment(node);
   binds = etc_binds(node.netns);
-  mounts = read_node_mounts(lab_dir_of(node.node_dir) + "/state/mounts." + node.node);
+  mounts = read_node_mounts(
+      LabDirs{node.lab, lab_dir_of(node.node_dir), node.lab_dir}.mounts_file(node.node));
   struct statvfs sys;
   sys_flags = statvfs("/sys", &sys) == 0 && (sys.f_flag & ST_RDONLY) ? MS_RDONLY : 0;
   argv_pointers = pointers(argv);
@@ -161,11 +162,14 @@ const char* enter_and_exec(const NodeEntry& entry) {
   for (const auto& [from, to] : entry.binds)
     if (mount(from.c_str(), to.c_str(), "none", MS_BIND, nullptr) != 0)
       return "bind /etc/netns files over /etc";
+  // A read-only one is not recursive: what is mounted below its source is not carried along
+  // writable.
   for (const NodeEntry::Mount& m : entry.mounts) {
-    if (mount(m.source.c_str(), m.target.c_str(), "none", MS_BIND | MS_REC, nullptr) != 0)
-      return "mount the node's mounts";
-    if (m.read_only &&
-        mount("", m.target.c_str(), "none", MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0)
+    if (mount(m.source.c_str(), m.target.c_str(), "none", MS_BIND | (m.read_only ? 0 : MS_REC),
+              nullptr) != 0)
+      return "mount the node's mounts (see `mounts` in its lab's file)";
+    if (m.read_only && mount("", m.target.c_str(), "none",
+                             MS_REMOUNT | MS_BIND | MS_RDONLY | m.flags, nullptr) != 0)
       return "make the node's mounts read-only";
   }
   if (sethostname(entry.hostname.data(), entry.hostname.size()) != 0) return "set the hostname";
@@ -176,15 +180,25 @@ const char* enter_and_exec(const NodeEntry& entry) {
 
 std::vector<NodeEntry::Mount> read_node_mounts(const std::string& mounts_file) {
   std::optional<std::string> text = read_file(mounts_file);
-  if (!text) return {};
-  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+  if (!text && errno == ENOENT) return {};
+  nlohmann::json j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+  if (!j.is_array())
+    throw std::runtime_error("cannot read " + mounts_file + ": " +
+                             (text ? std::string("not what topo wrote") : strerror(errno)));
   std::vector<NodeEntry::Mount> mounts;
-  if (j.is_array())
-    for (const auto& m : j)
-      if (m.is_object() && m.contains("source") && m.contains("target") &&
-          m["source"].is_string() && m["target"].is_string())
-        mounts.push_back({m["source"].get<std::string>(), m["target"].get<std::string>(),
-                          m.value("readonly", false)});
+  for (const auto& m : j) {
+    if (!m.is_object() || !m.contains("source") || !m.contains("target") ||
+        !m["source"].is_string() || !m["target"].is_string() ||
+        (m.contains("readonly") && !m["readonly"].is_boolean()))
+      throw std::runtime_error("cannot read " + mounts_file + ": not what topo wrote");
+    NodeEntry::Mount mount{m["source"].get<std::string>(), m["target"].get<std::string>(),
+                           m.value("readonly", false), 0};
+    struct statvfs st;
+    if (mount.read_only && statvfs(mount.source.c_str(), &st) == 0)
+      mount.flags = (st.f_flag & ST_NOSUID ? MS_NOSUID : 0) |
+                    (st.f_flag & ST_NODEV ? MS_NODEV : 0) | (st.f_flag & ST_NOEXEC ? MS_NOEXEC : 0);
+    mounts.push_back(std::move(mount));
+  }
   return mounts;
 }
 

@@ -51,6 +51,7 @@ struct NodeEntry {
   struct Mount {
     std::string source, target;
     bool read_only = false;
+    unsigned long flags = 0;  // read-only: the source's nosuid, nodev, noexec kept
   };
   std::vector<Mount> mounts;    // the node's `mounts`, after the binds, parents first
   unsigned long sys_flags = 0;  // /sys read-only where it is
@@ -83,7 +84,8 @@ inline constexpr const char* kExecStep = "run the command";
 // The environment a command in the node gets: ours, then TOPO_*, then the node's env.
 std::vector<std::string> node_environment(const NodeContext& node);
 
-// The mounts prepare_node kept for a node (none when it has none).
+// The mounts prepare_node kept for a node (none when it has none); throws std::runtime_error
+// when they cannot be read (a command must not run without them: it would write the host's).
 std::vector<NodeEntry::Mount> read_node_mounts(const std::string& mounts_file);
 
 // The env prepare_node kept for a node (empty when it has none).

@@ -145,7 +145,8 @@ nl::Fd make_dir_beneath(int dir, const std::string& name, mode_t mode) {
   return fd;
 }
 
-int replace_file(int dir, const std::string& name, std::string_view content, mode_t mode) {
+int replace_file(int dir, const std::string& name, std::string_view content, mode_t mode, uid_t uid,
+                 gid_t gid) {
   if (!plain_name(name)) return EINVAL;
   static std::atomic<unsigned> counter{0};
   std::string temp;
@@ -158,6 +159,8 @@ int replace_file(int dir, const std::string& name, std::string_view content, mod
   }
   if (!fd.valid()) return EEXIST;
   int err = fchmod(fd.get(), mode) == 0 ? 0 : errno;
+  // Its owner before it has its name: nothing of the directory's owner can be chowned instead.
+  if (!err && (uid != 0 || gid != 0) && fchown(fd.get(), uid, gid) != 0) err = errno;
   for (size_t done = 0; !err && done < content.size();) {
     ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
     if (n < 0 && errno == EINTR) continue;

@@ -40,7 +40,9 @@ nl::Fd make_dir_beneath(int dir, const std::string& name, mode_t mode);
 // Replaces `name` in `dir` with a regular file of `content` and `mode`, written to a new file
 // beside it and renamed over it: whatever had that name (a symlink, a hard link, a FIFO) is
 // replaced, never written through. 0, or the errno of the step that failed.
-int replace_file(int dir, const std::string& name, std::string_view content, mode_t mode);
+// The new file is owned by uid:gid (root's by default), set before it is renamed.
+int replace_file(int dir, const std::string& name, std::string_view content, mode_t mode,
+                 uid_t uid = 0, gid_t gid = 0);
 
 // The whole of a regular file, read close-on-exec (which std::ifstream cannot do); nullopt
 // (errno set) when it cannot be read or is not a regular file. read_file follows `path` as it

@@ -120,11 +120,15 @@ size_t utf8_length(std::string_view s, size_t i) {
   return n;
 }
 
+}  // namespace
+
 bool is_utf8(std::string_view s) {
   for (size_t i = 0, n; i < s.size(); i += n)
     if ((n = utf8_length(s, i)) == 0) return false;
   return true;
 }
+
+namespace {
 
 // Every string of the file ends up in JSON (the journal, --json output) and in the kernel's
 // names: bytes that are not UTF-8 are refused here, the first of each line reported.
@@ -199,6 +203,7 @@ LoadResult load_text(const std::string& label, std::string text, const std::stri
     r.diagnostics.error({e.mark.line + 1, e.mark.column + 1}, e.msg);
   }
   validate(r.topology, r.diagnostics);
+  for (const Node& n : r.topology.nodes) check_node_files(r.topology, n, r.diagnostics, disk);
   // Pools fill in what the file left unaddressed, around what it addressed itself: only a file
   // whose own addresses are sound gets there. Routes are checked against both.
   if (r.diagnostics.empty()) assign_addresses(r.topology, r.diagnostics);

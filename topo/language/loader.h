@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "topo/language/diag.h"
 #include "topo/language/node_files.h"
@@ -19,6 +20,9 @@ struct LoadResult {
 // the file (validator). `path` "-" reads standard input. The topology is usable only when
 // diagnostics are empty.
 LoadResult load_file(const std::string& path);
+
+// Whether `s` is UTF-8, as everything a topology file gives must be (it goes into JSON).
+bool is_utf8(std::string_view s);
 
 // The same from text already in memory; `label` names it in messages, `dir` resolves paths.
 // Disk::skip leaves the files `from:` names unread (node_files.h).

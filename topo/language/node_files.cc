@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "topo/language/loader.h"
+
 namespace topo {
 
 namespace fs = std::filesystem;
@@ -136,7 +138,7 @@ class Completer {
   void complete(const Node& n, const std::map<std::string, std::string>& values, NodeFile& f,
                 std::vector<NodeFile>& out) {
     if (f.from.empty()) {
-      if (!f.text && looks_like_a_path(f.content)) {
+      if (!f.text && disk_ == Disk::read && looks_like_a_path(f.content)) {
         d_.error(f.pos, fmt::format("the content of file `{}` is `{}`, which names a file: write "
                                     "{{from: {}}} to copy that file, or {{text: ...}} (or end "
                                     "the text with a newline) to write these words",
@@ -206,6 +208,12 @@ class Completer {
       d_.error(f.pos, fmt::format("cannot read `{}`", path.string()));
       return;
     }
+    if (!is_utf8(*text)) {
+      d_.error(f.pos, fmt::format("`{}` is not UTF-8 text: a lab's files are kept in its journal, "
+                                  "which is text",
+                                  path.string()));
+      return;
+    }
     NodeFile copy = f;
     copy.name = name;
     copy.executable = executable(path);
@@ -273,7 +281,23 @@ std::optional<std::string> expand_template(const std::string& text,
   return out;
 }
 
-void check_node_files(const Topology& t, const Node& n, Diagnostics& d) {
+std::string resolved_path(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(path, ec);
+  return ec ? path : p.string();
+}
+
+void check_node_files(const Topology& t, const Node& n, Diagnostics& d, Disk disk) {
+  // A mount inside another would be mounted through a directory a daemon's user may own (and
+  // plant a symlink in): refused.
+  for (const Mount& m : n.mounts)
+    for (const Mount& outer : n.mounts)
+      if (&m != &outer && absolute_path_problem(m.target).empty() &&
+          absolute_path_problem(outer.target).empty() &&
+          is_under(resolved_path(m.target), resolved_path(outer.target)))
+        d.error(m.pos, fmt::format("mount {} is inside mount {}: mounts cannot be nested (give the "
+                                   "files there with `files:` instead)",
+                                   m.target, outer.target));
   for (const Mount& m : n.mounts) {
     if (std::string why = absolute_path_problem(m.target); !why.empty()) {
       d.error(m.pos, "mount: " + why);
@@ -283,9 +307,12 @@ void check_node_files(const Topology& t, const Node& n, Diagnostics& d) {
       d.error(m.pos, "a mount cannot cover `/`: the node would lose the system");
       continue;
     }
-    auto forbidden =
-        std::find_if(std::begin(kForbiddenTargets), std::end(kForbiddenTargets),
-                     [&](const char* f) { return is_under(m.target, f) || is_under(f, m.target); });
+    std::string resolved = resolved_path(m.target);
+    auto forbidden = std::find_if(std::begin(kForbiddenTargets), std::end(kForbiddenTargets),
+                                  [&](const char* f) {
+                                    return is_under(m.target, f) || is_under(f, m.target) ||
+                                           is_under(resolved, f) || is_under(f, resolved);
+                                  });
     if (forbidden != std::end(kForbiddenTargets)) {
       d.error(m.pos, fmt::format("a mount cannot cover {}: {}", *forbidden,
                                  std::string(*forbidden).rfind("/run", 0) == 0
@@ -293,6 +320,7 @@ void check_node_files(const Topology& t, const Node& n, Diagnostics& d) {
                                      : "the kernel's, which every command needs"));
       continue;
     }
+    if (disk == Disk::skip) continue;  // what follows is this machine's
     if (!m.owner.empty())
       if (std::string why = owner_problem(m.owner); !why.empty()) d.error(m.pos, why);
     std::error_code ec;
@@ -352,6 +380,7 @@ void check_node_files(const Topology& t, const Node& n, Diagnostics& d) {
       d.error(c.wait->pos, "wait: socket " + why);
       continue;
     }
+    if (disk == Disk::skip) continue;
     std::string dir = fs::path(socket).parent_path().string();
     std::error_code ec;
     bool own = private_dir_of(n, socket) != nullptr;

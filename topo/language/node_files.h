@@ -6,8 +6,8 @@
 // directory, which may not lead out of that directory (symlinks included): a lab is a folder
 // that can be copied. A directory `from:` gives one file per regular file beneath it.
 //
-// Contents and `from:` paths are templates: `{{node}}`, `{{lab}}`, `{{netns}}`, `{{node_dir}}`,
-// `{{loopback}}`, `{{loopback6}}` and `{{env.NAME}}` are replaced; `{{ '{{' }}` writes `{{`.
+// Contents and `from:` paths are templates: `{{node}}`, `{{lab}}`, `{{netns}}`, `{{loopback}}`,
+// `{{loopback6}}` and `{{env.NAME}}` are replaced; `{{ '{{' }}` writes `{{`.
 #pragma once
 
 #include <map>
@@ -23,9 +23,13 @@ namespace topo {
 // tests need not: its files were written when it was built).
 enum class Disk { read, skip };
 
-// The mistakes in a node's mounts, files and daemons' waits that the file alone shows, and those
-// this machine shows (a user that does not exist, a bind source that is not there).
-void check_node_files(const Topology& t, const Node& n, Diagnostics& d);
+// The mistakes in a node's mounts, files and daemons' waits that the file alone shows, and with
+// Disk::read those this machine shows (a user that does not exist, a bind source that is not
+// there). Paths are compared as the kernel resolves them: /var/run/frr is /run/frr.
+void check_node_files(const Topology& t, const Node& n, Diagnostics& d, Disk disk);
+
+// `path` as the kernel resolves it on this machine (symlinks in what exists of it followed).
+std::string resolved_path(const std::string& path);
 
 // Expands templates and reads files from disk, once addresses are assigned (a pool's loopback
 // is a template value).

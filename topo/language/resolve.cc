@@ -6,6 +6,7 @@
 #include <set>
 
 #include "topo/language/hosts.h"
+#include "topo/language/node_files.h"
 #include "topo/model/hash.h"
 #include "topo/model/impair.h"
 
@@ -75,7 +76,9 @@ class Resolver {
     }
     std::string files;  // for the daemons' config
     for (const NodeFile& f : n.files) {
-      b.files.push_back({f.name, f.content, f.executable});
+      // A path as the kernel resolves it: /var/run/frr/x is where a mount at /run/frr puts it.
+      b.files.push_back(
+          {f.name[0] == '/' ? resolved_path(f.name) : f.name, f.content, f.executable});
       files += f.name + (f.executable ? "*\n" : "\n") + f.content + "\n";
     }
     b.mounts = mounts_of(n);
@@ -91,7 +94,7 @@ class Resolver {
       daemon.cmd = d.cmd;
       daemon.config = content_hash(config);
       if (d.wait) {
-        daemon.wait_socket = d.wait->socket;
+        daemon.wait_socket = d.wait->socket.empty() ? "" : resolved_path(d.wait->socket);
         daemon.wait_exec = d.wait->exec;
         daemon.wait_timeout_us = d.wait->timeout_us;
       }
@@ -105,7 +108,7 @@ class Resolver {
     std::vector<BuiltMount> out;
     for (const Mount& m : n.mounts) {
       BuiltMount& b = out.emplace_back();
-      b.target = m.target;
+      b.target = resolved_path(m.target);
       if (m.kind == Mount::Kind::bind)
         b.bind = m.source[0] == '/'
                      ? m.source

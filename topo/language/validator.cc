@@ -1,7 +1,5 @@
 #include "topo/language/validator.h"
 
-#include "topo/language/node_files.h"
-
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -237,7 +235,6 @@ class Validator {
     for (const NodeFile& f : n.files)
       if (f.name.empty() || f.name[0] != '/')
         if (std::string why = file_name_problem(f.name, "file"); !why.empty()) d_.error(f.pos, why);
-    check_node_files(t_, n, d_);
   }
 
   void check_links() {

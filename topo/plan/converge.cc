@@ -133,8 +133,10 @@ void Converger::stop_daemons() {
   // lab started them and stopped in the reverse: one may need another started before it
   // (ospfd zebra's socket).
   std::map<NodeKey, size_t> started;
-  for (const BuiltNode& n : before_.lab.nodes)
-    for (const BuiltDaemon& d : n.daemons) started.emplace(NodeKey{n.name, d.name}, started.size());
+  for (bool waiting : {false, true})  // as start_daemons started them
+    for (const BuiltNode& n : before_.lab.nodes)
+      for (const BuiltDaemon& d : n.daemons)
+        if (d.waits() == waiting) started.emplace(NodeKey{n.name, d.name}, started.size());
   auto order = [&](const NodeKey& key) {
     auto s = started.find(key);
     return fmt::format("{}/{:08} {}", key.first, s == started.end() ? started.size() : s->second,

@@ -58,8 +58,8 @@ nl::Fd make_dir_or_throw(int parent, const std::string& parent_path, const std::
 }
 
 void replace_or_throw(int dir, const std::string& dir_path, const std::string& name,
-                      const std::string& content, mode_t mode) {
-  if (int err = replace_file(dir, name, content, mode))
+                      const std::string& content, mode_t mode, uid_t uid = 0, gid_t gid = 0) {
+  if (int err = replace_file(dir, name, content, mode, uid, gid))
     nl::throw_errno("", dir_path + "/" + name, "write", err);
 }
 
@@ -296,13 +296,10 @@ void prepare_node(const LabDirs& dirs, const std::string& node, const std::vecto
   }
   for (const BuiltFile& f : files) {
     FilePlace place = file_place(dirs, node, f.name, true, mounts);
+    const BuiltMount* m = f.name[0] == '/' ? holder(mounts, f.name) : nullptr;
+    Owner o = m ? owner_of(m->owner) : Owner{};
     replace_or_throw(place.dir.get(), place.dir_path, place.name, f.content,
-                     f.executable ? 0755 : 0644);
-    if (const BuiltMount* m = f.name[0] == '/' ? holder(mounts, f.name) : nullptr) {
-      Owner o = owner_of(m->owner);
-      if (fchownat(place.dir.get(), place.name.c_str(), o.uid, o.gid, AT_SYMLINK_NOFOLLOW) != 0)
-        nl::throw_errno("", place.dir_path + "/" + place.name, "change owner", errno);
-    }
+                     f.executable ? 0755 : 0644, o.uid, o.gid);
   }
   {
     MountpointLock lock;
@@ -352,9 +349,14 @@ void remove_node_file(const LabDirs& dirs, const std::string& node, const std::s
 }
 
 std::vector<std::string> remove_mountpoints(const LabDirs& dirs) {
+  if (!exists(dirs.state_dir())) return {};
+  MountpointLock lock;
+  // This lab mounts nothing from now on: no other lab hands it a mount point after this.
+  if (nl::Fd state = open_dir(dirs.state_dir()); state.valid())
+    for (const std::string& f : dir_entries(state.get()))
+      if (f.rfind("mounts.", 0) == 0) unlinkat(state.get(), f.c_str(), 0);
   std::vector<std::string> made = read_json_strings(dirs.mountpoints_file());
   if (made.empty()) return {};
-  MountpointLock lock;
   // Another running lab that mounts over one (or below it) takes it over.
   std::map<std::string, std::string> users;  // mount point -> the mountpoints file of a user
   nl::Fd run = open_dir(kRunDir);
@@ -391,9 +393,9 @@ std::vector<std::string> remove_mountpoints(const LabDirs& dirs) {
       }
       continue;
     }
-    // Not empty: something of the host's own is there now; left.
-    if (rmdir(p->c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY)
-      failures.push_back(fmt::format("{}: remove mount point: {}", *p, strerror(errno)));
+    // Not empty (something of the host's own is there now), or mounted on: left, and said.
+    if (rmdir(p->c_str()) != 0 && errno != ENOENT)
+      spdlog::warn("left mount point {} on the host: {}", *p, strerror(errno));
   }
   return failures;
 }
