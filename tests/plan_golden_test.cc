@@ -37,8 +37,8 @@ Plan fresh_plan_of(const std::string& path) {
 }
 
 TEST(PlanGolden, AFreshPlanOfEachExampleIsItsGoldenFile) {
-  for (const char* example : {"bird-ospf", "bridge", "ecmp", "frr-bgp", "frr-ospf", "host-link",
-                              "ipv6-pools", "lan", "triangle", "two-hosts"}) {
+  for (const char* example : {"bird-ospf", "bridge", "clab-frr01", "ecmp", "frr-bgp", "frr-ospf",
+                              "host-link", "ipv6-pools", "lan", "triangle", "two-hosts"}) {
     std::string dir = TOPO_SOURCE_DIR;
     Plan plan = fresh_plan_of(dir + "/examples/" + example + ".yaml");
     std::string lines;
