@@ -301,7 +301,7 @@ void prepare_node(const LabDirs& dirs, const std::string& node, const std::vecto
     replace_or_throw(place.dir.get(), place.dir_path, place.name, f.content,
                      f.executable ? 0755 : 0644, o.uid, o.gid);
   }
-  {
+  if (!mounts.empty()) {
     MountpointLock lock;
     make_mountpoints(dirs, mounts);
     nlohmann::json j = nlohmann::json::array();
@@ -311,10 +311,9 @@ void prepare_node(const LabDirs& dirs, const std::string& node, const std::vecto
                                                 : dirs.mounts_dir(node) + m.target},
                    {"target", m.target},
                    {"readonly", m.read_only}});
-    if (!mounts.empty())
-      write_json(dirs.mounts_file(node), j);
-    else if (unlink(dirs.mounts_file(node).c_str()) != 0 && errno != ENOENT)
-      nl::throw_errno("", dirs.mounts_file(node), "remove", errno);
+    write_json(dirs.mounts_file(node), j);
+  } else if (unlink(dirs.mounts_file(node).c_str()) != 0 && errno != ENOENT) {
+    nl::throw_errno("", dirs.mounts_file(node), "remove", errno);
   }
   nl::Fd state = open_dir_or_throw(dirs.state_dir());
   std::string env_name = "env." + node;
