@@ -168,7 +168,7 @@ run_in() { # TAG HOST CMD...: CMD in the host, in its cgroup, topo first on PATH
   [ -d "$work" ] || die "no simulated hosts $tag"
   pid=$(holder_pid "$tag" "$h")
   [ -n "$pid" ] || die "no simulated host $h in $tag"
-  echo $$ >"$(cat "$work/cgroup")/$tag-$h/cgroup.procs"
+  echo "$BASHPID" >"$(cat "$work/cgroup")/$tag-$h/cgroup.procs"  # this (sub)shell only
   case $PWD in /run | /run/* | /etc | /etc/*) ;; *) wd=$PWD ;; esac
   PATH=$(dirname "$(cat "$work/topo")"):$PATH exec nsenter -t "$pid" -m -n -u --wdns="$wd" -- "$@"
 }
@@ -231,7 +231,7 @@ EOF
 run_in_sub() { (run_in "$@"); }
 
 destroy() {
-  local tag=$1 work=$base/$1 h pid lab topo cg ids p i
+  local tag=$1 work=$base/$1 h pid lab topo cg ids p i live x st
   [ -d "$work" ] || return 0
   topo=$(cat "$work/topo" 2>/dev/null || true)
   cg=$(cat "$work/cgroup" 2>/dev/null || true)
@@ -265,10 +265,16 @@ destroy() {
       fi
       p=$(printf '%s\n' $p | grep -v -x "$$" | sort -u || true)
       [ -z "$p" ] && break
-      kill -9 $p 2>/dev/null || true
+      # A zombie stays in its cgroup until its parent (often pid 1) reaps it: only wait.
+      live=$(for x in $p; do
+        st=$(cat "/proc/$x/stat" 2>/dev/null) || continue
+        st=${st##*) }
+        [ "${st%% *}" = Z ] || echo "$x"
+      done)
+      [ -z "$live" ] || kill -9 $live 2>/dev/null || true
       sleep 0.01
     done
-    [ -z "$p" ] || echo "simhosts: host $h: processes survived: $p" >&2
+    [ -z "$p" ] || echo "simhosts: host $h: processes left: $p" >&2
     if [ -n "$cg" ] && [ -d "$cg/$tag-$h" ]; then
       find "$cg/$tag-$h" -depth -type d -exec rmdir {} + 2>/dev/null ||
         echo "simhosts: cgroup $cg/$tag-$h left" >&2
