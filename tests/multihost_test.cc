@@ -266,6 +266,42 @@ struct Outcome {
   int ping_runs_failed = 0, test_runs_failed = 0;
 };
 
+// The harness itself: the same lab (no `hosts:`) up on two simulated hosts is two labs, as on
+// two machines: each its namespaces, state, /etc/netns links and cgroup, none of them on the
+// real machine, and `down` on one leaves the other's daemon running.
+TEST_F(MultiHost, SimulatedHostsAreSeparateMachinesForTopo) {
+  ASSERT_NO_FATAL_FAILURE(make_hosts(2));
+  std::string file = write_lab(R"(name: LAB
+nodes:
+  n1: {daemons: [{name: idle, cmd: "sleep 600"}]}
+  n2: {}
+links:
+  - endpoints: [n1:eth1, n2:eth1]
+    addresses: [10.9.0.1/30, 10.9.0.2/30]
+)");
+  auto daemon_runs = [&](const std::string& host) {
+    auto [status, j] = topo_json_on(host, "status " + lab() + " --json");
+    return status == 0 && j["nodes"][0]["daemons"][0].value("running", false);
+  };
+  for (std::string h : {"a", "b"}) {
+    CmdResult r = topo_on(h, "-q up " + testing::quoted(file));
+    ASSERT_EQ(r.status, 0) << h << ": " << r.output;
+    EXPECT_EQ(lab_netns_on(h), (std::vector<std::string>{netns("n1"), netns("n2")}));
+    EXPECT_TRUE(eventually([&] { return daemon_runs(h); }, 5s)) << h;
+    EXPECT_EQ(on(h, "ip netns exec " + netns("n1") + " ping -c1 -W2 n2").status, 0) << h;
+  }
+  EXPECT_EQ(netns_with_prefix(lab()), std::vector<std::string>{});
+  EXPECT_FALSE(std::filesystem::exists("/run/topo/" + lab()));
+  EXPECT_FALSE(std::filesystem::exists("/etc/netns/" + netns("n1")));
+  CmdResult down = topo_on("a", "-q down " + lab());
+  EXPECT_EQ(down.status, 0) << down.output;
+  EXPECT_EQ(lab_netns_on("a"), std::vector<std::string>{});
+  EXPECT_TRUE(daemon_runs("b")) << "down on a stopped b's daemon";
+  down = topo_on("b", "-q down " + lab());
+  EXPECT_EQ(down.status, 0) << down.output;
+  expect_nothing_left();
+}
+
 TEST_F(MultiHost, TheSameLabOnOneTwoAndThreeHostsGivesTheSamePingMatrixAndTests) {
   ASSERT_NO_FATAL_FAILURE(make_hosts(3));
   std::map<int, Outcome> outcomes;
