@@ -417,6 +417,48 @@ TEST_F(MultiHost, FullSizedPacketsCrossEveryCrossHostLinkAndOneByteMoreDoesNot) 
   expect_nothing_left();
 }
 
+// An IPv6 underlay (70 bytes of headers: 14 + 40 + 8 + 8) and a host whose underlay MTU is 1400:
+// the cross-host link gets min(1400, 1500) - 70 = 1330 at both ends, a VXLAN over IPv6; a
+// 1330-byte IPv4 packet (-s 1302) with DF crosses, one of 1331 does not leave.
+TEST_F(MultiHost, AnIPv6UnderlayAndASmallUnderlayMtuGiveASmallerLinkMtu) {
+  ASSERT_NO_FATAL_FAILURE(make_hosts(2));
+  std::string file = write_lab(R"(name: LAB
+hosts:
+  a: {underlay: "2001:db8::10", underlay_mtu: 1400}
+  b: {underlay: "2001:db8::11"}
+nodes:
+  r1: {host: a}
+  r2: {host: b}
+links:
+  - endpoints: [r1:eth1, r2:eth1]
+    addresses: [10.0.12.1/30, 10.0.12.2/30]
+)");
+  for (std::string h : {"a", "b"}) {
+    CmdResult r = topo_on(h, "-q up " + testing::quoted(file) + " --host " + h);
+    ASSERT_EQ(r.status, 0) << h << ": " << r.output;
+  }
+  for (auto [host, node, local, remote] : {std::tuple{"a", "r1", "2001:db8::10", "2001:db8::11"},
+                                           std::tuple{"b", "r2", "2001:db8::11", "2001:db8::10"}}) {
+    json j = json::parse(on(host, fmt::format("ip -d -j -n {} link show eth1", netns(node))).output,
+                         nullptr, false);
+    ASSERT_TRUE(j.is_array() && !j.empty()) << host;
+    EXPECT_EQ(j[0].value("mtu", 0), 1330) << j.dump();
+    json info = j[0]["linkinfo"]["info_data"];
+    EXPECT_EQ(info.value("local6", ""), local) << info.dump();
+    EXPECT_EQ(info.value("remote6", ""), remote) << info.dump();
+  }
+  std::string ping = "ip netns exec " + netns("r1") + " ping -c1 -W2 -M do ";
+  CmdResult fits = on("a", ping + "-s 1302 10.0.12.2");
+  EXPECT_EQ(fits.status, 0) << fits.output;
+  CmdResult over = on("a", ping + "-s 1303 10.0.12.2");
+  EXPECT_NE(over.status, 0) << over.output;
+  EXPECT_TRUE(contains(over.output, "message too long") ||
+              contains(over.output, "Message too long"))
+      << over.output;
+  down_everywhere(kTwoHosts);
+  expect_nothing_left();
+}
+
 // A 200-node chain, n1..n100 on host a and n101..n200 on b (one cross-host link, n100-n101):
 // b's part up, a's `up` killed with -9 halfway through its namespaces, and again once it has made
 // its end of the cross-host link (before its other links); `down` on both hosts then leaves
