@@ -3,10 +3,13 @@
 #include <linux/if.h>
 #include <linux/if_addr.h>
 
+#include <linux/neighbour.h>
 #include <netlink/cache.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/link/vxlan.h>
+#include <netlink/route/neighbour.h>
 
 #include <fmt/format.h>
 
@@ -64,6 +67,58 @@ void create_veth(const VethEnd& a, const VethEnd& b, std::optional<int> mtu) {
   int rc = rtnl_link_add(a.netns->socket().get(), veth.get(), NLM_F_CREATE | NLM_F_EXCL);
   a.netns->socket().check(rc, fmt::format("{} (peer {}:{})", a.name, b.netns->name(), b.name),
                           "create veth");
+}
+
+namespace {
+
+// `bridge fdb append 00:00:00:00:00:00 dev DEVICE dst REMOTE`: flooded frames go to REMOTE too.
+void flood_to(Netns& ns, int ifindex, const std::string& ifname, const IpPrefix& remote) {
+  NeighPtr entry(rtnl_neigh_alloc());
+  if (!entry) throw Error(ns.name(), ifname, "allocate FDB entry", ENOMEM, "out of memory");
+  AddrPtr dst = make_addr(remote);
+  // The destination before the family: libnl refuses an address of another family than the
+  // entry's once that is set.
+  rtnl_neigh_set_dst(entry.get(), dst.get());
+  rtnl_neigh_set_family(entry.get(), AF_BRIDGE);
+  rtnl_neigh_set_ifindex(entry.get(), ifindex);
+  const Mac zeros{};
+  AddrPtr lladdr(nl_addr_build(AF_LLC, zeros.data(), zeros.size()));
+  rtnl_neigh_set_lladdr(entry.get(), lladdr.get());
+  rtnl_neigh_set_state(entry.get(), NUD_PERMANENT);
+  rtnl_neigh_set_flags(entry.get(), NTF_SELF);
+  int rc = rtnl_neigh_add(ns.socket().get(), entry.get(), NLM_F_CREATE | NLM_F_APPEND);
+  ns.socket().check(rc, fmt::format("{} to {}", ifname, remote.address_text()),
+                    "add VXLAN flood entry");
+}
+
+}  // namespace
+
+void create_vxlan(Netns& underlay, const VxlanDevice& d) {
+  LinkPtr link(rtnl_link_vxlan_alloc());
+  if (!link) throw Error(d.netns->name(), d.name, "allocate vxlan", ENOMEM, "out of memory");
+  VethEnd end{d.netns, d.name, d.ifindex, d.mac, d.up, d.master};
+  fill_end(link.get(), end);
+  if (d.mtu) rtnl_link_set_mtu(link.get(), d.mtu);
+  rtnl_link_vxlan_set_id(link.get(), d.vni);
+  AddrPtr local = make_addr(d.local);
+  rtnl_link_vxlan_set_local(link.get(), local.get());
+  AddrPtr remote;
+  if (d.remotes.size() == 1) {
+    remote = make_addr(d.remotes[0]);
+    rtnl_link_vxlan_set_group(link.get(), remote.get());
+  }
+  rtnl_link_vxlan_set_port(link.get(), uint32_t(d.port));
+  Fd netns = d.netns->descriptor();
+  rtnl_link_set_ns_fd(link.get(), netns.get());
+  if (d.up) rtnl_link_set_flags(link.get(), IFF_UP);
+  if (d.master) rtnl_link_set_master(link.get(), d.master);
+  int rc = rtnl_link_add(underlay.socket().get(), link.get(), NLM_F_CREATE | NLM_F_EXCL);
+  underlay.socket().check(
+      rc, fmt::format("{} of netns {} (vni {}, port {})", d.name, d.netns->name(), d.vni, d.port),
+      "create vxlan");
+  if (d.remotes.size() < 2) return;
+  int ifindex = d.ifindex ? d.ifindex : ifindex_of(*d.netns, d.name);
+  for (const IpPrefix& r : d.remotes) flood_to(*d.netns, ifindex, d.name, r);
 }
 
 void set_link_state(Netns& ns, int ifindex, const std::string& ifname, bool up) {

@@ -24,6 +24,23 @@ struct VethEnd {
 // the MTU folded into one request. `a.up` is honoured at creation; b comes up by change_link.
 void create_veth(const VethEnd& a, const VethEnd& b, std::optional<int> mtu);
 
+// A VXLAN device, as it is to be born: the request is sent on `underlay`'s socket (the host's
+// root namespace, where the device's UDP socket then lives) and the device is born in `netns`.
+struct VxlanDevice {
+  Netns* netns = nullptr;
+  std::string name;
+  int ifindex = 0;  // 0: let the kernel choose
+  Mac mac{};
+  int mtu = 0;
+  bool up = false;
+  int master = 0;  // ifindex of a bridge in netns it is born a port of
+  uint32_t vni = 0;
+  IpPrefix local;
+  std::vector<IpPrefix> remotes;  // one: its remote; more: an all-zeros FDB entry to each
+  int port = 4789;
+};
+void create_vxlan(Netns& underlay, const VxlanDevice& device);
+
 // Sets a link administratively up or down.
 void set_link_state(Netns& ns, int ifindex, const std::string& ifname, bool up);
 

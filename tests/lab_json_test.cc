@@ -30,10 +30,10 @@ Lab rich_lab() {
   lan.name = lan_name(2);
   lan.netns = lab.netns_of(lan.name);
   lan.kind = NodeKind::lan;
-  lan.ifaces.push_back({"lo", IfaceType::lo, {}, 0, true, "", 0, {}, {}});
-  lan.ifaces.push_back({"br0", IfaceType::bridge, {}, 0, true, "", 1, {}, {}});
+  lan.ifaces.push_back({"lo", IfaceType::lo, {}, 0, true, "", 0, {}, {}, {}});
+  lan.ifaces.push_back({"br0", IfaceType::bridge, {}, 0, true, "", 1, {}, {}, {}});
   lan.ifaces.push_back(
-      {lan_port_name(1), IfaceType::veth, nl::Mac{2, 0, 0, 0, 9, 1}, 0, true, "br0", 2, {}, {}});
+      {lan_port_name(1), IfaceType::veth, nl::Mac{2, 0, 0, 0, 9, 1}, 0, true, "br0", 2, {}, {}, {}});
   lab.nodes.push_back(lan);
   lab.host_ifaces.push_back({"lab1-up",
                              IfaceType::veth,
@@ -43,6 +43,7 @@ Lab rich_lab() {
                              "",
                              kKernelSlot,
                              {prefix("192.168.7.1/24")},
+                             {},
                              {}});
   lab.links.push_back({{"host", "lab1-up"}, {lan.name, lan_port_name(1)}});
   lab.hosts = "10.0.0.1 n1\n";

@@ -25,7 +25,7 @@ inline Lab chain_lab(size_t n, const std::string& name = "lab1") {
     node.netns = lab.netns_of(node.name);
     node.kind = i == 1 || i == n ? NodeKind::host : NodeKind::router;
     if (node.kind == NodeKind::router) node.sysctls = {{"net.ipv4.ip_forward", "1"}};
-    node.ifaces.push_back({"lo", IfaceType::lo, {}, 0, true, "", 0, {}, {}});
+    node.ifaces.push_back({"lo", IfaceType::lo, {}, 0, true, "", 0, {}, {}, {}});
     for (size_t side = 0; side < 2; side++) {
       size_t link = side == 0 ? i - 1 : i;  // 1-based link number: i-1 on the left, i on the right
       if (link < 1 || link >= n) continue;
@@ -40,6 +40,7 @@ inline Lab chain_lab(size_t n, const std::string& name = "lab1") {
                              "",
                              int(node.ifaces.size()),
                              {prefix(address)},
+                             {},
                              {}});
     }
     node.etc_link = true;

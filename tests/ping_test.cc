@@ -18,11 +18,11 @@ nl::IpPrefix ip(const char* text) {
 
 // r1 and r2 have both families, h4 IPv4 alone, h6 IPv6 alone, quiet none.
 std::vector<PingNode> lab_nodes() {
-  return {{"r1", {ip("10.0.0.1/24"), ip("fd00::1/64")}},
-          {"r2", {ip("10.0.0.2/24"), ip("fd00::2/64")}},
-          {"h4", {ip("10.0.0.4/24")}},
-          {"h6", {ip("fd00::6/64")}},
-          {"quiet", {}}};
+  return {{"r1", {ip("10.0.0.1/24"), ip("fd00::1/64")}, ""},
+          {"r2", {ip("10.0.0.2/24"), ip("fd00::2/64")}, ""},
+          {"h4", {ip("10.0.0.4/24")}, ""},
+          {"h6", {ip("fd00::6/64")}, ""},
+          {"quiet", {}, ""}};
 }
 
 std::vector<std::string> names(const std::vector<PingNode>& nodes) {
@@ -127,7 +127,7 @@ TEST(Ping, APairWithNoFamilyInCommonIsNotApplicableAndNotCounted) {
 }
 
 TEST(Ping, TheLegendSaysOnlyTheMarksShown) {
-  std::vector<PingNode> nodes = {{"a", {ip("10.0.0.1/24")}}, {"b", {ip("10.0.0.2/24")}}};
+  std::vector<PingNode> nodes = {{"a", {ip("10.0.0.1/24")}, ""}, {"b", {ip("10.0.0.2/24")}, ""}};
   std::vector<Probe> probes = ping_probes(nodes, 4);
   for (Probe& p : probes) p.ok = true;
   PingSummary s = summarize(nodes, probes);
@@ -139,7 +139,7 @@ TEST(Ping, TheLegendSaysOnlyTheMarksShown) {
   EXPECT_EQ(text.find("✗"), std::string::npos) << text;
   EXPECT_EQ(text.find("n/a"), std::string::npos) << text;
 
-  std::vector<PingNode> v6 = {{"a", {ip("10.0.0.1/24")}}, {"b", {ip("fd00::2/64")}}};
+  std::vector<PingNode> v6 = {{"a", {ip("10.0.0.1/24")}, ""}, {"b", {ip("fd00::2/64")}, ""}};
   PingSummary none = summarize(v6, ping_probes(v6, 6));
   EXPECT_TRUE(none.all_reachable()) << "nothing counted, nothing failed";
   std::string na = ping_text(v6, {}, none, 6);
@@ -147,6 +147,30 @@ TEST(Ping, TheLegendSaysOnlyTheMarksShown) {
                     "address: not pinged"),
             std::string::npos)
       << na;
+}
+
+// Of a lab spread over hosts, a node on another host is pinged, never pings: its row is its
+// host's, neither counted nor shown here, and the output says where it is.
+TEST(Ping, ANodeOnAnotherHostIsATargetOnly) {
+  std::vector<PingNode> nodes = {{"a", {ip("10.0.0.1/24")}, ""},
+                                 {"b", {ip("10.0.0.2/24")}, "east"}};
+  std::vector<Probe> probes = ping_probes(nodes, 0);
+  ASSERT_EQ(probes.size(), 1u);
+  EXPECT_EQ(probes[0].from, 0u);
+  EXPECT_EQ(probes[0].to, 1u);
+  probes[0].ok = true;
+  PingSummary s = summarize(nodes, probes);
+  EXPECT_EQ(s.counted, 1u);
+  EXPECT_TRUE(s.all_reachable());
+  EXPECT_EQ(s.pairs[1][0], PairResult::elsewhere);
+  std::string text = ping_text(nodes, probes, s, 0);
+  EXPECT_EQ(text.find("\nb "), std::string::npos) << text;  // no row of b's
+  EXPECT_NE(text.find("ping from there (`topo ping` on their host): b (east)"), std::string::npos)
+      << text;
+  nlohmann::json j = ping_json("lab", nodes, probes, s, 0);
+  EXPECT_EQ(j["elsewhere"], nlohmann::json({{"b", "east"}}));
+  EXPECT_EQ(j["not_applicable"].size(), 0u);
+  EXPECT_EQ(j["results"].size(), 1u);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "topo/language/flow_brackets.h"
 #include "topo/language/loader_parts.h"
 #include "topo/language/merge_keys.h"
+#include "topo/language/placement.h"
 #include "topo/language/validator.h"
 
 namespace topo {
@@ -24,8 +25,8 @@ namespace {
 
 using loader::pos_of;
 
-const loader::Keys kTopKeys{"name",  "prefix", "defaults",  "addressing", "nodes",
-                            "links", "tests",  "scenarios", "ready"};
+const loader::Keys kTopKeys{"name",  "prefix", "hosts", "defaults",  "addressing",
+                            "nodes", "links",  "tests", "scenarios", "ready"};
 const loader::Keys kAddressingKeys{"p2p", "p2p_prefix", "lan", "loopback", "ipv6"};
 
 void read_addressing(loader::Reader& in, const YAML::Node& a, Addressing& out) {
@@ -89,6 +90,7 @@ void read_file(loader::Reader& in, const YAML::Node& root, Topology& t) {
   } else {
     t.prefix = t.name + "-";
   }
+  if (auto h = root["hosts"]) loader::read_hosts(in, h, t);
   if (auto a = root["addressing"]) read_addressing(in, a, t.addressing);
   YAML::Node defaults = loader::read_defaults(in, root["defaults"]);
   if (auto n = root["nodes"]) {
@@ -203,6 +205,7 @@ LoadResult load_text(const std::string& label, std::string text, const std::stri
     r.diagnostics.error({e.mark.line + 1, e.mark.column + 1}, e.msg);
   }
   validate(r.topology, r.diagnostics);
+  place(r.topology, r.diagnostics);
   for (const Node& n : r.topology.nodes) check_node_files(r.topology, n, r.diagnostics, disk);
   // Pools fill in what the file left unaddressed, around what it addressed itself: only a file
   // whose own addresses are sound gets there. Routes are checked against both.

@@ -11,7 +11,7 @@ namespace topo::loader {
 
 namespace {
 
-const Keys kLinkKeys{"endpoints", "addresses", "mtu", "state", "impair", "stub", "name"};
+const Keys kLinkKeys{"endpoints", "addresses", "mtu", "state", "impair", "stub", "name", "vni"};
 const Keys kEndpointKeys{"node", "iface", "mac", "addresses", "impair"};
 const Keys kImpairKeys{"delay", "jitter", "loss", "duplicate", "corrupt", "reorder", "rate"};
 
@@ -164,6 +164,15 @@ void read_link(Reader& in, const YAML::Node& item, Topology& t) {
   if (auto n = item["name"]) {
     link.name = in.scalar(n, "name");
     link.name_pos = pos_of(n);
+  }
+  if (auto v = item["vni"]) {
+    link.vni_pos = pos_of(v);
+    if (auto vni = in.integer(v, "vni")) {
+      if (*vni < 1 || *vni > kMaxVni)
+        in.error(link.vni_pos, fmt::format("vni {} is out of range 1..{}", *vni, kMaxVni));
+      else
+        link.vni = uint32_t(*vni);
+    }
   }
   t.links.push_back(std::move(link));
 }

@@ -13,8 +13,8 @@ namespace topo::loader {
 
 namespace {
 
-const Keys kNodeKeys{"kind",  "loopback", "sysctls", "env",    "routes",
-                     "files", "mounts",   "exec",    "daemons"};
+const Keys kNodeKeys{"kind",   "host",  "loopback", "sysctls", "env",
+                     "routes", "files", "mounts",   "exec",    "daemons"};
 // What `defaults` gives a bridge node only when the node writes it itself: a switch runs nothing.
 const Keys kCommandKeys{"files", "mounts", "exec", "daemons"};
 const Keys kDaemonKeys{"name", "cmd", "wait"};
@@ -270,6 +270,10 @@ void read_node(Reader& in, const YAML::Node& defaults, const YAML::Node& own, No
     return YAML::Node(YAML::NodeType::Undefined);
   };
   if (YAML::Node k = last("kind"); k.IsDefined()) read_kind(in, k, node);
+  if (YAML::Node h = last("host"); h.IsDefined()) {
+    node.host = in.scalar(h, "host");
+    node.host_pos = pos_of(h);
+  }
   if (node.kind == NodeKind::bridge && defaults) {
     YAML::Node others;  // the defaults' settings but their commands
     for (auto kv = defaults.begin(); kv != defaults.end(); ++kv)

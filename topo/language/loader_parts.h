@@ -3,6 +3,7 @@
 //   loader.cc         the file as a whole: bytes, YAML syntax, the top level, `addressing`
 //   loader_values.cc  Reader: a YAML value read as what the file means, every mistake reported
 //   loader_nodes.cc   `defaults` and `nodes`
+//   loader_hosts.cc   `hosts`
 //   loader_links.cc   `links`, their endpoints and impairments
 //   loader_tests.cc   `tests`
 //   loader_scenarios.cc  `scenarios` and `ready`
@@ -70,6 +71,8 @@ class Reader {
 // `defaults` (undefined when the file has none), when it is a mapping of node settings;
 // otherwise a null node, which sets nothing.
 YAML::Node read_defaults(Reader& in, const YAML::Node& defaults);
+// `hosts`: the machines the lab is spread over (loader_hosts.cc).
+void read_hosts(Reader& in, const YAML::Node& hosts, Topology& t);
 // `nodes`, each over `defaults` as read_defaults gives it.
 void read_nodes(Reader& in, const YAML::Node& nodes, const YAML::Node& defaults, Topology& t);
 void read_links(Reader& in, const YAML::Node& links, Topology& t);

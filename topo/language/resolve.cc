@@ -5,8 +5,12 @@
 #include <map>
 #include <set>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "topo/language/hosts.h"
 #include "topo/language/node_files.h"
+#include "topo/language/placement.h"
 #include "topo/model/hash.h"
 #include "topo/model/impair.h"
 
@@ -22,22 +26,24 @@ constexpr const char* kNoDadSysctl[2] = {"net.ipv6.conf.default.accept_dad", "0"
 
 class Resolver {
  public:
-  explicit Resolver(const Topology& t) : t_(t) {}
+  Resolver(const Topology& t, const std::string& host) : t_(t), here_(host) {}
 
   Lab run() {
     lab_.name = t_.name;
     lab_.prefix = t_.prefix;
     lab_.file_links = t_.links.size();
-    for (const Node& n : t_.nodes) add_node(n);
+    lab_.host = here_;
+    for (const Node& n : t_.nodes)
+      if (is_here(n.name)) add_node(n);
     for (size_t i = 0; i < t_.links.size(); i++)
-      if (t_.links[i].is_lan()) {
+      if (t_.links[i].is_lan() && has_member_here(t_.links[i])) {
         std::string name = lan_name(i + 1, t_.links[i].name);
         lan_of_[i] = lab_.nodes.size();
         BuiltNode& lan = lab_.nodes.emplace_back();
         lan.name = name;
         lan.netns = t_.netns_of(name);
         lan.kind = NodeKind::lan;
-        lan.ifaces.push_back({"lo", IfaceType::lo, {}, 0, false, "", 0, {}, {}});
+        lan.ifaces.push_back({"lo", IfaceType::lo, {}, 0, false, "", 0, {}, {}, {}});
       }
     // MACs the file gives are taken before any is chosen: a chosen one must differ from them.
     for (const Link& l : t_.links)
@@ -52,9 +58,57 @@ class Resolver {
 
  private:
   const Topology& t_;
+  const std::string here_;
   Lab lab_;
   std::map<size_t, size_t> lan_of_;  // link index -> its LAN's node
   std::set<nl::Mac> macs_;
+
+  bool is_here(const std::string& node) const {
+    if (here_.empty()) return true;
+    const Node* n = t_.find_node(node);
+    return n && n->host == here_;
+  }
+
+  // Whether this host makes an end: its node is here. A root-namespace end goes with the link's
+  // nodes (which the loader checked are on one host).
+  bool makes(const Link& l, const Endpoint& e) const {
+    if (!e.on_host()) return is_here(e.node);
+    for (const Endpoint& o : l.endpoints)
+      if (!o.on_host()) return is_here(o.node);
+    return true;
+  }
+
+  bool has_member_here(const Link& l) const {
+    return std::any_of(l.endpoints.begin(), l.endpoints.end(),
+                       [&](const Endpoint& e) { return makes(l, e); });
+  }
+
+  // The other hosts with ends of the link: those its tunnels go to.
+  std::vector<const Host*> far_hosts(const Link& l) const {
+    std::vector<const Host*> far;
+    if (here_.empty()) return far;
+    for (const Host* h : link_hosts(t_, l))
+      if (h->name != here_) far.push_back(h);
+    return far;
+  }
+
+  // The file's, else for a link between hosts what VXLAN over the underlay carries (every end
+  // of a LAN alike, a segment having one MTU); 0 for the kernel's.
+  int link_mtu(const Link& l) const {
+    if (l.mtu) return *l.mtu;
+    std::vector<const Host*> hosts = link_hosts(t_, l);
+    if (here_.empty() || hosts.size() < 2) return 0;
+    int mtu = vxlan_mtu(*hosts[0], *hosts[0]);
+    for (const Host* h : hosts) mtu = std::min(mtu, vxlan_mtu(*hosts[0], *h));
+    return mtu;
+  }
+
+  BuiltVxlan tunnel(const Link& l, const std::vector<const Host*>& far, std::string peer) const {
+    const Host& here = *t_.find_host(here_);
+    BuiltVxlan v{*l.vni, here.underlay, {}, here.vxlan_port, std::move(peer)};
+    for (const Host* h : far) v.remotes.push_back(h->underlay);
+    return v;
+  }
 
   static bool has_bridge(const BuiltNode& n) {
     return n.kind == NodeKind::lan || n.kind == NodeKind::bridge;
@@ -67,7 +121,7 @@ class Resolver {
     b.kind = n.kind;
     for (const Setting& e : n.env) b.env.emplace_back(e.key, e.value);
     set_sysctls(n, b);
-    b.ifaces.push_back({"lo", IfaceType::lo, {}, 0, true, "", 0, n.loopback, {}});
+    b.ifaces.push_back({"lo", IfaceType::lo, {}, 0, true, "", 0, n.loopback, {}, {}});
     for (const Route& r : n.routes) {
       BuiltRoute route{r.dst, {}};
       for (const nl::IpPrefix& gw : r.via) route.hops.push_back({gw, r.dev});
@@ -145,7 +199,7 @@ class Resolver {
 
   // Slots number a namespace's interfaces in the order they are added: lo 0, then 1, 2, ...
   BuiltIface& add_iface(BuiltNode& n, const std::string& name, IfaceType type) {
-    n.ifaces.push_back({name, type, {}, 0, false, "", int(n.ifaces.size()), {}, {}});
+    n.ifaces.push_back({name, type, {}, 0, false, "", int(n.ifaces.size()), {}, {}, {}});
     return n.ifaces.back();
   }
 
@@ -171,18 +225,18 @@ class Resolver {
     return {nullptr, {e.node, e.iface}, &e};
   }
 
-  BuiltIface& made(Side& s, const Link& l) {
+  BuiltIface& made(Side& s, const Link& l, int mtu) {
     BuiltIface* iface;
     if (s.node) {
       iface = &add_iface(*s.node, s.end.iface, IfaceType::veth);
       if (has_bridge(*s.node)) iface->master = kBridgeIface;
     } else {
       lab_.host_ifaces.push_back(
-          {s.end.iface, IfaceType::veth, {}, 0, false, "", kKernelSlot, {}, {}});
+          {s.end.iface, IfaceType::veth, {}, 0, false, "", kKernelSlot, {}, {}, {}});
       iface = &lab_.host_ifaces.back();
     }
     iface->mac = mac_for(s.end.node, s.end.iface, s.endpoint ? s.endpoint->mac : std::nullopt);
-    iface->mtu = l.mtu.value_or(0);
+    iface->mtu = mtu;
     iface->up = l.up || !s.endpoint;
     if (s.endpoint) {
       iface->addresses = s.endpoint->addresses;
@@ -198,27 +252,59 @@ class Resolver {
     // A bridge port is a where possible, so that it is born a port.
     bool a_bridge = a.node && has_bridge(*a.node), b_bridge = b.node && has_bridge(*b.node);
     if (!a.node || (!a_bridge && b_bridge)) std::swap(a, b);
-    made(a, l);
-    made(b, l);
+    made(a, l, link_mtu(l));
+    made(b, l, link_mtu(l));
     lab_.links.push_back({a.end, b.end});
   }
 
   void add_link(size_t i) {
     const Link& l = t_.links[i];
-    if (!l.is_lan()) return add_veth(side_of(l.endpoints[0]), side_of(l.endpoints[1]), l);
-    // Each member is wired to a port p1, p2, ... of the LAN's bridge, in its own namespace.
+    std::vector<const Host*> far = far_hosts(l);
+    if (!l.is_lan()) {
+      const Endpoint& x = l.endpoints[0];
+      const Endpoint& y = l.endpoints[1];
+      if (makes(l, x) && makes(l, y)) return add_veth(side_of(x), side_of(y), l);
+      // One end here: a VXLAN device to the host of the other.
+      if (makes(l, x) || makes(l, y)) {
+        const Endpoint& mine = makes(l, x) ? x : y;
+        const Endpoint& peer = &mine == &x ? y : x;
+        Side s = side_of(mine);
+        BuiltIface& end = made(s, l, link_mtu(l));
+        end.type = IfaceType::vxlan;
+        end.vxlan = tunnel(l, far,
+                           fmt::format("{}: {}", t_.find_node(peer.node)->host,
+                                       End{peer.node, peer.iface}.text()));
+      }
+      return;
+    }
+    if (!lan_of_.count(i)) return;  // no member here
+    // Each member here is wired to a port p1, p2, ... (by its place among the LAN's members) of
+    // the LAN's bridge, in its own namespace; the members on other hosts are through one VXLAN
+    // port, to each of their hosts.
     for (size_t k = 0; k < l.endpoints.size(); k++) {
+      if (!makes(l, l.endpoints[k])) continue;
       // (A pointer into nodes: stable, as no node is added from here on.)
       BuiltNode* lan = &lab_.nodes[lan_of_.at(i)];
       add_veth({lan, {lan->name, lan_port_name(k + 1)}, nullptr}, side_of(l.endpoints[k]), l);
     }
+    if (far.empty()) return;
+    BuiltNode& lan = lab_.nodes[lan_of_.at(i)];
+    BuiltIface& port = add_iface(lan, kLanTunnel, IfaceType::vxlan);
+    port.master = kBridgeIface;
+    port.up = true;
+    // One per host on the one segment: each its own MAC.
+    port.mac = mac_for(lan.name + "@" + here_, kLanTunnel, std::nullopt);
+    port.mtu = link_mtu(l);
+    std::vector<std::string> names;
+    for (const Host* h : far) names.push_back(h->name);
+    port.vxlan = tunnel(l, far, fmt::format("{}", fmt::join(names, ", ")));
   }
 };
 
 }  // namespace
 
 Lab resolve(const Topology& topology) {
-  return Resolver(topology).run();
+  return Resolver(topology, topology.here).run();
 }
 
 }  // namespace topo

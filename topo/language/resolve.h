@@ -9,7 +9,8 @@
 
 namespace topo {
 
-// A topology with diagnostics must not be resolved.
+// A topology with diagnostics must not be resolved. Of a lab spread over `hosts`, the part of
+// topology.here (its nodes, and of each link to another host a VXLAN end).
 Lab resolve(const Topology& topology);
 
 }  // namespace topo

@@ -480,6 +480,10 @@ std::string scenario_name_problem(const std::string& name) {
   return {};
 }
 
+std::string host_name_problem(const std::string& name) {
+  return name_problem(name, "host");
+}
+
 std::string lab_name_problem(const std::string& name) {
   if (name.empty()) return "the lab name cannot be empty";
   if (name.size() > 32) return fmt::format("lab name `{}` is longer than 32 characters", name);

@@ -56,6 +56,8 @@ const char* iface_type_name(IfaceType type) {
       return "veth";
     case IfaceType::bridge:
       return "bridge";
+    case IfaceType::vxlan:
+      return "vxlan";
     case IfaceType::other:
       return "other";
   }

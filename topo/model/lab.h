@@ -43,6 +43,8 @@ std::string lan_name(size_t position, std::string_view name = "");  // position 
 bool is_lan_name(std::string_view node);
 bool is_numbered_lan(std::string_view node);  // `_lan<N>`: a LAN the file gives no name
 std::string lan_port_name(size_t member);     // 1-based
+// A LAN's port towards its members on other hosts (a VXLAN device), when it has any.
+inline constexpr const char* kLanTunnel = "vxlan0";
 
 // The MAC topo gives an interface with none in the file: locally administered, unicast, and
 // the same for the same lab, node and interface every time (`attempt` > 0 when an earlier one
@@ -61,10 +63,23 @@ inline constexpr int kKernelSlot = -1;
 std::string sysctl_iface(const std::string& key);
 
 // other: an interface topo does not make (found live in a node, made there by hand).
-enum class IfaceType { lo, veth, bridge, other };
-const char* iface_type_name(IfaceType type);  // "lo", "veth", "bridge", "other"
+// vxlan: an end of a link to a node on another host, or a LAN's port towards other hosts.
+enum class IfaceType { lo, veth, bridge, vxlan, other };
+const char* iface_type_name(IfaceType type);  // "lo", "veth", "bridge", "vxlan", "other"
 
 using KeyValue = std::pair<std::string, std::string>;
+
+// A VXLAN device's tunnel: made by a request sent in the host's root namespace (where its UDP
+// socket lives, on the underlay) and born in its node's namespace.
+struct BuiltVxlan {
+  uint32_t vni = 0;
+  nl::IpPrefix local;  // this host's underlay address
+  std::vector<nl::IpPrefix>
+      remotes;  // the other hosts': one for a link; a LAN's, each with members
+  int port = kVxlanPort;
+  std::string peer;  // what is at the far side, for people: "b: r2:eth1", or "b, c" for a LAN
+  bool operator==(const BuiltVxlan&) const = default;
+};
 
 struct BuiltIface {
   std::string name;
@@ -77,6 +92,7 @@ struct BuiltIface {
   std::vector<nl::IpPrefix> addresses;  // in the order they are added (a subnet's first is
                                         // its primary)
   std::optional<nl::Impairment> impairment;
+  std::optional<BuiltVxlan> vxlan;  // IfaceType::vxlan: its tunnel (none live: not read back)
 };
 
 struct BuiltRoute {
@@ -161,6 +177,7 @@ struct Lab {
   std::vector<BuiltLink> links;         // in the order they are made
   std::optional<std::string> hosts;     // the lab's hosts file
   size_t file_links = 0;                // links as the file counts them (a LAN is one)
+  std::string host;  // the host of the file's `hosts` this part of the lab is on; "" for none
 
   const BuiltNode* find_node(std::string_view node) const;
   // The interface an end names (a `host:` end among host_ifaces); null when there is none.

@@ -57,6 +57,12 @@ const Scenario* Topology::find_scenario(const std::string& name) const {
   return nullptr;
 }
 
+const Host* Topology::find_host(const std::string& name) const {
+  for (const Host& h : hosts)
+    if (h.name == name) return &h;
+  return nullptr;
+}
+
 const Node* Topology::find_node(const std::string& name) const {
   for (const Node& n : nodes)
     if (n.name == name) return &n;

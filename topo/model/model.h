@@ -85,6 +85,8 @@ struct Command {     // an exec: line, or a daemon's cmd
 struct Node {
   std::string name;
   NodeKind kind = NodeKind::host;
+  std::string host;  // the machine of `hosts` it is built on; "" when the file has no `hosts`
+  Pos host_pos;
   std::vector<nl::IpPrefix> loopback;
   std::vector<Pos> loopback_pos;
   std::vector<Setting> sysctls;
@@ -132,6 +134,8 @@ struct Link {
   Pos stub_pos;
   std::string name;  // a LAN's `name:`; "" for none (it is named by its position)
   Pos name_pos;
+  std::optional<uint32_t> vni;  // `vni:`, the VXLAN network of a link that crosses hosts
+  Pos vni_pos;
   Pos pos;
   // A bridge in a namespace of its own, every end wired to a port of it.
   bool is_lan() const { return stub || endpoints.size() >= 3; }
@@ -243,6 +247,20 @@ struct Ready {
   Pos pos;
 };
 
+// `hosts: NAME: {...}`: a machine the lab is spread over (see language/placement.h). Links
+// between nodes on two of them are VXLAN tunnels over the underlay.
+inline constexpr int kVxlanPort = 4789;
+inline constexpr int kUnderlayMtu = 1500;
+inline constexpr int kMaxVni = (1 << 24) - 1;
+struct Host {
+  std::string name;
+  nl::IpPrefix underlay;  // an address (a full-length prefix): this machine's on the underlay
+  std::string ssh;        // `ssh:` where `--all-hosts` reaches it ("" for none)
+  int vxlan_port = kVxlanPort;
+  int underlay_mtu = kUnderlayMtu;
+  Pos pos, underlay_pos, vxlan_port_pos, underlay_mtu_pos;
+};
+
 struct Topology {
   std::string file;  // as given on the command line
   std::string dir;   // the file's directory, absolute
@@ -251,6 +269,10 @@ struct Topology {
   std::string prefix;  // namespace name prefix, "<name>-" unless set
   Pos prefix_pos;
   Addressing addressing;
+  std::vector<Host> hosts;  // in the file's order; none: the lab is on one machine
+  // The host whose part of the lab this run builds or looks at, which the verb chooses (--host,
+  // or this machine's underlay address); "" for the whole lab (a file with one host or none).
+  std::string here;
   std::vector<Node> nodes;
   std::vector<Link> links;
   std::vector<TestCase> tests;
@@ -259,6 +281,7 @@ struct Topology {
 
   std::string netns_of(const std::string& node) const { return prefix + node; }
   const Node* find_node(const std::string& name) const;
+  const Host* find_host(const std::string& name) const;
   const TestCase* find_test(const std::string& name) const;
   const Scenario* find_scenario(const std::string& name) const;
 };

@@ -113,7 +113,8 @@ void Converger::change_interface(const End& end, const BuiltIface& w) {
   auto note = [&](char op, std::string text) {
     (op == '!' ? drift : edits).push_back(std::move(text));
   };
-  bool veth = w.type == IfaceType::veth;
+  // topo gives its MTU and MAC to the interfaces it makes for links (not bridges, not lo).
+  bool veth = w.type == IfaceType::veth || w.type == IfaceType::vxlan;
   if (char op = by(compared_mtu); veth && op) {
     c.mtu = compared_mtu(w);
     note(op, fmt::format("mtu {} -> {}", compared_mtu(*l), compared_mtu(w)));

@@ -56,9 +56,11 @@ Convergence Converger::run() {
   wake_nodes();
   stop_daemons();
   remove_from_surviving_nodes();
+  remove_tunnels();
   remove_links_and_nodes();
   create_nodes();
   create_links();
+  create_tunnels();
   for (const BuiltNode& n : lab_.nodes) configure(n);
   configure_ends(kHostNode, lab_.host_ifaces);
   write_files();
@@ -291,6 +293,54 @@ void Converger::create_links() {
     made_links_.insert(l.b);
   }
   for (SetLink& p : ports) emit(std::move(p));
+}
+
+// Whether the end is a VXLAN device as the lab made it and still wants it.
+static bool same_tunnel(const BuiltIface* want, const BuiltIface* before, const BuiltIface* live) {
+  return want && before && live && want->type == IfaceType::vxlan &&
+         live->type == IfaceType::vxlan && before->vxlan == want->vxlan && live->mac == before->mac;
+}
+
+// The lab's VXLAN devices no longer wanted as they are: gone from the file, their tunnel changed
+// (made again), or in a namespace that goes.
+void Converger::remove_tunnels() {
+  auto removed = [&](const End& end, const BuiltIface* live) {
+    const BuiltIface* before = before_.iface(end);
+    // Also of a namespace that goes: its VNI stays taken until the kernel destroys it.
+    return live->type == IfaceType::vxlan && before && before->type == IfaceType::vxlan &&
+           (!survives(end.node) || !same_tunnel(want_.iface(end), before, live));
+  };
+  for (const auto* entry : picked(live_.ifaces, removed, std::mem_fn(&End::text))) {
+    const End& end = entry->first;
+    const BuiltIface* want = want_.iface(end);
+    if ((!want || want->type != IfaceType::vxlan) && survives(end.node))
+      change('-', "tunnel", end.text(), before_.iface(end)->vxlan->peer);
+    // By the MAC the lab gave it: another device of that name is left alone.
+    emit(DeleteVxlan{ref(end), before_.iface(end)->mac.value_or(nl::Mac{})});
+  }
+}
+
+// Every VXLAN device not live as wanted, in the lab's order.
+void Converger::create_tunnels() {
+  for (const BuiltNode& n : lab_.nodes)
+    for (const BuiltIface& i : n.ifaces) {
+      if (i.type != IfaceType::vxlan) continue;
+      End end{n.name, i.name};
+      const BuiltIface* before = before_.iface(end);
+      const BuiltIface* live = live_.iface(end);
+      if (survives(n.name) && same_tunnel(&i, before, live)) continue;
+      if (survives(n.name)) {
+        const BuiltIface* made = before && before->type == IfaceType::vxlan ? before : nullptr;
+        char op = !made ? '+' : made->vxlan == i.vxlan ? '!' : '~';
+        change(op, "tunnel", end.text(),
+               op == '!' ? "missing: made again"
+                         : fmt::format("vni {} to {}", i.vxlan->vni, i.vxlan->peer));
+      }
+      std::optional<IfaceRef> master;
+      if (!i.master.empty()) master = ref(End{n.name, i.master});
+      emit(CreateVxlan{ref(end), *i.mac, i.mtu, i.up, master, *i.vxlan});
+      made_links_.insert(end);
+    }
 }
 
 Lab node_part(const Lab& lab, std::string_view node) {

@@ -107,8 +107,10 @@ class Converger {
   void remove_from_surviving_nodes();
   void remove_addresses();
   void remove_links_and_nodes();
+  void remove_tunnels();
   void create_nodes();
   void create_links();
+  void create_tunnels();
 
   // configure.cc
   void configure(const BuiltNode& n);

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "topo/model/impair.h"
 #include "topo/model/overloaded.h"
@@ -28,6 +29,17 @@ auto describing_building(const Plan* plan) {
                         nl::mac_text(a.mac_a), end(a.b), nl::mac_text(a.mac_b));
         if (a.mtu) text += fmt::format(" mtu {}", *a.mtu);
         if (a.master_a) text += fmt::format(" master {}", a.master_a->name);
+        return text + (a.up ? "" : " down");
+      },
+      [=](const CreateVxlan& a) {
+        std::vector<std::string> remotes;
+        for (const nl::IpPrefix& r : a.tunnel.remotes) remotes.push_back(r.address_text());
+        std::string text =
+            fmt::format("{}: create vxlan {} ({}) vni {} local {} remote {} port {} ({}) mtu {}",
+                        node(a.iface.node), a.iface.name, nl::mac_text(a.mac), a.tunnel.vni,
+                        a.tunnel.local.address_text(), fmt::join(remotes, ","), a.tunnel.port,
+                        a.tunnel.peer, a.mtu);
+        if (a.master) text += fmt::format(" master {}", a.master->name);
         return text + (a.up ? "" : " down");
       },
       [=](const SetSysctl& a) {
@@ -107,6 +119,9 @@ auto describing_changes(const Plan* plan) {
       },
       [=](const DeleteVeth& a) {
         return fmt::format("{}: delete veth {} <-> {}", node(a.iface.node), a.iface.name, a.peer);
+      },
+      [=](const DeleteVxlan& a) {
+        return fmt::format("{}: delete vxlan {}", node(a.iface.node), a.iface.name);
       },
       [=](const StopDaemon& a) {
         return fmt::format("{}: stop daemon {} (pid {})", node(a.node), a.name, a.pid);

@@ -46,6 +46,17 @@ struct CreateVeth {
   std::optional<IfaceRef> master_a;  // a is born a port of this bridge
   bool up = true;                    // a comes up at creation; b with its own SetLink
 };
+// A VXLAN device (an end of a link to another host, or a LAN's port to other hosts): the
+// request is sent in the root namespace, where its UDP socket lives on the underlay, and the
+// device is born in the iface's namespace.
+struct CreateVxlan {
+  IfaceRef iface;
+  nl::Mac mac;
+  int mtu = 0;
+  bool up = true;
+  std::optional<IfaceRef> master;  // born a port of this bridge
+  BuiltVxlan tunnel;
+};
 struct SetSysctl {
   int node = 0;
   std::string key, value;
@@ -124,6 +135,10 @@ struct DeleteVeth {  // one end (its peer goes with it), if it still has the MAC
   nl::Mac mac;
   std::string peer;  // "node:iface", for the journal
 };
+struct DeleteVxlan {  // if it still has the MAC topo gave it
+  IfaceRef iface;
+  nl::Mac mac;
+};
 struct StopDaemon {  // the daemon's whole session: SIGTERM, then SIGKILL
   int node = 0;
   std::string name;
@@ -142,10 +157,10 @@ struct DeleteNode {  // its processes stopped, its /etc/netns link and namespace
 };
 
 using Action =
-    std::variant<CreateNetns, CreateBridge, CreateVeth, SetSysctl, AddAddress, SetLink, SetImpair,
-                 AddRoute, WriteHosts, LinkEtc, PrepareNode, RunExec, StartDaemon, WatchDaemons,
-                 ChangeLink, DeleteAddress, DeleteRoute, ClearImpair, DeleteVeth, StopDaemon,
-                 RemoveFile, ResumeNode, DeleteNode>;
+    std::variant<CreateNetns, CreateBridge, CreateVeth, CreateVxlan, SetSysctl, AddAddress, SetLink,
+                 SetImpair, AddRoute, WriteHosts, LinkEtc, PrepareNode, RunExec, StartDaemon,
+                 WatchDaemons, ChangeLink, DeleteAddress, DeleteRoute, ClearImpair, DeleteVeth,
+                 DeleteVxlan, StopDaemon, RemoveFile, ResumeNode, DeleteNode>;
 
 struct Plan {
   std::string lab;

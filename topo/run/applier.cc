@@ -74,6 +74,9 @@ void journal_applied(const Plan& plan, const Action& action, Backend& backend,
       },
       // Journaled before they are made (so that a down after a kill removes them).
       [](const OneOf<CreateNetns, CreateVeth, LinkEtc> auto&) {},
+      // In the lab as built (the journal's `built` record, written before the first creation),
+      // and in a node's namespace, which takes it when it goes: down needs nothing more.
+      [](const OneOf<CreateVxlan, DeleteVxlan> auto&) {},
       // Nothing that down needs to know: it goes with the node's namespace or directory, or is
       // made again from the file.
       [](const OneOf<CreateBridge, SetSysctl, AddAddress, SetLink, AddRoute, WriteHosts,
@@ -223,6 +226,24 @@ std::vector<std::string> teardown(const JournalState& state, Backend& backend,
     }
   }
   if (state.etc_dir_made) backend.remove_etc_dir();
+  // VXLAN devices, before their namespaces: the kernel would remove them only when it got round
+  // to destroying those, and until then their VNI stays taken on the host's underlay (an `up`
+  // right after a `down` would fail).
+  for (const Lab* lab :
+       {state.built ? &*state.built : nullptr, state.building ? &*state.building : nullptr}) {
+    if (!lab) continue;
+    for (const BuiltNode& node : lab->nodes)
+      for (const BuiltIface& i : node.ifaces) {
+        auto n = std::find_if(state.netns.begin(), state.netns.end(),
+                              [&](const JournalNetns& j) { return j.netns == node.netns; });
+        if (!i.vxlan || !i.mac || n == state.netns.end()) continue;
+        try {
+          backend.remove_vxlan(*n, i.name, *i.mac);
+        } catch (const std::exception& e) {
+          failures.push_back(e.what());
+        }
+      }
+  }
   std::mutex reporting;
   backend.remove_all_netns(state.netns, [&](const JournalNetns& n,
                                             const Backend::NetnsRemoval& removal) {

@@ -65,7 +65,7 @@ void to_json(nlohmann::json& j, IfaceType type) {
 }
 
 void from_json(const nlohmann::json& j, IfaceType& type) {
-  for (IfaceType t : {IfaceType::lo, IfaceType::veth, IfaceType::bridge})
+  for (IfaceType t : {IfaceType::lo, IfaceType::veth, IfaceType::bridge, IfaceType::vxlan})
     if (j.is_string() && j.get<std::string>() == iface_type_name(t)) {
       type = t;
       return;
@@ -87,7 +87,7 @@ std::string lab_json_text(const Lab& lab) {
   if (lab.nodes.empty()) return nlohmann::json(lab).dump();  // left out, as a default
   std::string text =
       nlohmann::json(
-          Lab{lab.name, lab.prefix, {}, lab.host_ifaces, lab.links, lab.hosts, lab.file_links})
+          Lab{lab.name, lab.prefix, {}, lab.host_ifaces, lab.links, lab.hosts, lab.file_links, lab.host})
           .dump();
   text.pop_back();  // the object's closing brace: the nodes go before it
   text += text.size() > 1 ? R"(,"nodes":[)" : R"("nodes":[)";

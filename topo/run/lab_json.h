@@ -105,8 +105,9 @@ void from_json(const nlohmann::json& j, IfaceType& type);
 void to_json(nlohmann::json& j, const End& end);
 void from_json(const nlohmann::json& j, End& end);
 
+TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltVxlan, vni, local, remotes, port, peer)
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltIface, name, type, mac, mtu, up, master, slot, addresses,
-                                      impairment)
+                                      impairment, vxlan)
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltRoute::Hop, gateway, dev)
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltRoute, dst, hops)
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltFile, name, content, executable)
@@ -119,8 +120,10 @@ TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltNode, name, netns, kind, env, sysctls
                                       ifaces, routes, files, mounts, exec, daemons,
                                       etc_link)  // no id
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(BuiltLink, a, b)
+// host and an interface's vxlan came with `hosts` (issue 16), within version 3: a journal
+// without them is a lab on one machine, as it was.
 TOPO_DEFINE_JSON_LEAVING_DEFAULTS_OUT(Lab, name, prefix, nodes, host_ifaces, links, hosts,
-                                      file_links)
+                                      file_links, host)
 
 // The text of json(lab).dump(), but for the order of its fields (the nodes come last), made one
 // node's tree at a time: a 1000-node lab as one tree takes twice as long to build and free.

@@ -25,6 +25,7 @@ struct Ends {  // for pairing veth ends
 IfaceType type_of(const nl::LinkState& l) {
   if (l.kind.empty() && l.name == "lo") return IfaceType::lo;
   if (l.kind == "veth") return IfaceType::veth;
+  if (l.kind == "vxlan") return IfaceType::vxlan;
   return l.kind == "bridge" ? IfaceType::bridge : IfaceType::other;
 }
 

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace topo {
 
@@ -78,6 +79,20 @@ auto NetlinkBackend::building(const Plan& plan) {
         nl::VethEnd b{&ns(v.b.node), v.b.name, b_index, v.mac_b, false, 0};
         nl::create_veth(a, b, v.mtu);
       },
+      [&](const CreateVxlan& v) {
+        nl::VxlanDevice d{&ns(v.iface.node),
+                          v.iface.name,
+                          v.iface.slot == kKernelSlot ? 0 : ifindex(v.iface),
+                          v.mac,
+                          v.mtu,
+                          v.up,
+                          v.master ? ifindex(*v.master) : 0,
+                          v.tunnel.vni,
+                          v.tunnel.local,
+                          v.tunnel.remotes,
+                          v.tunnel.port};
+        nl::create_vxlan(root(), d);
+      },
       [&](const SetSysctl& s) { nl::write_sysctl(ns(s.node), s.key, s.value); },
       [&](const AddAddress& a) {
         nl::add_address(ns(a.iface.node), ifindex(a.iface), a.iface.name, a.address);
@@ -126,6 +141,14 @@ auto NetlinkBackend::changing(const Plan& plan) {
         throw std::logic_error(
             "veth ends are removed by remove_veth, which says whether one was "
             "still the lab's");
+      },
+      [&](const DeleteVxlan& v) {
+        nl::Deleted d = nl::delete_link_with_mac(ns(v.iface.node), v.iface.name, v.mac);
+        if (d == nl::Deleted::not_ours)
+          spdlog::warn(
+              "left interface {} of netns {} alone: it is no longer the VXLAN device "
+              "this lab made (its MAC is not {})",
+              v.iface.name, plan.nodes[v.iface.node].netns, nl::mac_text(v.mac));
       },
       [&](const StopDaemon& d) { stop_daemon(plan, d); },
       [&](const RemoveFile& f) { remove_node_file(dirs_, plan.nodes[f.node].name, f.name); },
@@ -284,6 +307,14 @@ Backend::Removed removed(nl::Deleted deleted) {
 
 Backend::Removed NetlinkBackend::remove_veth(const Plan&, const DeleteVeth& veth) {
   return removed(nl::delete_link_with_mac(ns(veth.iface.node), veth.iface.name, veth.mac));
+}
+
+Backend::Removed NetlinkBackend::remove_vxlan(const JournalNetns& n, const std::string& iface,
+                                              const nl::Mac& mac) {
+  if (!n.id.known() || !nl::netns_inode(n.netns)) return Removed::absent;
+  nl::Netns ns = nl::Netns::open(n.netns);
+  if (!n.id.matches(ns.id())) return Removed::not_ours;
+  return removed(nl::delete_link_with_mac(ns, iface, mac));
 }
 
 Backend::Removed NetlinkBackend::remove_host_link(const std::string& iface,

@@ -139,9 +139,18 @@ int print_actions(const Plan& plan, const std::string& lab, bool as_json) {
 
 }  // namespace
 
-int cmd_plan(const std::string& file, bool as_json) {
+namespace {
+
+std::string host_part(const std::string& host) {
+  return host.empty() ? "the whole lab" : fmt::format("host {}'s part", host);
+}
+
+}  // namespace
+
+int cmd_plan(const std::string& file, bool as_json, const std::string& host) {
   auto loaded = load_checked(file);
   if (!loaded) return kInvalid;
+  choose_host(loaded->topology, host);
   return plan_loaded(*loaded, as_json);
 }
 
@@ -273,6 +282,10 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
                        getpid(), std::time(nullptr)};
   Lab want = resolve(t);
   Lab before = built_lab(running);
+  if (before.host != want.host)
+    return fail(kFailed, fmt::format("lab {} runs here as {}; the file now asks for {}. Run "
+                                     "`topo down {}` first",
+                                     t.name, host_part(before.host), host_part(want.host), t.name));
   Convergence c = compare_with_live(want, before, running, dirs);
   std::vector<Change> checks = stored_copy_changes(paths, loaded.text);
   for (const Change& n : c.changes)

@@ -97,6 +97,16 @@ const std::string& test_node(const TestCase& test) {
   return test.is_ping() ? test.from : test.node;
 }
 
+std::string test_elsewhere(const Topology& t, const std::string& here, const TestCase& test) {
+  const Node* n = t.find_node(test_node(test));
+  return !here.empty() && n && n->host != here ? n->host : "";
+}
+
+std::string running_host(const JournalState& state) {
+  if (state.built) return state.built->host;
+  return state.building ? state.building->host : "";
+}
+
 TestTry try_test(const NodeContext& ctx, const TestCase& test, const TestCommand& command,
                  std::chrono::steady_clock::time_point limit, const std::atomic<bool>* stop) {
   TestTry t;
@@ -201,9 +211,11 @@ int wait_ready(const Topology& t) {
   uint64_t timeout_us = t.ready ? t.ready->timeout_us : Ready{}.timeout_us;
   auto deadline = start + std::chrono::microseconds(timeout_us);
   std::vector<const TestCase*> waiting;
+  // Of a lab spread over hosts, each host waits for the tests of its own nodes.
   for (const TestCase& test : t.tests)
-    if (!t.ready || t.ready->all ||
-        std::count(t.ready->tests.begin(), t.ready->tests.end(), test.name))
+    if ((!t.ready || t.ready->all ||
+         std::count(t.ready->tests.begin(), t.ready->tests.end(), test.name)) &&
+        test_elsewhere(t, t.here, test).empty())
       waiting.push_back(&test);
   Running r = running_lab(t.name, "up");
   spdlog::info("lab {}: waiting for {} test{} to hold (at most {})", t.name, waiting.size(),

@@ -46,6 +46,11 @@ struct TestCommand {
 TestCommand command_of(const Topology& t, const TestCase& test);
 // The node a test runs in.
 const std::string& test_node(const TestCase& test);
+// Of a lab spread over hosts, the host of the test's node when it is not `here` (the test runs
+// there, not on this machine); "" when the test runs here.
+std::string test_elsewhere(const Topology& t, const std::string& here, const TestCase& test);
+// The host whose part of the lab runs on this machine ("" for the whole lab).
+std::string running_host(const JournalState& state);
 
 // One try of a test: whether it held, and what came back. A try that has not ended by `limit`
 // is killed, with everything it started; so too as soon as `stop` (if given) is set.

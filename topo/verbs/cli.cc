@@ -128,17 +128,24 @@ void add_lab_verbs(CLI::App& app, Verbs& verbs) {
                "On failure, keep what was created (for a look) instead of rolling back");
   up->add_flag("--wait", u->wait,
                "Return when the file's `ready` tests hold (every test without `ready`)");
+  up->add_option("--host", u->host,
+                 "Of a lab spread over hosts, build this host's part (default: the host whose "
+                 "underlay address this machine has)");
 
   struct PlanArgs {
     std::string file;
     bool json = false;
+    std::string host;
   };
   CLI::App* plan = app.add_subcommand(
       "plan", "Show what up would change (exit status 3 when something would); create nothing");
-  auto p =
-      args_of<PlanArgs>(verbs, plan, [](const PlanArgs& a) { return cmd_plan(a.file, a.json); });
+  auto p = args_of<PlanArgs>(verbs, plan,
+                             [](const PlanArgs& a) { return cmd_plan(a.file, a.json, a.host); });
   plan->add_option("FILE", p->file, "Topology file (- for standard input)")->required();
   plan->add_flag("--json", p->json, "As JSON on standard output");
+  plan->add_option("--host", p->host,
+                   "Of a lab spread over hosts, this host's part (default: the host whose "
+                   "underlay address this machine has)");
 
   struct DownArgs {
     std::string lab;

@@ -75,7 +75,7 @@ std::pair<std::vector<PingNode>, std::vector<std::string>> ping_nodes(const Jour
   for (const JournalNetns& n : state.netns) {
     auto kind = parse_kind(n.kind);
     if (kind == NodeKind::bridge) bridges.push_back(n.node);
-    if (kind != NodeKind::lan && kind != NodeKind::bridge) nodes.push_back({n.node, {}});
+    if (kind != NodeKind::lan && kind != NodeKind::bridge) nodes.push_back({n.node, {}, ""});
   }
   return {nodes, bridges};
 }
@@ -99,7 +99,8 @@ std::string ping_failure(int raw) {
 // saying why.
 void run_probes(const Running& r, const std::vector<PingNode>& nodes, std::vector<Probe>& probes) {
   std::vector<NodeContext> contexts;
-  for (const PingNode& n : nodes) contexts.push_back(context_of(r.lab, r.state, n.name));
+  for (const PingNode& n : nodes)  // a node on another host sends no probe
+    contexts.push_back(n.host.empty() ? context_of(r.lab, r.state, n.name) : NodeContext{});
   const size_t kParallel = 64;
   std::map<pid_t, size_t> running;
   nl::Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -151,8 +152,24 @@ int cmd_status(const std::optional<std::string>& lab_or_file, bool as_json) {
 int cmd_ping(const PingOptions& options) {
   Running r = running_lab(options.lab, "ping");
   auto [all, bridges] = ping_nodes(r.state);
+  // Of a lab spread over hosts, the nodes of the others too, as targets: their addresses as
+  // the stored file gives them.
+  std::optional<LoadResult> stored;
+  if (!running_host(r.state).empty()) {
+    stored = stored_file(r.lab, r.state);
+    for (const Node& n : stored->topology.nodes)
+      if (n.host != running_host(r.state) && n.kind != NodeKind::bridge) {
+        all.push_back({n.name, {}, n.host});
+        for (int family : {nl::IpPrefix::AF_INET_VALUE, nl::IpPrefix::AF_INET6_VALUE})
+          if (auto a = primary_address(stored->topology, n.name, family))
+            all.back().addresses.push_back(*a);
+      } else if (n.host != running_host(r.state)) {
+        bridges.push_back(n.name);
+      }
+  }
   std::vector<PingNode> nodes = select_ping_nodes(r.lab, all, options.nodes, bridges);
-  for (PingNode& n : nodes) n.addresses = primary_addresses(netns_of(r.state, n.name));
+  for (PingNode& n : nodes)
+    if (n.host.empty()) n.addresses = primary_addresses(netns_of(r.state, n.name));
   std::vector<Probe> probes = ping_probes(nodes, options.family);
   run_probes(r, nodes, probes);
   PingSummary summary = summarize(nodes, probes);
@@ -188,8 +205,19 @@ int cmd_test(const TestOptions& options) {
   suite.hostname = junit::hostname();
   auto start = std::chrono::steady_clock::now();
   json results = json::array();
+  json elsewhere = json::array();
   size_t failed = 0;
+  std::string here = running_host(r.state);
   for (const TestCase* test : tests) {
+    if (std::string host = test_elsewhere(t, here, *test); !host.empty()) {
+      elsewhere.push_back({{"name", test->name}, {"host", host}});
+      suite.cases.push_back({test->name, r.lab, 0, junit::Case::Outcome::skipped,
+                             fmt::format("its node is on host {}: run there", host), ""});
+      if (!options.json)
+        fmt::print("- {}: its node {} is on host {} (run it there)\n", test->name, test_node(*test),
+                   host);
+      continue;
+    }
     TestCommand command = command_of(t, *test);
     TestRun run = run_test(context_of(r.lab, r.state, test_node(*test)), *test, command);
     failed += !run.passed;
@@ -198,14 +226,19 @@ int cmd_test(const TestOptions& options) {
     if (!options.json) print_test(test->name, command.expected, run);
   }
   suite.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  size_t ran = results.size();
   if (options.json) {
-    json out = {
-        {"lab", r.lab}, {"passed", tests.size() - failed}, {"failed", failed}, {"tests", results}};
+    json out = {{"lab", r.lab}, {"passed", ran - failed}, {"failed", failed}, {"tests", results}};
+    if (!here.empty()) {
+      out["host"] = here;
+      out["elsewhere"] = elsewhere;
+    }
     std::fputs((json_report(out) + "\n").c_str(), stdout);
   } else if (tests.empty()) {
     fmt::print("lab {} has no tests\n", r.lab);
   } else {
-    fmt::print("{} passed, {} failed\n", tests.size() - failed, failed);
+    fmt::print("{} passed, {} failed{}\n", ran - failed, failed,
+               elsewhere.empty() ? "" : fmt::format(", {} on other hosts", elsewhere.size()));
   }
   std::fflush(stdout);
   int written = options.junit.empty() ? kOk : write_junit({suite}, options.junit);

@@ -1,7 +1,9 @@
 #include "topo/verbs/lab.h"
 #include "topo/entry/node_exec.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -17,6 +19,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "netlink/error.h"
@@ -26,6 +29,7 @@
 #include "topo/language/graph.h"
 #include "topo/language/loader.h"
 #include "topo/language/resolve.h"
+#include "topo/language/suggest.h"
 #include "topo/language/validator.h"
 #include "topo/model/impair.h"
 #include "topo/plan/converge.h"
@@ -59,6 +63,67 @@ std::optional<LoadResult> load_checked(const std::string& file) {
                 r.topology.file.empty() ? file : r.topology.file, r.diagnostics.size(),
                 r.diagnostics.size() == 1 ? "" : "s");
   return std::nullopt;
+}
+
+namespace {
+
+// The addresses of this machine's interfaces (of the network namespace topo runs in).
+std::vector<nl::IpPrefix> local_addresses() {
+  std::vector<nl::IpPrefix> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* a = list; a; a = a->ifa_next) {
+    if (!a->ifa_addr || (a->ifa_addr->sa_family != AF_INET && a->ifa_addr->sa_family != AF_INET6))
+      continue;
+    char text[INET6_ADDRSTRLEN] = "";
+    const void* bytes =
+        a->ifa_addr->sa_family == AF_INET
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr)
+            : &reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr;
+    inet_ntop(a->ifa_addr->sa_family, bytes, text, sizeof text);
+    if (auto p = nl::IpPrefix::parse_address(text)) out.push_back(*p);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+}  // namespace
+
+void choose_host(Topology& t, const std::string& flag) {
+  std::vector<std::string> names;
+  for (const Host& h : t.hosts) names.push_back(h.name);
+  if (!flag.empty()) {
+    if (t.hosts.empty())
+      throw InvalidInput(
+          fmt::format("--host {}: {} has no `hosts`; it is built whole on this "
+                      "machine",
+                      flag, t.file));
+    if (!t.find_host(flag))
+      throw InvalidInput(fmt::format("--host {}: no such host in {} (its hosts: {}){}", flag,
+                                     t.file, fmt::join(names, ", "), did_you_mean(flag, names)));
+    t.here = flag;
+    return;
+  }
+  if (t.hosts.size() <= 1) {
+    t.here = t.hosts.empty() ? "" : t.hosts[0].name;
+    return;
+  }
+  std::vector<std::string> mine;
+  std::vector<nl::IpPrefix> addresses = local_addresses();
+  for (const Host& h : t.hosts)
+    if (std::find(addresses.begin(), addresses.end(), h.underlay) != addresses.end())
+      mine.push_back(h.name);
+  if (mine.size() == 1) {
+    t.here = mine[0];
+    spdlog::debug("this machine is host {} of {} (it has the underlay address)", t.here, t.file);
+    return;
+  }
+  throw InvalidInput(fmt::format(
+      "{} spreads lab {} over hosts {}: say which this machine is with --host NAME ({})", t.file,
+      t.name, fmt::join(names, ", "),
+      mine.empty() ? "none of their underlay addresses is one of this machine's"
+                   : fmt::format("this machine has the underlay addresses of {}",
+                                 fmt::join(mine, " and "))));
 }
 
 // Namespace switches must not touch the main thread: run `fn` on a thread of its own.
@@ -390,6 +455,7 @@ int cmd_up(const UpOptions& options) {
   auto start = std::chrono::steady_clock::now();
   auto loaded = load_checked(options.file);
   if (!loaded) return kInvalid;
+  choose_host(loaded->topology, options.host);
   const Topology& t = loaded->topology;
   if (options.dry_run) return plan_loaded(*loaded, false);
   require_privileges("up");

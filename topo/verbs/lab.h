@@ -25,6 +25,7 @@ struct UpOptions {
   bool dry_run = false;
   bool keep_on_failure = false;
   bool wait = false;  // wait for the `ready` tests (every test when the file has no `ready`)
+  std::string host;   // of a lab spread over `hosts`, the part to build ("": this machine's)
 };
 
 struct RunOptions {
@@ -47,7 +48,7 @@ int cmd_up(const UpOptions& options);
 // What `up` would do, creating nothing: on a lab that is not running, its actions; on a running
 // one, the changes (+ added, - removed, ~ changed, ! drift put back). Exit status 0 when
 // nothing would change, 3 when something would.
-int cmd_plan(const std::string& file, bool as_json);
+int cmd_plan(const std::string& file, bool as_json, const std::string& host = "");
 // Removes what the lab's journal lists. `force`: a damaged journal too (its readable records).
 int cmd_down(const std::string& lab_or_file, bool force = false);
 int cmd_validate(const std::string& file);

@@ -32,6 +32,9 @@ int fail(int status, const std::string& message);
 double seconds_since(std::chrono::steady_clock::time_point start);
 // Loads and checks a file; prints its diagnostics when there are any.
 std::optional<LoadResult> load_checked(const std::string& file);
+// Of a lab spread over `hosts`, the part this run builds (Topology::here): `flag` (--host), else
+// the host whose underlay address this machine has; throws InvalidInput when neither says.
+void choose_host(Topology& t, const std::string& flag);
 // Namespace switches must not touch the main thread: runs `fn` on a thread of its own.
 std::exception_ptr on_own_thread(const std::function<void()>& fn);
 // Two descriptors per node (namespace fd and netlink socket): lifts the soft limit to the hard.

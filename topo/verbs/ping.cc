@@ -38,6 +38,8 @@ const char* mark(PairResult r) {
       return "✗";
     case PairResult::not_applicable:
       return "n/a";
+    case PairResult::elsewhere:
+      return "";
   }
   return "?";
 }
@@ -76,7 +78,7 @@ std::vector<Probe> ping_probes(const std::vector<PingNode>& nodes, int family) {
   std::vector<Probe> probes;
   for (size_t f = 0; f < nodes.size(); f++)
     for (size_t t = 0; t < nodes.size(); t++)
-      if (f != t)
+      if (f != t && nodes[f].host.empty())
         for (const nl::IpPrefix& a : nodes[t].addresses)
           if ((!family || family_number(a) == family) && has_family(nodes[f], family_number(a)))
             probes.push_back({f, t, a, false, ""});
@@ -86,7 +88,10 @@ std::vector<Probe> ping_probes(const std::vector<PingNode>& nodes, int family) {
 PingSummary summarize(const std::vector<PingNode>& nodes, const std::vector<Probe>& probes) {
   PingSummary s;
   s.pairs.assign(nodes.size(), std::vector<PairResult>(nodes.size(), PairResult::not_applicable));
-  for (size_t i = 0; i < nodes.size(); i++) s.pairs[i][i] = PairResult::self;
+  for (size_t i = 0; i < nodes.size(); i++) {
+    if (!nodes[i].host.empty()) s.pairs[i].assign(nodes.size(), PairResult::elsewhere);
+    s.pairs[i][i] = PairResult::self;
+  }
   for (const Probe& p : probes) {
     PairResult& r = s.pairs[p.from][p.to];
     if (r == PairResult::not_applicable) r = PairResult::reachable;
@@ -118,7 +123,12 @@ std::string ping_text(const std::vector<PingNode>& nodes, const std::vector<Prob
   for (const PingNode& n : nodes) row += fmt::format(" {:<{}}", n.name, width);
   std::string out = line(row);
   std::set<PairResult> shown;
+  std::vector<std::string> elsewhere;
   for (size_t f = 0; f < nodes.size(); f++) {
+    if (!nodes[f].host.empty()) {
+      elsewhere.push_back(fmt::format("{} ({})", nodes[f].name, nodes[f].host));
+      continue;
+    }
     row = fmt::format("{:<{}}", nodes[f].name, first);
     for (size_t t = 0; t < nodes.size(); t++) {
       shown.insert(s.pairs[f][t]);
@@ -143,6 +153,9 @@ std::string ping_text(const std::vector<PingNode>& nodes, const std::vector<Prob
         "{} (a pair pings the target's primary address of each family both "
         "have)\n",
         fmt::join(legend, "; "));
+  if (!elsewhere.empty())
+    out += fmt::format("Nodes on other hosts ping from there (`topo ping` on their host): {}\n",
+                       fmt::join(elsewhere, ", "));
   for (const Probe& p : probes)
     if (!p.ok)
       out += fmt::format("✗ {} → {}: {} (IPv{}): {}\n", nodes[p.from].name, nodes[p.to].name,
@@ -168,13 +181,18 @@ nlohmann::json ping_json(const std::string& lab, const std::vector<PingNode>& no
     if (!p.ok) r["failure"] = p.failure;
     results.push_back(r);
   }
-  return {{"lab", lab},
-          {"family", family ? nlohmann::json(family) : nlohmann::json()},
-          {"nodes", names},
-          {"pairs", s.counted},
-          {"reachable", s.reachable},
-          {"not_applicable", na},
-          {"results", results}};
+  nlohmann::json out = {{"lab", lab},
+                        {"family", family ? nlohmann::json(family) : nlohmann::json()},
+                        {"nodes", names},
+                        {"pairs", s.counted},
+                        {"reachable", s.reachable},
+                        {"not_applicable", na},
+                        {"results", results}};
+  nlohmann::json elsewhere = nlohmann::json::object();
+  for (const PingNode& n : nodes)
+    if (!n.host.empty()) elsewhere[n.name] = n.host;
+  if (!elsewhere.empty()) out["elsewhere"] = elsewhere;
+  return out;
 }
 
 }  // namespace topo

@@ -16,6 +16,9 @@ namespace topo {
 struct PingNode {
   std::string name;
   std::vector<nl::IpPrefix> addresses;
+  // Of a lab spread over hosts, the host of a node not on this one: pinged, never pinging (its
+  // row is its host's `topo ping`). "" for a node here.
+  std::string host;
 };
 
 // The nodes `--nodes` names: each word a node's name or a glob pattern (`r*`); every node when
@@ -38,7 +41,8 @@ struct Probe {
 std::vector<Probe> ping_probes(const std::vector<PingNode>& nodes, int family);
 
 // What the probes of a pair add up to.
-enum class PairResult { self, reachable, failed, not_applicable };
+// elsewhere: a pair whose sender is on another host (not counted).
+enum class PairResult { self, reachable, failed, not_applicable, elsewhere };
 struct PingSummary {
   std::vector<std::vector<PairResult>> pairs;  // [from][to]
   size_t counted = 0, reachable = 0, not_applicable = 0;

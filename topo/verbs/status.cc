@@ -27,13 +27,18 @@ std::string since_text(int64_t t) {
   return fmt::format("{:%Y-%m-%d %H:%M:%S}", fmt::localtime(time));
 }
 
-// "node:iface" -> its peer "node:iface", both ways, from the journal's veths.
+// "node:iface" -> its peer "node:iface", both ways, from the journal's veths; a VXLAN end's
+// is on another host: "b: r2:eth1" (a LAN's port: its hosts, "b, c").
 std::map<std::string, std::string> peers(const JournalState& s) {
   std::map<std::string, std::string> out;
   for (const JournalVeth& v : s.veths) {
     out[v.a] = v.b;
     out[v.b] = v.a;
   }
+  if (s.built)
+    for (const BuiltNode& n : s.built->nodes)
+      for (const BuiltIface& i : n.ifaces)
+        if (i.vxlan) out[End{n.name, i.name}.text()] = i.vxlan->peer;
   return out;
 }
 
@@ -107,7 +112,7 @@ json interfaces_status(const JournalState& s, const JournalNetns& n, const Peers
   for (const auto& [end, peer] : peer_of) {
     std::optional<End> e = End::parse(end);
     if (e && e->node == n.node && std::find(seen.begin(), seen.end(), e->iface) == seen.end())
-      drift.push_back(fmt::format("interface {} (veth to {}) is gone", end, peer));
+      drift.push_back(fmt::format("interface {} (link to {}) is gone", end, peer));
   }
   return ifaces;
 }
@@ -182,15 +187,17 @@ json lab_status(const JournalState& s) {
         .push_back(node_status(s, n, peer_of, drift));
   json host = json::array();
   for (const JournalHostLink& h : s.host_links) host.push_back({{"name", h.iface}, {"mac", h.mac}});
-  return {{"lab", s.header.lab},
-          {"file", s.header.file},
-          {"built_by", built_by(s)},
-          {"since", since_text(s.header.started)},
-          {"state", s.complete ? "up" : "incomplete"},
-          {"nodes", nodes},
-          {"lans", lans},
-          {"host_interfaces", host},
-          {"drift", drift}};
+  json out = {{"lab", s.header.lab},
+              {"file", s.header.file},
+              {"built_by", built_by(s)},
+              {"since", since_text(s.header.started)},
+              {"state", s.complete ? "up" : "incomplete"},
+              {"nodes", nodes},
+              {"lans", lans},
+              {"host_interfaces", host},
+              {"drift", drift}};
+  if (s.built && !s.built->host.empty()) out["host"] = s.built->host;
+  return out;
 }
 
 std::string summary_table(const json& labs, bool colour) {
@@ -209,9 +216,10 @@ std::string summary_table(const json& labs, bool colour) {
 }
 
 std::string status_table(const json& st, bool colour) {
-  std::string out =
-      fmt::format("lab {} ({}) {} since {}: {} nodes\n", st.value("lab", ""), st.value("file", ""),
-                  st.value("state", ""), st.value("since", ""), st["nodes"].size());
+  std::string out = fmt::format(
+      "lab {} ({}) {} since {}: {} nodes{}\n", st.value("lab", ""), st.value("file", ""),
+      st.value("state", ""), st.value("since", ""), st["nodes"].size(),
+      st.contains("host") ? fmt::format(" on host {}", st.value("host", "")) : "");
   for (const char* group : {"nodes", "lans"}) {
     for (const json& n : st[group]) {
       std::string state = n.value("state", "running");
