@@ -78,7 +78,8 @@ build-types: deps
 		{ tail -n 20 $$dir.log; echo "$$cxx $$type: FAILED"; exit 1; }; \
 	done; done
 
-# topo against ../shared/bench/floor.sh and iproute2, as root (see bench/run.sh).
+# topo against ../shared/bench/floor.sh and iproute2, and a chain split over two simulated hosts
+# against one, as root (see bench/run.sh).
 bench: build
 	bash bench/run.sh
 
