@@ -139,8 +139,8 @@ int print_actions(const Plan& plan, const std::string& lab, bool as_json) {
 
 }  // namespace
 
-int cmd_plan(const std::string& file, bool as_json) {
-  auto loaded = load_checked(file);
+int cmd_plan(const std::string& file, bool as_json, const std::string& name) {
+  auto loaded = load_checked(file, name);
   if (!loaded) return kInvalid;
   return plan_loaded(*loaded, as_json);
 }

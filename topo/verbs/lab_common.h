@@ -30,8 +30,9 @@ inline constexpr int kOk = 0, kFailed = 1, kInvalid = 2, kChanges = 3;
 // Logs MESSAGE as an error ("error: MESSAGE"); returns `status`.
 int fail(int status, const std::string& message);
 double seconds_since(std::chrono::steady_clock::time_point start);
-// Loads and checks a file; prints its diagnostics when there are any.
-std::optional<LoadResult> load_checked(const std::string& file);
+// Loads and checks a file, as lab `name` when one is given (--name); prints its diagnostics
+// when there are any.
+std::optional<LoadResult> load_checked(const std::string& file, const std::string& name = "");
 // Namespace switches must not touch the main thread: runs `fn` on a thread of its own.
 std::exception_ptr on_own_thread(const std::function<void()>& fn);
 // Two descriptors per node (namespace fd and netlink socket): lifts the soft limit to the hard.
