@@ -171,6 +171,19 @@ def test_a_mistake_in_a_file_creates_nothing(names, tmp_path):
     assert netns_of(name) == [] and not (RUN_DIR / name).exists()
 
 
+def test_a_new_lab_that_is_never_ready_is_taken_down(names):
+    name = names.next()
+    never = TWO_HOSTS + """tests:
+  - name: never
+    exec: {node: a, cmd: "false"}
+ready: {tests: all, timeout: 200ms}
+"""
+    with pytest.raises(TopoError) as raised:
+        Lab.up(never, name)
+    assert raised.value.returncode == 1 and "never" in str(raised.value)
+    assert netns_of(name) == [] and not (RUN_DIR / name).exists()
+
+
 def test_a_lab_that_is_not_running_says_so():
     with pytest.raises(TopoError) as raised:
         Lab("py-not-running").status()

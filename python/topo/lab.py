@@ -73,13 +73,28 @@ class Lab:
         """`topo up FILE`: builds the lab (or changes a running one to what FILE says). `name`
         runs it as a lab of that name (`--name`: its namespaces NAME-<node>), beside the file's
         own; without it the lab is the file's `name`. `wait`: return when the file's tests hold
-        (`--wait`; a file with `ready:` waits anyway)."""
+        (`--wait`; a file with `ready:` waits anyway). A new lab that fails, in building or in
+        waiting, is taken down before TopoError is raised."""
         topo = topo or Topo()
         if name is None:
             name = cls._name_in(source, topo)
         lab = cls(name, topo=topo)
-        lab.apply(source, wait=wait)
+        running = (RUN_DIR / name).exists()
+        try:
+            lab.apply(source, wait=wait)
+        except TopoError as e:
+            # A first `up` that built the lab and then failed (its `ready` tests did not hold in
+            # time) leaves it up; a failure here leaves nothing, as topo's own failures do.
+            if not running:
+                lab._down_after(e)
+            raise
         return lab
+
+    def _down_after(self, failure: TopoError) -> None:
+        try:
+            self.down()
+        except TopoError as e:
+            failure.add_note(f"and taking lab {self.name} down failed too: {e}")
 
     @staticmethod
     def _name_in(source: Source, topo: Topo) -> str:
