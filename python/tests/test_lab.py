@@ -73,7 +73,7 @@ def test_popen_starts_a_long_running_command_that_signals_reach(lab):
 def test_ping_and_the_files_tests(lab):
     ping = lab.ping()
     assert ping.ok and ping.pairs == 6, ping.failures
-    assert lab.ping(nodes=["h*"]).pairs == 2
+    assert lab.ping(nodes=["h*"]).pairs == lab.ping(nodes="h*").pairs == 2
     report = lab.test()
     assert report.ok and [t.name for t in report.tests] == ["h1 reaches h2", "r1 has its loopback"]
     assert [t.name for t in lab.test("r1 *").tests] == ["r1 has its loopback"]

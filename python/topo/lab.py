@@ -157,13 +157,13 @@ class Lab:
         report, _ = self.topo.json(["status", self.name])
         return Status.from_json(report)
 
-    def ping(self, *, family: int | None = None, nodes: Iterable[str] = ()) -> Ping:
+    def ping(self, *, family: int | None = None, nodes: Union[str, Iterable[str]] = ()) -> Ping:
         """`topo ping`: every node to every other (only `nodes`, names or glob patterns, when
         given). A pair that fails is in the report (`.ok`, `.failures`), not an exception."""
         args = ["ping", self.name]
         if family:
             args += ["--family", str(family)]
-        for node in nodes:
+        for node in [nodes] if isinstance(nodes, str) else nodes:
             args += ["--nodes", node]
         report, _ = self.topo.json(args, ok=(0, 1))
         return Ping.from_json(report)
