@@ -43,18 +43,18 @@ _topo() {
   fi
   case $verb in
     up)
-      if [ "$prev" = --name ]; then
-        :  # a lab's name: any name
+      if [ "$prev" = --name ] || [ "$prev" = --host ]; then
+        :  # a lab's name, a host of the file's: any name
       elif [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--dry-run --keep-on-failure --wait --name --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "--dry-run --keep-on-failure --wait --name --host --help" -- "$cur"))
       else
         COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur"))
       fi ;;
     plan)
-      if [ "$prev" = --name ]; then
+      if [ "$prev" = --name ] || [ "$prev" = --host ]; then
         :
       elif [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--json --name --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "--json --name --host --help" -- "$cur"))
       else
         COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur"))
       fi ;;

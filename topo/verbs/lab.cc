@@ -439,9 +439,16 @@ int build_fresh(const LoadResult& loaded, LabLock& lock, bool keep_on_failure,
     error = on_own_thread([&] { apply_plan(plan, backend, *journal, progress); });
   }
   if (!error) {
-    spdlog::info("lab {} is up: {} node{}, {} link{} in {:.3f} s", t.name, t.nodes.size(),
-                 t.nodes.size() == 1 ? "" : "s", plan.links, plan.links == 1 ? "" : "s",
-                 seconds_since(start));
+    if (t.here.empty()) {
+      spdlog::info("lab {} is up: {} node{}, {} link{} in {:.3f} s", t.name, t.nodes.size(),
+                   t.nodes.size() == 1 ? "" : "s", plan.links, plan.links == 1 ? "" : "s",
+                   seconds_since(start));
+    } else {
+      size_t here = std::count_if(t.nodes.begin(), t.nodes.end(),
+                                  [&](const Node& n) { return n.host == t.here; });
+      spdlog::info("lab {} is up on host {}: {} of its {} nodes in {:.3f} s", t.name, t.here, here,
+                   t.nodes.size(), seconds_since(start));
+    }
     return kOk;
   }
   spdlog::error("{}", describe_error(error));
