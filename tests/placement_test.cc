@@ -178,7 +178,7 @@ links: [{endpoints: [x:e0, y:e0, z:e0]}]
   ASSERT_EQ(port->vxlan->remotes.size(), 2u);
   EXPECT_EQ(port->vxlan->remotes[0].address_text(), "192.0.2.10");
   EXPECT_EQ(port->vxlan->remotes[1].address_text(), "192.0.2.12");
-  EXPECT_EQ(port->vxlan->peer, "a, c");
+  EXPECT_EQ(port->vxlan->peer, "a, c: _lan1");
 }
 
 TEST(PlacementErrors, EachMistakeAtItsPlace) {
