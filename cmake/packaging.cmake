@@ -27,6 +27,7 @@ install(DIRECTORY examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(FILES schema/topo.schema.json DESTINATION ${CMAKE_INSTALL_DATADIR}/topo)
 install(FILES completion/topo.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
   RENAME topo)
+include(${CMAKE_CURRENT_LIST_DIR}/python.cmake)
 
 # The Debian package. Its copyright and changelog files are Debian's policy (lintian checks
 # them); Depends is what dpkg-shlibdeps finds the binaries linked against, and iproute2 (the
@@ -60,6 +61,15 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "iproute2")
+# The Python package is an addition to the command, which needs no Python: python3 is
+# recommended (apt installs it unless told not to), not required, so that an image installed
+# without recommends gets no interpreter for a C++ tool. postinst and prerm make and remove the
+# modules' bytecode, as dh_python3's do.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-pytest")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+  "${CMAKE_CURRENT_SOURCE_DIR}/packaging/postinst;${CMAKE_CURRENT_SOURCE_DIR}/packaging/prerm")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)

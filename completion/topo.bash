@@ -33,7 +33,7 @@ _topo() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
       -*) ;;
-      *) case ${COMP_WORDS[i-1]} in --junit|--repeat|-w|--write|-f|--filter|-c|--count|--duration|--snaplen|--family|--nodes|--only) continue ;; esac ;;&  # option values, not LAB
+      *) case ${COMP_WORDS[i-1]} in --junit|--repeat|-w|--write|-f|--filter|-c|--count|--duration|--snaplen|--family|--nodes|--only|--name) continue ;; esac ;;&  # option values, not LAB
       *) if [ -z "$verb" ]; then verb=${COMP_WORDS[i]}; else args+=("${COMP_WORDS[i]}"); fi ;;
     esac
   done
@@ -43,19 +43,29 @@ _topo() {
   fi
   case $verb in
     up)
-      if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--dry-run --keep-on-failure --wait --help" -- "$cur"))
+      if [ "$prev" = --name ] || [ "$prev" = --host ]; then
+        :  # a lab's name, a host of the file's: any name
+      elif [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--dry-run --keep-on-failure --wait --name --host --help" -- "$cur"))
       else
         COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur"))
       fi ;;
     plan)
-      if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+      if [ "$prev" = --name ] || [ "$prev" = --host ]; then
+        :
+      elif [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--json --name --host --help" -- "$cur"))
       else
         COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur"))
       fi ;;
     validate)
-      COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur")) ;;
+      if [ "$prev" = --name ]; then
+        :
+      elif [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--name --help" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur"))
+      fi ;;
     graph)
       case $prev in
         --format) COMPREPLY=($(compgen -W "dot mermaid svg" -- "$cur")) ;;
@@ -73,13 +83,13 @@ _topo() {
         COMPREPLY=($(compgen -W "4 6" -- "$cur"))
       elif [ "$verb" = ping ] && [ "$prev" = --nodes ]; then
         [ ${#args[@]} -gt 0 ] && COMPREPLY=($(compgen -W "$(_topo_nodes "${args[0]}")" -- "$cur"))
-      elif [ "$verb" = test ] && [ "$prev" = --only ]; then
+      elif [ "$verb" = test ] && { [ "$prev" = --only ] || [ "$prev" = --name ]; }; then
         :  # a test's name: any text
       elif [[ $cur == -* ]]; then
         local options="--json --help"
         [ "$verb" = down ] && options="--force --help"
         [ "$verb" = ping ] && options="--json --family --nodes --help"
-        [ "$verb" = test ] && options="--json --only --junit --help"
+        [ "$verb" = test ] && options="--json --only --junit --name --help"
         COMPREPLY=($(compgen -W "$options" -- "$cur"))
       elif [ ${#args[@]} -eq 0 ]; then
         COMPREPLY=($(compgen -W "$(_topo_labs)" -- "$cur"))

@@ -2,8 +2,9 @@
 # deb-check.sh BUILD - the Debian package as a new user meets it, as root: lintian finds no
 # error; it holds the files `make install` places; in a clean Debian 12 root (mmdebstrap, from
 # Debian's packages) where topo was never built, `apt-get install ./topo_*.deb` works, and
-# `topo --version`, `man -w topo` and `topo validate` of an example work there; `apt-get remove`
-# leaves none of its files. The kernel tests stay on the build machine.
+# `topo --version`, `man -w topo`, `topo validate` of an example, `import topo` and the pytest
+# plugin's entry point work there; `apt-get remove` leaves none of its files (nor the Python
+# modules' bytecode). The kernel tests stay on the build machine.
 set -eu
 build=$1
 deb=$(ls -t "$build"/topo_*.deb | head -n 1)  # the newest, should several versions be there
@@ -33,12 +34,22 @@ in_root topo --version
 in_root man -w topo
 in_root man -w 5 topo.yaml
 in_root topo validate /usr/share/doc/topo/examples/triangle.yaml
+# python3 comes as the package's Recommends; the postinst compiled the modules (before any
+# import could), and the prerm removes their bytecode (checked after the removal).
+in_root sh -c 'ls /usr/lib/python3/dist-packages/topo/__pycache__/lab.*.pyc'
+in_root python3 -c 'import topo; print("import topo:", topo.__file__)'
+in_root python3 -c 'from importlib.metadata import entry_points
+plugins = {e.name: e.value for e in entry_points(group="pytest11")}
+assert plugins.get("topo") == "topo.pytest_plugin", plugins
+print("pytest11 entry point: topo =", plugins["topo"])'
 in_root dpkg -L topo | sort > "$tmp/owned.list"
 in_root apt-get remove -y -qq -o Dpkg::Use-Pty=0 topo >/dev/null
 left=""
 while read -r path; do
   [ -e "$tmp/root$path" ] && [ ! -d "$tmp/root$path" ] && left="$left $path"
 done < "$tmp/owned.list"
+python_dir=/usr/lib/python3/dist-packages/topo
+[ -e "$tmp/root$python_dir" ] && left="$left $python_dir ($(cd "$tmp/root$python_dir" && find . | tr '\n' ' '))"
 if [ -n "$left" ]; then
   echo "deb-check: apt-get remove topo left:$left" >&2
   exit 1

@@ -1,7 +1,7 @@
 #!/bin/sh
 # man.sh SRC OUTDIR VERSION - the man pages, made from docs/topology.md (their one source) by
-# pandoc: topo(1) from its sections on the command line ("Changing a running lab", "Commands"),
-# topo.yaml(5) from the rest (the file). Written gzipped (gzip -n: the same bytes every build).
+# pandoc: topo(1) from its sections on the command line ("Changing a running lab", "Commands",
+# "Python and pytest"), topo.yaml(5) from the rest (the file). Written gzipped (gzip -n: the same bytes every build).
 set -eu
 src=$1 out=$2 version=$3
 mkdir -p "$out"
@@ -11,7 +11,8 @@ trap 'rm -rf "$tmp"' EXIT
 # become the pages' sections.
 awk -v cmd="$tmp/cmd.md" -v file="$tmp/file.md" '
   NR == 1 { next }
-  /^## / { to = ($0 == "## Commands" || $0 == "## Changing a running lab") ? cmd : file }
+  /^## / { to = ($0 == "## Commands" || $0 == "## Changing a running lab" ||
+                $0 == "## Python and pytest") ? cmd : file }
   { print > (to ? to : file) }' "$src"
 page() {  # page NAME SECTION SUMMARY SYNOPSIS BODY
   {

@@ -146,6 +146,27 @@ TEST(CliOptions, PingFamilyIsFourOrSix) {
   EXPECT_EQ(five.errors, "--family: 5 is not understood: 4 (IPv4) or 6 (IPv6)\n" + kHint);
 }
 
+// --name is checked as a file's `name` is, before anything is read.
+TEST(CliOptions, ALabNameGivenIsCheckedAsTheFilesIs) {
+  for (const char* verb : {"up", "plan", "validate", "test"}) {
+    Outcome upper = topo({verb, "no-such-file.yaml", "--name", "Lab"});
+    EXPECT_EQ(upper.status, 2) << verb;
+    EXPECT_EQ(upper.errors,
+              "--name: lab name `Lab` must start with a lower-case letter or a digit\n" + kHint)
+        << verb;
+  }
+  Outcome long_name = topo({"up", "lab.yaml", "--name", std::string(33, 'a')});
+  EXPECT_EQ(long_name.status, 2);
+  EXPECT_EQ(long_name.errors, "--name: lab name `" + std::string(33, 'a') +
+                                  "` is longer than 32 characters\n" + kHint);
+  // `topo test LAB` names its lab already.
+  Outcome test = topo({"test", "no-such-lab-cli", "--name", "other"});
+  EXPECT_EQ(test.status, 2);
+  EXPECT_EQ(test.errors,
+            "error: --name goes with a FILE, and `no-such-lab-cli` is no file: a lab's name names "
+            "its lab already\n");
+}
+
 // One value per --nodes and --only: the LAB after them is LAB (here a lab that is not running:
 // the verb runs, and fails for that, or for want of root).
 TEST(CliOptions, NodesAndOnlyTakeOneValueEach) {

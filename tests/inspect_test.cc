@@ -449,6 +449,8 @@ TEST_F(Inspect, BashCompletionOffersVerbsLabsAndNodes) {
   EXPECT_EQ(complete("topo ping --family \"\"", 3), "4 6\n");
   EXPECT_EQ(complete("topo ping " + lab() + " --f", 3), "--family\n");
   EXPECT_EQ(complete("topo test " + lab() + " --o", 3), "--only\n");
+  EXPECT_EQ(complete("topo validate x --n", 3), "--name\n");
+  EXPECT_EQ(complete("topo up --name \"\"", 3), "\n") << "a lab's name: no file offered";
 }
 
 }  // namespace

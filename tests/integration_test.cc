@@ -140,6 +140,39 @@ TEST_F(Up, UnchangedFileIsANoOpAndSoIsAnEditThatChangesNothing) {
   expect_nothing_left();
 }
 
+// --name: the file brought up as this test's lab, beside the file's own, whatever the file's
+// name and prefix; the verbs that read the lab's stored copy read it as that lab.
+TEST_F(Up, ANameGivenMakesAnotherInstanceOfTheFilesLab) {
+  std::string file = write_lab(R"(name: file-own-name
+prefix: fixed-
+nodes: {a: {}, b: {}}
+links:
+  - endpoints: [a:eth1, b:eth1]
+    addresses: [10.1.0.1/30, 10.1.0.2/30]
+tests:
+  - name: a reaches b
+    ping: {from: a, to: b}
+scenarios:
+  flap: [{down: "a:eth1"}, {up: "a:eth1"}]
+)");
+  CmdResult up = topo("up " + file + " --name " + lab());
+  ASSERT_EQ(up.status, 0) << up.output;
+  EXPECT_EQ(netns_with_prefix(prefix()), (std::vector<std::string>{netns("a"), netns("b")}));
+  EXPECT_TRUE(netns_with_prefix("fixed-").empty());
+  EXPECT_FALSE(std::filesystem::exists("/run/topo/file-own-name"));
+  CmdResult stored = topo("test " + lab());
+  EXPECT_EQ(stored.status, 0) << stored.output;
+  CmdResult given = topo("test " + file + " --name " + lab());
+  EXPECT_EQ(given.status, 0) << given.output;
+  CmdResult run = topo("run " + lab() + " flap");  // and put back as the stored copy says
+  EXPECT_EQ(run.status, 0) << run.output;
+  CmdResult plan = topo("plan " + file + " --name " + lab());
+  EXPECT_EQ(plan.status, 0) << plan.output;
+  EXPECT_TRUE(contains(plan.output, "no changes")) << plan.output;
+  EXPECT_EQ(topo("down " + lab()).status, 0);
+  expect_nothing_left();
+}
+
 TEST_F(Up, DownOfALabThatIsNotRunningSaysSoAndCreatesNothing) {
   CmdResult down = topo("down " + lab());
   EXPECT_EQ(down.status, 0) << down.output;

@@ -201,6 +201,36 @@ TEST(Loader, BadNames) {
   expect_error("name: t\nprefix: ../\nnodes: {a: {}}\n", 2, 9, "prefix `../`");
 }
 
+// --name: the file read as another lab, its namespaces NAME-<node> whatever the file's prefix;
+// a running lab's stored copy is read with the name and prefix its journal has.
+TEST(Loader, ANameGivenOverTheFilesIsTheLabsWithItsOwnPrefix) {
+  LoadResult plain = load_text("lab.yaml", "name: t\nprefix: p-\nnodes: {a: {}}\n", "/labs");
+  ASSERT_TRUE(plain.diagnostics.empty()) << plain.diagnostics.render();
+  EXPECT_EQ(plain.topology.netns_of("a"), "p-a");
+  LoadResult named = load_text("lab.yaml", "name: t\nprefix: p-\nnodes: {a: {}}\n", "/labs",
+                               Disk::read, {"t-gw0-1", std::nullopt});
+  ASSERT_TRUE(named.diagnostics.empty()) << named.diagnostics.render();
+  EXPECT_EQ(named.topology.name, "t-gw0-1");
+  EXPECT_EQ(named.topology.netns_of("a"), "t-gw0-1-a");
+  LoadResult stored = load_text("lab.yaml", "name: t\nprefix: p-\nnodes: {a: {}}\n", "/labs",
+                                Disk::read, {"t-gw0-1", "p-"});
+  EXPECT_EQ(stored.topology.netns_of("a"), "p-a");
+  // The file's own name is not needed then, nor checked: it is not the lab's.
+  LoadResult nameless =
+      load_text("lab.yaml", "nodes: {a: {}}\n", "/labs", Disk::read, {"x", std::nullopt});
+  EXPECT_TRUE(nameless.diagnostics.empty()) << nameless.diagnostics.render();
+  LoadResult bad_own =
+      load_text("lab.yaml", "name: Bad\nnodes: {a: {}}\n", "/labs", Disk::read, {"x", {}});
+  EXPECT_TRUE(bad_own.diagnostics.empty()) << bad_own.diagnostics.render();
+  // {{lab}} in a node's files is the lab's name.
+  LoadResult templated =
+      load_text("lab.yaml", "name: t\nnodes: {a: {files: {f: \"{{lab}} {{netns}}\"}}}\n", "/labs",
+                Disk::read, {"x", std::nullopt});
+  ASSERT_TRUE(templated.diagnostics.empty()) << templated.diagnostics.render();
+  ASSERT_EQ(templated.topology.nodes[0].files.size(), 1u);
+  EXPECT_EQ(templated.topology.nodes[0].files[0].content, "x x-a");
+}
+
 TEST(Loader, BadEndpoints) {
   std::string base = std::string(kTwoNodes) + "links:\n";
   expect_error(base + "  - endpoints: [a:e, c:e]\n", 6, 22, "unknown node `c`");

@@ -71,17 +71,12 @@ void read_addressing(loader::Reader& in, const YAML::Node& a, Addressing& out) {
   }
 }
 
-// The top level, then each section in the model's order.
-void read_file(loader::Reader& in, const YAML::Node& root, Topology& t) {
-  if (!root.IsMap()) {
-    in.error(pos_of(root), "a topology file is a mapping with at least `name` and `nodes`");
-    return;
-  }
-  in.check_keys(root, kTopKeys, "the top level");
+// `name` and `prefix`: the file's, or those `naming` gives over them.
+void read_name(loader::Reader& in, const YAML::Node& root, Topology& t, const Naming& naming) {
   if (auto n = root["name"]) {
     t.name = in.scalar(n, "name");
     if (n.IsScalar()) t.name_pos = pos_of(n);
-  } else {
+  } else if (naming.name.empty()) {
     in.error(pos_of(root), "missing `name`: every lab needs a name");
   }
   if (auto n = root["prefix"]) {
@@ -90,6 +85,22 @@ void read_file(loader::Reader& in, const YAML::Node& root, Topology& t) {
   } else {
     t.prefix = t.name + "-";
   }
+  if (naming.name.empty()) return;
+  // Not the file's: checked where it was given, and no place in the file to point at.
+  t.name = naming.name;
+  t.name_pos = {};
+  t.prefix = naming.prefix.value_or(t.name + "-");
+  t.prefix_pos = {};
+}
+
+// The top level, then each section in the model's order.
+void read_file(loader::Reader& in, const YAML::Node& root, Topology& t, const Naming& naming) {
+  if (!root.IsMap()) {
+    in.error(pos_of(root), "a topology file is a mapping with at least `name` and `nodes`");
+    return;
+  }
+  in.check_keys(root, kTopKeys, "the top level");
+  read_name(in, root, t, naming);
   if (auto h = root["hosts"]) loader::read_hosts(in, h, t);
   if (auto a = root["addressing"]) read_addressing(in, a, t.addressing);
   YAML::Node defaults = loader::read_defaults(in, root["defaults"]);
@@ -175,8 +186,8 @@ void syntax_error(const std::string& text, const YAML::ParserException& e, Diagn
 
 }  // namespace
 
-LoadResult load_text(const std::string& label, std::string text, const std::string& dir,
-                     Disk disk) {
+LoadResult load_text(const std::string& label, std::string text, const std::string& dir, Disk disk,
+                     const Naming& naming) {
   LoadResult r{Topology{}, Diagnostics(label, text), std::move(text)};
   r.topology.file = label;
   r.topology.dir = dir;
@@ -200,7 +211,7 @@ LoadResult load_text(const std::string& label, std::string text, const std::stri
   try {
     apply_merge_keys(root, r.diagnostics);
     loader::Reader in(r.diagnostics);
-    read_file(in, root, r.topology);
+    read_file(in, root, r.topology, naming);
   } catch (const YAML::Exception& e) {
     r.diagnostics.error({e.mark.line + 1, e.mark.column + 1}, e.msg);
   }
@@ -215,7 +226,7 @@ LoadResult load_text(const std::string& label, std::string text, const std::stri
   return r;
 }
 
-LoadResult load_file(const std::string& path) {
+LoadResult load_file(const std::string& path, const Naming& naming) {
   std::string text;
   std::string dir;
   std::error_code ec;
@@ -245,7 +256,7 @@ LoadResult load_file(const std::string& path) {
     }
     dir = std::filesystem::path(absolute).parent_path().string();
   }
-  return load_text(path == "-" ? "<stdin>" : path, std::move(text), dir);
+  return load_text(path == "-" ? "<stdin>" : path, std::move(text), dir, Disk::read, naming);
 }
 
 }  // namespace topo

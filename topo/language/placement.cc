@@ -81,12 +81,7 @@ class Placer {
     for (const Host& h : t_.hosts) names.push_back(h.name);
     for (Node& n : t_.nodes) {
       if (n.host.empty()) {
-        if (t_.hosts.size() == 1) n.host = t_.hosts[0].name;
-        if (t_.hosts.size() > 1)
-          d_.error(n.pos, fmt::format("node `{}` has no `host`: with several hosts, each node "
-                                      "says which it is on (or `defaults: {{host: NAME}}` "
-                                      "does)",
-                                      n.name));
+        if (!t_.hosts.empty()) n.host = t_.hosts[0].name;
       } else if (t_.hosts.empty()) {
         d_.error(n.host_pos, fmt::format("node `{}` is on host `{}`, but the file has no "
                                          "`hosts` to say where that is",

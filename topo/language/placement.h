@@ -29,7 +29,7 @@ int vxlan_mtu(const Host& a, const Host& b);
 // ("r1:eth1|r2:eth1"); 0 becomes 1.
 uint32_t derived_vni(const std::string& lab, const std::string& link_id);
 
-// Checks `hosts` and every `host:` against it; gives a one-host file's nodes that host; gives
+// Checks `hosts` and every `host:` against it; gives a node without one the first host; gives
 // each link without `vni` its derived one, the next free number on a collision (in file
 // order); checks what links between hosts need (one underlay family and port, an MTU that
 // fits, no `host:` end). One diagnostic per broken rule.

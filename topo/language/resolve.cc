@@ -297,7 +297,7 @@ class Resolver {
     port.mtu = link_mtu(l);
     std::vector<std::string> names;
     for (const Host* h : far) names.push_back(h->name);
-    port.vxlan = tunnel(l, far, fmt::format("{}", fmt::join(names, ", ")));
+    port.vxlan = tunnel(l, far, fmt::format("{}: {}", fmt::join(names, ", "), lan.name));
   }
 };
 

@@ -77,7 +77,7 @@ struct BuiltVxlan {
   std::vector<nl::IpPrefix>
       remotes;  // the other hosts': one for a link; a LAN's, each with members
   int port = kVxlanPort;
-  std::string peer;  // what is at the far side, for people: "b: r2:eth1", or "b, c" for a LAN
+  std::string peer;  // what is at the far side, for people: "b: r2:eth1", or "b, c: _core" for a LAN
   bool operator==(const BuiltVxlan&) const = default;
 };
 

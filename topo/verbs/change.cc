@@ -147,8 +147,9 @@ std::string host_part(const std::string& host) {
 
 }  // namespace
 
-int cmd_plan(const std::string& file, bool as_json, const std::string& host) {
-  auto loaded = load_checked(file);
+int cmd_plan(const std::string& file, bool as_json, const std::string& name,
+             const std::string& host) {
+  auto loaded = load_checked(file, name);
   if (!loaded) return kInvalid;
   choose_host(loaded->topology, host);
   return plan_loaded(*loaded, as_json);

@@ -34,11 +34,12 @@ Running running_lab(const std::string& lab_or_file, const std::string& verb) {
 }
 
 // Read whole and closed (close-on-exec besides): the tests' commands inherit nothing of it.
+// Read as the lab it is (a lab brought up with --name has a name its file does not say).
 LoadResult stored_file(const std::string& lab, const JournalState& state) {
   std::optional<std::string> text = read_file(LabPaths::of(kRunDir, lab).topology);
   std::string file = state.header.file;
-  LoadResult loaded =
-      load_text(file, text.value_or(""), std::filesystem::path(file).parent_path(), Disk::skip);
+  LoadResult loaded = load_text(file, text.value_or(""), std::filesystem::path(file).parent_path(),
+                                Disk::skip, {state.header.lab, state.header.prefix});
   if (!text || !loaded.diagnostics.empty())
     throw std::runtime_error(fmt::format(
         "lab {} has no readable copy of its file: run `topo down {}` and `up` again", lab, lab));

@@ -112,6 +112,16 @@ std::shared_ptr<Args> args_of(Verbs& verbs, CLI::App* cmd, std::function<int(con
   return args;
 }
 
+// --name NAME: a FILE read as lab NAME, its namespaces NAME-<node>, instead of the file's `name`
+// (another instance of the same lab beside it); checked as the file's `name` is.
+CLI::Option* add_name(CLI::App* cmd, std::string& name) {
+  return cmd
+      ->add_option("--name", name,
+                   "The lab's name instead of the file's `name` (its namespaces NAME-<node>)")
+      ->type_name("NAME")
+      ->check(CLI::Validator([](std::string& text) { return lab_name_problem(text); }, ""));
+}
+
 // One positional LAB, required unless `optional`.
 CLI::Option* add_lab(CLI::App* cmd, std::string& lab, bool optional = false) {
   CLI::Option* option = cmd->add_option("LAB", lab, "Lab name, or the lab's topology file");
@@ -123,6 +133,7 @@ void add_lab_verbs(CLI::App& app, Verbs& verbs) {
   CLI::App* up = app.add_subcommand("up", "Build the lab a topology file describes");
   auto u = args_of<UpOptions>(verbs, up, cmd_up);
   up->add_option("FILE", u->file, "Topology file (- for standard input)")->required();
+  add_name(up, u->name);
   up->add_flag("--dry-run", u->dry_run, "The same as `topo plan FILE`");
   up->add_flag("--keep-on-failure", u->keep_on_failure,
                "On failure, keep what was created (for a look) instead of rolling back");
@@ -133,15 +144,16 @@ void add_lab_verbs(CLI::App& app, Verbs& verbs) {
                  "underlay address this machine has)");
 
   struct PlanArgs {
-    std::string file;
+    std::string file, name;
     bool json = false;
     std::string host;
   };
   CLI::App* plan = app.add_subcommand(
       "plan", "Show what up would change (exit status 3 when something would); create nothing");
-  auto p = args_of<PlanArgs>(verbs, plan,
-                             [](const PlanArgs& a) { return cmd_plan(a.file, a.json, a.host); });
+  auto p = args_of<PlanArgs>(
+      verbs, plan, [](const PlanArgs& a) { return cmd_plan(a.file, a.json, a.name, a.host); });
   plan->add_option("FILE", p->file, "Topology file (- for standard input)")->required();
+  add_name(plan, p->name);
   plan->add_flag("--json", p->json, "As JSON on standard output");
   plan->add_option("--host", p->host,
                    "Of a lab spread over hosts, this host's part (default: the host whose "
@@ -158,9 +170,14 @@ void add_lab_verbs(CLI::App& app, Verbs& verbs) {
   down->add_flag("--force", d->force,
                  "Also with a damaged journal: remove what its readable records name");
 
+  struct ValidateArgs {
+    std::string file, name;
+  };
   CLI::App* validate = app.add_subcommand("validate", "Check a topology file; create nothing");
-  auto v = args_of<std::string>(verbs, validate, cmd_validate);
-  validate->add_option("FILE", *v, "Topology file (- for standard input)")->required();
+  auto v = args_of<ValidateArgs>(
+      verbs, validate, [](const ValidateArgs& a) { return cmd_validate(a.file, a.name); });
+  validate->add_option("FILE", v->file, "Topology file (- for standard input)")->required();
+  add_name(validate, v->name);
 }
 
 // status, ping, test: looking at a running lab, with --json; ping with a family and nodes,
@@ -204,6 +221,7 @@ void add_look_verbs(CLI::App& app, Verbs& verbs) {
   test->add_option("--only", t->only, "Run only this test: its name or a glob pattern (repeatable)")
       ->type_name("NAME")
       ->allow_extra_args(false);
+  add_name(test, t->name);
   test->add_option("--junit", t->junit, "Also write a JUnit XML report to FILE (replacing it)")
       ->type_name("FILE")
       ->check(not_stdout());

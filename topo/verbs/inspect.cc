@@ -186,8 +186,12 @@ int cmd_test(const TestOptions& options) {
   // A file: its tests, against the running lab of its name.
   std::optional<LoadResult> given;
   if (names_a_file(options.lab)) {
-    given = load_checked(options.lab);
+    given = load_checked(options.lab, options.name);
     if (!given) return kInvalid;
+  } else if (!options.name.empty()) {
+    throw InvalidInput(fmt::format(
+        "--name goes with a FILE, and `{}` is no file: a lab's name names its lab already",
+        options.lab));
   }
   Running r = running_lab(given ? given->topology.name : options.lab, "test");
   LoadResult loaded = given ? std::move(*given) : stored_file(r.lab, r.state);

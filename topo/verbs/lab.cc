@@ -55,8 +55,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 // Loads and checks a file; prints its diagnostics when there are any.
-std::optional<LoadResult> load_checked(const std::string& file) {
-  LoadResult r = load_file(file);
+std::optional<LoadResult> load_checked(const std::string& file, const std::string& name) {
+  LoadResult r = load_file(file, {name, std::nullopt});
   if (r.diagnostics.empty()) return r;
   std::fputs(r.diagnostics.render().c_str(), stderr);
   error_outcome("{}: {} error{}; nothing was created",
@@ -262,8 +262,8 @@ int cmd_exec(const std::string& lab_or_file, const std::string& node,
   return exec_in_node(*name, node, command);
 }
 
-int cmd_validate(const std::string& file) {
-  auto loaded = load_checked(file);
+int cmd_validate(const std::string& file, const std::string& name) {
+  auto loaded = load_checked(file, name);
   if (!loaded) return kInvalid;
   const Topology& t = loaded->topology;
   fmt::print("{}: ok: lab {}, {} node{}, {} link{}\n", t.file, t.name, t.nodes.size(),
@@ -439,9 +439,16 @@ int build_fresh(const LoadResult& loaded, LabLock& lock, bool keep_on_failure,
     error = on_own_thread([&] { apply_plan(plan, backend, *journal, progress); });
   }
   if (!error) {
-    spdlog::info("lab {} is up: {} node{}, {} link{} in {:.3f} s", t.name, t.nodes.size(),
-                 t.nodes.size() == 1 ? "" : "s", plan.links, plan.links == 1 ? "" : "s",
-                 seconds_since(start));
+    if (t.here.empty()) {
+      spdlog::info("lab {} is up: {} node{}, {} link{} in {:.3f} s", t.name, t.nodes.size(),
+                   t.nodes.size() == 1 ? "" : "s", plan.links, plan.links == 1 ? "" : "s",
+                   seconds_since(start));
+    } else {
+      size_t here = std::count_if(t.nodes.begin(), t.nodes.end(),
+                                  [&](const Node& n) { return n.host == t.here; });
+      spdlog::info("lab {} is up on host {}: {} of its {} nodes in {:.3f} s", t.name, t.here, here,
+                   t.nodes.size(), seconds_since(start));
+    }
     return kOk;
   }
   spdlog::error("{}", describe_error(error));
@@ -453,7 +460,7 @@ int build_fresh(const LoadResult& loaded, LabLock& lock, bool keep_on_failure,
 
 int cmd_up(const UpOptions& options) {
   auto start = std::chrono::steady_clock::now();
-  auto loaded = load_checked(options.file);
+  auto loaded = load_checked(options.file, options.name);
   if (!loaded) return kInvalid;
   choose_host(loaded->topology, options.host);
   const Topology& t = loaded->topology;

@@ -22,6 +22,7 @@ struct Reported {
 
 struct UpOptions {
   std::string file;
+  std::string name;  // --name: the lab's name instead of the file's (empty: the file's)
   bool dry_run = false;
   bool keep_on_failure = false;
   bool wait = false;  // wait for the `ready` tests (every test when the file has no `ready`)
@@ -48,10 +49,14 @@ int cmd_up(const UpOptions& options);
 // What `up` would do, creating nothing: on a lab that is not running, its actions; on a running
 // one, the changes (+ added, - removed, ~ changed, ! drift put back). Exit status 0 when
 // nothing would change, 3 when something would.
-int cmd_plan(const std::string& file, bool as_json, const std::string& host = "");
+// `name` (--name): the lab's name instead of the file's `name`, as for cmd_validate and up.
+// `host` (--host): of a lab spread over hosts, this host's part (see choose_host).
+int cmd_plan(const std::string& file, bool as_json, const std::string& name = "",
+             const std::string& host = "");
 // Removes what the lab's journal lists. `force`: a damaged journal too (its readable records).
 int cmd_down(const std::string& lab_or_file, bool force = false);
-int cmd_validate(const std::string& file);
+// `name` (--name): the file read as lab `name`, its namespaces NAME-<node> (empty: the file's).
+int cmd_validate(const std::string& file, const std::string& name = "");
 
 // Draws a lab from its file: format dot, mermaid or svg (through Graphviz's dot); to `out`, or
 // standard output when it is empty.
@@ -69,7 +74,8 @@ struct PingOptions {
 int cmd_ping(const PingOptions& options);
 
 struct TestOptions {
-  std::string lab;  // a lab's name (its tests as `up` stored them) or a file (the file's tests)
+  std::string lab;   // a lab's name (its tests as `up` stored them) or a file (the file's tests)
+  std::string name;  // with a file: the running lab's name, when not the file's (--name)
   std::vector<std::string> only;  // test names or glob patterns; none: every test
   bool json = false;
   std::string junit;  // also a JUnit XML report there

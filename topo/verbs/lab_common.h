@@ -30,8 +30,9 @@ inline constexpr int kOk = 0, kFailed = 1, kInvalid = 2, kChanges = 3;
 // Logs MESSAGE as an error ("error: MESSAGE"); returns `status`.
 int fail(int status, const std::string& message);
 double seconds_since(std::chrono::steady_clock::time_point start);
-// Loads and checks a file; prints its diagnostics when there are any.
-std::optional<LoadResult> load_checked(const std::string& file);
+// Loads and checks a file, as lab `name` when one is given (--name); prints its diagnostics
+// when there are any.
+std::optional<LoadResult> load_checked(const std::string& file, const std::string& name = "");
 // Of a lab spread over `hosts`, the part this run builds (Topology::here): `flag` (--host), else
 // the host whose underlay address this machine has; throws InvalidInput when neither says.
 void choose_host(Topology& t, const std::string& flag);

@@ -28,7 +28,7 @@ std::string since_text(int64_t t) {
 }
 
 // "node:iface" -> its peer "node:iface", both ways, from the journal's veths; a VXLAN end's
-// is on another host: "b: r2:eth1" (a LAN's port: its hosts, "b, c").
+// is on another host: "b: r2:eth1" (a LAN's port: its hosts and the LAN, "b, c: _core").
 std::map<std::string, std::string> peers(const JournalState& s) {
   std::map<std::string, std::string> out;
   for (const JournalVeth& v : s.veths) {
@@ -112,7 +112,8 @@ json interfaces_status(const JournalState& s, const JournalNetns& n, const Peers
   for (const auto& [end, peer] : peer_of) {
     std::optional<End> e = End::parse(end);
     if (e && e->node == n.node && std::find(seen.begin(), seen.end(), e->iface) == seen.end())
-      drift.push_back(fmt::format("interface {} (link to {}) is gone", end, peer));
+      drift.push_back(fmt::format("interface {} ({} to {}) is gone", end,
+                                  peer.find(": ") == std::string::npos ? "veth" : "tunnel", peer));
   }
   return ifaces;
 }
