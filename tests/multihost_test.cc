@@ -400,6 +400,21 @@ TEST_F(MultiHost, FullSizedPacketsCrossEveryCrossHostLinkAndOneByteMoreDoesNot) 
                          nullptr, false);
     return j.is_array() && !j.empty() ? j[0] : json();
   };
+  // status on each host: its own nodes, a tunnel's peer as `host: node:iface`, no drift.
+  for (std::string h : {"a", "b"}) {
+    auto [status, j] = topo_json_on(h, "status " + lab() + " --json");
+    EXPECT_EQ(status, 0) << j.dump();
+    EXPECT_EQ(j.value("host", ""), h);
+    EXPECT_EQ(j["drift"], json::array()) << h << ": " << j["drift"].dump();
+    for (const json& n : j["nodes"]) {
+      EXPECT_EQ(kTwoHosts.count(n["name"]) ? kTwoHosts.at(n["name"]) : h, h) << n["name"];
+      for (const json& i : n["interfaces"]) {
+        if (n["name"] == "r1" && i["name"] == "eth1") {
+          EXPECT_EQ(i["peer"], "b: r2:eth1");
+        }
+      }
+    }
+  }
   std::set<int64_t> vnis;
   for (const Crossing& c : crossings) {
     SCOPED_TRACE(c.node + ":" + c.iface + " -> " + c.peer_node + ":" + c.peer_iface);
