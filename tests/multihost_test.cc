@@ -157,8 +157,9 @@ class MultiHost : public ::testing::Test {
   CmdResult on(const std::string& host, const std::string& command) {
     return run(simhosts("exec " + tag_ + " " + host + " sh -c " + testing::quoted(command)));
   }
-  CmdResult topo_on(const std::string& host, const std::string& args) {
-    return on(host, std::string(TOPO_BINARY) + " " + args);
+  // topo in a host; `env`: VAR=VALUE words before it.
+  CmdResult topo_on(const std::string& host, const std::string& args, const std::string& env = "") {
+    return on(host, (env.empty() ? "" : env + " ") + std::string(TOPO_BINARY) + " " + args);
   }
   // topo's standard output as JSON (its standard error dropped) and its exit status.
   std::pair<int, json> topo_json_on(const std::string& host, const std::string& args) {
@@ -600,50 +601,71 @@ TEST_F(MultiHost, MistakesOfHostsAreShownWhereTheFileHasThem) {
   }
 }
 
+// The lab of split_lab(kTwoHosts) with an `ssh:` entry for each host (a's too).
+std::string with_ssh(std::string text) {
+  for (const char* address : {"192.0.2.10", "192.0.2.11"}) {
+    std::string plain = fmt::format("{{underlay: {}}}", address);
+    text.replace(text.find(plain), plain.size(),
+                 fmt::format("{{underlay: {0}, ssh: root@{0}}}", address));
+  }
+  return text;
+}
+
+// Whether some line of `output` starts with `prefix`.
+bool has_line_starting(const std::string& output, const std::string& prefix) {
+  return output.rfind(prefix, 0) == 0 || contains(output, "\n" + prefix);
+}
+
 // `topo up FILE --all-hosts` run on host a: ssh to every host with an `ssh:` entry (a itself
-// too), each running `topo up - --host NAME` with the file on stdin, output prefixed with the
-// host's name; `topo down LAB --all-hosts` likewise. sshd runs in each simulated host.
+// too), each running `topo up - --host NAME` with the file on stdin, each line of its output
+// prefixed `[NAME] `; `topo down LAB --all-hosts` likewise. sshd runs in each simulated host;
+// ssh finds its key and options in the host's /etc/ssh/ssh_config.d, as a user's would.
 TEST_F(MultiHost, AllHostsBringsEveryPartUpAndDownOverSsh) {
   ASSERT_NO_FATAL_FAILURE(make_hosts(2));
   CmdResult sshd = run(simhosts("sshd " + tag()));
   ASSERT_EQ(sshd.status, 0) << sshd.output;
-  std::string text = split_lab(kTwoHosts);
-  text.replace(text.find("{underlay: 192.0.2.10}"), 22,
-               "{underlay: 192.0.2.10, ssh: root@192.0.2.10}");
-  text.replace(text.find("{underlay: 192.0.2.11}"), 22,
-               "{underlay: 192.0.2.11, ssh: root@192.0.2.11}");
-  std::string file = write_lab(text);
+  std::string file = write_lab(with_ssh(split_lab(kTwoHosts)));
   CmdResult up = topo_on("a", "up " + testing::quoted(file) + " --all-hosts");
   ASSERT_EQ(up.status, 0) << up.output;
-  EXPECT_TRUE(contains(up.output, "a: ")) << up.output;
-  EXPECT_TRUE(contains(up.output, "b: ")) << up.output;
+  EXPECT_TRUE(has_line_starting(up.output, "[a] ")) << up.output;
+  EXPECT_TRUE(has_line_starting(up.output, "[b] ")) << up.output;
   EXPECT_EQ(lab_netns_on("a"), sorted({netns("h1"), netns("r1"), netns("r3"), netns("_core")}));
   EXPECT_EQ(lab_netns_on("b"), sorted({netns("h2"), netns("h3"), netns("r2"), netns("_core")}));
   // Across the hosts: h1 (a) to h3 (b) through r1, the LAN, r3 (a) and r3's link to h3 (b).
   CmdResult ping = on("a", "ip netns exec " + netns("h1") + " ping -c1 -W2 10.1.3.2");
   EXPECT_EQ(ping.status, 0) << ping.output;
+  // Each host's tests pass on its own part.
+  for (std::string h : {"a", "b"}) {
+    CmdResult test = topo_on(h, "test " + lab());
+    EXPECT_EQ(test.status, 0) << h << ": " << test.output;
+  }
   CmdResult down = topo_on("a", "down " + lab() + " --all-hosts");
   EXPECT_EQ(down.status, 0) << down.output;
+  EXPECT_TRUE(has_line_starting(down.output, "[b] ")) << down.output;
   expect_nothing_left();
 }
 
 // One host failing fails `--all-hosts`, which takes down what the others built: b has a
-// namespace under one of its nodes' names already, so its `up` refuses.
+// namespace under one of its nodes' names already, so its `up` refuses. ssh is TOPO_SSH here, a
+// script that notes its arguments and runs ssh with the harness's config.
 TEST_F(MultiHost, AllHostsTakesEverythingDownWhenOneHostFails) {
   ASSERT_NO_FATAL_FAILURE(make_hosts(2));
   CmdResult sshd = run(simhosts("sshd " + tag()));
   ASSERT_EQ(sshd.status, 0) << sshd.output;
-  std::string text = split_lab(kTwoHosts);
-  text.replace(text.find("{underlay: 192.0.2.10}"), 22,
-               "{underlay: 192.0.2.10, ssh: root@192.0.2.10}");
-  text.replace(text.find("{underlay: 192.0.2.11}"), 22,
-               "{underlay: 192.0.2.11, ssh: root@192.0.2.11}");
-  std::string file = write_lab(text);
+  std::string config = sshd.output.substr(0, sshd.output.find('\n'));
+  std::string ssh = dir() + "/ssh", calls = dir() + "/ssh.calls";
+  std::ofstream(ssh) << "#!/bin/sh\necho \"$*\" >>" << calls << "\nexec ssh -F " << config
+                     << " \"$@\"\n";
+  chmod(ssh.c_str(), 0755);
+  std::string file = write_lab(with_ssh(split_lab(kTwoHosts)));
   ASSERT_EQ(on("b", "ip netns add " + netns("h2")).status, 0);
-  CmdResult up = topo_on("a", "up " + testing::quoted(file) + " --all-hosts");
+  CmdResult up = topo_on("a", "up " + testing::quoted(file) + " --all-hosts", "TOPO_SSH=" + ssh);
   EXPECT_EQ(up.status, 1) << up.output;
-  EXPECT_TRUE(contains(up.output, "b: ")) << up.output;
+  EXPECT_TRUE(has_line_starting(up.output, "[b] ")) << up.output;
   EXPECT_TRUE(contains(up.output, netns("h2"))) << up.output;
+  EXPECT_TRUE(contains(file_text(calls), "root@192.0.2.11")) << file_text(calls);
+  EXPECT_TRUE(contains(file_text(calls), "--host b")) << file_text(calls);
+  EXPECT_EQ(lab_netns_on("a"), std::vector<std::string>{});
   EXPECT_EQ(lab_netns_on("b"), std::vector<std::string>{netns("h2")});
   EXPECT_EQ(on("b", "ip netns delete " + netns("h2")).status, 0);
   expect_nothing_left();
