@@ -32,6 +32,8 @@ int fail(int status, const std::string& message);
 double seconds_since(std::chrono::steady_clock::time_point start);
 // Loads and checks a file; prints its diagnostics when there are any.
 std::optional<LoadResult> load_checked(const std::string& file);
+// The addresses of this machine's interfaces (of the network namespace topo runs in).
+std::vector<nl::IpPrefix> local_addresses();
 // Of a lab spread over `hosts`, the part this run builds (Topology::here): `flag` (--host), else
 // the host whose underlay address this machine has; throws InvalidInput when neither says.
 void choose_host(Topology& t, const std::string& flag);
