@@ -346,11 +346,17 @@ int cmd_up_all_hosts(const UpOptions& options) {
   // A failed `up` rolled its own host back; down there too, for one that did not get to.
   spdlog::info("taking lab {} down on every host", t.name);
   std::vector<std::string> left = down_everywhere(t, loaded->text, false);
-  if (left.empty())
+  if (left.empty()) {
     error_outcome("rolled back: lab {} is down on every host", t.name);
-  else
-    error_outcome("lab {} is not down on {}: run `topo down {} --all-hosts` again", t.name,
-                  names(left), t.name);
+    return kFailed;
+  }
+  std::vector<std::string> down;
+  for (const std::string& h : all)
+    if (std::find(left.begin(), left.end(), h) == left.end()) down.push_back(h);
+  error_outcome(
+      "rolled back on {}; down failed on {} too (its lines above say why): `topo down "
+      "{} --all-hosts` again once it can run",
+      down.empty() ? "no host" : names(down), names(left), t.name);
   return kFailed;
 }
 
