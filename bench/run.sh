@@ -5,12 +5,18 @@
 # As root. SIZES="10 100 1000 10000", REPEAT=3 (the best of so many runs each, for sizes up to
 # 1000: the kernel destroys namespaces in the background, and a run that follows another's
 # teardown pays for it) and EXEC_RUNS=200 by default.
+# Then a chain of SPLIT_NODES (default 2000; 0 skips it) split in halves over two simulated hosts
+# (tests/simhosts.sh; one cross-host link, a VXLAN pair, in the middle), each host's `up --host`
+# and then `down` run at once, against the same chain on one simulated host.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 topo=$(pwd)/${TOPO:-build/topo}
 floor=${FLOOR:-$(pwd)/../shared/bench/floor.sh}
 sizes=${SIZES:-"10 100 1000 10000"}
 exec_runs=${EXEC_RUNS:-200}
+split_nodes=${SPLIT_NODES:-2000}
+simhosts=$(pwd)/tests/simhosts.sh
+simtag=bench-mh$$
 repeat=${REPEAT:-3}
 # The floor keeps two descriptors per namespace: 10,000 nodes need more than the usual limit.
 ulimit -Hn 1048576 2>/dev/null || true
@@ -25,6 +31,7 @@ cleanup_floor() {
 cleanup() {
   "$topo" -q down bench-topo >/dev/null 2>&1 || true
   "$topo" -q down bench-exec >/dev/null 2>&1 || true
+  "$simhosts" destroy "$simtag" >/dev/null 2>&1 || true
   for f in /run/netns/bfl* /run/netns/bip*; do
     [ -e "$f" ] && echo "netns del ${f#/run/netns/}"
   done | ip -force -batch - 2>/dev/null || true
@@ -137,3 +144,49 @@ for n in $sizes; do
 done
 
 printf '%s\n' "$exec_line"
+
+# The chain split over two simulated hosts against the same chain on one: each in the same
+# harness (a host's own /run, /etc and cgroup), the halves built and removed at the same time,
+# as `up --all-hosts` does; the best of REPEAT runs.
+if ((split_nodes > 0)); then
+  half=$((split_nodes / 2))
+  "$topo" generate linear "$split_nodes" --name bench-split >"$work/one.yaml"
+  # The same file with two hosts: n1..nHALF on a, the rest on b.
+  awk -v half="$half" '
+    /^nodes:$/ { print "hosts:\n  a: {underlay: 192.0.2.10}\n  b: {underlay: 192.0.2.11}"; print; next }
+    /^  n[0-9]+: \{kind: [a-z]+\}$/ {
+      n = substr($1, 2) + 0
+      sub(/\}$/, ", host: " (n <= half ? "a" : "b") "}")
+    }
+    { print }' "$work/one.yaml" >"$work/split.yaml"
+  TOPO=$topo "$simhosts" create "$simtag" 2
+  in_host() { "$simhosts" exec "$simtag" "$@"; }
+  o_up="" o_down="" s_up="" s_down=""
+  for ((r = 0; r < repeat; r++)); do
+    t0=$(now)
+    in_host a topo -q up "$work/one.yaml"
+    t1=$(now)
+    in_host a topo -q down bench-split
+    t2=$(now)
+    o_up=$(min "$o_up" "$(elapsed "$t0" "$t1")") o_down=$(min "$o_down" "$(elapsed "$t1" "$t2")")
+    t0=$(now)
+    in_host a topo -q up "$work/split.yaml" --host a &
+    a_pid=$!
+    in_host b topo -q up "$work/split.yaml" --host b
+    wait "$a_pid"
+    t1=$(now)
+    in_host a topo -q down bench-split &
+    a_pid=$!
+    in_host b topo -q down bench-split
+    wait "$a_pid"
+    t2=$(now)
+    s_up=$(min "$s_up" "$(elapsed "$t0" "$t1")") s_down=$(min "$s_down" "$(elapsed "$t1" "$t2")")
+  done
+  "$simhosts" destroy "$simtag"
+  printf '\nchain of %s split over two simulated hosts (best of %s, %s cores):\n' "$split_nodes" \
+    "$repeat" "$(nproc)"
+  printf '  %-26s up %7.3f s   down %7.3f s\n' "one host" "$o_up" "$o_down" \
+    "two hosts, halves at once" "$s_up" "$s_down"
+  printf '  %-26s up %7.2fx     down %7.2fx\n' "two / one" "$(ratio "$s_up" "$o_up")" \
+    "$(ratio "$s_down" "$o_down")"
+fi

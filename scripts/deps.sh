@@ -5,7 +5,7 @@ pkgs="cmake make g++ pkg-config libyaml-cpp-dev libnl-3-dev libnl-route-3-dev li
 libfmt-dev libgtest-dev libcli11-dev nlohmann-json3-dev libpugixml-dev iproute2 iputils-ping util-linux time bc
 python3-jsonschema python3-yaml clang libclang-rt-14-dev frr bird2 graphviz iperf3 e2fsprogs
 pandoc dpkg-dev lintian mmdebstrap man-db libpcap-dev tshark tcpdump python3 python3-pytest
-python3-pytest-xdist"
+python3-pytest-xdist openssh-server openssh-client"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -65,9 +65,6 @@ std::optional<LoadResult> load_checked(const std::string& file, const std::strin
   return std::nullopt;
 }
 
-namespace {
-
-// The addresses of this machine's interfaces (of the network namespace topo runs in).
 std::vector<nl::IpPrefix> local_addresses() {
   std::vector<nl::IpPrefix> out;
   ifaddrs* list = nullptr;
@@ -86,8 +83,6 @@ std::vector<nl::IpPrefix> local_addresses() {
   freeifaddrs(list);
   return out;
 }
-
-}  // namespace
 
 void choose_host(Topology& t, const std::string& flag) {
   std::vector<std::string> names;
