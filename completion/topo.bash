@@ -27,13 +27,13 @@ _topo() {
   local cur prev verb i
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
-  local verbs="up plan down validate exec status ping test graph impair link node run capture"
+  local verbs="up plan down validate exec status ping test graph impair link node run capture k8s"
   verb=""
   local args=()
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
       -*) ;;
-      *) case ${COMP_WORDS[i-1]} in --junit|--repeat|-w|--write|-f|--filter|-c|--count|--duration|--snaplen|--family|--nodes|--only|--name) continue ;; esac ;;&  # option values, not LAB
+      *) case ${COMP_WORDS[i-1]} in --junit|--repeat|-w|--write|-f|--filter|-c|--count|--duration|--snaplen|--family|--nodes|--only|--name|--host|--image|--namespace) continue ;; esac ;;&  # option values, not LAB
       *) if [ -z "$verb" ]; then verb=${COMP_WORDS[i]}; else args+=("${COMP_WORDS[i]}"); fi ;;
     esac
   done
@@ -46,7 +46,7 @@ _topo() {
       if [ "$prev" = --name ] || [ "$prev" = --host ]; then
         :  # a lab's name, a host of the file's: any name
       elif [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--dry-run --keep-on-failure --wait --name --host --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "--dry-run --keep-on-failure --wait --name --host --all-hosts --help" -- "$cur"))
       else
         COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur"))
       fi ;;
@@ -58,6 +58,15 @@ _topo() {
       else
         COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur"))
       fi ;;
+    k8s)
+      case $prev in
+        --image|--namespace) ;;  # an image, a Kubernetes namespace: any text
+        *) if [[ $cur == -* ]]; then
+             COMPREPLY=($(compgen -W "--image --namespace --help" -- "$cur"))
+           else
+             COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur"))
+           fi ;;
+      esac ;;
     validate)
       if [ "$prev" = --name ]; then
         :
@@ -87,7 +96,7 @@ _topo() {
         :  # a test's name: any text
       elif [[ $cur == -* ]]; then
         local options="--json --help"
-        [ "$verb" = down ] && options="--force --help"
+        [ "$verb" = down ] && options="--force --all-hosts --help"
         [ "$verb" = ping ] && options="--json --family --nodes --help"
         [ "$verb" = test ] && options="--json --only --junit --name --help"
         COMPREPLY=($(compgen -W "$options" -- "$cur"))

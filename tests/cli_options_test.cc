@@ -180,5 +180,75 @@ TEST(CliOptions, NodesAndOnlyTakeOneValueEach) {
   }
 }
 
+TEST(CliOptions, AllHostsIsNotWithHostOrDryRun) {
+  Outcome host = topo({"up", "lab.yaml", "--all-hosts", "--host", "a"});
+  EXPECT_EQ(host.status, 2);
+  EXPECT_EQ(host.errors, "--host excludes --all-hosts\n" + kHint);
+  Outcome dry = topo({"up", "lab.yaml", "--all-hosts", "--dry-run"});
+  EXPECT_EQ(dry.status, 2);
+  EXPECT_EQ(dry.errors, "--dry-run excludes --all-hosts\n" + kHint);
+}
+
+// A file for --all-hosts, written in a directory of its own for the test's life.
+class FleetFile {
+ public:
+  explicit FleetFile(const std::string& text) {
+    char tmpl[] = "/tmp/topo-fleet-cli.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    path_ = dir_ + "/lab.yaml";
+    FILE* f = fopen(path_.c_str(), "w");
+    fputs(text.c_str(), f);
+    fclose(f);
+  }
+  ~FleetFile() {
+    unlink(path_.c_str());
+    rmdir(dir_.c_str());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string dir_, path_;
+};
+
+// Checked before anything runs: a host that --all-hosts cannot reach, a file without hosts.
+TEST(CliOptions, AllHostsNeedsHostsItCanReach) {
+  FleetFile unreachable(R"(name: fl
+hosts:
+  a: {underlay: 192.0.2.10, ssh: root@lab-a}
+  b: {underlay: 192.0.2.11}
+defaults: {host: a}
+nodes: {r1: {}, r2: {host: b}}
+)");
+  for (const char* verb : {"up", "down"}) {
+    Outcome o = topo({verb, unreachable.path(), "--all-hosts"});
+    EXPECT_EQ(o.status, 2) << verb;
+    EXPECT_EQ(o.errors, unreachable.path() +
+                            ":4:3: host b has no `ssh:` and is not this machine (its underlay "
+                            "address 192.0.2.11 is not one of this machine's): --all-hosts "
+                            "reaches it only with `ssh: DESTINATION` (root@192.0.2.11, or a "
+                            "Host of ~/.ssh/config)\n 4 |   b: {underlay: 192.0.2.11}\n   |   ^\n" +
+                            unreachable.path() + ": 1 error; nothing was run on any host\n")
+        << verb;
+  }
+  FleetFile whole("name: fl\nnodes: {r1: {}}\n");
+  Outcome o = topo({"up", whole.path(), "--all-hosts"});
+  EXPECT_EQ(o.status, 2);
+  EXPECT_EQ(o.errors, "error: " + whole.path() +
+                          " has no `hosts`: --all-hosts runs the part of each host of a lab "
+                          "spread over several; `topo up " +
+                          whole.path() + "` builds this one here\n");
+}
+
+TEST(CliOptions, K8sNeedsAnImageAndTakesANamespaceName) {
+  Outcome no_image = topo({"k8s", "lab.yaml"});
+  EXPECT_EQ(no_image.status, 2);
+  EXPECT_EQ(no_image.errors, "--image is required\n" + kHint);
+  Outcome bad = topo({"k8s", "lab.yaml", "--image", "topo", "--namespace", "My_Labs"});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_EQ(bad.errors.rfind("--namespace: My_Labs is not understood: a Kubernetes namespace", 0),
+            0u)
+      << bad.errors;
+}
+
 }  // namespace
 }  // namespace topo

@@ -92,6 +92,43 @@ TEST_F(Cli, UpOfABadFileExitsTwoBeforeAnythingElse) {
   EXPECT_FALSE(std::filesystem::exists("/run/topo/bad-up"));
 }
 
+// A lab spread over hosts (192.0.2.x: TEST-NET-1, no address of a test machine): which host's
+// part is not said, a host that is not the file's, a part for a host this machine is not.
+TEST_F(Cli, UpOfAHostsPartThatIsNotThisMachinesExitsTwoAndMakesNothing) {
+  std::string file = write(
+      "name: not-here\nhosts:\n  a: {underlay: 192.0.2.10}\n  b: {underlay: 192.0.2.11}\n"
+      "nodes: {r1: {}, r2: {host: b}}\nlinks:\n  - endpoints: [r1:e0, r2:e0]\n");
+  CmdResult unsaid = topo("up " + file);
+  EXPECT_EQ(unsaid.status, 2) << unsaid.output;
+  EXPECT_NE(unsaid.output.find("spreads lab not-here over hosts a, b: say which this machine is "
+                               "with --host NAME (none of their underlay addresses is one of this "
+                               "machine's)"),
+            std::string::npos)
+      << unsaid.output;
+  CmdResult unknown = topo("up --host c " + file);
+  EXPECT_EQ(unknown.status, 2) << unknown.output;
+  EXPECT_NE(unknown.output.find("--host c: no such host in " + file + " (its hosts: a, b)"),
+            std::string::npos)
+      << unknown.output;
+  CmdResult elsewhere = topo("up --host b " + file);
+  EXPECT_EQ(elsewhere.status, 2) << elsewhere.output;
+  EXPECT_NE(elsewhere.output.find("--host b: b's underlay address 192.0.2.11 is not an address of "
+                                  "this machine"),
+            std::string::npos)
+      << elsewhere.output;
+  EXPECT_FALSE(std::filesystem::exists("/run/topo/not-here"));
+  // plan shows any host's part, here or not, making nothing.
+  CmdResult plan = topo("plan --host b " + file);
+  EXPECT_EQ(plan.status, 3) << plan.output;
+  EXPECT_NE(plan.output.find("r2: create vxlan e0"), std::string::npos) << plan.output;
+  EXPECT_EQ(plan.output.find("create netns not-here-r1"), std::string::npos) << plan.output;
+  CmdResult no_hosts = topo("up --host a " + write("name: one\nnodes: {a: {}}\n"));
+  EXPECT_EQ(no_hosts.status, 2) << no_hosts.output;
+  EXPECT_NE(no_hosts.output.find("has no `hosts`; it is built whole on this machine"),
+            std::string::npos)
+      << no_hosts.output;
+}
+
 TEST_F(Cli, DryRunIsPlanAndNeedsNoRoot) {
   std::string file = write("name: dry\nnodes: {a: {}, b: {}}\nlinks:\n  - endpoints: [a:e, b:e]\n");
   CmdResult r = topo("up --dry-run " + file);

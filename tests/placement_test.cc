@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "tests/load_expect.h"
 #include "topo/language/loader.h"
 #include "topo/language/placement.h"
 #include "topo/language/resolve.h"
@@ -12,20 +13,6 @@
 
 namespace topo {
 namespace {
-
-LoadResult load(const std::string& text) {
-  return load_text("lab.yaml", text, "/labs");
-}
-
-// The file has exactly one error, at line:col, whose message contains `what`.
-void expect_error(const std::string& text, int line, int col, const std::string& what) {
-  LoadResult r = load(text);
-  ASSERT_EQ(r.diagnostics.size(), 1u) << r.diagnostics.render();
-  const Diagnostic& d = r.diagnostics.list()[0];
-  EXPECT_EQ(d.pos.line, line) << d.message;
-  EXPECT_EQ(d.pos.col, col) << d.message;
-  EXPECT_NE(d.message.find(what), std::string::npos) << d.message;
-}
 
 // Two routers on host a, one on b, a LAN with members on both; addressed from pools.
 const char* kSplit = R"(name: sp
@@ -65,9 +52,10 @@ TEST(Placement, ReadsHostsAndPlacesEveryNode) {
 }
 
 TEST(Placement, ANodeWithoutAHostIsOnTheFirst) {
-  Topology t = loaded("name: f\nhosts: {b: {underlay: 192.0.2.2}, a: {underlay: 192.0.2.1}}\n"
-                      "nodes: {x: {}, y: {host: a}}\n",
-                      "");
+  Topology t = loaded(
+      "name: f\nhosts: {b: {underlay: 192.0.2.2}, a: {underlay: 192.0.2.1}}\n"
+      "nodes: {x: {}, y: {host: a}}\n",
+      "");
   EXPECT_EQ(t.find_node("x")->host, "b");
   EXPECT_EQ(t.find_node("y")->host, "a");
 }

@@ -145,6 +145,14 @@ std::string host_part(const std::string& host) {
   return host.empty() ? "the whole lab" : fmt::format("host {}'s part", host);
 }
 
+// Why a running lab built as one host's part is not changed into another's ("" when it is the
+// same part): every node would be removed and others made.
+std::string other_part(const std::string& lab, const Lab& built, const Lab& want) {
+  if (built.host == want.host) return "";
+  return fmt::format("lab {} runs here as {}; the file now asks for {}. Run `topo down {}` first",
+                     lab, host_part(built.host), host_part(want.host), lab);
+}
+
 }  // namespace
 
 int cmd_plan(const std::string& file, bool as_json, const std::string& name,
@@ -176,6 +184,8 @@ int plan_loaded(const LoadResult& loaded, bool as_json) {
     if (!journal || journal->header.lab.empty())
       return fail(kFailed, "lab " + t.name + " has no state yet (an `up` is starting?)");
     if (!journal->complete) return fail(kFailed, unfinished_up(*journal));
+    if (std::string why = other_part(t.name, built_lab(*journal), want); !why.empty())
+      return fail(kFailed, why);
     c = compare_with_live(want, built_lab(*journal), *journal,
                           LabDirs::of(t.name, absolute_file(t)));
     for (Change& stored : stored_copy_changes(paths, loaded.text))
@@ -283,10 +293,7 @@ int converge_running(const LoadResult& loaded, const JournalState& running,
                        getpid(), std::time(nullptr)};
   Lab want = resolve(t);
   Lab before = built_lab(running);
-  if (before.host != want.host)
-    return fail(kFailed, fmt::format("lab {} runs here as {}; the file now asks for {}. Run "
-                                     "`topo down {}` first",
-                                     t.name, host_part(before.host), host_part(want.host), t.name));
+  if (std::string why = other_part(t.name, before, want); !why.empty()) return fail(kFailed, why);
   Convergence c = compare_with_live(want, before, running, dirs);
   std::vector<Change> checks = stored_copy_changes(paths, loaded.text);
   for (const Change& n : c.changes)

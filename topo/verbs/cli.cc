@@ -12,6 +12,8 @@
 #include "topo/model/impair.h"
 #include "topo/model/units.h"
 #include "topo/model/version.h"
+#include "topo/verbs/fleet.h"
+#include "topo/verbs/k8s.h"
 #include "topo/verbs/lab.h"
 #include "topo/verbs/log.h"
 #include "topo/verbs/node.h"
@@ -131,17 +133,25 @@ CLI::Option* add_lab(CLI::App* cmd, std::string& lab, bool optional = false) {
 // up, plan, down, validate: a whole lab, from its file.
 void add_lab_verbs(CLI::App& app, Verbs& verbs) {
   CLI::App* up = app.add_subcommand("up", "Build the lab a topology file describes");
-  auto u = args_of<UpOptions>(verbs, up, cmd_up);
+  auto u = args_of<UpOptions>(verbs, up, [](const UpOptions& options) {
+    return options.all_hosts ? cmd_up_all_hosts(options) : cmd_up(options);
+  });
   up->add_option("FILE", u->file, "Topology file (- for standard input)")->required();
   add_name(up, u->name);
-  up->add_flag("--dry-run", u->dry_run, "The same as `topo plan FILE`");
+  CLI::Option* dry_run = up->add_flag("--dry-run", u->dry_run, "The same as `topo plan FILE`");
   up->add_flag("--keep-on-failure", u->keep_on_failure,
                "On failure, keep what was created (for a look) instead of rolling back");
   up->add_flag("--wait", u->wait,
                "Return when the file's `ready` tests hold (every test without `ready`)");
-  up->add_option("--host", u->host,
-                 "Of a lab spread over hosts, build this host's part (default: the host whose "
-                 "underlay address this machine has)");
+  CLI::Option* host =
+      up->add_option("--host", u->host,
+                     "Of a lab spread over hosts, build this host's part (default: the host "
+                     "whose underlay address this machine has)");
+  up->add_flag("--all-hosts", u->all_hosts,
+               "Of a lab spread over hosts, build every host's part at once, each by a topo on "
+               "its host (through ssh to its `ssh:`); any failure takes the lab down everywhere")
+      ->excludes(host)
+      ->excludes(dry_run);
 
   struct PlanArgs {
     std::string file, name;
@@ -162,13 +172,18 @@ void add_lab_verbs(CLI::App& app, Verbs& verbs) {
   struct DownArgs {
     std::string lab;
     bool force = false;
+    bool all_hosts = false;
   };
   CLI::App* down = app.add_subcommand("down", "Remove everything a lab created, and nothing else");
-  auto d =
-      args_of<DownArgs>(verbs, down, [](const DownArgs& a) { return cmd_down(a.lab, a.force); });
+  auto d = args_of<DownArgs>(verbs, down, [](const DownArgs& a) {
+    return a.all_hosts ? cmd_down_all_hosts(a.lab, a.force) : cmd_down(a.lab, a.force);
+  });
   add_lab(down, d->lab);
   down->add_flag("--force", d->force,
                  "Also with a damaged journal: remove what its readable records name");
+  down->add_flag("--all-hosts", d->all_hosts,
+                 "Of a lab spread over hosts, take it down on every host at once (its hosts: "
+                 "from LAB's file, or from the copy of it this machine's part keeps)");
 
   struct ValidateArgs {
     std::string file, name;
@@ -322,6 +337,26 @@ void add_generate(CLI::App& app, Verbs& verbs) {
   gen->add_option("--name", a->name, "The lab's name (default: shape and first size)");
 }
 
+// k8s: manifests for a cluster.
+void add_k8s(CLI::App& app, Verbs& verbs) {
+  CLI::App* k8s = app.add_subcommand(
+      "k8s",
+      "Print Kubernetes manifests that run a lab spread over hosts on a cluster whose nodes are "
+      "named as its hosts: a ConfigMap with the file and a DaemonSet");
+  auto a = args_of<K8sOptions>(verbs, k8s, cmd_k8s);
+  k8s->add_option("FILE", a->file, "Topology file (- for standard input)")->required();
+  k8s->add_option("--image", a->image,
+                  "The pods' image: topo installed, and what the lab's nodes run")
+      ->type_name("IMAGE")
+      ->required();
+  k8s->add_option("--namespace", a->name_space,
+                  "The Kubernetes namespace of the manifests (default: none named, kubectl's)")
+      ->type_name("NS")
+      ->check(understood(is_k8s_name,
+                         "a Kubernetes namespace: at most 63 of a-z, 0-9 and -, starting and "
+                         "ending with a letter or digit"));
+}
+
 // exec: everything after NODE (and an optional --) is the command, options included; what
 // follows the first `--` of the command line is given to it as it is (`after_dashes`).
 void add_exec(CLI::App& app, Verbs& verbs, const std::vector<std::string>& after_dashes) {
@@ -422,6 +457,7 @@ int run_cli(int argc, char** argv) {
   add_run(app, verbs);
   add_generate(app, verbs);
   add_capture(app, verbs);
+  add_k8s(app, verbs);
   // -v/-q after the verb too; not for exec, whose trailing words are the command.
   for (const Verb& v : verbs)
     if (v.cmd->get_name() != "exec") v.cmd->fallthrough();

@@ -65,9 +65,6 @@ std::optional<LoadResult> load_checked(const std::string& file, const std::strin
   return std::nullopt;
 }
 
-namespace {
-
-// The addresses of this machine's interfaces (of the network namespace topo runs in).
 std::vector<nl::IpPrefix> local_addresses() {
   std::vector<nl::IpPrefix> out;
   ifaddrs* list = nullptr;
@@ -86,8 +83,6 @@ std::vector<nl::IpPrefix> local_addresses() {
   freeifaddrs(list);
   return out;
 }
-
-}  // namespace
 
 void choose_host(Topology& t, const std::string& flag) {
   std::vector<std::string> names;
@@ -465,6 +460,16 @@ int cmd_up(const UpOptions& options) {
   choose_host(loaded->topology, options.host);
   const Topology& t = loaded->topology;
   if (options.dry_run) return plan_loaded(*loaded, false);
+  // A part built on the wrong machine would tunnel from an address it does not have: its links
+  // would carry nothing, and say nothing.
+  if (const Host* here = t.find_host(t.here); here && t.hosts.size() > 1) {
+    std::vector<nl::IpPrefix> mine = local_addresses();
+    if (std::find(mine.begin(), mine.end(), here->underlay) == mine.end())
+      throw InvalidInput(fmt::format("--host {}: {}'s underlay address {} is not an address of "
+                                     "this machine: its tunnels would carry nothing. Run it on "
+                                     "host {}",
+                                     t.here, t.here, here->underlay.address_text(), t.here));
+  }
   require_privileges("up");
   raise_fd_limit();
   int status = kOk;

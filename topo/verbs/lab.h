@@ -25,8 +25,9 @@ struct UpOptions {
   std::string name;  // --name: the lab's name instead of the file's (empty: the file's)
   bool dry_run = false;
   bool keep_on_failure = false;
-  bool wait = false;  // wait for the `ready` tests (every test when the file has no `ready`)
-  std::string host;   // of a lab spread over `hosts`, the part to build ("": this machine's)
+  bool wait = false;       // wait for the `ready` tests (every test when the file has no `ready`)
+  std::string host;        // of a lab spread over `hosts`, the part to build ("": this machine's)
+  bool all_hosts = false;  // every host's part, each by a topo on its host (fleet.h)
 };
 
 struct RunOptions {

@@ -33,6 +33,8 @@ double seconds_since(std::chrono::steady_clock::time_point start);
 // Loads and checks a file, as lab `name` when one is given (--name); prints its diagnostics
 // when there are any.
 std::optional<LoadResult> load_checked(const std::string& file, const std::string& name = "");
+// The addresses of this machine's interfaces (of the network namespace topo runs in).
+std::vector<nl::IpPrefix> local_addresses();
 // Of a lab spread over `hosts`, the part this run builds (Topology::here): `flag` (--host), else
 // the host whose underlay address this machine has; throws InvalidInput when neither says.
 void choose_host(Topology& t, const std::string& flag);
