@@ -635,37 +635,11 @@ bool has_line_starting(const std::string& output, const std::string& prefix) {
 
 // `topo up FILE --all-hosts` run on host a: ssh to every host with an `ssh:` entry (a itself
 // too), each running `topo up - --host NAME` with the file on stdin, each line of its output
-// prefixed `[NAME] `; `topo down LAB --all-hosts` likewise. sshd runs in each simulated host;
-// ssh finds its key and options in the host's /etc/ssh/ssh_config.d, as a user's would.
-TEST_F(MultiHost, AllHostsBringsEveryPartUpAndDownOverSsh) {
-  ASSERT_NO_FATAL_FAILURE(make_hosts(2));
-  CmdResult sshd = run(simhosts("sshd " + tag()));
-  ASSERT_EQ(sshd.status, 0) << sshd.output;
-  std::string file = write_lab(with_ssh(split_lab(kTwoHosts)));
-  CmdResult up = topo_on("a", "up " + testing::quoted(file) + " --all-hosts");
-  ASSERT_EQ(up.status, 0) << up.output;
-  EXPECT_TRUE(has_line_starting(up.output, "[a] ")) << up.output;
-  EXPECT_TRUE(has_line_starting(up.output, "[b] ")) << up.output;
-  EXPECT_EQ(lab_netns_on("a"), sorted({netns("h1"), netns("r1"), netns("r3"), netns("_core")}));
-  EXPECT_EQ(lab_netns_on("b"), sorted({netns("h2"), netns("h3"), netns("r2"), netns("_core")}));
-  // Across the hosts: h1 (a) to h3 (b) through r1, the LAN, r3 (a) and r3's link to h3 (b).
-  CmdResult ping = on("a", "ip netns exec " + netns("h1") + " ping -c1 -W2 10.1.3.2");
-  EXPECT_EQ(ping.status, 0) << ping.output;
-  // Each host's tests pass on its own part.
-  for (std::string h : {"a", "b"}) {
-    CmdResult test = topo_on(h, "test " + lab());
-    EXPECT_EQ(test.status, 0) << h << ": " << test.output;
-  }
-  CmdResult down = topo_on("a", "down " + lab() + " --all-hosts");
-  EXPECT_EQ(down.status, 0) << down.output;
-  EXPECT_TRUE(has_line_starting(down.output, "[b] ")) << down.output;
-  expect_nothing_left();
-}
-
-// One host failing fails `--all-hosts`, which takes down what the others built: b has a
-// namespace under one of its nodes' names already, so its `up` refuses. ssh is TOPO_SSH here, a
-// script that notes its arguments and runs ssh with the harness's config.
-TEST_F(MultiHost, AllHostsTakesEverythingDownWhenOneHostFails) {
+// prefixed `[NAME] `; `topo down LAB --all-hosts` likewise. sshd runs in each simulated host.
+// First b's `up` fails (a namespace under one of its nodes' names is there already): the whole
+// `up` fails and takes a's part down. ssh is TOPO_SSH, a script that notes its arguments and
+// runs ssh with the harness's config. (tests/fleet_kernel_test.cc has more of --all-hosts.)
+TEST_F(MultiHost, AllHostsOverSshFailsWholeWhenOneHostFailsThenBuildsEveryPart) {
   ASSERT_NO_FATAL_FAILURE(make_hosts(2));
   CmdResult sshd = run(simhosts("sshd " + tag()));
   ASSERT_EQ(sshd.status, 0) << sshd.output;
@@ -674,9 +648,11 @@ TEST_F(MultiHost, AllHostsTakesEverythingDownWhenOneHostFails) {
   std::ofstream(ssh) << "#!/bin/sh\necho \"$*\" >>" << calls << "\nexec ssh -F " << config
                      << " \"$@\"\n";
   chmod(ssh.c_str(), 0755);
+  std::string env = "TOPO_SSH=" + ssh;
   std::string file = write_lab(with_ssh(split_lab(kTwoHosts)));
+
   ASSERT_EQ(on("b", "ip netns add " + netns("h2")).status, 0);
-  CmdResult up = topo_on("a", "up " + testing::quoted(file) + " --all-hosts", "TOPO_SSH=" + ssh);
+  CmdResult up = topo_on("a", "up " + testing::quoted(file) + " --all-hosts", env);
   EXPECT_EQ(up.status, 1) << up.output;
   EXPECT_TRUE(has_line_starting(up.output, "[b] ")) << up.output;
   EXPECT_TRUE(contains(up.output, netns("h2"))) << up.output;
@@ -684,7 +660,25 @@ TEST_F(MultiHost, AllHostsTakesEverythingDownWhenOneHostFails) {
   EXPECT_TRUE(contains(file_text(calls), "--host b")) << file_text(calls);
   EXPECT_EQ(lab_netns_on("a"), std::vector<std::string>{});
   EXPECT_EQ(lab_netns_on("b"), std::vector<std::string>{netns("h2")});
-  EXPECT_EQ(on("b", "ip netns delete " + netns("h2")).status, 0);
+  ASSERT_EQ(on("b", "ip netns delete " + netns("h2")).status, 0);
+
+  up = topo_on("a", "up " + testing::quoted(file) + " --all-hosts", env);
+  ASSERT_EQ(up.status, 0) << up.output;
+  EXPECT_TRUE(has_line_starting(up.output, "[a] ")) << up.output;
+  EXPECT_TRUE(has_line_starting(up.output, "[b] ")) << up.output;
+  EXPECT_EQ(lab_netns_on("a"), sorted({netns("h1"), netns("r1"), netns("r3"), netns("_core")}));
+  EXPECT_EQ(lab_netns_on("b"), sorted({netns("h2"), netns("h3"), netns("r2"), netns("_core")}));
+  // Across the hosts: h1 (a) to h3 (b) through r1, the LAN, r3 (a) and r3's link to h3 (b); and
+  // each host's tests pass on its own part.
+  CmdResult ping = on("a", "ip netns exec " + netns("h1") + " ping -c1 -W2 10.1.3.2");
+  EXPECT_EQ(ping.status, 0) << ping.output;
+  for (std::string h : {"a", "b"}) {
+    CmdResult test = topo_on(h, "test " + lab());
+    EXPECT_EQ(test.status, 0) << h << ": " << test.output;
+  }
+  CmdResult down = topo_on("a", "down " + lab() + " --all-hosts", env);
+  EXPECT_EQ(down.status, 0) << down.output;
+  EXPECT_TRUE(has_line_starting(down.output, "[b] ")) << down.output;
   expect_nothing_left();
 }
 
