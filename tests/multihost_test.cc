@@ -2,34 +2,26 @@
 // hosts (tests/simhosts.sh): each host a network namespace with its own /run, /etc/netns and
 // cgroup, on an underlay bridge (192.0.2.10, .11, .12). Each test makes its own hosts under a
 // unique tag and destroys them, whatever happens; topo runs inside them as a user would.
-#include <fcntl.h>
-#include <net/if.h>
-#include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <future>
 #include <map>
 #include <set>
-#include <thread>
 #include <tuple>
 
 #include <fmt/format.h>
 
-#include "tests/lab_fixture.h"
+#include "tests/simhosts_fixture.h"
 
 namespace topo::testing {
 namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-const std::string kSimhosts = std::string(TOPO_SOURCE_DIR) + "/tests/simhosts.sh";
 
 // Where each node of the lab below lives, by the number of hosts.
 using Placement = std::map<std::string, std::string>;
@@ -106,131 +98,8 @@ std::vector<std::string> sorted(std::vector<std::string> names) {
   return names;
 }
 
-class MultiHost : public ::testing::Test {
+class MultiHost : public SimHostsTest {
  protected:
-  void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "multi-host tests need root (namespaces, netlink)";
-    static std::atomic<int> counter{0};
-    int n = counter++;
-    tag_ = fmt::format("mh{}-{}", getpid(), n);
-    lab_ = fmt::format("ml{}-{}", getpid(), n);
-    char tmpl[] = "/tmp/topo-mh.XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    chmod(dir_.c_str(), 0755);
-  }
-
-  void TearDown() override {
-    if (tag_.empty()) return;
-    CmdResult r = run(simhosts("destroy " + tag_));
-    EXPECT_EQ(r.status, 0) << r.output;
-    EXPECT_TRUE(r.output.empty()) << "destroy found something to complain about:\n" << r.output;
-    EXPECT_EQ(netns_with_prefix(tag_ + "-"), std::vector<std::string>{});
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  // The harness, with the topo under test.
-  static std::string simhosts(const std::string& args) {
-    return "TOPO=" + testing::quoted(TOPO_BINARY) + " " + testing::quoted(kSimhosts) + " " + args;
-  }
-
-  // Makes hosts a, b, ... (use with ASSERT_NO_FATAL_FAILURE).
-  void make_hosts(int n) {
-    hosts_.clear();
-    for (int i = 0; i < n; i++) hosts_.push_back(std::string(1, char('a' + i)));
-    CmdResult r = run(simhosts(fmt::format("create {} {}", tag_, n)));
-    ASSERT_EQ(r.status, 0) << r.output;
-    ASSERT_EQ(r.output, "");
-  }
-  const std::vector<std::string>& hosts() const { return hosts_; }
-  const std::string& lab() const { return lab_; }
-  std::string netns(const std::string& node) const { return lab_ + "-" + node; }
-
-  std::string write_lab(const std::string& yaml, const std::string& name = "lab.yaml") {
-    std::string text = yaml;
-    for (size_t at; (at = text.find("LAB")) != std::string::npos;) text.replace(at, 3, lab_);
-    std::string path = dir_ + "/" + name;
-    std::ofstream(path) << text;
-    return path;
-  }
-
-  // A shell command line run inside a host.
-  CmdResult on(const std::string& host, const std::string& command) {
-    return run(simhosts("exec " + tag_ + " " + host + " sh -c " + testing::quoted(command)));
-  }
-  // topo in a host; `env`: VAR=VALUE words before it.
-  CmdResult topo_on(const std::string& host, const std::string& args, const std::string& env = "") {
-    return on(host, (env.empty() ? "" : env + " ") + std::string(TOPO_BINARY) + " " + args);
-  }
-  // topo's standard output as JSON (its standard error dropped) and its exit status.
-  std::pair<int, json> topo_json_on(const std::string& host, const std::string& args) {
-    CmdResult r = on(host, std::string(TOPO_BINARY) + " " + args + " 2>/dev/null");
-    json j = json::parse(r.output, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << host << ": topo " << args << ": " << r.output;
-    return {r.status, j};
-  }
-
-  // What a host has, seen through its holder's /proc/PID/root.
-  std::string root_of(const std::string& host) {
-    if (!holder_.count(host)) {
-      CmdResult r = run(simhosts("pid " + tag_ + " " + host));
-      EXPECT_EQ(r.status, 0) << r.output;
-      holder_[host] = r.output.substr(0, r.output.find('\n'));
-    }
-    return "/proc/" + holder_[host];
-  }
-  std::vector<std::string> lab_netns_on(const std::string& host) {
-    std::vector<std::string> out;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(root_of(host) + "/root/run/netns", ec))
-      if (std::string n = e.path().filename().string(); n.rfind(lab_ + "-", 0) == 0)
-        out.push_back(n);
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-  // Interfaces in the host's own network namespace other than its lo and eth0.
-  std::vector<std::string> extra_links_on(const std::string& host) {
-    std::vector<std::string> out;
-    for (const json& l : ip_json("ip -j -n " + testing::quoted(tag_ + "-" + host) + " link show"))
-      if (l["ifname"] != "lo" && l["ifname"] != "eth0") out.push_back(l["ifname"]);
-    return out;
-  }
-
-  // Whether the namespace NETNS of a host has an interface IFACE: asked from a thread that
-  // enters it (cheap enough to poll every few milliseconds; no process started).
-  bool has_link(const std::string& host, const std::string& netns, const std::string& iface) {
-    std::string path = root_of(host) + "/root/run/netns/" + netns;
-    bool found = false;
-    std::thread([&] {
-      int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return;
-      if (setns(fd, CLONE_NEWNET) == 0) found = if_nametoindex(iface.c_str()) != 0;
-      close(fd);
-    }).join();
-    return found;
-  }
-
-  // Nothing of the lab on any host: namespaces, their mounts, devices in the host's namespace,
-  // state under /run/topo, /etc/netns links, cgroups.
-  void expect_nothing_left() {
-    for (const std::string& h : hosts_) {
-      SCOPED_TRACE("host " + h);
-      std::string root = root_of(h);
-      EXPECT_EQ(lab_netns_on(h), std::vector<std::string>{});
-      EXPECT_EQ(extra_links_on(h), std::vector<std::string>{});
-      std::ifstream mounts(root + "/mountinfo");
-      for (std::string line; std::getline(mounts, line);)
-        EXPECT_FALSE(contains(line, "/run/netns/" + lab_) || contains(line, "/run/topo/" + lab_))
-            << line;
-      EXPECT_FALSE(std::filesystem::exists(root + "/root/run/topo/" + lab_));
-      std::error_code ec;
-      for (const auto& e : std::filesystem::directory_iterator(root + "/root/etc/netns", ec))
-        EXPECT_NE(e.path().filename().string().rfind(lab_, 0), 0u) << e.path();
-      for (const char* cg : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/freezer"})
-        EXPECT_FALSE(std::filesystem::exists(root + "/root" + cg + "/topo/lab-" + lab_)) << cg;
-    }
-  }
-
   // Brings the lab up on every host that has nodes (each its own part), or on host a alone.
   void up_everywhere(const std::string& file, const Placement& placement) {
     for (const std::string& h : used_hosts(placement)) {
@@ -241,7 +110,7 @@ class MultiHost : public ::testing::Test {
   }
   void down_everywhere(const Placement& placement) {
     for (const std::string& h : used_hosts(placement)) {
-      CmdResult r = topo_on(h, "-q down " + lab_);
+      CmdResult r = topo_on(h, "-q down " + lab());
       EXPECT_EQ(r.status, 0) << "down on " << h << ":\n" << r.output;
     }
   }
@@ -251,34 +120,6 @@ class MultiHost : public ::testing::Test {
     if (used.empty()) used.insert("a");
     return {used.begin(), used.end()};
   }
-
-  // The background `topo ARGS` in a host; returns its pid (that of topo itself: the harness
-  // and nsenter exec it).
-  pid_t spawn_on(const std::string& host, const std::vector<std::string>& args,
-                 const std::string& log) {
-    std::vector<std::string> words = {"/bin/bash", kSimhosts, "exec", tag_, host, TOPO_BINARY};
-    words.insert(words.end(), args.begin(), args.end());
-    pid_t pid = fork();
-    if (pid == 0) {
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      std::vector<char*> argv;
-      for (std::string& w : words) argv.push_back(w.data());
-      argv.push_back(nullptr);
-      execv("/bin/bash", argv.data());
-      _exit(127);
-    }
-    return pid;
-  }
-
-  const std::string& dir() const { return dir_; }
-  const std::string& tag() const { return tag_; }
-
- private:
-  std::string tag_, lab_, dir_;
-  std::vector<std::string> hosts_;
-  std::map<std::string, std::string> holder_;
 };
 
 // A ping matrix and test results, whichever hosts ran them: one entry per address pinged
