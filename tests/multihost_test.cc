@@ -411,10 +411,15 @@ TEST_F(MultiHost, SeveralHostsNeedHostOrALocalUnderlayAndAKnownHost) {
       "elsewhere.yaml");
   CmdResult r = topo_on("a", "up " + testing::quoted(elsewhere));
   EXPECT_EQ(r.status, 2) << r.output;
-  EXPECT_TRUE(contains(r.output, "--host")) << r.output;
+  EXPECT_TRUE(contains(r.output, "with --host NAME (none of their underlay addresses is one of"))
+      << r.output;
   r = topo_on("a", "up " + testing::quoted(elsewhere) + " --host z");
   EXPECT_EQ(r.status, 2) << r.output;
-  EXPECT_TRUE(contains(r.output, "z")) << r.output;
+  EXPECT_TRUE(contains(r.output, "--host z: no such host")) << r.output;
+  // x named, but this is not x: x's tunnels would start from an address host a does not have.
+  r = topo_on("a", "up " + testing::quoted(elsewhere) + " --host x");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "192.0.2.20 is not an address of this machine")) << r.output;
   expect_nothing_left();
   // Hosts a and b: without --host, host b (192.0.2.11 is its address) builds b's part.
   std::string here = write_lab(split_lab(kTwoHosts), "here.yaml");
