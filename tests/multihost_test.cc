@@ -401,6 +401,44 @@ TEST_F(MultiHost, KillNineOfUpOnOneHostThenDownLeavesNothingOnAnyHost) {
   expect_nothing_left();
 }
 
+// The "done when": examples/frr-ospf.yaml split over two hosts by four lines (`hosts:`,
+// its two hosts, `host: b` on r3), up with one command per host, and OSPF converges across the
+// tunnels: a's `up` waits for its `ready:` tests (r1's: two full neighbours, r3's loopback
+// learned and reached), which need b's part.
+TEST_F(MultiHost, FrrOspfSplitOverTwoHostsByFourLinesConverges) {
+  if (access("/usr/lib/frr/frrinit.sh", X_OK) != 0) GTEST_SKIP() << "FRR is not installed";
+  ASSERT_NO_FATAL_FAILURE(make_hosts(2));
+  std::string text = file_text(std::string(TOPO_SOURCE_DIR) + "/examples/frr-ospf.yaml");
+  for (auto [from, to] :
+       {std::pair<std::string, std::string>{"\nname: frr-ospf\n", "\nname: LAB\n"},
+        {"\nnodes:\n",
+         "\nhosts:\n  a: {underlay: 192.0.2.10}\n  b: {underlay: 192.0.2.11}\nnodes:\n"},
+        {"r3: {loopback: 10.0.0.3/32}", "r3: {loopback: 10.0.0.3/32, host: b}"}}) {
+    size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+  }
+  std::string file = write_lab(text);
+  std::string log = dir() + "/up-a.log";
+  pid_t up_a = spawn_on("a", {"-q", "up", file, "--host", "a"}, log);
+  CmdResult up_b = topo_on("b", "-q up " + testing::quoted(file) + " --host b");
+  EXPECT_EQ(up_b.status, 0) << up_b.output;
+  int status = 0;
+  waitpid(up_a, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << file_text(log);
+  auto [a_status, a_tests] = topo_json_on("a", "test " + lab() + " --json");
+  EXPECT_EQ(a_status, 0) << a_tests.dump();
+  EXPECT_EQ(a_tests.value("passed", 0), 3) << a_tests.dump();
+  auto [b_status, b_tests] = topo_json_on("b", "test " + lab() + " --json");
+  EXPECT_EQ(b_status, 0) << b_tests.dump();
+  EXPECT_EQ(b_tests["elsewhere"].size(), 3u) << b_tests.dump();
+  for (std::string h : {"a", "b"}) {
+    CmdResult down = topo_on(h, "-q down " + lab());
+    EXPECT_EQ(down.status, 0) << h << ": " << down.output;
+  }
+  expect_nothing_left();
+}
+
 // Bad input through the real command line: exit status 2, a message, nothing made.
 TEST_F(MultiHost, SeveralHostsNeedHostOrALocalUnderlayAndAKnownHost) {
   ASSERT_NO_FATAL_FAILURE(make_hosts(2));
