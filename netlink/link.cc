@@ -103,9 +103,10 @@ void create_vxlan(Netns& underlay, const VxlanDevice& d) {
   AddrPtr local = make_addr(d.local);
   rtnl_link_vxlan_set_local(link.get(), local.get());
   AddrPtr remote;
-  if (d.remotes.size() == 1) {
+  if (d.remotes.size() == 1) {  // a link: its one far end has every MAC there is to learn
     remote = make_addr(d.remotes[0]);
     rtnl_link_vxlan_set_group(link.get(), remote.get());
+    rtnl_link_vxlan_set_learning(link.get(), 0);
   }
   rtnl_link_vxlan_set_port(link.get(), uint32_t(d.port));
   Fd netns = d.netns->descriptor();

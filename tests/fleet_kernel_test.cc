@@ -12,12 +12,10 @@
 
 #include <fmt/format.h>
 
-#include "tests/lab_fixture.h"
+#include "tests/simhosts_fixture.h"
 
 namespace topo::testing {
 namespace {
-
-const std::string kSimhosts = std::string(TOPO_SOURCE_DIR) + "/tests/simhosts.sh";
 
 // Three routers in a chain, one per host: r1 (a) - r2 (b) - r3 (c), both links across hosts.
 // HOSTS: the `hosts:` entries.
@@ -35,82 +33,29 @@ links:
     addresses: [10.0.23.1/30, 10.0.23.2/30]
 )";
 
-class Fleet : public ::testing::Test {
+class Fleet : public SimHostsTest {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "fleet kernel tests need root (namespaces, sshd)";
-    static std::atomic<int> counter{0};
-    int n = counter++;
-    tag_ = fmt::format("fl{}-{}", getpid(), n);
-    lab_ = fmt::format("fk{}-{}", getpid(), n);
-    char tmpl[] = "/tmp/topo-fleet.XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    std::filesystem::permissions(dir_, std::filesystem::perms(0755));
-    CmdResult r = run(simhosts("create " + tag_ + " 3"));
-    ASSERT_EQ(r.status, 0) << r.output;
-    r = run(simhosts("sshd " + tag_));
+    SimHostsTest::SetUp();
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(make_hosts(3));
+    CmdResult r = run(simhosts("sshd " + tag()));
     ASSERT_EQ(r.status, 0) << r.output;
     ssh_config_ = r.output.substr(0, r.output.find('\n'));
   }
 
-  void TearDown() override {
-    if (tag_.empty()) return;
-    CmdResult r = run(simhosts("destroy " + tag_));
-    EXPECT_EQ(r.status, 0) << r.output;
-    EXPECT_EQ(netns_with_prefix(tag_ + "-"), std::vector<std::string>{});
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  static std::string simhosts(const std::string& args) {
-    return "TOPO=" + testing::quoted(TOPO_BINARY) + " " + testing::quoted(kSimhosts) + " " + args;
-  }
-  // A shell command line in a host.
-  CmdResult on(const std::string& host, const std::string& command) {
-    return run(simhosts("exec " + tag_ + " " + host + " sh -c " + testing::quoted(command)));
-  }
-  std::string write_lab(const std::string& hosts) {
+  // kChain with these `hosts:` entries.
+  std::string write_chain(const std::string& hosts) {
     std::string text = kChain;
     text.replace(text.find("HOSTS"), 5, hosts);
-    text.replace(text.find("LAB"), 3, lab_);
-    std::string path = dir_ + "/lab.yaml";
-    std::ofstream(path) << text;
-    return path;
+    return write_lab(text);
   }
-  std::string netns(const std::string& node) const { return lab_ + "-" + node; }
   std::string sshd_pid_file(const std::string& host) const {
     const char* base = getenv("SIMHOSTS_DIR");
-    return fmt::format("{}/{}/ssh/sshd.{}.pid", base ? base : "/tmp/topo-simhosts", tag_, host);
+    return fmt::format("{}/{}/ssh/sshd.{}.pid", base ? base : "/tmp/topo-simhosts", tag(), host);
   }
 
-  // What a host has of the lab, seen through its holder's /proc/PID/root.
-  std::string root_of(const std::string& host) {
-    CmdResult r = run(simhosts("pid " + tag_ + " " + host));
-    EXPECT_EQ(r.status, 0) << r.output;
-    return "/proc/" + r.output.substr(0, r.output.find('\n')) + "/root";
-  }
-  std::vector<std::string> lab_netns_on(const std::string& host) {
-    std::vector<std::string> out;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(root_of(host) + "/run/netns", ec))
-      if (e.path().filename().string().rfind(lab_, 0) == 0)
-        out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-  void expect_nothing_left() {
-    for (std::string h : {"a", "b", "c"}) {
-      SCOPED_TRACE("host " + h);
-      EXPECT_EQ(lab_netns_on(h), std::vector<std::string>{});
-      EXPECT_FALSE(std::filesystem::exists(root_of(h) + "/run/topo/" + lab_));
-      CmdResult links = run("ip -o -n " + testing::quoted(tag_ + "-" + h) + " link show");
-      EXPECT_EQ(std::count(links.output.begin(), links.output.end(), '\n'), 2)
-          << "more than lo and eth0:\n"
-          << links.output;
-    }
-  }
-
-  std::string tag_, lab_, dir_, ssh_config_;
+  std::string ssh_config_;
 };
 
 // The lines of `output` that do not start with one of the hosts' prefixes.
@@ -126,9 +71,9 @@ std::vector<std::string> unprefixed_lines(const std::string& output) {
 // Host a builds its own part (no `ssh:`: its underlay address is its own); b is reached as
 // root@192.0.2.11, c through an alias of the ssh_config that TOPO_SSH gives (`ssh -F FILE`).
 TEST_F(Fleet, AllHostsBuildsEveryPartAndTakesItDownEachLinePrefixedWithItsHost) {
-  std::string config = dir_ + "/ssh_config";
+  std::string config = dir() + "/ssh_config";
   std::ofstream(config) << "Host sim-c\n  HostName 192.0.2.12\n\n" << file_text(ssh_config_);
-  std::string file = write_lab(
+  std::string file = write_chain(
       "  a: {underlay: 192.0.2.10}\n"
       "  b: {underlay: 192.0.2.11, ssh: root@192.0.2.11}\n"
       "  c: {underlay: 192.0.2.12, ssh: sim-c}");
@@ -137,9 +82,9 @@ TEST_F(Fleet, AllHostsBuildsEveryPartAndTakesItDownEachLinePrefixedWithItsHost) 
   CmdResult up = on("a", env + "topo up " + testing::quoted(file) + " --all-hosts");
   ASSERT_EQ(up.status, 0) << up.output;
   for (std::string h : {"a", "b", "c"})
-    EXPECT_TRUE(contains(up.output, fmt::format("[{}] lab {} is up", h, lab_))) << up.output;
+    EXPECT_TRUE(contains(up.output, fmt::format("[{}] lab {} is up", h, lab()))) << up.output;
   EXPECT_EQ(unprefixed_lines(up.output),
-            std::vector<std::string>{fmt::format("lab {} is up on hosts a, b, c", lab_)});
+            std::vector<std::string>{fmt::format("lab {} is up on hosts a, b, c", lab())});
   EXPECT_EQ(lab_netns_on("a"), std::vector<std::string>{netns("r1")});
   EXPECT_EQ(lab_netns_on("b"), std::vector<std::string>{netns("r2")});
   EXPECT_EQ(lab_netns_on("c"), std::vector<std::string>{netns("r3")});
@@ -150,12 +95,12 @@ TEST_F(Fleet, AllHostsBuildsEveryPartAndTakesItDownEachLinePrefixedWithItsHost) 
   EXPECT_EQ(ping.status, 0) << ping.output;
 
   // The hosts from the copy of the file a's part keeps.
-  CmdResult down = on("a", env + "topo down " + lab_ + " --all-hosts");
+  CmdResult down = on("a", env + "topo down " + lab() + " --all-hosts");
   EXPECT_EQ(down.status, 0) << down.output;
   for (std::string h : {"a", "b", "c"})
-    EXPECT_TRUE(contains(down.output, fmt::format("[{}] lab {} is down", h, lab_))) << down.output;
+    EXPECT_TRUE(contains(down.output, fmt::format("[{}] lab {} is down", h, lab()))) << down.output;
   EXPECT_EQ(unprefixed_lines(down.output),
-            std::vector<std::string>{fmt::format("lab {} is down on hosts a, b, c", lab_)});
+            std::vector<std::string>{fmt::format("lab {} is down on hosts a, b, c", lab())});
   expect_nothing_left();
 }
 
@@ -164,7 +109,7 @@ TEST_F(Fleet, AHostThatCannotBeReachedFailsUpAndTheOthersAreTakenDown) {
   std::string pid = file_text(sshd_pid_file("c"));
   ASSERT_GT(std::atoi(pid.c_str()), 0);
   ASSERT_EQ(kill(std::atoi(pid.c_str()), SIGTERM), 0);
-  std::string file = write_lab(
+  std::string file = write_chain(
       "  a: {underlay: 192.0.2.10, ssh: root@192.0.2.10}\n"
       "  b: {underlay: 192.0.2.11, ssh: root@192.0.2.11}\n"
       "  c: {underlay: 192.0.2.12, ssh: root@192.0.2.12}");
@@ -176,11 +121,11 @@ TEST_F(Fleet, AHostThatCannotBeReachedFailsUpAndTheOthersAreTakenDown) {
   EXPECT_TRUE(
       contains(up.output, "[c] ssh: connect to host 192.0.2.12 port 22: Connection refused"))
       << up.output;
-  EXPECT_TRUE(contains(up.output, fmt::format("error: lab {}: up failed on host c\n", lab_)))
+  EXPECT_TRUE(contains(up.output, fmt::format("error: lab {}: up failed on host c\n", lab())))
       << up.output;
   for (std::string h : {"a", "b"}) {
-    EXPECT_TRUE(contains(up.output, fmt::format("[{}] lab {} is up", h, lab_))) << up.output;
-    EXPECT_TRUE(contains(up.output, fmt::format("[{}] lab {} is down", h, lab_))) << up.output;
+    EXPECT_TRUE(contains(up.output, fmt::format("[{}] lab {} is up", h, lab()))) << up.output;
+    EXPECT_TRUE(contains(up.output, fmt::format("[{}] lab {} is down", h, lab()))) << up.output;
   }
   expect_nothing_left();
 }
