@@ -217,10 +217,11 @@ std::string summary_table(const json& labs, bool colour) {
 }
 
 std::string status_table(const json& st, bool colour) {
-  std::string out = fmt::format(
-      "lab {} ({}) {} since {}: {} nodes{}\n", st.value("lab", ""), st.value("file", ""),
-      st.value("state", ""), st.value("since", ""), st["nodes"].size(),
-      st.contains("host") ? fmt::format(" on host {}", st.value("host", "")) : "");
+  std::string out =
+      fmt::format("lab {} ({}) {} since {}: {} node{}{}\n", st.value("lab", ""),
+                  st.value("file", ""), st.value("state", ""), st.value("since", ""),
+                  st["nodes"].size(), st["nodes"].size() == 1 ? "" : "s",
+                  st.contains("host") ? fmt::format(" on host {}", st.value("host", "")) : "");
   for (const char* group : {"nodes", "lans"}) {
     for (const json& n : st[group]) {
       std::string state = n.value("state", "running");
