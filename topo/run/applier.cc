@@ -4,6 +4,7 @@
 #include "topo/model/overloaded.h"
 
 #include <future>
+#include <map>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -229,20 +230,21 @@ std::vector<std::string> teardown(const JournalState& state, Backend& backend,
   // VXLAN devices, before their namespaces: the kernel would remove them only when it got round
   // to destroying those, and until then their VNI stays taken on the host's underlay (an `up`
   // right after a `down` would fail).
+  std::map<std::string, const JournalNetns*> by_name;
+  for (const JournalNetns& n : state.netns) by_name[n.netns] = &n;
+  std::map<std::pair<std::string, std::string>, Backend::VxlanEnd> vxlans;  // (netns, iface)
   for (const Lab* lab :
        {state.built ? &*state.built : nullptr, state.building ? &*state.building : nullptr}) {
     if (!lab) continue;
     for (const BuiltNode& node : lab->nodes)
-      for (const BuiltIface& i : node.ifaces) {
-        auto n = std::find_if(state.netns.begin(), state.netns.end(),
-                              [&](const JournalNetns& j) { return j.netns == node.netns; });
-        if (!i.vxlan || !i.mac || n == state.netns.end()) continue;
-        try {
-          backend.remove_vxlan(*n, i.name, *i.mac);
-        } catch (const std::exception& e) {
-          failures.push_back(e.what());
-        }
-      }
+      for (const BuiltIface& i : node.ifaces)
+        if (auto n = by_name.find(node.netns); i.vxlan && i.mac && n != by_name.end())
+          vxlans.try_emplace({node.netns, i.name}, Backend::VxlanEnd{*n->second, i.name, *i.mac});
+  }
+  if (!vxlans.empty()) {
+    std::vector<Backend::VxlanEnd> ends;
+    for (auto& [key, end] : vxlans) ends.push_back(std::move(end));
+    for (std::string& f : backend.remove_vxlans(ends)) failures.push_back(std::move(f));
   }
   std::mutex reporting;
   backend.remove_all_netns(state.netns, [&](const JournalNetns& n,

@@ -60,12 +60,17 @@ class Backend {
   virtual Removed remove_veth(const Plan& plan, const DeleteVeth& veth) = 0;
   // Removes a lab's veth end in the root namespace if it still has the MAC topo gave it.
   virtual Removed remove_host_link(const std::string& iface, const std::string& mac) = 0;
-  // Removes a lab's VXLAN device from its namespace, if the namespace is still the lab's (as
-  // `netns.id` says) and the device still has the MAC topo gave it.
-  virtual Removed remove_vxlan(const JournalNetns& netns, const std::string& iface,
-                               const nl::Mac& mac) {
-    (void)netns, (void)iface, (void)mac;
-    return Removed::absent;
+  // Removes the lab's VXLAN devices from their namespaces (each namespace entered once), each
+  // if its namespace is still the lab's (as `netns.id` says) and it still has the MAC topo gave
+  // it; what failed.
+  struct VxlanEnd {
+    JournalNetns netns;
+    std::string iface;
+    nl::Mac mac;
+  };
+  virtual std::vector<std::string> remove_vxlans(const std::vector<VxlanEnd>& ends) {
+    (void)ends;
+    return {};
   }
   // Removes /etc/netns/<netns> if it is still the lab's link.
   virtual Removed remove_etc_link(const std::string& netns) = 0;

@@ -309,12 +309,26 @@ Backend::Removed NetlinkBackend::remove_veth(const Plan&, const DeleteVeth& veth
   return removed(nl::delete_link_with_mac(ns(veth.iface.node), veth.iface.name, veth.mac));
 }
 
-Backend::Removed NetlinkBackend::remove_vxlan(const JournalNetns& n, const std::string& iface,
-                                              const nl::Mac& mac) {
-  if (!n.id.known() || !nl::netns_inode(n.netns)) return Removed::absent;
-  nl::Netns ns = nl::Netns::open(n.netns);
-  if (!n.id.matches(ns.id())) return Removed::not_ours;
-  return removed(nl::delete_link_with_mac(ns, iface, mac));
+std::vector<std::string> NetlinkBackend::remove_vxlans(const std::vector<VxlanEnd>& ends) {
+  std::vector<std::string> failures;
+  // On a thread of its own: opening a namespace enters it, which must not touch the caller's.
+  std::thread worker([&] {
+    std::optional<nl::Netns> ns;
+    for (const VxlanEnd& end : ends) {
+      try {
+        if (!ns || ns->name() != end.netns.netns) {
+          ns.reset();
+          if (!end.netns.id.known() || !nl::netns_inode(end.netns.netns)) continue;
+          ns.emplace(nl::Netns::open(end.netns.netns));
+        }
+        if (end.netns.id.matches(ns->id())) nl::delete_link_with_mac(*ns, end.iface, end.mac);
+      } catch (const std::exception& e) {
+        failures.push_back(e.what());
+      }
+    }
+  });
+  worker.join();
+  return failures;
 }
 
 Backend::Removed NetlinkBackend::remove_host_link(const std::string& iface,

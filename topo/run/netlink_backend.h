@@ -33,8 +33,7 @@ class NetlinkBackend : public Backend {
                         const NetnsRemoved& removed) override;
   Removed remove_veth(const Plan& plan, const DeleteVeth& veth) override;
   Removed remove_host_link(const std::string& iface, const std::string& mac) override;
-  Removed remove_vxlan(const JournalNetns& netns, const std::string& iface,
-                       const nl::Mac& mac) override;
+  std::vector<std::string> remove_vxlans(const std::vector<VxlanEnd>& ends) override;
   Removed remove_etc_link(const std::string& netns) override;
   void remove_etc_dir() override;
   std::vector<std::string> remove_mountpoints() override;
